@@ -1,0 +1,106 @@
+"""Findings, the values every rule yields and every adapter shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+# The categories of the JSON contract (DESIGN.md); adding one is a contract change.
+CATEGORIES = (
+    "hardcoded-path",
+    "unpinned-dependency",
+    "missing-data-check",
+    "untestable-code",
+    "hidden-state",
+    "hardcoded-secret",
+    "code-quality",
+    "notebook-format",
+    "notebook-hygiene",
+)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace a range of one cell's source (1-based lines, 1-based columns, end exclusive)."""
+
+    cell_index: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+    def to_dict(self) -> dict:
+        return {
+            "cell_index": self.cell_index,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "content": self.content,
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    description: str
+    applicability: str = "unsafe"  # "safe" means behaviour-preserving
+    edits: tuple[Edit, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = {"description": self.description, "applicability": self.applicability}
+        if self.edits:
+            out["edits"] = [edit.to_dict() for edit in self.edits]
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    category: str
+    severity: Severity
+    message: str
+    cell_index: int | None  # 0-based among all cells; None for notebook- or project-level findings
+    cell_id: str | None = None
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+    fix: Fix | None = None
+    name: str = ""  # the rule's readable name
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity.value,
+            "message": self.message,
+            "cell_index": self.cell_index,
+            "cell_id": self.cell_id,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line if self.end_line is not None else self.line,
+            "end_column": self.end_column if self.end_column is not None else self.column,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }
+
+    @property
+    def sort_key(self) -> tuple:
+        return (
+            -1 if self.cell_index is None else self.cell_index,
+            self.line,
+            self.column,
+            self.code,
+        )

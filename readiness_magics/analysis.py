@@ -1,0 +1,448 @@
+"""Facts about each cell (one parse, one walk, cached by source) and the notebook-wide model built on them."""
+from __future__ import annotations
+
+import ast
+import builtins
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from .notebook import Cell, Notebook
+from .transform import MagicLine, PythonSource, to_python
+
+# Names a notebook may read without defining them: builtins and what IPython puts in the namespace.
+NOTEBOOK_BUILTINS = frozenset(dir(builtins)) | {
+    "display", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "__file__", "__session__",
+}
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    module: str  # the module imported from: "pandas" for `import pandas as pd` and `from pandas import x`
+    name: str  # the full dotted thing the bound name stands for: "pandas", "pandas.read_csv"
+    bound: str  # the name it binds in the notebook: "pd", "read_csv"
+    level: int  # >0 for relative imports
+    node: ast.AST
+
+    @property
+    def top_level(self) -> str:
+        return self.module.split(".")[0]
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    kind: str  # import, def, class, assign, augassign, loop, with, other
+    node: ast.AST  # the Name/alias/def node that binds
+    statement: ast.stmt  # the top-level statement holding it
+
+
+@dataclass(frozen=True)
+class NameRead:
+    name: str
+    node: ast.Name
+    statement: ast.stmt
+
+
+@dataclass
+class FunctionFact:
+    name: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    params: frozenset[str]
+    locals: frozenset[str]
+    declared_global: frozenset[str]
+    free_reads: list[ast.Name]  # Name loads that are neither local nor parameters (globals or builtins)
+
+
+@dataclass
+class CellFacts:
+    """Everything one code cell says, independent of where it sits in a notebook."""
+
+    source: str
+    python: PythonSource
+    tree: ast.Module | None = None
+    syntax_error: SyntaxProblem | None = None
+    imports: list[ImportFact] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    reads: list[NameRead] = field(default_factory=list)  # top-level reads, in source order
+    functions: list[FunctionFact] = field(default_factory=list)
+    classes: list[ast.ClassDef] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)  # every call, any depth
+    strings: list[ast.Constant] = field(default_factory=list)  # every str constant, any depth
+    parents: dict = field(default_factory=dict)
+    _lines: list[str] | None = None
+
+    @property
+    def statements(self) -> list[ast.stmt]:
+        return self.tree.body if self.tree else []
+
+    @property
+    def magics(self) -> tuple[MagicLine, ...]:
+        return self.python.magics
+
+    @property
+    def is_python(self) -> bool:
+        return self.python.code is not None
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: ast.AST):
+        node = self.parents.get(node)
+        while node is not None:
+            yield node
+            node = self.parents.get(node)
+
+    def enclosing_function(self, node: ast.AST):
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, _FUNCTIONS):
+                return ancestor
+        return None
+
+    def top_statement(self, node: ast.AST) -> ast.stmt | None:
+        last = node
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, ast.Module):
+                return last
+            last = ancestor
+        return None
+
+    def span(self, node: ast.AST) -> Span:
+        """Where a node sits in the cell as the user sees it (1-based columns, characters not bytes)."""
+        python_line = getattr(node, "lineno", 1)
+        end_python_line = getattr(node, "end_lineno", None) or python_line
+        line = self.python.cell_line(python_line)
+        end_line = self.python.cell_line(end_python_line)
+        if line in self.python.magic_lines:
+            # The node lives in transformed text; point at the magic line as a whole.
+            length = len(self._source_line(line))
+            return Span(line, 1, line, length + 1)
+        column = self._char_column(python_line, getattr(node, "col_offset", 0)) + 1
+        end_column = self._char_column(end_python_line, getattr(node, "end_col_offset", None) or 0) + 1
+        if end_line in self.python.magic_lines or (end_line, end_column) < (line, column):
+            end_line, end_column = line, column
+        return Span(line, column, end_line, end_column)
+
+    def _python_line(self, number: int) -> str:
+        if self._lines is None:
+            self._lines = (self.python.code or "").splitlines()
+        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
+
+    def _source_line(self, number: int) -> str:
+        lines = self.source.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+    def _char_column(self, python_line: int, byte_offset: int) -> int:
+        text = self._python_line(python_line)
+        if text.isascii():
+            return byte_offset
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+@lru_cache(maxsize=8192)
+def analyse_source(source: str) -> CellFacts:
+    """Parse and walk one cell. Cached by source: the sidebar re-checks on every keystroke."""
+    python = to_python(source)
+    facts = CellFacts(source=source, python=python)
+    if python.code is None:
+        return facts
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences are ruff's to report
+            tree = ast.parse(python.code)
+    except SyntaxError as exc:
+        facts.syntax_error = _syntax_problem(exc, python)
+        return facts
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        facts.syntax_error = SyntaxProblem(f"cannot parse this cell: {exc}", Span(1, 1, 1, 1))
+        return facts
+    facts.tree = tree
+    try:
+        _walk(facts, tree)
+    except RecursionError:
+        facts.tree = None
+        facts.syntax_error = SyntaxProblem("this cell is nested too deeply to analyse", Span(1, 1, 1, 1))
+    return facts
+
+
+def _syntax_problem(exc: SyntaxError, python: PythonSource) -> SyntaxProblem:
+    line = python.cell_line(exc.lineno or 1)
+    column = max(exc.offset or 1, 1)
+    end_line = python.cell_line(exc.end_lineno) if getattr(exc, "end_lineno", None) else line
+    end_column = exc.end_offset if getattr(exc, "end_offset", None) and end_line == line else column
+    if line in python.magic_lines:
+        column = end_column = 1
+    return SyntaxProblem(exc.msg or "invalid syntax", Span(line, column, end_line, max(end_column, column)))
+
+
+def _walk(facts: CellFacts, tree: ast.Module) -> None:
+    """One pass over the tree: parents, calls, strings, imports, top-level bindings and reads."""
+    parents = facts.parents
+    stack: list[tuple[ast.AST, ast.stmt | None, bool]] = [(tree, None, True)]
+    while stack:
+        node, statement, top_scope = stack.pop()
+        if isinstance(node, ast.Call):
+            facts.calls.append(node)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                facts.strings.append(node)
+        elif isinstance(node, ast.Name):
+            if top_scope and statement is not None:
+                if isinstance(node.ctx, ast.Load):
+                    facts.reads.append(NameRead(node.id, node, statement))
+                elif not _is_comprehension_target(node, parents):
+                    facts.bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            _add_imports(facts, node, statement, top_scope)
+        elif isinstance(node, _FUNCTIONS):
+            if top_scope:
+                facts.bindings.append(Binding(node.name, "def", node, statement))
+                facts.functions.append(_function_fact(node))
+        elif isinstance(node, ast.ClassDef):
+            if top_scope:
+                facts.bindings.append(Binding(node.name, "class", node, statement))
+                facts.classes.append(node)
+        elif isinstance(node, ast.NamedExpr) and top_scope:
+            pass  # the target Name is visited below with a Store context
+        for child in reversed(list(ast.iter_child_nodes(node))):
+            parents[child] = node
+            child_statement = child if node is tree else statement
+            child_top = top_scope and not isinstance(node, _SCOPES)
+            # Decorators and defaults are evaluated in the enclosing scope.
+            if isinstance(node, _FUNCTIONS + (ast.ClassDef,)) and top_scope:
+                child_top = child in node.decorator_list or child in getattr(node, "bases", ()) or _is_default(node, child)
+            stack.append((child, child_statement, child_top))
+    facts.reads.sort(key=lambda read: (read.node.lineno, read.node.col_offset))
+    facts.bindings.sort(key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
+
+
+def _is_default(function: ast.AST, child: ast.AST) -> bool:
+    args = getattr(function, "args", None)
+    return args is not None and child is args  # defaults live under `args`; annotations too
+
+
+def _is_comprehension_target(node: ast.Name, parents: dict) -> bool:
+    parent = parents.get(node)
+    while parent is not None and not isinstance(parent, ast.stmt):
+        if isinstance(parent, ast.comprehension):
+            return True
+        parent = parents.get(parent)
+    return False
+
+
+def _binding_kind(statement: ast.stmt | None) -> str:
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        return "assign"
+    if isinstance(statement, ast.AugAssign):
+        return "augassign"
+    if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)):
+        return "loop"
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return "with"
+    return "other"
+
+
+def _add_imports(facts: CellFacts, node: ast.Import | ast.ImportFrom, statement, top_scope: bool) -> None:
+    for alias in node.names:
+        if isinstance(node, ast.Import):
+            bound = alias.asname or alias.name.split(".")[0]
+            name = alias.name if alias.asname else alias.name.split(".")[0]
+            fact = ImportFact(alias.name, name, bound, 0, node)
+        else:
+            module = node.module or ""
+            if alias.name == "*":
+                fact = ImportFact(module, module, "*", node.level, node)
+            else:
+                fact = ImportFact(module, f"{module}.{alias.name}" if module else alias.name,
+                                  alias.asname or alias.name, node.level, node)
+        facts.imports.append(fact)
+        if top_scope and fact.bound != "*":
+            facts.bindings.append(Binding(fact.bound, "import", node, statement))
+
+
+def _function_fact(node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFact:
+    params = {arg.arg for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    if node.args.vararg:
+        params.add(node.args.vararg.arg)
+    if node.args.kwarg:
+        params.add(node.args.kwarg.arg)
+    declared_global: set[str] = set()
+    bound: set[str] = set()
+    loads: list[ast.Name] = []
+    # Nested scopes are folded into the function: a name bound anywhere inside counts as local,
+    # which errs towards not flagging.
+    # Defaults and decorators run in the enclosing scope, so only the body is walked.
+    for child in (n for statement in node.body for n in ast.walk(statement)):
+        if isinstance(child, ast.Global):
+            declared_global.update(child.names)
+        elif isinstance(child, ast.Nonlocal):
+            bound.update(child.names)
+        elif isinstance(child, ast.Name):
+            if isinstance(child.ctx, ast.Load):
+                loads.append(child)
+            else:
+                bound.add(child.id)
+        elif isinstance(child, ast.arg):
+            bound.add(child.arg)
+        elif isinstance(child, _FUNCTIONS + (ast.ClassDef,)):
+            bound.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name.split(".")[0]) for a in child.names)
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            bound.add(child.name)
+        elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+            bound.add(child.name)
+    local = (bound | params) - declared_global
+    free = [name for name in loads if name.id not in local]
+    free.sort(key=lambda n: (n.lineno, n.col_offset))
+    return FunctionFact(node.name, node, frozenset(params), frozenset(local), frozenset(declared_global), free)
+
+
+def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """`pd.read_csv` -> "pandas.read_csv"; `requests.get(u).json` -> "requests.get().json"."""
+    if isinstance(node, ast.Name):
+        return aliases.get(node.id, node.id)
+    if isinstance(node, ast.Attribute):
+        base = qualified_name(node.value, aliases)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call):
+        base = qualified_name(node.func, aliases)
+        return f"{base}()" if base else None
+    if isinstance(node, ast.Subscript):
+        base = qualified_name(node.value, aliases)
+        return f"{base}[]" if base else None
+    return None
+
+
+def root_name(node: ast.AST) -> str | None:
+    """The variable an expression starts from: `df` for `df["a"].mean()`."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+@dataclass
+class CellModel:
+    cell: Cell
+    facts: CellFacts | None  # None for markdown, raw and invalid cells
+
+    @property
+    def index(self) -> int:
+        return self.cell.index
+
+    @property
+    def is_parameters(self) -> bool:
+        return "parameters" in self.cell.tags
+
+
+@dataclass
+class Definition:
+    cell: CellModel
+    binding: Binding
+
+
+class NotebookModel:
+    """The notebook as rules see it: every cell's facts plus the flow of names between cells."""
+
+    def __init__(self, notebook: Notebook, settings=None):
+        self.notebook = notebook
+        self.settings = settings
+        self.cells = [
+            CellModel(cell, analyse_source(cell.source) if cell.is_code and cell.problem is None else None)
+            for cell in notebook.cells
+        ]
+
+    @property
+    def path(self):
+        return self.notebook.path
+
+    @cached_property
+    def code_cells(self) -> list[CellModel]:
+        return [cell for cell in self.cells if cell.facts is not None]
+
+    @cached_property
+    def parsed_cells(self) -> list[CellModel]:
+        return [cell for cell in self.code_cells if cell.facts.tree is not None]
+
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Imported name -> what it stands for, across the notebook (later imports win)."""
+        aliases: dict[str, str] = {}
+        for cell in self.parsed_cells:
+            for fact in cell.facts.imports:
+                if fact.bound != "*" and fact.level == 0:
+                    aliases[fact.bound] = fact.name
+        return aliases
+
+    def resolve(self, node: ast.AST) -> str | None:
+        return qualified_name(node, self.aliases)
+
+    @cached_property
+    def definitions(self) -> dict[str, list[Definition]]:
+        """Top-level bindings of each name in document order."""
+        found: dict[str, list[Definition]] = {}
+        for cell in self.parsed_cells:
+            for binding in cell.facts.bindings:
+                found.setdefault(binding.name, []).append(Definition(cell, binding))
+        return found
+
+    @cached_property
+    def functions(self) -> dict[str, tuple[CellModel, FunctionFact]]:
+        found = {}
+        for cell in self.parsed_cells:
+            for function in cell.facts.functions:
+                found[function.name] = (cell, function)
+        return found
+
+    @cached_property
+    def class_names(self) -> frozenset[str]:
+        return frozenset(node.name for cell in self.parsed_cells for node in cell.facts.classes)
+
+    @cached_property
+    def imported_names(self) -> frozenset[str]:
+        return frozenset(
+            fact.bound for cell in self.parsed_cells for fact in cell.facts.imports if fact.bound != "*"
+        )
+
+    @cached_property
+    def parameter_names(self) -> frozenset[str]:
+        return frozenset(
+            binding.name
+            for cell in self.parsed_cells if cell.is_parameters
+            for binding in cell.facts.bindings
+        )
+
+    def first_definition_cell(self, name: str) -> int | None:
+        definitions = self.definitions.get(name)
+        return definitions[0].cell.index if definitions else None
+
+    def is_state(self, name: str) -> bool:
+        """A global that carries data: not a function, class, module or UPPER_CASE constant."""
+        if name in self.functions or name in self.class_names or name in self.imported_names:
+            return False
+        if name.isupper() or (name.upper() == name and any(ch.isalpha() for ch in name)):
+            return False
+        return name in self.definitions
+
+    @cached_property
+    def executed_cells(self) -> list[CellModel]:
+        """Code cells with an execution count, in the order they ran."""
+        ran = [cell for cell in self.code_cells if cell.cell.execution_count is not None]
+        return sorted(ran, key=lambda cell: cell.cell.execution_count)

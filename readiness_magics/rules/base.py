@@ -1,0 +1,109 @@
+"""What a rule is: a code, a readable name, a category, a severity, docs, and a check over the model."""
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..analysis import CellModel, NotebookModel, Span
+from ..findings import CATEGORIES, Finding, Fix, Severity
+
+_SECTION = re.compile(r"^## (.+)$", re.MULTILINE)
+_SECTION_KEYS = {
+    "What it does": "summary",
+    "Why is this bad?": "why",
+    "Why it matters": "why",
+    "Example": "example",
+    "Use instead": "use_instead",
+}
+
+
+@dataclass(frozen=True)
+class RuleDocs:
+    summary: str
+    why: str
+    example: str
+    use_instead: str
+
+    @classmethod
+    def from_docstring(cls, doc: str) -> "RuleDocs":
+        sections = {"summary": "", "why": "", "example": "", "use_instead": ""}
+        parts = _SECTION.split(inspect.cleandoc(doc or ""))
+        for title, body in zip(parts[1::2], parts[2::2]):
+            key = _SECTION_KEYS.get(title.strip())
+            if key:
+                sections[key] = body.strip()
+        return cls(**sections)
+
+    def code_examples(self, section: str) -> list[str]:
+        """The cells of a ```python block in a section; cells are separated by `# %%` lines."""
+        text = getattr(self, section)
+        blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+        cells: list[str] = []
+        for block in blocks:
+            cells.extend(part.strip("\n") + "\n" for part in re.split(r"^# %%.*$", block, flags=re.MULTILINE)
+                         if part.strip())
+        return cells
+
+
+class Rule:
+    """Subclass, set the class attributes, write the docstring in ruff's sections, implement check()."""
+
+    code: str = ""
+    name: str = ""
+    category: str = ""
+    severity: Severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def docs(cls) -> RuleDocs:
+        return RuleDocs.from_docstring(cls.__doc__ or "")
+
+    def finding(
+        self,
+        cell: CellModel | None,
+        span: Span | None,
+        message: str,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        span = span or Span(1, 1, 1, 1)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            category=self.category,
+            severity=severity or self.severity,
+            message=message,
+            cell_index=cell.index if cell is not None else None,
+            cell_id=cell.cell.id if cell is not None else None,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+            fix=fix,
+        )
+
+    def at_node(self, cell: CellModel, node: ast.AST, message: str, fix: Fix | None = None) -> Finding:
+        return self.finding(cell, cell.facts.span(node), message, fix)
+
+    def to_dict(self) -> dict:
+        docs = self.docs()
+        return {
+            "code": self.code,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity.value,
+            "summary": docs.summary,
+            "why": docs.why,
+            "example": docs.example,
+            "use_instead": docs.use_instead,
+        }
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.code:
+            assert cls.category in CATEGORIES, f"{cls.code}: unknown category {cls.category}"

@@ -1,0 +1,72 @@
+"""notebook-format: cells that are not valid, and code that does not parse."""
+from __future__ import annotations
+
+from ..analysis import NotebookModel, Span
+from ..findings import Severity
+from .base import Rule
+
+
+class CellSyntaxError(Rule):
+    """## What it does
+    Reports a code cell that is not valid Python (after IPython's `%magic` and `!shell` syntax is
+    turned into Python), such as Python 2 `print x` or a half-written line.
+
+    ## Why is this bad?
+    The notebook cannot run top to bottom, and nothing else in the cell can be checked or exported.
+
+    ## Example
+    ```python
+    print "accuracy", score
+    ```
+
+    ## Use instead
+    ```python
+    score = 0.9
+    print("accuracy", score)
+    ```
+    """
+
+    code = "RP001"
+    name = "syntax-error"
+    category = "notebook-format"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel):
+        for cell in model.code_cells:
+            problem = cell.facts.syntax_error
+            if problem:
+                yield self.finding(cell, problem.span, f"Syntax error: {problem.message}; the cell cannot run")
+
+
+class InvalidCell(Rule):
+    """## What it does
+    Reports a cell whose JSON is malformed: an unknown `cell_type`, or a `source` that is neither a
+    string nor a list of strings.
+
+    ## Why is this bad?
+    Jupyter may refuse to open the notebook or drop the cell, and tools that read it disagree about
+    what it contains.
+
+    ## Example
+    ```python
+    x = 1  # in a cell saved as {"cell_type": "kode", ...}
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # in a cell saved as {"cell_type": "code", ...}
+    ```
+    """
+
+    code = "RP002"
+    name = "invalid-cell"
+    category = "notebook-format"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel):
+        for cell in model.cells:
+            if cell.cell.problem:
+                yield self.finding(cell, Span(1, 1, 1, 1), f"Invalid cell: {cell.cell.problem}; fix it in the JSON")
+
+
+RULES = (CellSyntaxError, InvalidCell)

@@ -62,6 +62,7 @@ class InvalidCell(Rule):
     name = "invalid-cell"
     category = "notebook-format"
     severity = Severity.ERROR
+    docs_are_runnable = False  # the problem lives in the JSON, not in a cell's source
 
     def check(self, model: NotebookModel):
         for cell in model.cells:

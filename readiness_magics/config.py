@@ -52,6 +52,9 @@ class Settings:
 
     def with_overrides(self, **overrides) -> "Settings":
         clean = {key: value for key, value in overrides.items() if value is not None}
+        extend = clean.pop("extend_select", None)
+        if extend and (clean.get("select") or self.select):
+            clean["select"] = tuple(clean.get("select") or self.select) + tuple(extend)
         if "fail_on" in clean:
             clean["fail_on"] = parse_severity(clean["fail_on"])
         return replace(self, **clean)

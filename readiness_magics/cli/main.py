@@ -1,0 +1,205 @@
+"""`readiness check|rules|explain|export`: exit 0 clean, 1 findings at the fail level, 2 usage or unreadable input."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+
+from .. import __version__
+from ..config import ConfigError, parse_severity
+from ..findings import Severity
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readiness",
+        description="Find what keeps Jupyter notebooks from production.",
+    )
+    parser.add_argument("--version", action="version", version=f"readiness-magics {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    check = commands.add_parser("check", help="check notebooks (files or folders, recursively)")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github", "junit"), default="text")
+    check.add_argument("--select", type=_codes, help="only these codes, prefixes, rule names or categories")
+    check.add_argument("--ignore", type=_codes, help="leave out these codes, prefixes, rule names or categories")
+    check.add_argument("--extend-select", type=_codes, help="add to the selection from the config file")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"),
+                       help="lowest severity that makes the exit code 1 (default: error)")
+    check.add_argument("--jobs", "-j", type=int, help="processes to use (default: all cores for many notebooks)")
+    check.add_argument("--no-ruff", action="store_true", help="leave out ruff's code-quality diagnostics")
+    check.add_argument("--output", "-o", help="write the report to this file instead of standard output")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    check.set_defaults(handler=run_check)
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.set_defaults(handler=run_rules)
+
+    explain = commands.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("code", help="a rule code (RP101) or name (hardcoded-local-path)")
+    explain.set_defaults(handler=run_explain)
+
+    try:
+        from ..exporter.cli import add_export_command
+    except ImportError:
+        pass
+    else:
+        add_export_command(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"readiness: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("readiness: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+
+
+def run_check(args) -> int:
+    from ..engine import check_paths
+    from .formats import FORMATTERS
+
+    missing = [path for path in args.paths if not os.path.exists(path)]
+    if missing:
+        print(f"readiness: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = {}
+    if args.select:
+        overrides["select"] = args.select
+    if args.ignore:
+        overrides["ignore"] = args.ignore
+    if args.no_ruff:
+        overrides["ruff"] = False
+    if args.fail_on:
+        overrides["fail_on"] = args.fail_on
+    if args.extend_select:
+        overrides["extend_select"] = args.extend_select
+    progress = None
+    if not args.no_progress and sys.stderr.isatty() and args.output is None:
+        progress = _progress_bar
+    reports = check_paths(args.paths, overrides=_settings_overrides(overrides), use_ruff=not args.no_ruff,
+                          jobs=args.jobs, progress=progress)
+    if progress:
+        print("\r\x1b[K", end="", file=sys.stderr)
+    if not reports:
+        print("readiness: no notebooks found", file=sys.stderr)
+        return EXIT_USAGE
+    fail_on = parse_severity(args.fail_on) if args.fail_on else _fail_on_from_config(args.paths)
+    formatter = FORMATTERS[args.format]
+    if args.format == "text":
+        body = formatter(reports, color=args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    elif args.format == "junit":
+        body = formatter(reports, fail_on=fail_on.value)
+    else:
+        body = formatter(reports)
+    if args.output:
+        _write_atomically(args.output, body)
+    else:
+        sys.stdout.write(body)
+    if any(report.error for report in reports):
+        return EXIT_USAGE
+    blocking = any(report.blocking(fail_on) for report in reports)
+    return EXIT_FINDINGS if blocking else EXIT_CLEAN
+
+
+def _settings_overrides(overrides: dict) -> dict:
+    """Turn flags into Settings fields; --extend-select is resolved per notebook in the engine."""
+    extend = overrides.pop("extend_select", None)
+    if extend:
+        overrides["extend_select"] = extend
+    return overrides
+
+
+def _fail_on_from_config(paths) -> Severity:
+    from ..config import settings_for
+
+    return settings_for(paths[0]).fail_on
+
+
+def _write_atomically(path: str, body: str) -> None:
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".readiness-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(body)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _progress_bar(done: int, total: int) -> None:
+    if total < 20:
+        return
+    width = 30
+    filled = int(width * done / total)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} notebooks", end="", file=sys.stderr)
+
+
+def run_rules(args) -> int:
+    import json
+
+    from ..rules import all_rules
+
+    rules = all_rules()
+    if args.format == "json":
+        print(json.dumps([rule.to_dict() for rule in rules], indent=2))
+    elif args.format == "markdown":
+        print(rules_markdown_table(rules))
+    else:
+        for rule in rules:
+            summary = rule.docs().summary.split("\n\n")[0].replace("\n", " ")
+            print(f"{rule.code:7} {rule.name:34} {rule.category:20} {rule.severity.value:8} {summary}")
+    return EXIT_CLEAN
+
+
+def rules_markdown_table(rules) -> str:
+    lines = ["| Code | Name | Category | Severity | What it does |", "|---|---|---|---|---|"]
+    for rule in rules:
+        summary = rule.docs().summary.split("\n\n")[0].replace("\n", " ").replace("|", "\\|")
+        lines.append(f"| {rule.code} | `{rule.name}` | {rule.category} | {rule.severity.value} | {summary} |")
+    return "\n".join(lines)
+
+
+def run_explain(args) -> int:
+    from ..rules import get_rule
+
+    rule = get_rule(args.code)
+    if rule is None:
+        print(f"readiness: no rule {args.code!r}; `readiness rules` lists them", file=sys.stderr)
+        return EXIT_USAGE
+    print(explain_text(rule))
+    return EXIT_CLEAN
+
+
+def explain_text(rule) -> str:
+    docs = rule.docs()
+    parts = [f"{rule.code} {rule.name} ({rule.category}, {rule.severity.value})", "", docs.summary]
+    for title, body in (("Why is this bad?", docs.why), ("Example", docs.example), ("Use instead", docs.use_instead)):
+        if body:
+            parts += ["", title, textwrap.indent(body, "  ")]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 # Cell magics whose body is Python run by the kernel: analyse the body as code.
@@ -28,6 +28,8 @@ class MagicLine:
     args: str  # what follows the name (for shell lines: the whole command)
     line: int  # 1-based line in the cell
     column: int  # 1-based column where `args` starts
+    # Following lines joined to this one by a trailing backslash, as written (`!pip install \` ...).
+    continuation: tuple[str, ...] = ()
 
     @property
     def command(self) -> str:
@@ -93,7 +95,7 @@ def _cell_magic(source: str) -> PythonSource:
         return PythonSource(None, magics=(magic,), magic_lines=frozenset({1}), cell_magic=name)
     inner = to_python(body)
     shifted = [magic] + [
-        MagicLine(m.kind, m.name, m.args, m.line + 1, m.column) for m in inner.magics
+        replace(m, line=m.line + 1) for m in inner.magics
     ]
     # Line 1 of the body is line 2 of the cell; a blank first line keeps every other line in place.
     code = "\n" + (inner.code or "")
@@ -109,6 +111,7 @@ def _magic_lines(source: str) -> list[MagicLine]:
     for number, text in enumerate(source.splitlines(), start=1):
         if in_continuation:
             in_continuation = text.endswith("\\")
+            found[-1] = replace(found[-1], continuation=found[-1].continuation + (text,))
             continue
         match = _MAGIC_LINE.match(text)
         if not match or text.strip().startswith("%%") and number > 1:

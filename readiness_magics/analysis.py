@@ -195,40 +195,60 @@ def _syntax_problem(exc: SyntaxError, python: PythonSource) -> SyntaxProblem:
 def _walk(facts: CellFacts, tree: ast.Module) -> None:
     """One pass over the tree: parents, calls, strings, imports, top-level bindings and reads."""
     parents = facts.parents
-    stack: list[tuple[ast.AST, ast.stmt | None, bool]] = [(tree, None, True)]
+    calls, strings = facts.calls, facts.strings
+    Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
+    AST, scope_types = ast.AST, _SCOPES
+    stack: list[tuple[ast.AST, ast.stmt | None, bool]] = []
+    for statement in reversed(tree.body):
+        parents[statement] = tree
+        stack.append((statement, statement, True))
     while stack:
         node, statement, top_scope = stack.pop()
-        if isinstance(node, ast.Call):
-            facts.calls.append(node)
-        elif isinstance(node, ast.Constant):
-            if isinstance(node.value, str):
-                facts.strings.append(node)
-        elif isinstance(node, ast.Name):
-            if top_scope and statement is not None:
-                if isinstance(node.ctx, ast.Load):
+        kind = type(node)
+        if kind is Call:
+            calls.append(node)
+        elif kind is Constant:
+            if type(node.value) is str:
+                strings.append(node)
+            continue
+        elif kind is Name:
+            if top_scope:
+                if type(node.ctx) is Load:
                     facts.reads.append(NameRead(node.id, node, statement))
                 elif not _is_comprehension_target(node, parents):
                     facts.bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        elif kind is ast.Import or kind is ast.ImportFrom:
             _add_imports(facts, node, statement, top_scope)
-        elif isinstance(node, _FUNCTIONS):
+            continue
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
             if top_scope:
                 facts.bindings.append(Binding(node.name, "def", node, statement))
                 facts.functions.append(_function_fact(node))
-        elif isinstance(node, ast.ClassDef):
+        elif kind is ast.ClassDef:
             if top_scope:
                 facts.bindings.append(Binding(node.name, "class", node, statement))
                 facts.classes.append(node)
-        elif isinstance(node, ast.NamedExpr) and top_scope:
-            pass  # the target Name is visited below with a Store context
-        for child in reversed(list(ast.iter_child_nodes(node))):
+        new_scope = top_scope and kind in scope_types
+        children = []
+        for field_name in node._fields:
+            if field_name == "ctx":
+                continue
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                children.extend(item for item in value if isinstance(item, AST))
+            elif isinstance(value, AST):
+                children.append(value)
+        for child in reversed(children):
             parents[child] = node
-            child_statement = child if node is tree else statement
-            child_top = top_scope and not isinstance(node, _SCOPES)
-            # Decorators and defaults are evaluated in the enclosing scope.
-            if isinstance(node, _FUNCTIONS + (ast.ClassDef,)) and top_scope:
-                child_top = child in node.decorator_list or child in getattr(node, "bases", ()) or _is_default(node, child)
-            stack.append((child, child_statement, child_top))
+            child_top = top_scope
+            if new_scope:
+                # Decorators, bases and defaults run in the enclosing scope; bodies do not.
+                child_top = child in getattr(node, "decorator_list", ()) or child in getattr(node, "bases", ()) \
+                    or _is_default(node, child)
+            elif not top_scope:
+                child_top = False
+            stack.append((child, statement, child_top))
     facts.reads.sort(key=lambda read: (read.node.lineno, read.node.col_offset))
     facts.bindings.sort(key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
 

@@ -21,14 +21,23 @@ SKIPPED_FOLDERS = {".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv"
 
 def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] = ()) -> list[Finding]:
     """All rules over one notebook, then selection and suppression; sorted by cell and position."""
+    return keep_wanted(notebook, settings, [*extra, *rule_findings(notebook, settings)])
+
+
+def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
     model = NotebookModel(notebook, settings)
-    found: list[Finding] = list(extra)
+    found: list[Finding] = []
     for rule in all_rules():
         try:
             found.extend(rule.check(model))
         except Exception:  # one broken rule must not hide what the others found
             print(f"readiness: internal error in {rule.code} on {notebook.name}:\n{traceback.format_exc()}",
                   file=sys.stderr)
+    return found
+
+
+def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) -> list[Finding]:
+    """Selection, ignores and in-cell suppressions; duplicates dropped; sorted by cell and position."""
     ignore = settings.ignore + settings.ignores_for(notebook.path)
     kept = []
     for finding in found:
@@ -116,72 +125,71 @@ def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return list(unique.values())
 
 
-def _check_batch(args) -> list[dict]:
-    """Worker: check some notebooks; ruff findings come precomputed from the parent."""
-    paths, settings_overrides, use_ruff, ruff_by_file = args
-    reports = []
-    for path in paths:
-        settings = settings_for(path).with_overrides(**settings_overrides)
-        report = _check_one(path, settings, use_ruff, ruff_by_file)
-        reports.append(report)
-    return reports
-
-
-def _check_one(path: Path, settings: Settings, use_ruff: bool, ruff_by_file) -> NotebookReport:
+def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
+    """Check some notebooks with one ruff process over all of them, running beside our rules."""
     from . import ruff_bridge
 
-    try:
-        notebook = read_notebook(path)
-    except NotebookError as error:
-        return NotebookReport(display_path(path), error=error)
-    ruff_findings: list[Finding] = []
-    if use_ruff and settings.ruff and ruff_by_file is not None:
-        ruff_findings = ruff_bridge.to_findings(ruff_by_file.get(os.path.abspath(path), []), notebook.cells)
-    return check_notebook(notebook, settings, use_ruff=False, ruff_findings=ruff_findings)
+    settings_by_path = {path: settings_for(path).with_overrides(**overrides) for path in paths}
+    ruff_run = None
+    wants_ruff = [path for path in paths if use_ruff and settings_by_path[path].ruff and path.is_file()]
+    if wants_ruff:
+        try:
+            ruff_run = ruff_bridge.RuffRun(wants_ruff, settings_by_path[wants_ruff[0]].ruff_select)
+        except (ruff_bridge.RuffUnavailable, OSError) as exc:
+            ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
+    pending = []
+    for path in paths:
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            pending.append((path, None, error, []))
+            continue
+        pending.append((path, notebook, None, rule_findings(notebook, settings_by_path[path])))
+    ruff_by_file: dict = {}
+    if ruff_run is not None:
+        try:
+            ruff_by_file = ruff_run.result()
+        except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
+            ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
+    reports = []
+    for path, notebook, error, found in pending:
+        if error is not None:
+            reports.append(NotebookReport(display_path(path), error=error))
+            continue
+        diagnostics = ruff_by_file.get(os.path.abspath(path), [])
+        found = ruff_bridge.to_findings(diagnostics, notebook.cells) + found
+        reports.append(NotebookReport(display_path(path), keep_wanted(notebook, settings_by_path[path], found)))
+    return reports
 
 
 def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = None, use_ruff: bool = True,
                 jobs: int | None = None, progress: Callable[[int, int], None] | None = None
                 ) -> list[NotebookReport]:
-    """Check every notebook under `paths`: one ruff process in all, notebooks spread over processes."""
+    """Check every notebook under `paths`, spread over processes, one ruff process per batch."""
     from concurrent.futures import ProcessPoolExecutor
-
-    from . import ruff_bridge
 
     overrides = overrides or {}
     notebooks = collect_notebooks(paths)
-    ruff_by_file = None
-    if use_ruff and overrides.get("ruff", True):
-        select = overrides.get("ruff_select") or ()
-        if not select and notebooks:
-            select = settings_for(notebooks[0]).ruff_select
-        try:
-            ruff_by_file = ruff_bridge.run_ruff_on_files([p for p in notebooks if p.is_file()], select)
-        except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
-            ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
     jobs = jobs or (os.cpu_count() or 1)
     jobs = max(1, min(jobs, len(notebooks) // 8 or 1))
-    reports: list[NotebookReport] = []
     if jobs == 1:
-        for number, path in enumerate(notebooks, start=1):
-            settings = settings_for(path).with_overrides(**overrides)
-            reports.append(_check_one(path, settings, use_ruff, ruff_by_file))
+        batch_size = max(len(notebooks) // 10, 20)
+        batches = [notebooks[start:start + batch_size] for start in range(0, len(notebooks), batch_size)]
+        reports: list[NotebookReport] = []
+        for batch in batches:
+            reports.extend(check_batch(batch, overrides, use_ruff))
             if progress:
-                progress(number, len(notebooks))
+                progress(len(reports), len(notebooks))
         return reports
-    batches = [notebooks[start::jobs * 4] for start in range(jobs * 4)]
-    order = {os.path.abspath(p): i for i, p in enumerate(notebooks)}
+    # Round-robin batches even out big and small folders; the order is restored at the end.
+    batches = [notebooks[start::jobs * 2] for start in range(jobs * 2)]
+    order = {os.path.abspath(path): number for number, path in enumerate(notebooks)}
+    reports = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_check_batch, (batch, overrides, use_ruff,
-                                              {k: v for k, v in (ruff_by_file or {}).items()
-                                               if k in {os.path.abspath(p) for p in batch}} if ruff_by_file is not None else None))
-                   for batch in batches if batch]
-        done = 0
+        futures = [pool.submit(check_batch, batch, overrides, use_ruff) for batch in batches if batch]
         for future in futures:
-            batch_reports = future.result()
-            reports.extend(batch_reports)
-            done += len(batch_reports)
+            reports.extend(future.result())
             if progress:
-                progress(done, len(notebooks))
-    reports.sort(key=lambda r: order.get(os.path.abspath(r.path or ""), 0))
+                progress(len(reports), len(notebooks))
+    reports.sort(key=lambda report: order.get(os.path.abspath(report.path or ""), 0))
     return reports

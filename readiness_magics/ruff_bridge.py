@@ -69,15 +69,28 @@ def _parse(output: str) -> dict[str, list[RuffDiagnostic]]:
     return by_file
 
 
+class RuffRun:
+    """A ruff process over many files, started now and read later, so it runs beside our own rules."""
+
+    def __init__(self, paths: list[Path], select: tuple[str, ...] = ()):
+        self._process = None
+        if paths:
+            self._process = subprocess.Popen(_command(select) + [str(path) for path in paths],
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def result(self) -> dict[str, list[RuffDiagnostic]]:
+        """Diagnostics by absolute path."""
+        if self._process is None:
+            return {}
+        stdout, stderr = self._process.communicate()
+        if self._process.returncode not in (0, 1):
+            raise RuffUnavailable(stderr.strip().splitlines()[-1] if stderr.strip() else "ruff failed")
+        return _parse(stdout)
+
+
 def run_ruff_on_files(paths: list[Path], select: tuple[str, ...] = ()) -> dict[str, list[RuffDiagnostic]]:
     """One ruff process for all files; keys are absolute paths."""
-    if not paths:
-        return {}
-    command = _command(select) + [str(path) for path in paths]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode not in (0, 1):
-        raise RuffUnavailable(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "ruff failed")
-    return _parse(result.stdout)
+    return RuffRun(paths, select).result()
 
 
 def run_ruff_on_content(text: str, filename: str, select: tuple[str, ...] = ()) -> list[RuffDiagnostic]:

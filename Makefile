@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install check test bench clean
+.PHONY: install check test bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ check: install
 
 test: install
 	$(BIN)/pytest
+
+# The long fuzzing run of the engine (the default test run tries fewer examples).
+fuzz: install
+	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q tests/test_fuzz_engine.py
 
 bench: install
 	$(PY) benchmarks/bench_check.py

@@ -1,0 +1,274 @@
+"""hidden-state: what the saved execution counts and outputs say about how the notebook really ran."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..analysis import NOTEBOOK_BUILTINS, CellModel, NotebookModel, Span
+from ..findings import Fix, Severity
+from .base import Rule
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_WHOLE_CELL = Span(1, 1, 1, 1)
+
+
+def _code_cells(model: NotebookModel) -> list[CellModel]:
+    """Every code cell, also those that could not be parsed (they ran, or did not, all the same)."""
+    return [cell for cell in model.cells if cell.cell.is_code]
+
+
+def _ran(cell: CellModel) -> bool:
+    return cell.cell.execution_count is not None
+
+
+class OutOfOrderExecution(Rule):
+    """## What it does
+    Reports the first code cell whose saved execution count is lower than that of a code cell above
+    it: the cells were not run top to bottom. One finding per notebook.
+
+    Gaps in the counts (`[1]`, `[2]`, `[7]`) are not reported: re-running a cell in place is fine.
+
+    ## Why is this bad?
+    The saved outputs came from a kernel state that "Restart and run all" does not recreate: a
+    value computed below may have been used above, so the notebook may not reproduce its own results.
+
+    ## Example
+    ```python
+    # In [2]:
+    df = load_sales()
+    # %%
+    # In [1]:  <- ran before the cell above
+    summary = df.describe()
+    ```
+
+    ## Use instead
+    ```python
+    # In [1]:
+    df = load_sales()
+    # %%
+    # In [2]:  (restart the kernel and run all cells before saving)
+    summary = df.describe()
+    ```
+    """
+
+    code = "RP501"
+    name = "out-of-order-execution"
+    category = "hidden-state"
+    severity = Severity.ERROR
+    docs_are_runnable = False  # needs saved execution counts
+
+    def check(self, model: NotebookModel) -> Iterator:
+        highest: CellModel | None = None
+        for cell in _code_cells(model):
+            count = cell.cell.execution_count
+            if count is None:
+                continue
+            if highest is not None and count < highest.cell.execution_count:
+                yield self.finding(
+                    cell, _WHOLE_CELL,
+                    f"Cells ran out of order: this cell's execution count [{count}] is lower than "
+                    f"[{highest.cell.execution_count}] of cell {highest.index} above it; restart the kernel and "
+                    "run all cells in order before saving",
+                    Fix("Restart the kernel and run all cells, then save", "unsafe"),
+                )
+                return
+            if highest is None or count > highest.cell.execution_count:
+                highest = cell
+
+
+class SavedErrorOutput(Rule):
+    """## What it does
+    Reports a code cell saved with an error output (a traceback), `KeyboardInterrupt` included. The
+    message names the exception.
+
+    ## Why is this bad?
+    The notebook did not run to the end the last time, or some of its outputs come from a run that
+    failed midway: a batch run stops at this cell, and readers cannot trust what follows.
+
+    ## Example
+    ```python
+    # saved with: KeyError: 'revenue'
+    df["revenue"].sum()
+    ```
+
+    ## Use instead
+    ```python
+    # fixed, re-run, saved without an error output
+    df["amount"].sum()
+    ```
+    """
+
+    code = "RP502"
+    name = "saved-error-output"
+    category = "hidden-state"
+    severity = Severity.ERROR
+    docs_are_runnable = False  # needs saved outputs
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in _code_cells(model):
+            errors = cell.cell.error_outputs
+            if not errors:
+                continue
+            error = errors[0]
+            ename = error.ename or "an error"
+            evalue = " ".join(error.evalue.split())
+            if len(evalue) > 80:
+                evalue = evalue[:77] + "..."
+            what = f"{ename}: {evalue}" if evalue else ename
+            if ename == "KeyboardInterrupt":
+                advice = "it was interrupted; run it to the end (or make it faster) and save again"
+            else:
+                advice = "fix the error, re-run the notebook from the top and save again"
+            yield self.finding(cell, _WHOLE_CELL, f"Saved error output ({what}); {advice}")
+
+
+class UnexecutedCell(Rule):
+    """## What it does
+    Reports a non-empty code cell that was never run (no execution count) although cells above and
+    below it were.
+
+    Not reported: unexecuted cells at the end (or the start) of the notebook, empty or comment-only
+    cells, cells that still carry outputs, and a notebook that was never run at all.
+
+    ## Why is this bad?
+    The saved results were produced without this cell, so running the notebook top to bottom does
+    something different from what the outputs show (or fails).
+
+    ## Example
+    ```python
+    # In [1]:
+    df = load_sales()
+    # %%
+    # In [ ]:  never run
+    df = df[df["amount"] > 0]
+    # %%
+    # In [2]:
+    df["amount"].sum()
+    ```
+
+    ## Use instead
+    ```python
+    # In [1]:
+    df = load_sales()
+    # %%
+    # In [2]:
+    df = df[df["amount"] > 0]
+    # %%
+    # In [3]:
+    df["amount"].sum()
+    ```
+    """
+
+    code = "RP503"
+    name = "unexecuted-cell"
+    category = "hidden-state"
+    severity = Severity.WARNING
+    docs_are_runnable = False  # needs saved execution counts
+
+    def check(self, model: NotebookModel) -> Iterator:
+        cells = _code_cells(model)
+        ran = [position for position, cell in enumerate(cells) if _ran(cell)]
+        if len(ran) < 2:
+            return
+        for cell in cells[ran[0] + 1:ran[-1]]:
+            if _ran(cell) or cell.cell.outputs or _is_empty(cell):
+                continue
+            yield self.finding(
+                cell, _WHOLE_CELL,
+                "This code cell was never run, but cells above and below it were: the saved results do not "
+                "include it. Run the notebook from the top, or delete the cell",
+                Fix("Restart the kernel and run all cells, or delete the cell", "unsafe"),
+            )
+
+
+def _is_empty(cell: CellModel) -> bool:
+    if not cell.cell.source.strip():
+        return True
+    facts = cell.facts
+    return facts is not None and facts.tree is not None and not facts.statements and not facts.magics
+
+
+class NameDefinedLater(Rule):
+    """## What it does
+    Reports a cell that ran (it has an execution count) and uses a name that no cell at or above it
+    defines, only a cell below it. A function used like this is also reported by RP408.
+
+    Not reported: a name defined above and redefined below, builtins, names that nothing in the
+    notebook defines (a plain undefined name), and cells below a `from x import *` or `%run`.
+
+    ## Why is this bad?
+    The cell only worked because a cell further down ran first. "Restart and run all" fails here
+    with a `NameError`, and the saved outputs hide the problem.
+
+    ## Example
+    ```python
+    # In [2]:
+    total = prices.sum()
+    # %%
+    # In [1]:
+    prices = load_prices()
+    ```
+
+    ## Use instead
+    ```python
+    # In [1]:
+    prices = load_prices()
+    # %%
+    # In [2]:
+    total = prices.sum()
+    ```
+    """
+
+    code = "RP504"
+    name = "name-defined-later"
+    category = "hidden-state"
+    severity = Severity.ERROR
+    docs_are_runnable = False  # needs saved execution counts
+
+    def check(self, model: NotebookModel) -> Iterator:
+        opaque_from = _first_opaque_cell(model)
+        for cell in model.parsed_cells:
+            if opaque_from is not None and opaque_from <= cell.index:
+                return
+            if not _ran(cell):
+                continue
+            reported: set[str] = set()
+            for read in cell.facts.reads:
+                name = read.name
+                if name in reported or name in NOTEBOOK_BUILTINS:
+                    continue
+                first = model.first_definition_cell(name)
+                if first is None or first <= cell.index or _comprehension_bound(cell, read.node):
+                    continue
+                reported.add(name)
+                yield self.at_node(
+                    cell, read.node,
+                    f"'{name}' is used here but first defined in cell {first} below; this cell works only when "
+                    "that cell has run first. Move the definition above this cell",
+                    Fix(f"Move the definition of '{name}' above this cell", "unsafe"),
+                )
+
+
+def _first_opaque_cell(model: NotebookModel) -> int | None:
+    """The first cell that may bring in names we cannot see (`from x import *`, `%run`, `%store -r`)."""
+    for cell in model.code_cells:
+        if any(magic.kind == "line" and magic.name in ("run", "store") for magic in cell.facts.magics):
+            return cell.index
+        if any(fact.bound == "*" for fact in cell.facts.imports):
+            return cell.index
+    return None
+
+
+def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
+    """A comprehension's own loop variable, which the cell-level facts do not count as a binding."""
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, _COMPREHENSIONS):
+            for generator in ancestor.generators:
+                if any(isinstance(t, ast.Name) and t.id == node.id for t in ast.walk(generator.target)):
+                    return True
+        elif isinstance(ancestor, ast.stmt):
+            return False
+    return False
+
+
+RULES = (OutOfOrderExecution, SavedErrorOutput, UnexecutedCell, NameDefinedLater)

@@ -1,0 +1,1123 @@
+"""untestable-code: hidden inputs, logic outside functions, prompts, unseeded randomness, calls before definitions."""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..analysis import CellModel, NotebookModel, Span, root_name
+from ..findings import Fix, Severity
+from .base import Rule
+from .hidden_state import _comprehension_bound, _first_opaque_cell
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _last(name: str | None) -> str:
+    return name.rsplit(".", 1)[-1] if name else ""
+
+
+def _callee(model: NotebookModel, call: ast.Call) -> str:
+    """The callee's qualified name, or "" when it is not a plain name or attribute chain."""
+    return model.resolve(call.func) or ""
+
+
+def _method(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _keyword(call: ast.Call, *names: str) -> ast.keyword | None:
+    for keyword in call.keywords:
+        if keyword.arg in names:
+            return keyword
+    return None
+
+
+def _has_star_kwargs(call: ast.Call) -> bool:
+    return any(keyword.arg is None for keyword in call.keywords)
+
+
+def _is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _at_top_level(cell: CellModel, node: ast.AST) -> bool:
+    """Runs when the cell runs: not inside a def, lambda or class body."""
+    return not any(isinstance(ancestor, _SCOPES) for ancestor in cell.facts.ancestors(node))
+
+
+def _outer_function(cell: CellModel, node: ast.AST):
+    """The top-level def a node sits in (the outermost one), or None."""
+    found = None
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, _FUNCTIONS):
+            found = ancestor
+    return found
+
+
+def _lines(numbers: list[int]) -> str:
+    numbers = sorted(set(numbers))
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    return "lines " + ", ".join(str(n) for n in numbers[:-1]) + f" and {numbers[-1]}"
+
+
+def _quoted(names) -> str:
+    names = [f"'{name}'" for name in names]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP401
+
+
+class FunctionReadsNotebookState(Rule):
+    """## What it does
+    Reports a function that reads, or mutates through `global`, a variable that other cells of the
+    notebook bind at top level: a data frame, a fitted model, a setting kept in a lowercase name. One
+    finding per function, on its `def` cell, listing the names.
+
+    Functions, classes, imported modules and UPPER_CASE constants are not state and may be read
+    freely; so may builtins. A parameter with the same name as a global is the function's own input,
+    not a hidden one. A global bound only in the function's own cell is not reported.
+
+    ## Why is this bad?
+    The function's result depends on whatever the kernel happens to hold, so it cannot be called from
+    a test or a script, and it silently changes behaviour when a cell above is re-run or edited.
+
+    ## Example
+    ```python
+    import pandas as pd
+    df = pd.DataFrame({"amount": [1.0, 2.0]})
+    threshold = 1.5
+    # %%
+    def large_orders():
+        return df[df["amount"] > threshold]
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd
+    df = pd.DataFrame({"amount": [1.0, 2.0]})
+    THRESHOLD = 1.5
+    # %%
+    def large_orders(df, threshold=THRESHOLD):
+        return df[df["amount"] > threshold]
+    ```
+    """
+
+    code = "RP401"
+    name = "function-reads-notebook-state"
+    category = "untestable-code"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            for function in cell.facts.functions:
+                found = self._hidden_inputs(model, cell, function)
+                if not found:
+                    continue
+                names = list(dict.fromkeys(name for name, _ in found))
+                first = min((node for _, node in found), key=lambda n: (n.lineno, n.col_offset))
+                mutated = [name for name in names if name in function.declared_global]
+                read = [name for name in names if name not in function.declared_global]
+                parts = []
+                if read:
+                    parts.append(f"reads notebook state {_quoted(read)}")
+                if mutated:
+                    parts.append(f"changes {_quoted(mutated)} through `global`")
+                message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
+                           f"pass {'it' if len(names) == 1 else 'them'} in as "
+                           f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
+                yield self.at_node(cell, first, message,
+                                   Fix("Turn the globals into parameters of the function", "unsafe"))
+
+    @staticmethod
+    def _hidden_inputs(model: NotebookModel, cell: CellModel, function) -> list[tuple[str, ast.AST]]:
+        found: list[tuple[str, ast.AST]] = []
+        for name in sorted(function.declared_global):
+            if name in model.functions or name in model.class_names or name in model.imported_names:
+                continue
+            node = _global_statement(function.node, name)
+            found.append((name, node or function.node))
+        for read in function.free_reads:
+            if read.id in function.declared_global or not model.is_state(read.id):
+                continue
+            if not _bound_in_other_cell(model, read.id, cell) or _only_lambdas(model, read.id):
+                continue
+            found.append((read.id, read))
+        return found
+
+
+def _global_statement(function: ast.AST, name: str) -> ast.AST | None:
+    for statement in ast.walk(function):
+        if isinstance(statement, ast.Global) and name in statement.names:
+            return statement
+    return None
+
+
+def _bound_in_other_cell(model: NotebookModel, name: str, cell: CellModel) -> bool:
+    return any(definition.cell.index != cell.index for definition in model.definitions.get(name, ()))
+
+
+def _only_lambdas(model: NotebookModel, name: str) -> bool:
+    """`square = lambda x: x * x` is a function, not state."""
+    return all(
+        isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Lambda)
+        for d in model.definitions.get(name, ())
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP402
+
+# Methods that write their receiver to the path given as first argument; some return a string instead
+# when called without one.
+_WRITE_METHODS_NEED_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "to_xml", "to_string"}
+_WRITE_METHODS = {
+    "to_parquet", "to_excel", "to_pickle", "to_feather", "to_hdf", "to_stata", "to_orc", "to_sql", "to_netcdf",
+    "to_file", "to_zarr", "savefig", "write_text", "write_bytes", "write_csv", "write_parquet", "write_json",
+    "write_ndjson", "write_excel", "write_ipc", "write_image", "write_html", "save_pretrained", "save_model",
+    "save_weights", "saveAsTable", "saveAsTextFile", "imwrite", "imsave", "save",
+}
+_WRITE_FUNCTIONS = {
+    "json.dump", "pickle.dump", "joblib.dump", "sklearn.externals.joblib.dump", "dill.dump", "cloudpickle.dump",
+    "yaml.dump", "yaml.safe_dump", "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt",
+    "torch.save", "cv2.imwrite", "imageio.imwrite", "imageio.imsave", "matplotlib.pyplot.imsave",
+    "matplotlib.pyplot.savefig", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.copytree",
+    "shutil.move", "pandas.ExcelWriter", "scipy.io.savemat", "skimage.io.imsave", "tifffile.imwrite",
+    "soundfile.write", "scipy.io.wavfile.write",
+}
+_OPENERS = {"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "codecs.open"}
+_MODE_OPENERS = {"zipfile.ZipFile", "h5py.File", "netCDF4.Dataset"}
+
+# Calls that move data or build paths without computing anything.
+_PLUMBING_FUNCTIONS = {
+    "print", "display", "str", "repr", "len", "format", "open", "dict", "list", "tuple", "set", "isinstance",
+    "range", "enumerate", "zip", "int", "float", "bool", "hasattr", "getattr", "type", "iter", "next",
+    "pandas.DataFrame", "pandas.Series", "pandas.ExcelWriter", "csv.writer", "csv.DictWriter",
+    "json.dumps", "yaml.safe_dump", "pathlib.Path", "pathlib.PurePath", "Path", "os.makedirs", "os.mkdir",
+    "os.remove", "os.rename", "os.replace", "os.getcwd", "os.getenv", "os.environ.get", "datetime.datetime.now",
+    "datetime.date.today", "datetime.datetime.today", "time.strftime", "time.time", "tempfile.mkdtemp",
+    "IPython.display.display", "warnings.warn",
+}
+_PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.")
+_PLUMBING_METHODS = {
+    # files and paths
+    "write", "writelines", "writerow", "writerows", "writeheader", "close", "flush", "mkdir", "exists",
+    "is_file", "is_dir", "joinpath", "with_suffix", "with_name", "resolve", "absolute", "expanduser", "open",
+    "format", "strftime", "now", "today", "isoformat", "touch", "unlink",
+    # logging and display
+    "info", "debug", "warning", "error", "exception", "critical", "print", "display",
+    # plotting: drawing what was given is presentation, not computation
+    "plot", "hist", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "imshow", "matshow", "contour",
+    "contourf", "fill_between", "errorbar", "stem", "axhline", "axvline", "axhspan", "axvspan",
+    "text", "annotate", "legend", "grid", "title", "suptitle", "xlabel", "ylabel", "xticks", "yticks",
+    "xlim", "ylim", "set_title", "set_xlabel", "set_ylabel", "set_xticks", "set_yticks", "set_xticklabels",
+    "set_yticklabels", "set_xlim", "set_ylim", "set_xscale", "set_yscale", "set_aspect", "set_size_inches",
+    "tight_layout", "subplots", "subplot", "add_subplot", "figure", "colorbar", "axis", "set_axis_off",
+    "update_layout", "update_traces", "add_trace", "show", "clf", "cla", "gcf", "gca", "heatmap", "lineplot",
+    "barplot", "histplot", "countplot", "scatterplot", "pairplot", "kdeplot",
+}
+
+
+def _is_write(model: NotebookModel, call: ast.Call) -> bool:
+    name = _callee(model, call)
+    method = _method(call)
+    if name in _WRITE_FUNCTIONS:
+        return True
+    if name in _OPENERS or (isinstance(call.func, ast.Attribute) and method == "open"):
+        mode_position = 0 if (isinstance(call.func, ast.Attribute) and name not in _OPENERS) else 1
+        return _write_mode(call, mode_position)
+    if name in _MODE_OPENERS:
+        return _write_mode(call, 1)
+    if isinstance(call.func, ast.Attribute):
+        if method in _WRITE_METHODS_NEED_TARGET:
+            return bool(call.args) or _keyword(call, "path_or_buf", "buf", "path") is not None
+        if method in _WRITE_METHODS:
+            return bool(call.args) or any(k.arg in ("path", "fname", "filepath", "file", "save_directory")
+                                          for k in call.keywords)
+        if ".write." in f".{name}." and method in {"csv", "parquet", "json", "orc", "text", "save"}:
+            return True  # Spark's df.write.parquet(path)
+    return False
+
+
+def _write_mode(call: ast.Call, position: int) -> bool:
+    mode = call.args[position] if len(call.args) > position else None
+    keyword = _keyword(call, "mode")
+    if keyword is not None:
+        mode = keyword.value
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
+
+
+def _is_plumbing(model: NotebookModel, call: ast.Call) -> bool:
+    if _is_write(model, call) or _is_loader(model, call):
+        return True
+    name = _callee(model, call)
+    if name in _PLUMBING_FUNCTIONS or name.startswith(_PLUMBING_PREFIXES):
+        return True
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    if call.func.attr == "join":  # "_".join(parts) or a path join, not DataFrame.join
+        receiver = call.func.value
+        return _is_path_like(receiver) or (isinstance(receiver, ast.Name) and receiver.id in {"sep", "separator",
+                                                                                           "delimiter", "delim"})
+    return call.func.attr in _PLUMBING_METHODS
+
+
+_LOADER_NAMES = {"load", "loads", "read", "readlines", "readline", "imread", "loadtxt", "genfromtxt", "fromfile",
+                 "load_workbook", "load_dataset", "load_model", "load_state_dict", "from_pretrained"}
+
+
+def _is_loader(model: NotebookModel, call: ast.Call) -> bool:
+    name = _callee(model, call)
+    last = _last(name) or _method(call)
+    if last.startswith("read_") or last in _LOADER_NAMES:
+        return True
+    loaders = tuple(getattr(model.settings, "data_loaders", ()) or ())
+    return bool(name) and name in loaders
+
+
+_PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out")
+
+
+def _is_path_like(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _is_path_like(node.left) or _is_path_like(node.right)
+    if isinstance(node, ast.Call):
+        name = _method(node)
+        return name in {"Path", "PurePath", "join", "joinpath", "with_suffix", "with_name", "str", "format",
+                        "dirname", "abspath", "expanduser"}
+    identifier = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    lowered = identifier.lower()
+    return any(word in lowered for word in _PATH_WORDS) or lowered in {"parent", "name", "stem", "suffix"}
+
+
+def _computes(model: NotebookModel, cell: CellModel, function: ast.AST) -> ast.AST | None:
+    """The first node of the function that computes (rather than builds a path, prints or writes)."""
+    for node in ast.walk(function):
+        if node is function:
+            continue
+        if isinstance(node, ast.Call):
+            if _is_plumbing(model, node) or _inside_print(model, cell, node, function):
+                continue
+            return node
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, (ast.Div, ast.Add, ast.Mod)) and (_is_path_like(node.left)
+                                                                     or _is_path_like(node.right)):
+                continue
+            if _inside_print(model, cell, node, function) or _in_name_building(model, cell, node):
+                continue
+            return node
+        if isinstance(node, ast.AugAssign) and not (_is_path_like(node.value) or _is_path_like(node.target)):
+            return node
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(target, ast.Subscript) for target in targets):
+                return node
+        if isinstance(node, ast.Compare) and any(isinstance(a, ast.Subscript) for a in _up_to_statement(cell, node)):
+            return node
+    return None
+
+
+def _in_name_building(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
+    """`f"fig_{i + 1}.png"`, `os.path.join(out, str(i + 1))`: arithmetic that only names a file."""
+    for ancestor in _up_to_statement(cell, node):
+        if isinstance(ancestor, ast.JoinedStr):
+            return True
+        if isinstance(ancestor, ast.Call) and _is_plumbing(model, ancestor) and not _is_write(model, ancestor):
+            return True
+    return False
+
+
+def _up_to_statement(cell: CellModel, node: ast.AST):
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.stmt):
+            return
+        yield ancestor
+
+
+def _inside_print(model: NotebookModel, cell: CellModel, node: ast.AST, stop: ast.AST) -> bool:
+    for ancestor in cell.facts.ancestors(node):
+        if ancestor is stop:
+            return False
+        if isinstance(ancestor, ast.Call):
+            name = _callee(model, ancestor)
+            if name in {"print", "display", "IPython.display.display"} or name.startswith("logging.") or (
+                    isinstance(ancestor.func, ast.Attribute)
+                    and ancestor.func.attr in {"info", "debug", "warning", "error", "log", "set_description",
+                                               "set_postfix", "write"}):
+                return True
+    return False
+
+
+class FunctionComputesAndWrites(Rule):
+    """## What it does
+    Reports a function that both computes something (cleans, aggregates, trains, predicts) and writes
+    a file or a saved plot (`to_csv`, `to_parquet`, `savefig`, `open(path, "w")`, `json.dump`,
+    `np.save`, `pickle.dump`, `joblib.dump`, `torch.save`, ...). The finding sits on the function's
+    `def` cell, at its first write.
+
+    Pure loaders, and I/O-only helpers that build a path and write (or plot and save) what they were
+    given, are fine.
+
+    ## Why is this bad?
+    A test of the computation has to write files (and clean them up), and the pipeline cannot reuse
+    the computation without the side effect. Return the result; write it in a separate step.
+
+    ## Example
+    ```python
+    def summarise(sales, path):
+        totals = sales.groupby("store")["amount"].sum()
+        totals.to_csv(path)
+    ```
+
+    ## Use instead
+    ```python
+    def summarise(sales):
+        return sales.groupby("store")["amount"].sum()
+
+
+    def save_table(table, path):
+        table.to_csv(path)
+    ```
+    """
+
+    code = "RP402"
+    name = "function-computes-and-writes"
+    category = "untestable-code"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            writes: dict[ast.AST, list[ast.Call]] = {}
+            for call in cell.facts.calls:
+                function = _outer_function(cell, call)
+                if function is not None and _is_write(model, call):
+                    writes.setdefault(function, []).append(call)
+            for function, calls in writes.items():
+                computation = _computes(model, cell, function)
+                if computation is None:
+                    continue
+                first = min(calls, key=lambda c: (c.lineno, c.col_offset))
+                what = _last(_callee(model, first)) or _method(first)
+                line = cell.facts.span(computation).line
+                yield self.at_node(
+                    cell, first,
+                    f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
+                    "return the result and write it in a separate step",
+                    Fix("Split the function: one part returns the result, another writes it", "unsafe"),
+                )
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP403
+
+_TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one_cycle", "fit_flat_cos",
+                  "fine_tune", "train_on_batch", "train_supervised", "train_unsupervised"}
+_TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
+                    "fasttext.train_supervised", "fasttext.train_unsupervised"}
+_NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
+
+
+def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
+    """`model.fit` or `xgb.train` when the call trains something; None otherwise."""
+    name = _callee(model, call)
+    if name in _TRAIN_FUNCTIONS:
+        return name
+    if not isinstance(call.func, ast.Attribute) or name.startswith(_NOT_TRAINING):
+        return None
+    method = call.func.attr
+    if method in _TRAIN_METHODS:
+        return name or method
+    if method == "train":
+        # PyTorch's model.train() / model.train(False) only switches a mode; a trainer's train() trains.
+        receiver = (root_name(call.func.value) or "").lower()
+        mode_only = (not call.args and not call.keywords) or (
+            len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, bool)
+        ) or _keyword(call, "mode") is not None
+        if not mode_only or "trainer" in receiver or "learner" in receiver:
+            return name or method
+    return None
+
+
+class TopLevelTraining(Rule):
+    """## What it does
+    Reports a `fit` or train call on an estimator, model or trainer made in top-level notebook code:
+    `model.fit(X, y)`, `partial_fit`, `fit_predict`, Keras `model.fit`, `xgb.train`, `lgb.train`,
+    `trainer.train()`, fastai `fit_one_cycle`.
+
+    Calling one of the notebook's own functions that trains inside is orchestration and is fine;
+    so are `fit_transform` on data (a scaler or encoder preparing features) and PyTorch's
+    `model.train()`, which only switches the training mode on.
+
+    ## Why is this bad?
+    Training code at top level cannot be imported, tested or re-run with other data or settings; it
+    is tied to the variables the notebook happens to hold at that moment.
+
+    ## Example
+    ```python
+    from sklearn.linear_model import LinearRegression
+    model = LinearRegression()
+    model.fit([[1.0], [2.0]], [1.0, 2.0])
+    ```
+
+    ## Use instead
+    ```python
+    from sklearn.linear_model import LinearRegression
+
+
+    def train(X, y):
+        model = LinearRegression()
+        model.fit(X, y)
+        return model
+    # %%
+    model = train([[1.0], [2.0]], [1.0, 2.0])
+    ```
+    """
+
+    code = "RP403"
+    name = "top-level-training"
+    category = "untestable-code"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            if cell.is_parameters:
+                continue
+            for call in cell.facts.calls:
+                trained = _training_call(model, call)
+                if trained and _at_top_level(cell, call):
+                    target = ast.unparse(call.func)
+                    if len(target) > 40:
+                        target = "..." + target[-37:]
+                    yield self.at_node(
+                        cell, call,
+                        f"{target}() trains a model in top-level code; move the training into a function "
+                        "that takes the data and settings as parameters and returns the model",
+                        Fix("Wrap the training in a function and call it here", "unsafe"),
+                    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP404
+
+_MUTATING_METHODS = {"append", "extend", "insert", "update", "add", "pop", "remove", "discard", "setdefault",
+                     "clear", "appendleft", "popitem", "sort", "reverse"}
+
+
+def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
+    """An alias or a plot handle: `ax = axes[i]`, `row = df.iloc[i]`, `fig, ax = plt.subplots()`."""
+    if isinstance(value, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(value, (ast.Attribute, ast.Subscript)):
+        inner = value.value
+        while isinstance(inner, (ast.Attribute, ast.Subscript)):
+            if isinstance(inner, ast.Subscript) and not _simple_index(inner.slice):
+                return False
+            inner = inner.value
+        return isinstance(inner, ast.Name) and (not isinstance(value, ast.Subscript) or _simple_index(value.slice))
+    if isinstance(value, ast.Tuple):
+        return all(_is_trivial_value(model, item) for item in value.elts)
+    if isinstance(value, ast.Call):
+        name = _callee(model, value)
+        return name.startswith(("matplotlib.", "seaborn.", "plotly.")) or (
+            isinstance(value.func, ast.Attribute) and value.func.attr in {"subplots", "add_subplot", "figure",
+                                                                          "subplot", "twinx", "twiny"}
+        )
+    return False
+
+
+def _simple_index(node: ast.AST) -> bool:
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.Tuple):
+        return all(_simple_index(item) for item in node.elts)
+    return False
+
+
+def _loop_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
+    """The first statement or call in a loop that computes or mutates, or None for print/call-only loops."""
+    for node in ast.walk(loop):
+        if node is loop:
+            continue
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.AugAssign):
+            return node
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
+                return node
+            if node.value is not None and not _is_trivial_value(model, node.value):
+                return node
+        elif isinstance(node, ast.NamedExpr) or (
+                isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
+            return node
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATING_METHODS \
+                    and root_name(node.func) not in model.imported_names:
+                return node
+            if _training_call(model, node) or any(k.arg == "inplace" and _is_true(k.value) for k in node.keywords):
+                return node
+    return None
+
+
+class TopLevelLoop(Rule):
+    """## What it does
+    Reports a `for` or `while` loop in top-level notebook code whose body computes or mutates
+    something: assignments that compute, `+=`, item or attribute assignment, `.append(...)`,
+    in-place operations, training calls.
+
+    A loop that only prints, plots or calls a function for each item is fine, as are comprehensions.
+
+    ## Why is this bad?
+    The loop is logic that cannot be called or tested on its own, and its accumulators live on as
+    notebook globals, half-filled when a cell fails midway.
+
+    ## Example
+    ```python
+    prices = [3.0, 4.5, 2.0]
+    total = 0.0
+    for price in prices:
+        total += price * 1.2
+    ```
+
+    ## Use instead
+    ```python
+    def total_with_tax(prices, rate=1.2):
+        return sum(price * rate for price in prices)
+    # %%
+    prices = [3.0, 4.5, 2.0]
+    for price in prices:
+        print(price)
+    ```
+    """
+
+    code = "RP404"
+    name = "top-level-loop"
+    category = "untestable-code"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            for loop in _top_level_loops(cell.facts.statements):
+                work = _loop_work(model, loop)
+                if work is None:
+                    continue
+                kind = "while" if isinstance(loop, ast.While) else "for"
+                span = cell.facts.span(loop)
+                yield self.finding(
+                    cell, Span(span.line, span.column, span.line, span.column + len(kind)),
+                    f"Top-level {kind} loop computes or mutates data (line {cell.facts.span(work).line}); "
+                    "move it into a function that takes its inputs as parameters and returns the result",
+                    Fix("Move the loop into a function", "unsafe"),
+                )
+
+
+def _top_level_loops(statements: list[ast.stmt]):
+    """Outermost loops, also inside top-level if/with/try blocks."""
+    for statement in statements:
+        if isinstance(statement, _LOOPS):
+            yield statement
+        elif isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
+            yield from _top_level_loops(statement.body)
+            yield from _top_level_loops(getattr(statement, "orelse", []))
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            for block in (statement.body, statement.orelse, statement.finalbody):
+                yield from _top_level_loops(block)
+            for handler in statement.handlers:
+                yield from _top_level_loops(handler.body)
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP405
+
+_DATA_CONSTRUCTORS = {"DataFrame", "Series", "Index", "Categorical", "MultiIndex"}
+_DISPLAY_CALLS = {"print", "display"}
+
+
+def _flat_statements(statements: list[ast.stmt]):
+    for statement in statements:
+        if isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
+            yield from _flat_statements(statement.body)
+            yield from _flat_statements(getattr(statement, "orelse", []))
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            for block in (statement.body, statement.orelse, statement.finalbody):
+                yield from _flat_statements(block)
+            for handler in statement.handlers:
+                yield from _flat_statements(handler.body)
+        else:
+            yield statement
+
+
+def _reads_data(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
+    """Reads a notebook variable that carries data (not a parameter, module, function or constant)."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+            name = child.id
+            if model.is_state(name) and name not in model.parameter_names:
+                return True
+    return False
+
+
+def _is_data_work(model: NotebookModel, cell: CellModel, statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        value = statement.value
+        if value is None:
+            return False
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
+                                                       for t in targets):
+            receivers = [root_name(t) for t in targets]
+            return any(r is not None and model.is_state(r) and r not in model.parameter_names for r in receivers)
+        if isinstance(value, ast.Call):
+            name = _callee(model, value)
+            last = _last(name) or _method(value)
+            if isinstance(value.func, ast.Name) and value.func.id in model.functions:
+                return False  # orchestration: the notebook's own function does the work
+            if _is_loader(model, value) or _is_plumbing_for_pipeline(model, value):
+                return False
+            if last[:1].isupper() and last not in _DATA_CONSTRUCTORS:
+                return False  # building a model or another object is not data work
+        return _reads_data(model, cell, value)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        call = statement.value
+        if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
+            return True
+        if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS:
+            receiver = root_name(call.func)
+            return receiver is not None and model.is_state(receiver) and receiver not in model.parameter_names
+    return False
+
+
+def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
+    """Plots, prints, path building and training: not data derivations even when they read data."""
+    name = _callee(model, call)
+    if name in _DISPLAY_CALLS or name.startswith(("matplotlib.", "seaborn.", "plotly.", "os.path.", "logging.")):
+        return True
+    if _training_call(model, call):
+        return True  # RP403's business
+    return isinstance(call.func, ast.Attribute) and call.func.attr in _PLOT_METHODS
+
+
+_PLOT_METHODS = {"subplots", "figure", "add_subplot", "subplot", "plot", "hist", "bar", "barh", "scatter",
+                 "boxplot", "heatmap", "twinx", "twiny", "gca", "gcf", "imshow"}
+
+
+class TopLevelDataPipeline(Rule):
+    """## What it does
+    Reports a cell with four or more top-level statements that derive or mutate data: assignments
+    computed from the notebook's data (`X = df.drop(columns="y")`), item and attribute assignment
+    (`df["ratio"] = ...`), in-place calls (`inplace=True`, `.append(...)` on a list of results).
+
+    Not data work: imports, constants, loading a file, building a model object
+    (`RandomForestClassifier(...)`), calls to the notebook's own functions, plots and prints. Three
+    or fewer such statements in a cell are orchestration and are fine.
+
+    ## Why is this bad?
+    A chain of transformations at top level is the pipeline's core logic, but it cannot be imported,
+    tested on a small frame or re-run on new data without re-running the notebook.
+
+    ## Example
+    ```python
+    import pandas as pd
+    df = pd.DataFrame({"price": [1.0, 2.0], "qty": [3, 4]})
+    # %%
+    df["revenue"] = df["price"] * df["qty"]
+    df = df[df["qty"] > 0]
+    summary = df.groupby("qty")["revenue"].sum()
+    share = summary / summary.sum()
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd
+
+
+    def revenue_share(df):
+        df = df.assign(revenue=df["price"] * df["qty"])
+        df = df[df["qty"] > 0]
+        summary = df.groupby("qty")["revenue"].sum()
+        return summary / summary.sum()
+    # %%
+    df = pd.DataFrame({"price": [1.0, 2.0], "qty": [3, 4]})
+    share = revenue_share(df)
+    ```
+    """
+
+    code = "RP405"
+    name = "top-level-data-pipeline"
+    category = "untestable-code"
+    severity = Severity.WARNING
+    threshold = 4
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            if cell.is_parameters:
+                continue
+            work = [s for s in _flat_statements(cell.facts.statements) if _is_data_work(model, cell, s)]
+            if len(work) < self.threshold:
+                continue
+            lines = [cell.facts.span(statement).line for statement in work]
+            first = cell.facts.span(work[0])
+            yield self.finding(
+                cell, Span(first.line, first.column, first.line, first.column),
+                f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
+                "move the steps into a function that takes the data and returns the result",
+                Fix("Extract the steps into a function", "unsafe"),
+            )
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP406
+
+
+class InteractiveInput(Rule):
+    """## What it does
+    Reports a call to `input()` (or Python 2's `raw_input()`), wherever it is.
+
+    `getpass.getpass()` is not reported here: it is how a secret is best kept out of the notebook
+    (see the hardcoded-secret rules).
+
+    ## Why is this bad?
+    A scheduled or batch run (papermill, CI, a job runner) has no one at the keyboard: the run blocks
+    forever or fails with `EOFError`.
+
+    ## Example
+    ```python
+    name = input("Which store? ")
+    ```
+
+    ## Use instead
+    ```python
+    store = "north"  # a parameter, overridden by papermill or the command line
+    ```
+    """
+
+    code = "RP406"
+    name = "interactive-input"
+    category = "untestable-code"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator:
+        for cell in model.parsed_cells:
+            for call in cell.facts.calls:
+                func = call.func
+                if isinstance(func, ast.Name) and func.id in ("input", "raw_input") \
+                        and func.id not in model.definitions:
+                    yield self.at_node(
+                        cell, call,
+                        f"{func.id}() waits for someone to type; a batch run blocks here. "
+                        "Make the value a parameter instead",
+                        Fix("Replace the prompt with a parameter", "unsafe"),
+                    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP407
+
+# Estimators and helpers that draw random numbers unless given random_state.
+_SEEDED_BY_RANDOM_STATE = {
+    "train_test_split", "ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit", "RepeatedKFold",
+    "RepeatedStratifiedKFold", "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
+    "ExtraTreesRegressor", "RandomTreesEmbedding", "GradientBoostingClassifier", "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "BaggingClassifier", "BaggingRegressor",
+    "IsolationForest", "DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
+    "ExtraTreeRegressor", "KMeans", "MiniBatchKMeans", "BisectingKMeans", "GaussianMixture",
+    "BayesianGaussianMixture", "MLPClassifier", "MLPRegressor", "SGDClassifier", "SGDRegressor",
+    "SGDOneClassSVM", "Perceptron", "PassiveAggressiveClassifier", "PassiveAggressiveRegressor", "TSNE", "UMAP",
+    "RandomizedSearchCV", "HalvingRandomSearchCV", "make_classification", "make_regression", "make_blobs",
+    "make_moons", "make_circles", "make_friedman1", "make_gaussian_quantiles", "make_s_curve", "make_swiss_roll",
+    "make_sparse_coded_signal", "make_low_rank_matrix", "SMOTE", "ADASYN", "BorderlineSMOTE",
+    "RandomOverSampler", "RandomUnderSampler", "permutation_importance",
+}
+_SEEDED_ONLY_WHEN_SHUFFLED = {"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"}
+_SKLEARN_UTILS = {"sklearn.utils.shuffle", "sklearn.utils.resample"}
+_NUMPY_NOT_DRAWS = {"seed", "RandomState", "default_rng", "Generator", "SeedSequence", "get_state", "set_state",
+                    "PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64", "BitGenerator", "bit_generator"}
+_RANDOM_DRAWS = {"random", "randint", "randrange", "choice", "choices", "shuffle", "sample", "uniform", "gauss",
+                 "normalvariate", "triangular", "betavariate", "expovariate", "gammavariate", "lognormvariate",
+                 "vonmisesvariate", "paretovariate", "weibullvariate", "getrandbits", "randbytes",
+                 "binomialvariate"}
+_TORCH_DRAWS = {"rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
+                "bernoulli", "multinomial", "poisson"}
+_TF1_DRAWS = {"random_normal", "random_uniform", "truncated_normal", "random_shuffle", "random_crop",
+              "multinomial", "random_gamma", "random_poisson"}
+_SEEDS = {
+    "numpy.random.seed": ("numpy",),
+    "random.seed": ("random",),
+    "torch.manual_seed": ("torch",), "torch.random.manual_seed": ("torch",),
+    "torch.cuda.manual_seed": ("torch",), "torch.cuda.manual_seed_all": ("torch",),
+    "tensorflow.random.set_seed": ("tensorflow",), "tensorflow.set_random_seed": ("tensorflow",),
+    "tensorflow.compat.v1.set_random_seed": ("tensorflow",),
+    "tensorflow.compat.v1.random.set_random_seed": ("tensorflow",),
+}
+# Library helpers that seed everything at once (transformers.set_seed, lightning's seed_everything, ...).
+_SEED_EVERYTHING = {"seed_everything", "set_seed", "set_random_seed", "set_global_seed", "set_seeds", "seed_all"}
+_ALL_FAMILIES = ("numpy", "random", "torch", "tensorflow")
+
+
+class UnseededRandomness(Rule):
+    """## What it does
+    Reports randomness that affects results without a seed: `train_test_split`, shuffled splitters
+    (`ShuffleSplit`, `KFold(shuffle=True)`), random forests and other tree ensembles, decision trees
+    (their split search permutes features at random), k-means, MLPs, SGD models, t-SNE, UMAP,
+    `RandomizedSearchCV`, SMOTE, `DataFrame.sample(...)` without `random_state=`; `np.random.*`
+    without an earlier `np.random.seed(...)`, `np.random.default_rng()` / `RandomState()` without a
+    seed, `random.*` without `random.seed(...)`, `torch.rand*` without `torch.manual_seed(...)`,
+    `tf.random.*` without `tf.random.set_seed(...)`.
+
+    Not reported: a `random_state=`/`seed=` argument (also a name such as `random_state=SEED`),
+    deterministic estimators (`LinearRegression`, `LogisticRegression`, `StandardScaler`, XGBoost,
+    LightGBM and CatBoost, which seed themselves), scikit-learn and pandas calls after
+    `np.random.seed(...)` (they draw from NumPy's global generator), a library `seed_everything` /
+    `set_seed` call, and `df.sample(5)` that is only displayed.
+
+    ## Why is this bad?
+    Every run gives different splits, models and scores, so results cannot be reproduced, compared
+    or tested, and a regression hides behind random noise.
+
+    ## Example
+    ```python
+    from sklearn.model_selection import train_test_split
+    X, y = [[1], [2], [3], [4]], [0, 1, 0, 1]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5)
+    ```
+
+    ## Use instead
+    ```python
+    from sklearn.model_selection import train_test_split
+    SEED = 42
+    X, y = [[1], [2], [3], [4]], [0, 1, 0, 1]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=SEED)
+    ```
+    """
+
+    code = "RP407"
+    name = "unseeded-randomness"
+    category = "untestable-code"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator:
+        seeds = self._seed_positions(model)
+        for cell in model.parsed_cells:
+            for call in cell.facts.calls:
+                found = self._unseeded(model, cell, call)
+                if found is None:
+                    continue
+                family, message, advice = found
+                if family and self._seeded(seeds, family, cell, call):
+                    continue
+                yield self.at_node(cell, call, message, Fix(advice, "unsafe"))
+
+    @staticmethod
+    def _seed_positions(model: NotebookModel) -> dict[str, tuple]:
+        """Family -> the first place (cell index, line, column) a seed is set."""
+        first: dict[str, tuple] = {}
+        for cell in model.parsed_cells:
+            for call in cell.facts.calls:
+                name = _callee(model, call)
+                families = _SEEDS.get(name)
+                if families is None and _last(name) in _SEED_EVERYTHING and (call.args or call.keywords):
+                    families = _ALL_FAMILIES
+                if families is None and name.startswith(("keras.", "tensorflow.keras.")) \
+                        and _last(name) == "set_random_seed":
+                    families = _ALL_FAMILIES
+                if not families or not (call.args or call.keywords) or (call.args and _is_none(call.args[0])):
+                    continue
+                position = (cell.index, call.lineno, call.col_offset)
+                if _outer_function(cell, call) is not None:
+                    position = (-1, 0, 0)  # a seeding helper: counts wherever it is called from
+                for family in families:
+                    if family not in first or position < first[family]:
+                        first[family] = position
+        return first
+
+    @staticmethod
+    def _seeded(seeds: dict, family: str, cell: CellModel, call: ast.Call) -> bool:
+        position = seeds.get(family)
+        if position is None:
+            return False
+        if _outer_function(cell, call) is not None:
+            return True  # a function runs when it is called, after the seed in practice
+        return position < (cell.index, call.lineno, call.col_offset)
+
+    @staticmethod
+    def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
+        """(seed family or "", message, advice) when this call draws random numbers without a seed."""
+        name = _callee(model, call)
+        last = _last(name)
+        root = root_name(call.func)
+        imported_root = root is not None and root in model.aliases
+        if _has_star_kwargs(call):
+            return None
+        seeded_arg = _keyword(call, "random_state", "seed", "random_seed", "rng", "generator")
+        if seeded_arg is not None and not _is_none(seeded_arg.value):
+            return None
+        # scikit-learn style estimators and splitters
+        if last in _SEEDED_BY_RANDOM_STATE or last in _SEEDED_ONLY_WHEN_SHUFFLED or name in _SKLEARN_UTILS:
+            if name.startswith(("pyspark.", "torch.", "tensorflow.", "keras.")):
+                return None
+            if isinstance(call.func, ast.Name) and (last in model.class_names or last in model.functions):
+                return None  # the notebook's own implementation
+            if isinstance(call.func, ast.Attribute) and not imported_root:
+                return None  # a method of some object, e.g. a Spark frame's own API
+            if last in _SEEDED_ONLY_WHEN_SHUFFLED and not _is_true(getattr(_keyword(call, "shuffle"), "value", None)):
+                return None
+            if last == "train_test_split":
+                shuffle = _keyword(call, "shuffle")
+                if shuffle is not None and isinstance(shuffle.value, ast.Constant) and shuffle.value.value is False:
+                    return None
+            return ("numpy", f"{last}() is random and has no random_state; results change on every run",
+                    "Pass random_state=SEED (a constant or a parameter)")
+        # DataFrame.sample
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "sample" and not imported_root:
+            if len(call.args) >= 5 or _only_displayed(model, cell, call):
+                return None
+            return ("numpy", (f"{ast.unparse(call.func)}() draws a random sample without random_state; "
+                    "results change on every run"), "Pass random_state=SEED")
+        if not imported_root:
+            return None
+        # NumPy
+        if name.startswith("numpy.random."):
+            if last in ("RandomState", "default_rng"):
+                if call.args and not _is_none(call.args[0]):
+                    return None
+                return ("", f"np.random.{last}() without a seed gives different numbers on every run",
+                        f"Pass a seed: np.random.{last}(SEED)")
+            if last in _NUMPY_NOT_DRAWS or name.count(".") != 2:
+                return None
+            return ("numpy", (f"np.random.{last}() is used without np.random.seed(...) earlier; "
+                    "results change on every run"),
+                    "Use rng = np.random.default_rng(SEED) and rng.<method>(), or call np.random.seed(SEED) first")
+        # the standard library
+        if name.startswith("random.") and name.count(".") == 1:
+            if last == "Random":
+                if call.args and not _is_none(call.args[0]):
+                    return None
+                return ("", "random.Random() without a seed gives different numbers on every run",
+                        "Pass a seed: random.Random(SEED)")
+            if last in _RANDOM_DRAWS:
+                return ("random", (f"random.{last}() is used without random.seed(...) earlier; "
+                        "results change on every run"), "Call random.seed(SEED) first, or use random.Random(SEED)")
+            return None
+        # PyTorch and TensorFlow
+        if name.startswith("torch.") and name.count(".") == 1 and last in _TORCH_DRAWS:
+            return ("torch", (f"torch.{last}() is used without torch.manual_seed(...) earlier; "
+                    "results change on every run"), "Call torch.manual_seed(SEED) first")
+        if (name.startswith("tensorflow.random.") and name.count(".") == 2
+                and last not in ("set_seed", "Generator", "create_rng_state", "get_global_generator")
+                and not last.startswith(("stateless", "set_"))) or (name.startswith("tensorflow.") and name.count(".") == 1
+                                                          and last in _TF1_DRAWS):
+            return ("tensorflow", (f"tf.random.{last}() is used without tf.random.set_seed(...) earlier; "
+                    "results change on every run"), "Call tf.random.set_seed(SEED) first, or pass seed=")
+        return None
+
+
+def _only_displayed(model: NotebookModel, cell: CellModel, call: ast.Call) -> bool:
+    """`df.sample(5)` or `print(df.sample(5).T)`: looked at, not used."""
+    node: ast.AST = call
+    for ancestor in cell.facts.ancestors(call):
+        if isinstance(ancestor, ast.Expr):
+            return True
+        if isinstance(ancestor, ast.Call) and node is not ancestor.func:
+            return _callee(model, ancestor) in _DISPLAY_CALLS and isinstance(cell.facts.parent(ancestor), ast.Expr)
+        if not isinstance(ancestor, (ast.Attribute, ast.Call, ast.Subscript)):
+            return False
+        node = ancestor
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------
+# RP408
+
+
+class FunctionCalledBeforeDefinition(Rule):
+    """## What it does
+    Reports a cell that calls (or otherwise uses at top level) a function that the notebook only
+    defines in a cell further down. The finding sits on the calling cell.
+
+    Not reported: a call inside another function's body (it runs only when that function is called),
+    a name that is also defined or imported in the calling cell or above it, and notebooks that pull
+    names in with `from x import *` or `%run` above the call.
+
+    ## Why is this bad?
+    The notebook works only because the cells ran in another order; "Restart and run all" stops with
+    a `NameError`, and so does the exported pipeline.
+
+    ## Example
+    ```python
+    totals = summarise([1, 2, 3])
+    # %%
+    def summarise(values):
+        return sum(values)
+    ```
+
+    ## Use instead
+    ```python
+    def summarise(values):
+        return sum(values)
+    # %%
+    totals = summarise([1, 2, 3])
+    ```
+    """
+
+    code = "RP408"
+    name = "function-called-before-definition"
+    category = "untestable-code"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator:
+        opaque_from = _first_opaque_cell(model)
+        for cell in model.parsed_cells:
+            if opaque_from is not None and opaque_from <= cell.index:
+                return
+            reported: set[str] = set()
+            for read in cell.facts.reads:
+                name = read.name
+                if name in reported or name not in model.functions:
+                    continue
+                first = model.first_definition_cell(name)
+                if first is None or first <= cell.index:
+                    continue
+                if _comprehension_bound(cell, read.node):
+                    continue
+                reported.add(name)
+                called = isinstance(cell.facts.parent(read.node), ast.Call) and \
+                    cell.facts.parent(read.node).func is read.node
+                defining = model.functions[name][0]
+                yield self.at_node(
+                    cell, read.node,
+                    f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
+                    f"{first} below; move its definition above this cell",
+                    Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
+                )
+
+
+RULES = (
+    FunctionReadsNotebookState,
+    FunctionComputesAndWrites,
+    TopLevelTraining,
+    TopLevelLoop,
+    TopLevelDataPipeline,
+    InteractiveInput,
+    UnseededRandomness,
+    FunctionCalledBeforeDefinition,
+)

@@ -1,0 +1,960 @@
+"""What a notebook installs and declares: install commands, requirement files, import names to distributions."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# ---------------------------------------------------------------------------------------------------
+# One package as an install command or a requirements file names it
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One package named by an install command or a dependency file, and whether its version is fixed."""
+
+    name: str  # canonical distribution name ("" when a URL or path does not say)
+    text: str  # as written
+    pinned: bool
+    problem: str = ""  # why it is not pinned, in a few words: "no version", "a range", ...
+    source: str = ""  # the file it came from ("requirements.txt"), empty for a command line
+
+    @property
+    def label(self) -> str:
+        return self.text if not self.source else f"{self.text} ({self.source})"
+
+
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_FULL_HASH = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$")
+_HASH_IN_PATH = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{40}(?![0-9a-fA-F])")
+_ARCHIVE = re.compile(r"\.(?:whl|tar\.gz|tgz|tar\.bz2|tar\.xz|zip|tar)$", re.IGNORECASE)
+_VERSION_IN_FILENAME = re.compile(r"\d+\.\d+")
+_EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _vcs_requirement(url: str, text: str, name: str = "") -> Requirement:
+    egg = _EGG.search(url)
+    name = name or (canonicalize_name(egg.group(1)) if egg else "")
+    bare = url.split("#", 1)[0].split("?", 1)[0]
+    scheme_free = bare.split("://", 1)[-1]
+    path = scheme_free.split("/", 1)[1] if "/" in scheme_free else ""
+    revision = path.rsplit("@", 1)[1] if "@" in path else ""
+    if _FULL_HASH.match(revision):
+        return Requirement(name, text, True)
+    problem = f"a VCS URL at '{revision}', not a full commit hash" if revision else "a VCS URL without a commit"
+    return Requirement(name, text, False, problem)
+
+
+def _archive_requirement(url: str, text: str, name: str = "") -> Requirement:
+    """An http(s) or file URL: a wheel or versioned archive is fixed; `main.zip` is whatever main is today."""
+    path = urlsplit(url).path
+    filename = path.rsplit("/", 1)[-1]
+    if filename.lower().endswith(".whl"):
+        return Requirement(name or canonicalize_name(filename.split("-", 1)[0]), text, True)
+    if _HASH_IN_PATH.search(path) or (_ARCHIVE.search(filename) and _VERSION_IN_FILENAME.search(filename)):
+        return Requirement(name, text, True)
+    return Requirement(name, text, False, "a URL whose content can change")
+
+
+def looks_like_local_path(text: str) -> bool:
+    return (
+        text in (".", "..")
+        or text.startswith(("./", "../", "/", "~", ".\\", "..\\", "file:"))
+        or "/" in text
+        or "\\" in text
+        or bool(re.match(r"^[A-Za-z]:[\\/]", text))
+        or bool(_ARCHIVE.search(text))
+    )
+
+
+def _local_requirement(text: str) -> Requirement:
+    """A wheel, an archive or a folder on this machine: the notebook's own code, or a fixed file."""
+    filename = re.split(r"[\\/]", text.rstrip("/\\"))[-1]
+    name = canonicalize_name(filename.split("-", 1)[0]) if _ARCHIVE.search(filename) else ""
+    return Requirement(name, text, True)
+
+
+def is_exact(specifier_text: str) -> bool:
+    """`==1.2.3` or `===x`, not `==1.*`, `>=1`, `~=1.2`."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specifiers = SpecifierSet(specifier_text)
+    except InvalidSpecifier:
+        return False
+    return any(
+        spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
+        for spec in specifiers
+    )
+
+
+def parse_pip_requirement(text: str, source: str = "") -> Requirement | None:
+    """A pip requirement (`pandas==2.2.0`, `numpy>=1.26`, `x @ git+https://...@sha`, `./dist/x.whl`).
+
+    None for what is not a requirement at all (a variable `{pkg}`, an empty string).
+    """
+    text = text.strip()
+    if not text or "$" in text or "{" in text:
+        return None  # an IPython/shell variable: what it installs is unknown here
+    if text.startswith(_VCS_PREFIXES):
+        return _with_source(_vcs_requirement(text, text), source)
+    if re.match(r"^(?:https?|ftp)://", text):
+        return _with_source(_archive_requirement(text, text), source)
+    try:
+        parsed = PackagingRequirement(text)
+    except InvalidRequirement:
+        if looks_like_local_path(text):
+            return _with_source(_local_requirement(text), source)
+        return None
+    name = canonicalize_name(parsed.name)
+    if parsed.url:
+        url = parsed.url
+        if url.startswith(_VCS_PREFIXES):
+            return _with_source(_vcs_requirement(url, text, name), source)
+        if url.startswith("file:"):
+            return Requirement(name, text, True, source=source)
+        return _with_source(_archive_requirement(url, text, name), source)
+    specifier = str(parsed.specifier)
+    if not specifier:
+        if looks_like_local_path(text):
+            return _with_source(_local_requirement(text), source)
+        return Requirement(name, text, False, "no version", source)
+    if is_exact(specifier):
+        return Requirement(name, text, True, source=source)
+    if any(spec.operator == "==" for spec in parsed.specifier):
+        return Requirement(name, text, False, "a wildcard version", source)
+    return Requirement(name, text, False, "a range, not an exact version", source)
+
+
+def parse_conda_spec(text: str, source: str = "") -> Requirement | None:
+    """A conda match spec: `numpy=1.26.4`, `numpy==1.26.4`, `conda-forge::numpy>=1.2`, `numpy 1.26.4 py311_0`."""
+    text = text.strip()
+    if not text or "$" in text or "{" in text:
+        return None
+    if text.startswith(_VCS_PREFIXES) or "://" in text or looks_like_local_path(text.split("::")[-1]):
+        return parse_pip_requirement(text, source)
+    spec = text.split("::", 1)[-1]
+    match = re.match(r"^([A-Za-z0-9_][A-Za-z0-9._-]*)\s*(.*)$", spec)
+    if not match:
+        return None
+    name, rest = canonicalize_name(match.group(1)), match.group(2).strip()
+    if not rest:
+        return Requirement(name, text, False, "no version", source)
+    if rest.startswith("["):
+        version = re.search(r"version\s*=\s*['\"]?([^'\"\],]+)", rest)
+        rest = version.group(1).strip() if version else ""
+        if not rest:
+            return Requirement(name, text, False, "no version", source)
+    if rest.startswith("=="):
+        version = rest[2:]
+    elif rest.startswith("="):
+        version = rest[1:]
+    elif rest[0].isdigit():
+        version = rest  # "numpy 1.26.4 py311_0"
+    else:
+        return Requirement(name, text, False, "a range, not an exact version", source)
+    version = re.split(r"[=\s]", version, maxsplit=1)[0]  # drop a build string
+    if not version or any(ch in version for ch in "*,|<>!~"):
+        return Requirement(name, text, False, "a wildcard or range, not an exact version", source)
+    return Requirement(name, text, True, source=source)
+
+
+def _with_source(requirement: Requirement, source: str) -> Requirement:
+    if not source:
+        return requirement
+    return Requirement(requirement.name, requirement.text, requirement.pinned, requirement.problem, source)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Install commands: `pip install ...`, `python -m pip install ...`, `conda install ...`
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of a command line; `piece` is which physical line (0 = the first), offsets within it."""
+
+    text: str  # unquoted
+    piece: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class InstallCommand:
+    """One `pip install` / `conda install` in a command line (a line may chain several with `&&`)."""
+
+    tool: str  # "pip" or "conda" (also mamba and micromamba)
+    program: tuple[Token, ...]  # the words that name the installer: `pip3`, `python -m pip`, `conda`
+    packages: tuple[tuple[Requirement, Token], ...]
+    requirement_files: tuple[Token, ...] = ()  # -r FILE / --file FILE
+    constraint_files: tuple[Token, ...] = ()  # -c FILE
+    upgrade: bool = False
+    chained: bool = False  # the line holds other commands too (`&&`, `;`, `|`)
+
+
+_PIP_VALUE_OPTIONS = {
+    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url",
+    "-f", "--find-links", "-t", "--target", "--prefix", "--root", "--src", "--upgrade-strategy", "--platform",
+    "--python-version", "--implementation", "--abi", "--only-binary", "--no-binary", "--progress-bar",
+    "--trusted-host", "--proxy", "--timeout", "--retries", "--cache-dir", "--log", "--log-file", "-C",
+    "--config-settings", "--global-option", "--install-option", "--exists-action", "--cert", "--client-cert",
+    "--report", "--python", "--root-user-action", "--use-feature", "--use-deprecated", "--keyring-provider",
+    "--resume-retries", "--group", "--build", "-b", "--hash",
+}
+_PIP_SHORT_WITH_VALUE = set("rceiftCb")
+_CONDA_VALUE_OPTIONS = {
+    "-c", "--channel", "-n", "--name", "-p", "--prefix", "--file", "--solver", "--repodata-fn",
+    "--experimental-solver", "--subdir", "--platform", "-r", "--root-prefix",
+}
+_CONDA_SHORT_WITH_VALUE = set("cnpr")
+_PIP_PROGRAM = re.compile(r"^(?:.*[\\/])?pip(?:\d+(?:\.\d+)?)?(?:\.exe)?$")
+_PYTHON_PROGRAM = re.compile(
+    r"^(?:.*[\\/])?(?:python(?:\d+(?:\.\d+)?)?|py)(?:\.exe)?$|^\{sys\.executable\}$|^\$\{?PYTHON\}?$"
+)
+_CONDA_PROGRAM = re.compile(r"^(?:.*[\\/])?(?:conda|mamba|micromamba)(?:\.exe)?$")
+_NOT_INSTALLING = {"list", "freeze", "show", "uninstall", "download", "wheel", "search", "config", "check",
+                   "cache", "index", "inspect", "debug", "hash", "help", "completion"}
+
+
+def tokenize(pieces: Sequence[str]) -> list[Token | str]:
+    """Shell words of each physical line, with positions; operators (`&&`, `|`, `;`) come back as plain str.
+
+    Redirections (`> /dev/null`, `2>&1`) and comments are dropped.
+    """
+    out: list[Token | str] = []
+    skip_next_word = False
+    for index, piece in enumerate(pieces):
+        text = piece[:-1] if piece.endswith("\\") else piece
+        position, length = 0, len(text)
+        while position < length:
+            char = text[position]
+            if char in " \t":
+                position += 1
+                continue
+            if char == "#":
+                return out
+            if char in ";&|<>":
+                end = position
+                while end < length and text[end] in ";&|<>":
+                    end += 1
+                operator = text[position:end]
+                position = end
+                if "<" in operator or ">" in operator:
+                    skip_next_word = True  # the redirection's target
+                else:
+                    out.append(operator)
+                continue
+            start, word = position, []
+            quote = None
+            while position < length:
+                char = text[position]
+                if quote:
+                    if char == quote:
+                        quote = None
+                    else:
+                        word.append(char)
+                elif char in "'\"":
+                    quote = char
+                elif char in "<>" and word and _continues_specifier(text, position):
+                    word.append(char)  # `pandas>=2` unquoted: the shell would redirect, the user meant a range
+                elif char in " \t;&|<>":
+                    break
+                elif char == "\\" and position + 1 < length:
+                    position += 1
+                    word.append(text[position])
+                else:
+                    word.append(char)
+                position += 1
+            value = "".join(word)
+            if position < length and text[position] in "<>" and value.isdigit():
+                continue  # a file descriptor: `2>&1`
+            if skip_next_word:
+                skip_next_word = False
+                continue
+            out.append(Token(value, index, start, position))
+    return out
+
+
+def _continues_specifier(text: str, position: int) -> bool:
+    following = text[position + 1: position + 2]
+    return following == "=" or (following.isdigit() and not text[position - 1: position].isdigit())
+
+
+def parse_install_commands(pieces: Sequence[str], program: str | None = None) -> list[InstallCommand]:
+    """Every install in a command line given as its physical lines (`%pip` passes program="pip")."""
+    words = tokenize(pieces)
+    if program is not None:
+        words.insert(0, Token(program, -1, 0, 0))
+    segments: list[list[Token]] = [[]]
+    for word in words:
+        if isinstance(word, str):
+            segments.append([])
+        else:
+            segments[-1].append(word)
+    segments = [segment for segment in segments if segment]
+    chained = len(segments) > 1
+    found = []
+    for segment in segments:
+        command = _install_in(segment, chained)
+        if command is not None:
+            found.append(command)
+    return found
+
+
+def _install_in(words: list[Token], chained: bool) -> InstallCommand | None:
+    position = 0
+    while position < len(words) and (words[position].text in ("sudo", "env", "time", "command")
+                                     or re.match(r"^\w+=", words[position].text)):
+        position += 1
+    words = words[position:]
+    if not words:
+        return None
+    first = words[0].text
+    if _PIP_PROGRAM.match(first):
+        tool, program, rest = "pip", words[:1], words[1:]
+    elif _PYTHON_PROGRAM.match(first):
+        at = 1
+        while at < len(words) and words[at].text.startswith("-") and words[at].text != "-m":
+            at += 1
+        if at + 1 < len(words) and words[at].text == "-m" and words[at + 1].text == "pip":
+            tool, program, rest = "pip", words[: at + 2], words[at + 2:]
+        elif at < len(words) and words[at].text == "-mpip":
+            tool, program, rest = "pip", words[: at + 1], words[at + 1:]
+        else:
+            return None
+    elif first == "uv" and len(words) > 1 and words[1].text == "pip":
+        tool, program, rest = "pip", words[:2], words[2:]
+    elif _CONDA_PROGRAM.match(first):
+        tool, program, rest = "conda", words[:1], words[1:]
+    else:
+        return None
+    # General options may come before the subcommand (`pip -q install x`).
+    at = 0
+    while at < len(rest) and rest[at].text.startswith("-"):
+        at += 2 if rest[at].text in ("--proxy", "--log", "--cache-dir", "--timeout", "--retries", "--python",
+                                     "--cert", "--client-cert", "--exists-action", "--trusted-host") else 1
+    if at >= len(rest) or rest[at].text != "install":
+        return None
+    arguments = rest[at + 1:]
+    if tool == "pip":
+        return _pip_arguments(arguments, tuple(program), chained)
+    return _conda_arguments(arguments, tuple(program), chained)
+
+
+def _pip_arguments(words: list[Token], program: tuple[Token, ...], chained: bool) -> InstallCommand:
+    packages, requirement_files, constraint_files = [], [], []
+    upgrade = False
+    index = 0
+    while index < len(words):
+        word = words[index]
+        text = word.text
+        index += 1
+        value_token: Token | None = None
+        option = ""
+        if text.startswith("--"):
+            option, _, inline = text.partition("=")
+            if option in ("--upgrade",):
+                upgrade = True
+            if option in _PIP_VALUE_OPTIONS:
+                if inline:
+                    value_token = Token(inline, word.piece, word.end - len(inline), word.end)
+                elif index < len(words):
+                    value_token = words[index]
+                    index += 1
+        elif text.startswith("-") and len(text) > 1:
+            for position, letter in enumerate(text[1:], start=1):
+                if letter == "U":
+                    upgrade = True
+                if letter in _PIP_SHORT_WITH_VALUE:
+                    option = "-" + letter
+                    inline = text[position + 1:]
+                    if inline:
+                        value_token = Token(inline, word.piece, word.end - len(inline), word.end)
+                    elif index < len(words):
+                        value_token = words[index]
+                        index += 1
+                    break
+        else:
+            requirement = parse_pip_requirement(text)
+            if requirement is not None:
+                packages.append((requirement, word))
+            continue
+        if value_token is None:
+            continue
+        if option in ("-r", "--requirement"):
+            requirement_files.append(value_token)
+        elif option in ("-c", "--constraint"):
+            constraint_files.append(value_token)
+        elif option in ("-e", "--editable"):
+            requirement = parse_pip_requirement(value_token.text)
+            if requirement is not None:
+                packages.append((requirement, value_token))
+    return InstallCommand("pip", program, tuple(packages), tuple(requirement_files), tuple(constraint_files),
+                          upgrade, chained)
+
+
+def _conda_arguments(words: list[Token], program: tuple[Token, ...], chained: bool) -> InstallCommand:
+    packages, files = [], []
+    upgrade = False
+    index = 0
+    while index < len(words):
+        word = words[index]
+        text = word.text
+        index += 1
+        if text.startswith("--"):
+            option, _, inline = text.partition("=")
+            if option in ("--update-deps", "--update-all", "--all"):
+                upgrade = True
+            if option in _CONDA_VALUE_OPTIONS and not inline and index < len(words):
+                if option == "--file":
+                    files.append(words[index])
+                index += 1
+            elif option == "--file" and inline:
+                files.append(Token(inline, word.piece, word.end - len(inline), word.end))
+        elif text.startswith("-") and len(text) > 1:
+            if text[-1] in _CONDA_SHORT_WITH_VALUE and index < len(words):
+                index += 1
+        else:
+            requirement = parse_conda_spec(text)
+            if requirement is not None:
+                packages.append((requirement, word))
+    return InstallCommand("conda", program, tuple(packages), tuple(files), (), upgrade, chained)
+
+
+def command_pieces(args: str, continuation: Iterable[str]) -> list[str]:
+    return [args, *continuation]
+
+
+def is_install_command(command: str) -> bool:
+    return bool(parse_install_commands([command]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dependency files: requirements.txt, pyproject.toml, environment.yml, lock files
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DependencyFile:
+    """What one file declares; `unreadable` names files it includes that could not be read."""
+
+    path: Path
+    requirements: tuple[Requirement, ...]
+    unreadable: tuple[str, ...] = ()
+    project_name: str = ""  # [project] name / [tool.poetry] name: the project itself, not a dependency
+
+    @property
+    def unpinned(self) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if not r.pinned)
+
+
+def read_requirements_txt(path: Path, _seen: frozenset[Path] = frozenset()) -> DependencyFile:
+    """A pip requirements file, following `-r` and `-c` includes relative to it."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return DependencyFile(path, (), (str(path),))
+    requirements: list[Requirement] = []
+    unreadable: list[str] = []
+    seen = _seen | {path.resolve()}
+    for line in _logical_lines(text):
+        words = line.split()
+        if not words:
+            continue
+        first = words[0]
+        include = None
+        for option in ("-r", "--requirement", "-c", "--constraint"):
+            if first == option and len(words) > 1:
+                include = words[1]
+            elif first.startswith(option + "=") or (len(option) == 2 and first.startswith(option) and len(first) > 2):
+                include = first[len(option):].lstrip("=")
+        if include is not None:
+            included = (path.parent / include)
+            if included.resolve() in seen:
+                continue
+            nested = read_requirements_txt(included, seen)
+            requirements.extend(nested.requirements)
+            unreadable.extend(nested.unreadable)
+            continue
+        if first in ("-e", "--editable") and len(words) > 1:
+            requirement = parse_pip_requirement(words[1], name)
+        elif first.startswith("-"):
+            continue  # --index-url, --find-links, --hash ...
+        else:
+            # Per-requirement options (`--hash=...`) follow the requirement.
+            spec = re.split(r"\s--?[a-zA-Z]", " " + line)[0] if " -" in " " + line else line
+            requirement = parse_pip_requirement(spec.strip(), name)
+        if requirement is not None:
+            requirements.append(requirement)
+    return DependencyFile(path, tuple(requirements), tuple(unreadable))
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines, pending = [], ""
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        lines.append((pending + line).strip())
+        pending = ""
+    if pending.strip():
+        lines.append(pending.strip())
+    return lines
+
+
+def read_pyproject(path: Path) -> DependencyFile:
+    """[project] dependencies and extras, [dependency-groups], and Poetry's dependency tables."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return DependencyFile(path, (), (str(path),))
+    source = path.name
+    requirements: list[Requirement] = []
+    project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    specs: list = list(project.get("dependencies", []) or [])
+    for extra in (project.get("optional-dependencies", {}) or {}).values():
+        specs.extend(extra or [])
+    for group in (data.get("dependency-groups", {}) or {}).values():
+        specs.extend(item for item in group or [] if isinstance(item, str))
+    for spec in specs:
+        if isinstance(spec, str):
+            requirement = parse_pip_requirement(spec, source)
+            if requirement is not None:
+                requirements.append(requirement)
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables.extend(group.get("dependencies", {}) for group in (poetry.get("group", {}) or {}).values()
+                  if isinstance(group, dict))
+    for table in tables:
+        if isinstance(table, dict):
+            requirements.extend(_poetry_requirement(name, value, source) for name, value in table.items()
+                                if name.lower() != "python")
+    project_name = project.get("name") or poetry.get("name") or ""
+    return DependencyFile(path, tuple(requirements), (),
+                          canonicalize_name(project_name) if isinstance(project_name, str) else "")
+
+
+def _poetry_requirement(name: str, value, source: str) -> Requirement:
+    canonical = canonicalize_name(name)
+    text = f"{name} = {json.dumps(value)}" if not isinstance(value, str) else f'{name} = "{value}"'
+    if isinstance(value, list):  # multiple constraints by marker: pinned only if each is
+        parts = [_poetry_requirement(name, item, source) for item in value]
+        pinned = bool(parts) and all(part.pinned for part in parts)
+        return Requirement(canonical, text, pinned, "" if pinned else "a range, not an exact version", source)
+    if isinstance(value, dict):
+        if "path" in value:
+            return Requirement(canonical, text, True, source=source)
+        if "git" in value:
+            revision = str(value.get("rev", ""))
+            if _FULL_HASH.match(revision):
+                return Requirement(canonical, text, True, source=source)
+            return Requirement(canonical, text, False, "a git dependency without a full commit", source)
+        if "url" in value:
+            return _with_source(_archive_requirement(str(value["url"]), text, canonical), source)
+        value = str(value.get("version", ""))
+    version = str(value).strip()
+    if re.match(r"^(?:==\s*)?\d+(?:\.\d+)*(?:[a-zA-Z0-9.+-]*)$", version) and "*" not in version:
+        return Requirement(canonical, text, True, source=source)
+    if not version or version == "*":
+        return Requirement(canonical, text, False, "no version", source)
+    return Requirement(canonical, text, False, "a range, not an exact version", source)
+
+
+def read_environment_yml(path: Path) -> DependencyFile:
+    """A conda environment file's `dependencies` (and its nested `pip:` list), read without a YAML library."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return DependencyFile(path, (), (str(path),))
+    source = path.name
+    requirements: list[Requirement] = []
+    for kind, spec in environment_dependencies(text):
+        parse = parse_pip_requirement if kind == "pip" else parse_conda_spec
+        requirement = parse(spec, source)
+        if requirement is not None and requirement.name not in ("python", "pip"):
+            requirements.append(requirement)
+    return DependencyFile(path, tuple(requirements))
+
+
+def environment_dependencies(text: str) -> list[tuple[str, str]]:
+    """("conda" | "pip", spec) for each item under `dependencies:`, in order."""
+    found: list[tuple[str, str]] = []
+    in_dependencies = False
+    pip_indent: int | None = None
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        stripped = line.strip()
+        if indent == 0 and not stripped.startswith("-"):
+            key, _, rest = stripped.partition(":")
+            in_dependencies = key.strip() == "dependencies"
+            pip_indent = None
+            rest = rest.strip()
+            if in_dependencies and rest.startswith("["):
+                found.extend(("conda", _unquote(item)) for item in rest.strip("[]").split(",") if item.strip())
+            continue
+        if not in_dependencies or not stripped.startswith("-"):
+            continue
+        item = _unquote(stripped[1:].strip())
+        if pip_indent is not None and indent > pip_indent:
+            found.append(("pip", item))
+            continue
+        pip_indent = None
+        if re.match(r"^pip\s*:", item):
+            pip_indent = indent
+            inline = item.split(":", 1)[1].strip()
+            if inline.startswith("["):
+                found.extend(("pip", _unquote(x)) for x in inline.strip("[]").split(",") if x.strip())
+            continue
+        if item:
+            found.append(("conda", item))
+    return found
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def read_lock_file(path: Path) -> DependencyFile:
+    """poetry.lock, uv.lock, pylock.toml (`[[package]]` name/version) and Pipfile.lock: everything pinned."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name == "Pipfile.lock":
+            data = json.loads(text)
+            names = [name for section in ("default", "develop") for name in (data.get(section) or {})]
+        else:
+            data = tomllib.loads(text)
+            names = [package.get("name", "") for package in data.get("package", []) or []
+                     if isinstance(package, dict) and package.get("version")]
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return DependencyFile(path, (), (str(path),))
+    return DependencyFile(path, tuple(Requirement(canonicalize_name(n), n, True, source=path.name)
+                                      for n in names if n))
+
+
+_LOCK_FILES = ("poetry.lock", "uv.lock", "pylock.toml", "Pipfile.lock")
+
+
+def dependency_files_in(folder: Path) -> list[DependencyFile]:
+    """The dependency files of one folder (requirements*.txt, constraints.txt, pyproject, environment, locks)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        lower = name.lower()
+        path = folder / name
+        if (lower.startswith("requirements") and lower.endswith(".txt")) or lower in ("constraints.txt",):
+            found.append(read_requirements_txt(path))
+        elif lower == "pyproject.toml":
+            found.append(read_pyproject(path))
+        elif lower in ("environment.yml", "environment.yaml") or re.match(r"^environment[-_.].*\.ya?ml$", lower):
+            found.append(read_environment_yml(path))
+        elif name in _LOCK_FILES or re.match(r"^pylock\..+\.toml$", lower):
+            found.append(read_lock_file(path))
+    return found
+
+
+@dataclass(frozen=True)
+class ProjectDependencies:
+    """The dependency files beside and above a notebook, up to the project root."""
+
+    files: tuple[DependencyFile, ...] = ()
+    root: Path | None = None  # the folder holding .git or pyproject.toml where the search stopped
+    pinned: frozenset[str] = field(default_factory=frozenset)
+    declared: dict = field(default_factory=dict, compare=False, hash=False)  # name -> first unpinned mention
+
+    @property
+    def project_names(self) -> frozenset[str]:
+        return frozenset(f.project_name for f in self.files if f.project_name)
+
+
+def project_root_and_folders(notebook_path: str | os.PathLike) -> tuple[list[Path], Path | None]:
+    folder = Path(os.path.abspath(notebook_path)).parent
+    folders = []
+    for candidate in (folder, *folder.parents):
+        folders.append(candidate)
+        if (candidate / ".git").exists() or (candidate / "pyproject.toml").is_file():
+            return folders, candidate
+    return folders, None
+
+
+def project_dependencies(notebook_path: str | os.PathLike | None) -> ProjectDependencies:
+    if notebook_path is None:
+        return ProjectDependencies()
+    folders, root = project_root_and_folders(notebook_path)
+    key = tuple(_folder_signature(folder) for folder in folders)
+    return _project_dependencies(tuple(folders), root, key)
+
+
+def _folder_signature(folder: Path) -> tuple:
+    """Changes when a dependency file in the folder is added, removed or edited (the sidebar re-lints)."""
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.is_file()]
+    except OSError:
+        return (str(folder),)
+    return (str(folder),) + tuple(sorted(
+        (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size) for entry in entries
+        if _is_dependency_file_name(entry.name)
+    ))
+
+
+def _is_dependency_file_name(name: str) -> bool:
+    lower = name.lower()
+    return ((lower.startswith("requirements") and lower.endswith(".txt")) or lower == "constraints.txt"
+            or lower == "pyproject.toml" or (lower.startswith("environment") and lower.endswith((".yml", ".yaml")))
+            or name in _LOCK_FILES or (lower.startswith("pylock.") and lower.endswith(".toml")))
+
+
+@lru_cache(maxsize=256)
+def _project_dependencies(folders: tuple[Path, ...], root: Path | None, _signature: tuple) -> ProjectDependencies:
+    files: list[DependencyFile] = []
+    for folder in folders:
+        files.extend(dependency_files_in(folder))
+    pinned: set[str] = set()
+    declared: dict[str, Requirement] = {}
+    for file in files:
+        for requirement in file.requirements:
+            if not requirement.name:
+                continue
+            if requirement.pinned:
+                pinned.add(requirement.name)
+            else:
+                declared.setdefault(requirement.name, requirement)
+    return ProjectDependencies(tuple(files), root, frozenset(pinned), declared)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Import names and distributions
+# ---------------------------------------------------------------------------------------------------
+
+# Import names whose distribution is called something else (pip names first, then conda's).
+IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "sklearn": ("scikit-learn",),
+    "cv2": ("opencv-python", "opencv-python-headless", "opencv-contrib-python",
+            "opencv-contrib-python-headless", "opencv", "py-opencv"),
+    "PIL": ("Pillow", "pillow-simd"),
+    "yaml": ("PyYAML",),
+    "bs4": ("beautifulsoup4",),
+    "skimage": ("scikit-image",),
+    "dateutil": ("python-dateutil",),
+    "dotenv": ("python-dotenv",),
+    "Crypto": ("pycryptodome", "pycrypto"),
+    "Cryptodome": ("pycryptodomex",),
+    "OpenSSL": ("pyOpenSSL",),
+    "jwt": ("PyJWT",),
+    "attr": ("attrs",),
+    "magic": ("python-magic",),
+    "docx": ("python-docx",),
+    "pptx": ("python-pptx",),
+    "fitz": ("PyMuPDF",),
+    "serial": ("pyserial",),
+    "usb": ("pyusb",),
+    "MySQLdb": ("mysqlclient",),
+    "psycopg2": ("psycopg2", "psycopg2-binary"),
+    "psycopg": ("psycopg", "psycopg-binary"),
+    "Bio": ("biopython",),
+    "mpl_toolkits": ("matplotlib",),
+    "pylab": ("matplotlib",),
+    "umap": ("umap-learn",),
+    "faiss": ("faiss-cpu", "faiss-gpu"),
+    "pinecone": ("pinecone", "pinecone-client"),
+    "igraph": ("igraph", "python-igraph"),
+    "community": ("python-louvain",),
+    "googleapiclient": ("google-api-python-client",),
+    "git": ("GitPython",),
+    "github": ("PyGithub",),
+    "telegram": ("python-telegram-bot",),
+    "discord": ("discord.py",),
+    "slack": ("slackclient",),
+    "win32api": ("pywin32",),
+    "win32com": ("pywin32",),
+    "zmq": ("pyzmq",),
+    "kafka": ("kafka-python",),
+    "jose": ("python-jose",),
+    "multipart": ("python-multipart",),
+    "ruamel": ("ruamel.yaml",),
+    "imblearn": ("imbalanced-learn",),
+    "osgeo": ("GDAL",),
+    "newspaper": ("newspaper3k",),
+    "speech_recognition": ("SpeechRecognition",),
+    "websocket": ("websocket-client",),
+    "socketio": ("python-socketio",),
+    "pkg_resources": ("setuptools",),
+    "bson": ("pymongo",),
+    "dns": ("dnspython",),
+    "nacl": ("PyNaCl",),
+    "snappy": ("python-snappy",),
+    "Levenshtein": ("Levenshtein", "python-Levenshtein"),
+    "llama_index": ("llama-index", "llama-index-core"),
+    "weaviate": ("weaviate-client",),
+    "torch": ("torch", "pytorch"),
+    "xgboost": ("xgboost", "py-xgboost"),
+    "lightgbm": ("lightgbm", "py-lightgbm"),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tf-nightly",
+                   "tensorflow-intel"),
+    "cupy": ("cupy", "cupy-cuda11x", "cupy-cuda12x"),
+    "pyximport": ("Cython",),
+    "keras_tuner": ("keras-tuner",),
+    "graphviz": ("graphviz", "python-graphviz"),
+    "tables": ("tables", "pytables"),
+    "sentence_transformers": ("sentence-transformers",),
+    "duckduckgo_search": ("duckduckgo-search",),
+    "pandas_profiling": ("pandas-profiling", "ydata-profiling"),
+    "Image": ("Pillow",),
+    "lxml": ("lxml",),
+    "gi": ("PyGObject",),
+    "wx": ("wxPython",),
+    "tensorflow_hub": ("tensorflow-hub",),
+    "fbprophet": ("fbprophet", "prophet"),
+    "google.protobuf": ("protobuf",),
+    "google.generativeai": ("google-generativeai",),
+    "google.genai": ("google-genai",),
+    "google.auth": ("google-auth",),
+    "google.oauth2": ("google-auth",),
+    "google.api_core": ("google-api-core",),
+    "snowflake.connector": ("snowflake-connector-python",),
+    "snowflake.snowpark": ("snowflake-snowpark-python",),
+    "databricks.sdk": ("databricks-sdk",),
+    "azure.storage.blob": ("azure-storage-blob",),
+}
+
+# Namespace packages that many distributions share: the distribution follows the dotted name.
+NAMESPACE_PACKAGES = frozenset({"google", "azure", "jaraco", "zope", "sphinxcontrib", "backports", "snowflake",
+                                "databricks", "opentelemetry"})
+
+# Modules the running kernel itself provides (or that only exist inside one hosted service).
+KERNEL_PROVIDED = frozenset({"IPython", "ipykernel", "google.colab", "kaggle_secrets", "kaggle_datasets",
+                             "pyodide", "js", "micropip"})
+
+# Standard-library modules of Python 2 or of older Python 3 versions than the one running.
+_OTHER_STDLIB = frozenset({
+    "cPickle", "cStringIO", "StringIO", "urllib2", "urlparse", "httplib", "HTMLParser", "ConfigParser",
+    "Queue", "SocketServer", "SimpleHTTPServer", "BaseHTTPServer", "Cookie", "cookielib", "commands", "sets",
+    "md5", "sha", "Tkinter", "tkMessageBox", "thread", "dummy_thread", "copy_reg", "repr", "UserDict",
+    "UserList", "UserString", "htmlentitydefs", "robotparser", "xmlrpclib", "anydbm", "dbhash", "whichdb",
+    "exceptions", "new", "__builtin__", "future_builtins", "string_escape", "imputil", "popen2", "sgmllib",
+    "HTMLgen", "mimetools", "rfc822", "dircache", "statvfs", "fpformat", "posixfile", "cgi", "cgitb",
+    "distutils", "imp", "asynchat", "asyncore", "smtpd", "crypt", "imghdr", "mailcap", "nis", "nntplib",
+    "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib", "aifc", "audioop",
+    "chunk", "msilib", "lib2to3", "tomllib", "zoneinfo", "graphlib", "_thread", "__future__", "__main__",
+})
+
+
+def is_standard_library(module: str) -> bool:
+    top = module.split(".", 1)[0]
+    return top in sys.stdlib_module_names or top in _OTHER_STDLIB
+
+
+def is_kernel_provided(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in KERNEL_PROVIDED)
+
+
+def import_key(module: str) -> str:
+    """The part of a dotted import that decides its distribution: `sklearn` for `sklearn.model_selection`,
+    `google.cloud.storage` for `google.cloud.storage.blob` (namespace packages that many distributions share).
+    """
+    parts = module.split(".")
+    for length in range(len(parts), 1, -1):
+        prefix = ".".join(parts[:length])
+        if prefix in IMPORT_TO_DISTRIBUTIONS:
+            return prefix
+    if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1:
+        depth = 3 if parts[:2] == ["google", "cloud"] or parts[0] == "azure" else 2
+        return ".".join(parts[:depth])
+    return parts[0]
+
+
+def is_namespace_prefix(module: str) -> bool:
+    """`google`, `google.cloud`, `azure`: an import from these names its distribution only with what it imports."""
+    return module in NAMESPACE_PACKAGES or module == "google.cloud"
+
+
+def likely_distributions(module: str) -> tuple[str, ...]:
+    """Canonical distribution names an import may come from, best guess first, without looking at the
+    installed environment (cheap)."""
+    key = import_key(module)
+    names = list(IMPORT_TO_DISTRIBUTIONS.get(key, ()))
+    parts = key.split(".")
+    if len(parts) > 1:
+        # `azure.storage.blob` -> azure-storage-blob, then azure-storage
+        names.extend("-".join(parts[:length]) for length in range(len(parts), 1, -1))
+    else:
+        names.append(key)
+    return tuple(dict.fromkeys(canonicalize_name(name) for name in names))
+
+
+@lru_cache(maxsize=1)
+def _installed_packages() -> dict[str, tuple[str, ...]]:
+    from importlib.metadata import packages_distributions
+
+    try:
+        mapping = packages_distributions()
+    except Exception:  # a broken distribution's metadata must not stop the check
+        return {}
+    return {module: tuple(dict.fromkeys(canonicalize_name(d) for d in dists)) for module, dists in mapping.items()}
+
+
+def installed_distributions(module: str) -> tuple[str, ...]:
+    """Distributions of this environment that provide the import (empty for namespace tops: too vague)."""
+    key = import_key(module)
+    if "." in key:
+        return ()
+    return _installed_packages().get(key, ())
+
+
+def distributions_for_import(module: str, *, look_installed: bool = True) -> tuple[str, ...]:
+    names = list(likely_distributions(module))
+    if look_installed:
+        names.extend(installed_distributions(module))
+    return tuple(dict.fromkeys(names))
+
+
+@lru_cache(maxsize=1024)
+def installed_version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except (PackageNotFoundError, ValueError):
+        return None
+    except Exception:  # noqa: BLE001 - broken metadata
+        return None
+
+
+def display_name(distribution: str) -> str:
+    """The name as PyPI users write it, where the table knows it (`scikit-learn`, `Pillow`)."""
+    for names in IMPORT_TO_DISTRIBUTIONS.values():
+        for name in names:
+            if canonicalize_name(name) == distribution:
+                return name
+    return distribution

@@ -1,0 +1,508 @@
+"""unpinned-dependency: installs without exact versions, installs outside the kernel, imports nobody pinned."""
+from __future__ import annotations
+
+import ast
+import os
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..analysis import CellModel, NotebookModel, Span
+from ..findings import Edit, Finding, Fix, Severity
+from ..requirements import (
+    DependencyFile,
+    InstallCommand,
+    ProjectDependencies,
+    Requirement,
+    Token,
+    display_name,
+    import_key,
+    installed_distributions,
+    installed_version,
+    is_kernel_provided,
+    is_namespace_prefix,
+    is_standard_library,
+    likely_distributions,
+    parse_conda_spec,
+    parse_install_commands,
+    project_dependencies,
+    project_root_and_folders,
+    read_requirements_txt,
+)
+from ..transform import MagicLine
+from .base import Rule
+
+_INSTALL_MAGICS = {"pip", "conda", "mamba", "micromamba"}
+_SHELL_MAGICS = {"system", "sx"}  # `%system pip install x` runs a shell command like `!`
+
+
+@dataclass(frozen=True)
+class Unpinned:
+    """A package an install line leaves unpinned, and where to point at it."""
+
+    requirement: Requirement | None  # None for a requirements file that cannot be read
+    token: Token
+    note: str  # how the message shows it: "pandas (no version)"
+
+
+@dataclass
+class InstallLine:
+    """One `%pip` / `!pip` / `%conda` line (with its continuation lines) and what it installs."""
+
+    cell: CellModel
+    magic: MagicLine
+    commands: list[InstallCommand]
+    unpinned: list[Unpinned] = field(default_factory=list)
+    pinned_names: set[str] = field(default_factory=set)
+    unpinned_names: set[str] = field(default_factory=set)
+
+    def position(self, token: Token) -> tuple[int, int, int]:
+        """(line, column, end_column) of a token of this line as the user sees it."""
+        if token.piece < 0:
+            return self.magic.line, self.magic.column, self.magic.column
+        if token.piece == 0:
+            return self.magic.line, self.magic.column + token.start, self.magic.column + token.end
+        return self.magic.line + token.piece, token.start + 1, token.end + 1
+
+    def span(self, token: Token) -> Span:
+        line, column, end_column = self.position(token)
+        return Span(line, column, line, end_column)
+
+
+@dataclass
+class NotebookInstalls:
+    lines: list[InstallLine]
+    pinned: set[str]  # distributions some install line of the notebook pins
+    reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
+
+
+_CACHE: "weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls]" = weakref.WeakKeyDictionary()
+
+
+def notebook_installs(model: NotebookModel) -> NotebookInstalls:
+    """Every install line of the notebook, parsed once for the three rules."""
+    cached = _CACHE.get(model)
+    if cached is None:
+        cached = _CACHE[model] = _collect_installs(model)
+    return cached
+
+
+def _notebook_folder(model: NotebookModel) -> Path | None:
+    return Path(os.path.abspath(model.path)).parent if model.path is not None else None
+
+
+def _collect_installs(model: NotebookModel) -> NotebookInstalls:
+    folder = _notebook_folder(model)
+    lines: list[InstallLine] = []
+    for cell in model.code_cells:
+        for magic in cell.facts.magics:
+            commands = _install_commands(magic)
+            if commands:
+                lines.append(_install_line(cell, magic, commands, folder))
+    pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
+    reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
+    return NotebookInstalls(lines, pinned, reported)
+
+
+def _install_commands(magic: MagicLine) -> list[InstallCommand]:
+    pieces = [magic.args, *magic.continuation]
+    if magic.kind == "line" and magic.name in _INSTALL_MAGICS:
+        return parse_install_commands(pieces, program=magic.name)
+    if magic.kind == "shell" or (magic.kind == "line" and magic.name in _SHELL_MAGICS):
+        if "install" not in magic.args and not magic.continuation:
+            return []  # the cheap test first: most shell lines are `ls`, `wget`, ...
+        return parse_install_commands(pieces)
+    return []
+
+
+def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None) -> InstallLine:
+    line = InstallLine(cell, magic, commands)
+    for command in commands:
+        constrained = set()
+        for token in command.constraint_files:
+            if folder is not None:
+                constrained |= {r.name for r in read_requirements_txt(_beside(folder, token.text)).requirements
+                                if r.pinned and r.name}
+        for requirement, token in command.packages:
+            if requirement.pinned or requirement.name in constrained:
+                if requirement.name:
+                    line.pinned_names.add(requirement.name)
+                continue
+            problem = requirement.problem
+            if command.upgrade and problem == "no version":
+                problem = "no version; the upgrade flag takes whatever is newest"
+            line.unpinned.append(Unpinned(requirement, token, f"{requirement.text} ({problem})"))
+            if requirement.name:
+                line.unpinned_names.add(requirement.name)
+        for token in command.requirement_files:
+            if folder is None:
+                continue  # an unsaved notebook: nothing to read the file against
+            file = _read_listed_file(_beside(folder, token.text), command.tool)
+            if file.unreadable:
+                line.unpinned.append(Unpinned(None, token, f"-r {token.text} (the file is not found beside the notebook)"
+                                              if command.tool == "pip" else
+                                              f"--file {token.text} (the file is not found beside the notebook)"))
+                continue
+            for requirement in file.requirements:
+                if requirement.pinned or requirement.name in constrained:
+                    if requirement.name:
+                        line.pinned_names.add(requirement.name)
+                    continue
+                line.unpinned.append(Unpinned(requirement, token,
+                                              f"{requirement.text} in {token.text} ({requirement.problem})"))
+                if requirement.name:
+                    line.unpinned_names.add(requirement.name)
+    return line
+
+
+def _beside(folder: Path, name: str) -> Path:
+    return Path(os.path.expanduser(name)) if os.path.isabs(os.path.expanduser(name)) else folder / name
+
+
+def _read_listed_file(path: Path, tool: str) -> DependencyFile:
+    if tool == "pip":
+        return read_requirements_txt(path)
+    try:  # conda --file: one match spec a line
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return DependencyFile(path, (), (str(path),))
+    specs = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    requirements = tuple(r for r in (parse_conda_spec(spec, path.name) for spec in specs if spec) if r is not None)
+    return DependencyFile(path, requirements)
+
+
+def _pin_suggestion(requirement: Requirement | None, tool: str) -> str | None:
+    if requirement is None or not requirement.name or requirement.source:
+        return None
+    version = installed_version(requirement.name)
+    if version is None:
+        return None
+    text = requirement.text
+    if "://" in text or "/" in text or "\\" in text:
+        return None
+    base = text.split("::", 1)[-1]
+    end = len(base)
+    for index, char in enumerate(base):
+        if char in "=<>!~ ;@":
+            end = index
+            break
+    name_with_extras = base[:end]
+    return f"{name_with_extras}=={version}"
+
+
+class UnpinnedInstall(Rule):
+    """## What it does
+    Reports a `%pip install`, `!pip install`, `%conda install` (or `mamba`, `python -m pip`, `pip3`)
+    line where any package is not pinned to one exact version: a bare name, a range such as
+    `>=1.2`, a VCS URL without a full commit hash, or `-r` of a requirements file that is not fully
+    pinned (or cannot be found beside the notebook).
+
+    Pinned means `==` or `===` (`pkg=1.2.3` or `pkg==1.2.3` for conda), a VCS URL at a full 40-hex
+    commit, or a local wheel file. Commented-out installs, `pip list`, `pip freeze`, `pip show` and
+    `pip uninstall` are not reported.
+
+    ## Why is this bad?
+    Each run installs whatever version is newest that day, so the notebook that worked last month
+    may fail or give different numbers today, and nobody can tell which versions produced a result.
+
+    ## Example
+    ```python
+    %pip install pandas scikit-learn>=1.3
+    ```
+
+    ## Use instead
+    ```python
+    %pip install pandas==2.2.2 scikit-learn==1.5.0
+    ```
+    """
+
+    code = "RP201"
+    name = "unpinned-install"
+    category = "unpinned-dependency"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator[Finding]:
+        for line in notebook_installs(model).lines:
+            if not line.unpinned:
+                continue
+            first = line.unpinned[0]
+            tool = line.commands[0].tool
+            listed = ", ".join(item.note for item in line.unpinned)
+            suggestions = [s for s in (_pin_suggestion(item.requirement, tool) for item in line.unpinned) if s]
+            message = f"Unpinned install: {listed}; pin every package to an exact version"
+            if suggestions:
+                message += f" (installed here: {' '.join(suggestions)})"
+            yield self.finding(line.cell, line.span(first.token), message, self._fix(line, tool))
+
+    def _fix(self, line: InstallLine, tool: str) -> Fix:
+        edits = []
+        for item in line.unpinned:
+            suggestion = _pin_suggestion(item.requirement, tool)
+            if suggestion and item.token.piece >= 0:
+                number, column, end_column = line.position(item.token)
+                edits.append(Edit(line.cell.index, number, column, number, end_column, suggestion))
+        if edits and len(edits) == len(line.unpinned):
+            return Fix("Pin each package to the version installed here", "unsafe", tuple(edits))
+        return Fix("Pin each package with == to the version the notebook was run with", "unsafe", tuple(edits))
+
+
+class ShellPipInstall(Rule):
+    """## What it does
+    Reports `!pip install ...` (also `!pip3`, `!python -m pip`, `!conda install`): a shell command
+    that installs into whichever environment the shell finds first on its `PATH`.
+
+    ## Why is this bad?
+    That is often not the environment the kernel runs in, so the install "succeeds" and the next
+    `import` still fails, or a different version than the one installed is imported. The `%pip` and
+    `%conda` magics always install into the running kernel's environment.
+
+    ## Example
+    ```python
+    !pip install pandas==2.2.2
+    ```
+
+    ## Use instead
+    ```python
+    %pip install pandas==2.2.2
+    ```
+    """
+
+    code = "RP202"
+    name = "shell-pip-install"
+    category = "unpinned-dependency"
+    severity = Severity.WARNING
+
+    def check(self, model: NotebookModel) -> Iterator[Finding]:
+        for line in notebook_installs(model).lines:
+            if line.magic.kind != "shell":
+                continue
+            command = line.commands[0]
+            program = command.program
+            if program[0].text.startswith(("{", "$")):
+                continue  # `!{sys.executable} -m pip install`: the kernel's own interpreter
+            if program[0].text == "uv":
+                continue  # uv picks its environment itself; there is no `%uv` to suggest
+            magic = "%pip" if command.tool == "pip" else "%" + os.path.basename(program[0].text).removesuffix(".exe")
+            shown = " ".join(token.text for token in program)
+            message = (f"`!{shown} install` installs into whatever environment the shell finds, not necessarily "
+                       f"the kernel's; use `{magic} install`")
+            span = line.span(program[0])
+            span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
+            yield self.finding(line.cell, span, message, self._fix(line, command, magic))
+
+    def _fix(self, line: InstallLine, command: InstallCommand, magic: str) -> Fix | None:
+        if len(line.commands) != 1 or command.chained:
+            return None  # `%pip` would hand the rest of the chain to the shell unchanged
+        source_lines = line.cell.cell.source.splitlines()
+        if line.magic.line > len(source_lines):
+            return None
+        text = source_lines[line.magic.line - 1]
+        first, last = command.program[0], command.program[-1]
+        if first.piece != 0 or first.start != 0:
+            return None  # `!sudo pip install ...`: not a plain install
+        before = text[: line.magic.column - 1]
+        stripped = before.rstrip()
+        if not stripped.endswith("!") or stripped[:-1].strip() or stripped.endswith("!!"):
+            return None  # `files = !pip ...` captures output, `!!` too: `%pip` would change that
+        bang = len(stripped)  # 1-based column of "!"
+        _, _, end_column = line.position(last)
+        edit = Edit(line.cell.index, line.magic.line, bang, line.magic.line, end_column, magic)
+        return Fix(f"Replace `!{' '.join(t.text for t in command.program)}` with `{magic}`", "safe", (edit,))
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
+    """Importable names a folder provides: `x.py`, packages and namespace folders holding Python files."""
+    names: set[str] = set()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return frozenset()
+    for entry in entries:
+        name = entry.name
+        if entry.is_file():
+            stem, dot, suffix = name.partition(".")
+            if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
+                names.add(stem)
+        elif entry.is_dir() and name.isidentifier():
+            try:
+                if any(child.name.endswith(".py") for child in os.scandir(entry.path)):
+                    names.add(name)
+            except OSError:
+                continue
+    return frozenset(names)
+
+
+def _local_modules(folder: Path) -> frozenset[str]:
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return frozenset()
+    return _modules_in(str(folder), mtime)
+
+
+def _path_additions(model: NotebookModel, folder: Path) -> list[Path]:
+    """Folders the notebook puts on `sys.path` with literal strings (`sys.path.append("../src")`)."""
+    found = []
+    for cell in model.parsed_cells:
+        for call in cell.facts.calls:
+            callee = model.resolve(call.func)
+            if callee not in ("sys.path.append", "sys.path.insert", "sys.path.extend"):
+                continue
+            for argument in call.args:
+                for node in ast.walk(argument):
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value:
+                        found.append(folder / os.path.expanduser(node.value))
+    return found
+
+
+def _guarded(cell: CellModel, node: ast.AST) -> bool:
+    """An optional import: in the body of a `try` that handles ImportError, or under `if TYPE_CHECKING`."""
+    child = node
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.Try) and child in ancestor.body:
+            for handler in ancestor.handlers:
+                names = []
+                if handler.type is None:
+                    return True
+                types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                for kind in types:
+                    names.append(kind.attr if isinstance(kind, ast.Attribute) else getattr(kind, "id", ""))
+                if {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"} & set(names):
+                    return True
+        if isinstance(ancestor, ast.If):
+            test = ancestor.test
+            name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", "")
+            if name == "TYPE_CHECKING" and child in ancestor.body:
+                return True
+        child = ancestor
+    return False
+
+
+def _imported_module(fact) -> str:
+    """The dotted module an import statement depends on (`google.cloud.storage` for
+    `from google.cloud import storage`)."""
+    if isinstance(fact.node, ast.ImportFrom):
+        if fact.bound != "*" and is_namespace_prefix(fact.module):
+            return fact.name
+        return fact.module
+    return fact.module
+
+
+def _import_span(cell: CellModel, fact) -> Span:
+    node = fact.node
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.name == fact.module and hasattr(alias, "lineno"):
+                return cell.facts.span(alias)
+    span = cell.facts.span(node)
+    return Span(span.line, span.column, span.line, span.end_column if span.end_line == span.line else span.column)
+
+
+class UnpinnedImport(Rule):
+    """## What it does
+    Reports a third-party import whose distribution is pinned neither by a `%pip install` line of the
+    notebook nor by a dependency file beside or above it (requirements*.txt, pyproject.toml,
+    environment.yml, or a lock file), up to the project root (the first folder holding `.git` or a
+    pyproject.toml). A package the notebook imports directly but that only arrives as another's
+    dependency (`numpy` when only `pandas==2.2.2` is pinned) is reported too.
+
+    Reported once per package, on the first cell that imports it, and not when its unpinned install
+    is already reported (RP201). The standard library, modules and packages beside the notebook,
+    relative imports and optional imports (`try: ... except ImportError`) are not reported.
+
+    ## Why is this bad?
+    Whoever runs the notebook next gets whatever version their environment has, or none at all, and
+    the notebook breaks or quietly computes something else. An exact pin says which version worked.
+
+    ## Example
+    ```python
+    import numpy as np
+    ```
+
+    ## Use instead
+    ```python
+    %pip install numpy==1.26.4
+    # %%
+    import numpy as np
+    ```
+    """
+
+    code = "RP203"
+    name = "unpinned-import"
+    category = "unpinned-dependency"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator[Finding]:
+        installs = notebook_installs(model)
+        folder = _notebook_folder(model)
+        project = project_dependencies(model.path) if model.path is not None else ProjectDependencies()
+        pinned = installs.pinned | project.pinned
+        local: set[str] = set()
+        if folder is not None:
+            _, root = project_root_and_folders(model.path)
+            places = [folder, *_path_additions(model, folder)]
+            if root is not None:
+                places += [root, root / "src"]
+            for place in places:
+                local |= _local_modules(place)
+        seen: set[str] = set()
+        for cell in model.parsed_cells:
+            for fact in cell.facts.imports:
+                if fact.level > 0:
+                    continue
+                module = _imported_module(fact)
+                if not module or is_standard_library(module) or is_kernel_provided(module):
+                    continue
+                if module.split(".", 1)[0] in local:
+                    continue
+                key = import_key(module)
+                if key in seen or _guarded(cell, fact.node):
+                    continue
+                seen.add(key)
+                candidates = likely_distributions(module)
+                if self._covered(candidates, pinned, installs.reported, project):
+                    continue
+                if pinned or installs.reported:
+                    # Only worth the environment scan when something could match a renamed distribution.
+                    installed = installed_distributions(module)
+                    if installed and self._covered(installed, pinned, installs.reported, project):
+                        continue
+                    candidates = tuple(dict.fromkeys((*candidates, *installed)))
+                yield self._report(cell, fact, module, candidates, project)
+
+    @staticmethod
+    def _covered(candidates, pinned, reported, project: ProjectDependencies) -> bool:
+        return any(name in pinned or name in reported or name in project.project_names for name in candidates)
+
+    def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
+                project: ProjectDependencies) -> Finding:
+        distribution = next((name for name in candidates if installed_version(name)), candidates[0])
+        shown = display_name(distribution)
+        version = installed_version(distribution)
+        pin = f"{shown}=={version}" if version else f"{shown}==<version>"
+        top = import_key(module)
+        what = f"'{top}'" if canonical_equal(top, distribution) else f"'{top}' (distribution {shown})"
+        declared = next((project.declared[name] for name in candidates if name in project.declared), None)
+        if declared is not None:
+            detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
+            message = f"{what} is imported but not pinned: {detail}; pin it exactly, e.g. `{pin}`"
+        else:
+            message = (f"{what} is imported but pinned nowhere: add `%pip install {pin}` to the notebook "
+                       f"or `{pin}` to a requirements.txt beside it")
+        fix = Fix(f"Pin {pin} in the notebook's %pip line or requirements.txt", "unsafe")
+        return self.finding(cell, _import_span(cell, fact), message, fix)
+
+
+def canonical_equal(import_name: str, distribution: str) -> bool:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(import_name.replace(".", "-")) == distribution
+
+
+RULES = (UnpinnedInstall, ShellPipInstall, UnpinnedImport)

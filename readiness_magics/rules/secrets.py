@@ -1,0 +1,420 @@
+"""hardcoded-secret: API keys, tokens, passwords and credentials written into a notebook's code."""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ..analysis import CellModel, NotebookModel, Span
+from ..findings import Fix, Severity
+from ..transform import MagicLine
+from .base import Rule
+from .literals import holder_name, literal_node, magic_tokens, name_words, on_magic_line
+
+FIX = Fix("Read the secret from an environment variable or a secrets manager, and rotate it", "unsafe")
+FROM_ENVIRONMENT = ("read it from an environment variable (`os.environ`), `getpass` or a secrets manager, "
+                    "and rotate it: it is in the notebook's history")
+
+# Tokens recognised by their shape alone, whatever name they are given.
+KNOWN_TOKENS = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
+    ("Discord webhook URL", re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
+    ("Stripe key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("API key", re.compile(r"(?<![\w-])sk-[A-Za-z0-9_-]{20,}")),  # OpenAI, Anthropic and look-alikes
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
+    ("SendGrid API key", re.compile(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
+    ("JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("Private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+)
+_KNOWN_PREFILTER = re.compile(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|sk-|"
+                              r"AIza|hf_|SG\.|eyJ|PRIVATE KEY")
+# scheme://user:password@host
+CREDENTIALS_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
+)
+_AUTHORIZATION = re.compile(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
+
+_PASSWORD_WORDS = {"password", "passwd", "passphrase", "pwd", "pass", "pword", "passw", "passcode"}
+_SECRET_WORDS = {"secret", "secrets", "token", "apikey", "credential", "credentials", "creds", "privatekey",
+                 "authorization", "bearer", "accesskey", "secretkey", "authtoken", "accesstoken", "clientsecret",
+                 "auth", "sas", "signingkey", "apitoken"}
+# A name with one of these words is about a secret, not one: `max_tokens`, `password_reset_count`, `tokenizer`.
+_NOT_SECRET_WORDS = {
+    "tokenizer", "tokenizers", "tokens", "tokenize", "tokenized", "tokenization", "count", "counts", "num", "number",
+    "max", "min", "len", "length", "limit", "size", "type", "types", "id", "ids", "index", "idx", "indices",
+    "pattern", "patterns", "regex", "re", "field", "fields", "path", "paths", "file", "files", "filename", "dir",
+    "folder", "env", "var", "variable", "name", "names", "prompt", "label", "labels", "column", "columns", "col",
+    "cols", "reset", "policy", "hint", "strength", "expiry", "expires", "expiration", "ttl", "timeout", "format",
+    "fmt", "input", "placeholder", "example", "template", "help", "message", "msg", "error", "errors",
+    "required", "enabled", "enable", "mode", "manager", "counter", "usage", "budget", "cost", "pad", "eos", "bos",
+    "unk", "sep", "cls", "mask", "sos", "oov", "special", "start", "end", "stop", "hash", "hashed", "salt",
+    "sha", "md5", "checksum", "position", "pos", "embedding", "embeddings", "vocab", "logits", "logprobs",
+    "prob", "probs", "level", "rate", "window", "dim", "filter", "validator", "validation", "check", "valid",
+    "invalid", "match", "mismatch", "flag", "is", "has", "show", "hide", "visible", "widget", "box", "button",
+    "chars", "char", "method", "scheme", "kind", "class", "arn", "scope", "version", "region", "vault", "store",
+    "threshold", "through", "fail", "score", "grade", "percent", "forward", "backward", "rule", "rules",
+    "generator", "provider", "url", "uri", "endpoint", "keyword", "keywords", "lookup", "prefix", "suffix",
+}
+# `key` alone is too common; with one of these it is not a credential either: `sort_key`, `primary_key`.
+_NOT_SECRET_KEY_WORDS = {
+    "primary", "foreign", "sort", "partition", "join", "group", "dict", "map", "cache", "row", "index", "lookup",
+    "object", "bucket", "blob", "s3", "json", "unique", "shard", "range", "hot", "keyboard", "press", "random",
+    "seed", "rng", "prng", "jax", "sub", "subkey", "dataset", "data", "feature", "features", "label", "target",
+    "metric", "config", "setting", "settings", "translation", "i18n", "value", "values", "attr", "table",
+    "entity", "sample", "stat", "tag", "meta", "metadata", "item", "layer", "param", "params", "state", "model",
+    "cluster", "pk", "fk", "composite", "natural", "public", "pub", "dict", "match", "merge", "on", "by",
+    "group", "result", "results", "output", "input", "split", "music", "musical", "song", "date", "time", "day",
+    "sorting", "legend", "color", "plot", "frame", "df", "series", "batch", "node", "edge", "graph", "ssh",
+    "pair", "pairs", "first", "second", "left", "right", "new", "old", "default", "text", "question",
+    "answer", "context", "doc", "document", "docs", "record", "records", "field", "schema", "hash", "cache",
+}
+_KNOWN_HASHES = {
+    "d41d8cd98f00b204e9800998ecf8427e",  # md5("")
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # sha1("")
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256("")
+}
+_PLACEHOLDER = re.compile(
+    r"your|here\b|xxx|example|changeme|change[_-]me|placeholder|dummy|fake|sample|redacted|replace|insert|todo|"
+    r"tbd|<|>|\{|\}|\$\{?\w|\.\.\.|…|\*\*\*|%\(|%s|secret_?here",
+    re.IGNORECASE,
+)
+_NOT_A_VALUE = {"none", "null", "nil", "test", "secret", "password", "passwd", "pass", "pwd", "token", "apikey",
+                "api_key", "api-key", "default", "empty", "unset", "notset", "not_set", "n/a", "na", "mypassword",
+                "mytoken", "mysecret", "mykey", "true", "false", "auto", "required", "optional", "hidden", "off",
+                "on", "yes", "no", "string", "str", "bearer", "basic", "env", "environ", "keyring", "prompt"}
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
+_WORDS_VALUE = re.compile(r"[a-z]+(?:[ ._/:-][a-z]+)*")
+_SNAKE_VALUE = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
+_FILE_VALUE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
+                         r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
+_SCHEME = re.compile(r"(?i)(?:bearer|token|basic|apikey|key)\s+(?P<rest>\S+)$")
+
+
+def mask(value: str) -> str:
+    """Enough to recognise a secret, not to use it."""
+    return value[:4] + "…"
+
+
+def secret_kind(name: str | None) -> str | None:
+    """"password" or "secret" when a name says it holds one; None for `max_tokens`, `sort_key`, ..."""
+    if not name:
+        return None
+    words = name_words(name)
+    if not words or any(word in _NOT_SECRET_WORDS for word in words):
+        return None
+    if any(word in _PASSWORD_WORDS for word in words):
+        return "password"
+    if any(word in _SECRET_WORDS for word in words):
+        return "secret"
+    if ("key" in words or "keys" in words) and len(words) > 1 and \
+            not any(word in _NOT_SECRET_KEY_WORDS for word in words):
+        return "secret"
+    return None
+
+
+def is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return (not lowered or lowered in _NOT_A_VALUE or bool(_PLACEHOLDER.search(lowered))
+            or (len(lowered) >= 3 and len(set(lowered)) <= 2))
+
+
+def looks_real(value: str, kind: str) -> bool:
+    """Whether a literal given to a secret's name looks like the secret itself rather than a stand-in."""
+    value = value.strip()
+    scheme = _SCHEME.match(value)
+    if scheme:
+        value = scheme["rest"]
+    if not value or any(ch.isspace() for ch in value) or is_placeholder(value):
+        return False
+    if "://" in value or value[0] in "/.~\\" or value[1:3] in (":\\", ":/") or _FILE_VALUE.search(value):
+        return False  # URLs (credentials in them are RP602's) and file names
+    if _ENV_NAME.fullmatch(value) or value.lower() in _KNOWN_HASHES:
+        return False
+    if kind == "password":
+        return len(value) >= 6 and not (_SNAKE_VALUE.fullmatch(value) and "." in value)
+    if len(value) < 12 or value.isdigit() or _WORDS_VALUE.fullmatch(value):
+        return False
+    if _SNAKE_VALUE.fullmatch(value) and max(len(part) for part in re.split(r"[_.-]", value)) < 16:
+        return False  # an identifier such as "access_token" or "model-v2-final"
+    has_digit = any(ch.isdigit() for ch in value)
+    has_lower = any(ch.islower() for ch in value)
+    has_upper = any(ch.isupper() for ch in value)
+    return (has_digit and (has_lower or has_upper)) or (has_lower and has_upper and len(value) >= 20)
+
+
+def known_token(value: str) -> tuple[str, str] | None:
+    """(label, the matched token) for a token of a known shape that is not a documented placeholder."""
+    if not _KNOWN_PREFILTER.search(value):
+        return None
+    for label, pattern in KNOWN_TOKENS:
+        for match in pattern.finditer(value):
+            token = match.group()
+            body = token[4:] if label != "Private key" else "key"
+            if label != "Private key" and (is_placeholder(body) or len(set(body)) < 6):
+                continue
+            if label == "API key" and not any(ch.isdigit() for ch in body):
+                continue
+            return label, token
+    return None
+
+
+def credentials_in_url(value: str):
+    """The `scheme://user:password@host` match whose password is a real one, if any."""
+    if "://" not in value or "@" not in value:
+        return None
+    for match in CREDENTIALS_URL.finditer(value):
+        password = match["password"]
+        if not is_placeholder(password) and not password.startswith(("$", "%", ":")) and len(password) >= 3:
+            return match
+    return None
+
+
+def _url_message(match) -> str:
+    shown = f"{match['scheme']}://{match['user']}:{mask(match['password'])}@{match['host']}"
+    return (f"URL '{shown}' has a password in it; build it from an environment variable (`os.environ`) or a "
+            f"secrets manager, and rotate the password: it is in the notebook's history")
+
+
+def _named_message(kind: str, name: str, value: str) -> str:
+    what = "password" if kind == "password" else "secret"
+    scheme = _SCHEME.match(value.strip())
+    shown = (value.strip()[:scheme.start("rest")] + mask(scheme["rest"])) if scheme else mask(value.strip())
+    return f"Hardcoded {what} in `{name}` ('{shown}'); {FROM_ENVIRONMENT}"
+
+
+def _token_message(label: str, token: str) -> str:
+    if token.startswith("https://"):  # a webhook: the secret is its last part
+        head, _, secret = token.rstrip("/").rpartition("/")
+        return f"{label} '{head}/{mask(secret)}' is hardcoded; {FROM_ENVIRONMENT}"
+    return f"{label} '{mask(token)}' is hardcoded; {FROM_ENVIRONMENT}"
+
+
+def _auth_pair(facts, node: ast.AST, resolve) -> str | None:
+    """`auth=("ana", "S3cret")`, `login = ("ana", "S3cret")`: the name the (user, password) pair is given."""
+    pair = facts.parent(node)
+    if not (isinstance(pair, ast.Tuple) and len(pair.elts) == 2 and pair.elts[1] is node):
+        return None
+    name = holder_name(facts, pair, resolve)
+    words = name_words(name) if name else ()
+    return name if any(word in ("auth", "credentials", "creds", "login", "basic") for word in words) else None
+
+
+@dataclass(frozen=True)
+class SecretSighting:
+    code: str
+    cell: CellModel
+    span: Span
+    message: str
+
+
+def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
+    """Every secret of the notebook, one per literal (or per magic-line token), with the code it falls under."""
+    cached = model.__dict__.get("_secret_sightings")
+    if cached is None:
+        cached = model.__dict__["_secret_sightings"] = list(_find_sightings(model))
+    return cached
+
+
+def _find_sightings(model: NotebookModel):
+    for cell in model.code_cells:
+        facts = cell.facts
+        for magic in facts.magics:
+            yield from _magic_sightings(cell, magic)
+        if facts.tree is None:
+            continue
+        for node in facts.strings:
+            value = node.value
+            if len(value) < 6 or on_magic_line(facts, node):
+                continue
+            span = facts.span(literal_node(facts, node))
+            url = credentials_in_url(value)
+            if url:
+                yield SecretSighting("RP602", cell, span, _url_message(url))
+                continue
+            name = holder_name(facts, node, model.resolve)
+            kind = secret_kind(name)
+            if name is None:
+                name = _auth_pair(facts, node, model.resolve)
+                kind = "password" if name else None
+            token = known_token(value)
+            if kind and (token or looks_real(value, kind)):
+                yield SecretSighting("RP601", cell, span, _named_message(kind, name, value))
+                continue
+            header = _AUTHORIZATION.search(value)
+            if header and looks_real(header["secret"], "secret"):
+                yield SecretSighting("RP601", cell, span, _named_message("secret", "Authorization", header["secret"]))
+                continue
+            if token:
+                yield SecretSighting("RP603", cell, span, _token_message(*token))
+
+
+def _magic_sightings(cell: CellModel, magic: MagicLine):
+    texts = [(magic.args, magic.line, magic.column)]
+    texts += [(text, magic.line + offset, 1) for offset, text in enumerate(magic.continuation, start=1)]
+    seen: set[tuple[int, int]] = set()
+    for text, line, column in texts:
+        for match in CREDENTIALS_URL.finditer(text):
+            if credentials_in_url(match.group()):
+                seen.add((line, column + match.start()))
+                span = Span(line, column + match.start(), line, column + match.end())
+                yield SecretSighting("RP602", cell, span, _url_message(match))
+        for match in _AUTHORIZATION.finditer(text):
+            if looks_real(match["secret"], "secret"):
+                start = column + match.start("secret")
+                seen.add((line, start))
+                yield SecretSighting("RP601", cell, Span(line, start, line, column + match.end()),
+                                     _named_message("secret", "Authorization", match["secret"]))
+    previous: str | None = None
+    for token, line, column in magic_tokens(magic):
+        name, value, start = None, token, column
+        if "=" in token and "://" not in token.split("=", 1)[0]:
+            name, _, value = token.partition("=")
+            start = column + len(name) + 1
+        elif previous is not None and (previous.startswith("-") or magic.name in ("env", "set_env")):
+            name = previous
+        previous = token
+        if not value or any(start <= s < start + len(value) and l == line for l, s in seen):
+            continue
+        span = Span(line, start, line, start + len(value))
+        kind = secret_kind(name.lstrip("-")) if name else None
+        found = known_token(value)
+        if kind and (found or looks_real(value, kind)):
+            yield SecretSighting("RP601", cell, span, _named_message(kind, name.lstrip("-"), value))
+        elif found:
+            yield SecretSighting("RP603", cell, span, _token_message(*found))
+
+
+class HardcodedSecret(Rule):
+    """## What it does
+    Reports a literal that is given to a name that holds a secret: `api_key`, `API_TOKEN`,
+    `password`, `client_secret`, `auth_token`, an `Authorization` header, in an assignment, a keyword
+    argument, a dict entry, a default, `%env` or a `--password` option, when the value looks real.
+    The message shows only the first four characters.
+
+    Values read with `os.environ`, `os.getenv`, `getpass` or keyring are not reported, nor names that
+    are about secrets without holding one (`tokenizer`, `max_tokens`, `password_reset_count`),
+    placeholders (`"<your-key>"`, `"YOUR_API_KEY"`, `"changeme"`, `"${API_KEY}"`), file names and
+    short or prose values.
+
+    ## Why is this bad?
+    Anyone who can read the notebook, its git history or a shared copy can use the credential;
+    the notebook cannot be run with other credentials without editing it, and the secret has to
+    be rotated once it was committed.
+
+    ## Example
+    ```python
+    import requests
+
+    API_KEY = "sk-live-4f9a8b7c6d5e4f3a2b1c0d9e"
+    weather = requests.get("https://api.example.com/v1/history", params={"key": API_KEY})
+    ```
+
+    ## Use instead
+    ```python
+    import os
+
+    import requests
+
+    API_KEY = os.environ["WEATHER_API_KEY"]
+    weather = requests.get("https://api.example.com/v1/history", params={"key": API_KEY})
+    ```
+    """
+
+    code = "RP601"
+    name = "hardcoded-secret"
+    category = "hardcoded-secret"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel):
+        for sighting in secret_sightings(model):
+            if sighting.code == self.code:
+                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
+
+
+class CredentialsInUrl(Rule):
+    """## What it does
+    Reports a URL with a password in it, such as a database connection string
+    `postgresql://analyst:S3cretPass@db.internal:5432/sales`, a `mongodb+srv://` URI or a git remote
+    with a token, in code or in `%sql`/`!git` lines. URLs without a password, and URLs whose password
+    is a placeholder or comes from a variable (`f"postgresql://{user}:{password}@{host}/db"`), are
+    not reported.
+
+    ## Why is this bad?
+    The password travels with the notebook, its outputs and its history; the database cannot be
+    switched (test, production) without editing code, and the password must be rotated.
+
+    ## Example
+    ```python
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql://analyst:S3cretPass@db.internal:5432/sales")
+    ```
+
+    ## Use instead
+    ```python
+    import os
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(os.environ["SALES_DATABASE_URL"])
+    ```
+    """
+
+    code = "RP602"
+    name = "credentials-in-url"
+    category = "hardcoded-secret"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel):
+        for sighting in secret_sightings(model):
+            if sighting.code == self.code:
+                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
+
+
+class KnownTokenFormat(Rule):
+    """## What it does
+    Reports a token recognised by its shape wherever it appears, even under a name that does not
+    say so: AWS access key ids (`AKIA...`), GitHub (`ghp_...`, `github_pat_...`), GitLab, Slack
+    (`xoxb-...`) tokens, Slack and Discord webhook URLs with their secret, OpenAI-style keys
+    (`sk-...`), Stripe keys, Google API keys (`AIza...`), Hugging Face tokens (`hf_...`), JSON Web
+    Tokens (`eyJ...`) and private key blocks. Documented examples (`AKIAIOSFODNN7EXAMPLE`) and
+    `xxxx` placeholders are not reported.
+
+    ## Why is this bad?
+    These are live credentials: bots scan public repositories for exactly these shapes within
+    minutes of a push. Revoke the token and load it from the environment.
+
+    ## Example
+    ```python
+    from huggingface_hub import login
+
+    login("hf_Q7xk2LmP9rT4vW8yZ3aB6cD1eF5gH0jKsN")
+    ```
+
+    ## Use instead
+    ```python
+    import os
+
+    from huggingface_hub import login
+
+    login(os.environ["HF_TOKEN"])
+    ```
+    """
+
+    code = "RP603"
+    name = "known-token-format"
+    category = "hardcoded-secret"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel):
+        for sighting in secret_sightings(model):
+            if sighting.code == self.code:
+                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
+
+
+RULES = (HardcodedSecret, CredentialsInUrl, KnownTokenFormat)

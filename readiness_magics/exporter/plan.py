@@ -1,0 +1,719 @@
+"""What a notebook becomes as a package: parameters, module-level code, and steps with explicit inputs and outputs."""
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..analysis import CellModel, NotebookModel, qualified_name
+from .names import fresh_name, identifier, slug
+from .paths import PathLiteral, find_path_literals
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+# Bare-expression method calls that only show data: dropped like `df.head()`.
+_DISPLAY_METHODS = frozenset({
+    "head", "tail", "describe", "info", "sample", "value_counts", "nunique", "unique", "isna", "isnull",
+    "notna", "notnull", "sum", "mean", "median", "min", "max", "std", "var", "count", "corr", "cov",
+    "memory_usage", "to_string", "to_markdown", "style", "display", "summary", "dtypes", "shape",
+})
+_DISPLAY_FUNCTIONS = frozenset({"display", "IPython.display.display", "IPython.display.Markdown",
+                                "IPython.display.HTML", "pprint.pprint"})
+_PLOT_MODULES = ("matplotlib", "seaborn", "plotly", "altair", "bokeh", "pylab", "mpl_toolkits", "hvplot")
+_PLOT_METHODS = frozenset({"plot", "hist", "boxplot", "scatter", "bar", "barh", "imshow", "show", "savefig",
+                           "set_title", "set_xlabel", "set_ylabel", "legend", "tight_layout", "figure",
+                           "subplots", "hexbin", "kde", "pie", "heatmap"})
+_NOT_LITERAL = object()
+# Stands for the params argument in step code until the renderer knows its name.
+PARAMS_PLACEHOLDER = "__readiness_params__"
+
+
+@dataclass
+class Parameter:
+    name: str  # field of Params
+    annotation: str
+    default: str  # Python source of the default
+    value: object  # the literal value, or _NOT_LITERAL
+    origin: str  # "parameters cell" or where a path was lifted from
+    variable: str | None = None  # the notebook variable it feeds (None for a lifted literal)
+    computed: str | None = None  # for a default computed from other parameters: its expression on `self`
+    mutable: bool = False
+
+    @property
+    def is_literal(self) -> bool:
+        return self.value is not _NOT_LITERAL
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.lower().replace("_", "-")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "default": self.default, "origin": self.origin}
+
+
+@dataclass
+class ModuleItem:
+    """A function, class or constant that goes to the module level of pipeline.py."""
+
+    kind: str  # function, class, constant
+    names: tuple[str, ...]
+    source: str
+    cell_index: int
+
+
+@dataclass
+class Statement:
+    cell: CellModel
+    node: ast.stmt | None
+    source: str
+    reads: frozenset[str]
+    binds: tuple[tuple[str, str], ...]  # (name, kind)
+
+
+@dataclass
+class Step:
+    name: str
+    title: str
+    cells: list[int] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    param_reads: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    uses_params: bool = False
+
+
+@dataclass
+class Call:
+    """A call of one of the notebook's functions at top level, as written there."""
+
+    function: str
+    cell_index: int
+    args_source: str
+    literal: bool
+    expected: object = _NOT_LITERAL  # the saved output's value, when the notebook showed one
+    expected_text: str = ""
+    printed: bool = False  # the output was the call printed (compare str()), not displayed (compare value)
+
+
+@dataclass
+class ExportPlan:
+    notebook_name: str
+    folder: Path | None
+    parameters: list[Parameter]
+    params_imports: list[str]
+    imports: list[ast.stmt]
+    module_items: list[ModuleItem]
+    steps: list[Step]
+    results: list[str]
+    params_var: str
+    calls: list[Call]
+    functions: list[str]
+    classes: list[str]
+    warnings: list[str]
+    local_modules: list[str]
+    exported_cells: list[int]
+    title: str
+    description: str
+
+
+def _is_upper(name: str) -> bool:
+    return name.upper() == name and any(ch.isalpha() for ch in name)
+
+
+def _loads(node: ast.AST) -> set[str]:
+    """Every name loaded anywhere in a node (nested scopes included: errs towards passing more inputs)."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Load, ast.Del)):
+            found.add(child.id)
+        elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
+            found.add(child.target.id)
+    return found
+
+
+def _literal(node: ast.AST):
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _annotation(value) -> tuple[str, bool]:
+    if isinstance(value, bool):
+        return "bool", False
+    if isinstance(value, int):
+        return "int", False
+    if isinstance(value, float):
+        return "float", False
+    if isinstance(value, str):
+        return "str", False
+    if value is None:
+        return "str | None", False
+    if isinstance(value, list):
+        return "list", True
+    if isinstance(value, dict):
+        return "dict", True
+    if isinstance(value, set):
+        return "set", True
+    if isinstance(value, tuple):
+        return "tuple", False
+    return "object", False
+
+
+def cell_is_exported(cell: CellModel, has_export_tags: bool) -> bool:
+    tags = cell.cell.tags
+    if "skip-export" in tags:
+        return False
+    if re.search(r"#\s*readiness:\s*skip-export\b", cell.cell.source):
+        return False
+    if has_export_tags and "export" not in tags and not cell.is_parameters:
+        return False
+    return True
+
+
+def _heading(markdown: str) -> str | None:
+    for line in markdown.splitlines():
+        match = re.match(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$", line)
+        if match:
+            return match.group(2).strip()
+    return None
+
+
+def _first_paragraph(markdown: str) -> str:
+    lines = []
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("#"):
+            if lines:
+                break
+            continue
+        if not line.strip():
+            if lines:
+                break
+            continue
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+class _Source:
+    """A cell's Python text, line by line, for cutting statements out with their comments."""
+
+    def __init__(self, cell: CellModel):
+        self.cell = cell
+        self.code = cell.facts.python.code or ""
+        self.lines = self.code.splitlines()
+
+    def statement_text(self, node: ast.stmt, previous_end: int, next_start: int | None,
+                       replacements: dict[int, list[PathLiteral]] | None = None,
+                       replace_with=None) -> str:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        end = node.end_lineno or node.lineno
+        shares_line = previous_end == start or (next_start is not None and next_start == end)
+        if shares_line:
+            text = ast.get_source_segment(self.code, node) or ast.unparse(node)
+            return text
+        first = start
+        while first - 1 > previous_end and self.lines[first - 2].lstrip().startswith("#"):
+            first -= 1
+        lines = list(self.lines[first - 1:end])
+        for literal in (replacements or {}).get(id(node), []):
+            line_index = literal.node.lineno - first
+            if not 0 <= line_index < len(lines) or literal.node.lineno != literal.node.end_lineno:
+                continue
+            encoded = lines[line_index].encode("utf-8")
+            before, after = encoded[: literal.node.col_offset], encoded[literal.node.end_col_offset:]
+            lines[line_index] = (before.decode("utf-8", "replace") + replace_with(literal)
+                                 + after.decode("utf-8", "replace"))
+        return "\n".join(lines)
+
+
+def _is_magic(node: ast.AST) -> bool:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+            inner = child.func.value
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "get_ipython":
+                return True
+    return False
+
+
+class Planner:
+    """Walk the exported cells once and decide where each top-level statement goes."""
+
+    def __init__(self, model: NotebookModel, folder: Path | None, lift_paths: bool = True):
+        self.model = model
+        self.folder = folder
+        self.lift_paths = lift_paths
+        self.warnings: list[str] = []
+
+    # -- parameters ------------------------------------------------------------------------------
+
+    def _parameters_cell(self, cells: list[CellModel]) -> tuple[list[Parameter], list[str], set[str]]:
+        parameters: list[Parameter] = []
+        needed_imports: list[str] = []
+        names: set[str] = set()
+        for cell in cells:
+            if not cell.is_parameters or cell.facts.tree is None:
+                continue
+            for statement in cell.facts.statements:
+                pairs: list[tuple[str, ast.AST]] = []
+                if isinstance(statement, ast.Assign):
+                    for target in statement.targets:
+                        if isinstance(target, ast.Name):
+                            pairs.append((target.id, statement.value))
+                        elif (isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple)
+                              and len(target.elts) == len(statement.value.elts)
+                              and all(isinstance(t, ast.Name) for t in target.elts)):
+                            pairs.extend((t.id, v) for t, v in zip(target.elts, statement.value.elts))
+                elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value:
+                    pairs.append((statement.target.id, statement.value))
+                elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                    continue
+                elif _is_magic(statement):
+                    continue
+                else:
+                    self.warnings.append(
+                        f"cell {cell.index} (parameters): a statement that is not an assignment was left out: "
+                        f"{ast.unparse(statement)[:60]!r}")
+                    continue
+                for name, value_node in pairs:
+                    value = _literal(value_node)
+                    if value is not _NOT_LITERAL:
+                        annotation, mutable = _annotation(value)
+                        parameter = Parameter(name, annotation, repr(value), value, "parameters cell",
+                                              variable=name, mutable=mutable)
+                    else:
+                        reads = _loads(value_node)
+                        expression = _SelfPrefixer(names).visit(ast.parse(ast.unparse(value_node), mode="eval"))
+                        for read in sorted(reads - names - _BUILTIN_NAMES):
+                            statement_text = self._import_of(read)
+                            if statement_text and statement_text not in needed_imports:
+                                needed_imports.append(statement_text)
+                        parameter = Parameter(name, "object", "None", _NOT_LITERAL, "parameters cell",
+                                              variable=name, computed=ast.unparse(expression.body))
+                    parameters = [p for p in parameters if p.name != name] + [parameter]
+                    names.add(name)
+        return parameters, needed_imports, names
+
+    def _import_of(self, name: str) -> str | None:
+        for definition in self.model.definitions.get(name, []):
+            if definition.binding.kind == "import":
+                node = definition.binding.node
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    if bound == name:
+                        copy = type(node)(**{**{f: getattr(node, f) for f in node._fields}, "names": [alias]})
+                        return ast.unparse(copy)
+        return None
+
+    # -- the walk --------------------------------------------------------------------------------
+
+    def plan(self) -> ExportPlan:
+        model = self.model
+        has_export_tags = any("export" in cell.cell.tags for cell in model.cells)
+        exported = [cell for cell in model.code_cells if cell_is_exported(cell, has_export_tags)]
+        exported_indexes = {cell.index for cell in exported}
+        for cell in model.code_cells:
+            if cell.index not in exported_indexes and cell.cell.source.strip():
+                self.warnings.append(f"cell {cell.index} is not exported (skip-export, or not tagged export)")
+        parameters, params_imports, param_names = self._parameters_cell(exported)
+
+        module_names: set[str] = set()
+        for cell in exported:
+            if cell.facts.tree is None:
+                continue
+            for binding in cell.facts.bindings:
+                if binding.kind in ("import", "def", "class") and binding.statement in cell.facts.statements:
+                    if not isinstance(binding.statement, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+                        module_names.add(binding.name)
+
+        title, description = "", ""
+        for cell in model.cells:
+            if cell.cell.kind == "markdown":
+                heading = _heading(cell.cell.source)
+                if heading and not title:
+                    title = heading
+                    description = _first_paragraph(cell.cell.source.split(heading, 1)[-1])
+                    break
+
+        # Path literals to lift, in document order.
+        literals: list[PathLiteral] = []
+        if self.lift_paths:
+            for cell in exported:
+                if cell.facts.tree is not None and not cell.is_parameters:
+                    literals.extend(find_path_literals(cell))
+        lifted = self._lift(literals, parameters, param_names)
+
+        # Sections: a markdown heading starts one; code before the first heading is its own section.
+        has_sections = any(cell.cell.kind == "markdown" and _heading(cell.cell.source) for cell in model.cells)
+        raw_steps: list[Step] = []
+        current_title = ""
+        imports: list[ast.stmt] = []
+        items: list[ModuleItem] = []
+        displayed: set[str] = set()
+        calls: list[Call] = []
+        constants: set[str] = set()
+        for cell in model.cells:
+            if cell.cell.kind == "markdown":
+                heading = _heading(cell.cell.source)
+                if heading:
+                    current_title = heading
+                    raw_steps.append(Step("", heading))
+                continue
+            if cell.index not in exported_indexes or cell.is_parameters:
+                continue
+            if not has_sections or not raw_steps:
+                raw_steps.append(Step("", current_title if has_sections else ""))
+            step = raw_steps[-1]
+            self._cell_into(cell, step, imports, items, module_names | constants, constants, displayed, calls,
+                            lifted)
+        steps = [step for step in raw_steps if step.statements]
+
+        # Names the generated module uses for itself must not clash with the notebook's.
+        taken = set(module_names) | set(constants) | param_names | {"run", "Params", "annotations"}
+        for cell in exported:
+            if cell.facts.tree is not None:
+                taken.update(node.id for node in ast.walk(cell.facts.tree) if isinstance(node, ast.Name))
+        params_var = fresh_name("params", taken)
+        for number, step in enumerate(steps, start=1):
+            base = slug(step.title) if step.title else ""
+            if not base:
+                outputs = [name for statement in step.statements for name, _ in statement.binds]
+                base = f"make_{outputs[0]}" if outputs and not has_sections else f"step_{number}"
+            if base and base[0].isdigit():
+                base = f"step_{base}"
+            if base in taken:
+                base = f"{base}_step"
+            step.name = fresh_name(base, taken)
+        if has_sections and steps and not steps[0].title:
+            steps[0].name = fresh_name("setup", taken) if steps[0].name.startswith("step_") else steps[0].name
+        self._flow(steps, param_names, module_names | constants, displayed)
+        results = self._results
+        functions = [name for item in items if item.kind == "function" for name in item.names]
+        classes = [name for item in items if item.kind == "class" for name in item.names]
+        self._function_state(exported, param_names, parameters, items, module_names | constants)
+        return ExportPlan(
+            notebook_name=model.notebook.name,
+            folder=self.folder,
+            parameters=parameters,
+            params_imports=params_imports,
+            imports=imports,
+            module_items=items,
+            steps=steps,
+            results=results,
+            params_var=params_var,
+            calls=[call for call in calls if call.function in functions],
+            functions=functions,
+            classes=classes,
+            warnings=self.warnings,
+            local_modules=[],
+            exported_cells=sorted(exported_indexes),
+            title=title,
+            description=description,
+        )
+
+    def _lift(self, literals: list[PathLiteral], parameters: list[Parameter], param_names: set[str]
+              ) -> dict[int, Parameter]:
+        """One parameter per distinct path literal; returns id(literal node) -> parameter."""
+        by_value: dict[str, Parameter] = {}
+        lifted: dict[int, Parameter] = {}
+        taken = set(param_names)
+        for literal in literals:
+            parameter = by_value.get(literal.value)
+            if parameter is None:
+                base = identifier(literal.holder) if literal.holder else literal.suggested_name
+                name = fresh_name(base.lower(), taken)
+                parameter = Parameter(name, "str", repr(literal.value), literal.value,
+                                      f"lifted from cell {literal.cell_index}, line {literal.line}")
+                by_value[literal.value] = parameter
+                parameters.append(parameter)
+            lifted[id(literal.node)] = parameter
+            if literal.in_function:
+                self.warnings.append(
+                    f"cell {literal.cell_index}, line {literal.line}: the path {literal.value!r} inside function "
+                    f"{literal.in_function}() is kept there; Params.{parameter.name} holds it for the steps")
+        return lifted
+
+    def _cell_into(self, cell: CellModel, step: Step, imports: list, items: list, module_names: set[str],
+                   constants: set[str], displayed: set[str], calls: list[Call], lifted) -> None:
+        facts = cell.facts
+        step.cells.append(cell.index)
+        if facts.python.code is None:
+            magic = facts.magics[0] if facts.magics else None
+            body = "\n".join("# " + line for line in cell.cell.source.splitlines())
+            self.warnings.append(f"cell {cell.index}: a %%{magic.name if magic else '?'} cell is not Python; "
+                                 "it is kept as a comment and not run")
+            step.statements.append(Statement(cell, None, body, frozenset(), ()))
+            return
+        if facts.tree is None:
+            self.warnings.append(f"cell {cell.index} does not parse and is left out")
+            return
+        source = _Source(cell)
+        statements = facts.statements
+        replacements: dict[int, list] = {}
+        for literal in find_path_literals(cell) if self.lift_paths else []:
+            if id(literal.node) in lifted and not literal.in_function:
+                replacements.setdefault(id(literal.statement), []).append(literal)
+
+        def replace_with(literal: PathLiteral) -> str:
+            return f"{PARAMS_PLACEHOLDER}.{lifted[id(literal.node)].name}"
+
+        self._collect_calls(cell, calls)
+        for position, node in enumerate(statements):
+            previous_end = statements[position - 1].end_lineno if position else 0
+            next_start = statements[position + 1].lineno if position + 1 < len(statements) else None
+            if _is_magic(node):
+                self._magic_statement(cell, node, step)
+                continue
+            text = source.statement_text(node, previous_end, next_start, replacements, replace_with)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+                    imports.append(node)
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                kind = "class" if isinstance(node, ast.ClassDef) else "function"
+                items.append(ModuleItem(kind, (node.name,), text, cell.index))
+                continue
+            if self._is_constant(node, module_names) and id(node) not in replacements:
+                names = tuple(t.id for t in node.targets)
+                constants.update(names)
+                module_names.update(names)
+                items.append(ModuleItem("constant", names, text, cell.index))
+                continue
+            dropped = self._display_or_plot(node, displayed)
+            if dropped:
+                continue
+            binds = tuple((b.name, b.kind) for b in facts.bindings if b.statement is node)
+            reads = frozenset(_loads(node))
+            step.statements.append(Statement(cell, node, text, reads, binds))
+
+    def _is_constant(self, node: ast.stmt, module_names: set[str]) -> bool:
+        if not isinstance(node, ast.Assign):
+            return False
+        if not all(isinstance(t, ast.Name) and _is_upper(t.id) for t in node.targets):
+            return False
+        return _loads(node.value) <= (module_names | _BUILTIN_NAMES)
+
+    _plot_names: set[str]
+
+    def _display_or_plot(self, node: ast.stmt, displayed: set[str]) -> bool:
+        """True when the statement only shows something: a bare value, `df.head()`, a plot."""
+        plot_names = self.__dict__.setdefault("_plot_names", set())
+        if _loads(node) & plot_names:
+            plot_names.update(self._bound_names(node))
+            return True
+        for child in ast.walk(node):
+            if isinstance(child, ast.Call):
+                callee = qualified_name(child.func, self.model.aliases) or ""
+                method = child.func.attr if isinstance(child.func, ast.Attribute) else ""
+                if callee.split(".")[0] in _PLOT_MODULES or method in _PLOT_METHODS:
+                    plot_names.update(self._bound_names(node))
+                    return True
+        if not isinstance(node, ast.Expr):
+            return False
+        value = node.value
+        if not isinstance(value, ast.Call):
+            if isinstance(value, ast.Name):
+                displayed.add(value.id)
+            elif isinstance(value, ast.Tuple):
+                displayed.update(e.id for e in value.elts if isinstance(e, ast.Name))
+            return True  # a bare value: the notebook displayed it
+        callee = qualified_name(value.func, self.model.aliases) or ""
+        if callee in _DISPLAY_FUNCTIONS:
+            displayed.update(a.id for a in value.args if isinstance(a, ast.Name))
+            return True
+        if isinstance(value.func, ast.Attribute) and value.func.attr in _DISPLAY_METHODS:
+            return True
+        if callee == "print":
+            displayed.update(a.id for a in value.args if isinstance(a, ast.Name))
+        return False
+
+    @staticmethod
+    def _bound_names(node: ast.stmt) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    def _magic_statement(self, cell: CellModel, node: ast.stmt, step: Step) -> None:
+        facts = cell.facts
+        line = facts.python.cell_line(node.lineno)
+        magic = next((m for m in facts.magics if m.line == line), None)
+        if magic is None:
+            return
+        command = magic.command
+        if re.match(r"^(pip3?|conda|mamba|python3? -m pip)\s+install\b", command):
+            return  # becomes a dependency of the package
+        if magic.kind == "shell":
+            self.warnings.append(f"cell {cell.index}, line {line}: the shell command `!{magic.args}` is kept as a "
+                                 "comment and not run")
+            bound = self._bound_names(node)
+            if bound:
+                self.warnings.append(f"cell {cell.index}, line {line}: {', '.join(sorted(bound))} came from a shell "
+                                     "command and is not defined in the package")
+            step.statements.append(Statement(cell, None, f"# shell command in the notebook, not run: !{magic.args}",
+                                             frozenset(), ()))
+            return
+        if magic.kind == "line" and magic.name == "time" and magic.args.strip():
+            try:
+                inner = ast.parse(magic.args.strip())
+            except SyntaxError:
+                return
+            binds = tuple((n, "assign") for n in sorted(self._bound_names(inner)))
+            step.statements.append(Statement(cell, inner, magic.args.strip(), frozenset(_loads(inner)), binds))
+            return
+        if magic.kind == "line" and magic.name in ("run", "store", "env", "cd", "load", "sx", "system"):
+            self.warnings.append(f"cell {cell.index}, line {line}: %{magic.name} {magic.args} is not exported")
+
+    def _collect_calls(self, cell: CellModel, calls: list[Call]) -> None:
+        """Top-level calls of notebook functions, with the output the notebook saved for them."""
+        facts = cell.facts
+        statements = facts.statements
+        result_text = next((o.text for o in cell.cell.outputs if o.output_type == "execute_result"), None)
+        stream_text = "".join(o.text for o in cell.cell.outputs if o.output_type == "stream")
+        error = any(o.output_type == "error" for o in cell.cell.outputs)
+        for call in facts.calls:
+            if not isinstance(call.func, ast.Name) or facts.enclosing_function(call) is not None:
+                continue
+            if any(isinstance(a, (ast.Lambda, ast.ClassDef)) for a in facts.ancestors(call)):
+                continue
+            arguments = [*call.args, *(k.value for k in call.keywords)]
+            literal = all(_literal(a) is not _NOT_LITERAL for a in arguments) and all(
+                k.arg is not None for k in call.keywords) and not any(isinstance(a, ast.Starred) for a in call.args)
+            if literal and any(_looks_like_path_or_url(_literal(a)) for a in arguments):
+                literal = False
+            parts = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords]
+            entry = Call(call.func.id, cell.index, ", ".join(parts), literal)
+            if literal and not error and statements:
+                last = statements[-1]
+                if isinstance(last, ast.Expr) and last.value is call and result_text is not None:
+                    entry.expected_text = result_text
+                    entry.expected = _saved_value(result_text)
+                elif (len(statements) == 1 and isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                      and isinstance(last.value.func, ast.Name) and last.value.func.id == "print"
+                      and len(last.value.args) == 1 and last.value.args[0] is call and not last.value.keywords
+                      and stream_text.endswith("\n") and stream_text.count("\n") == 1):
+                    entry.expected_text = stream_text[:-1]
+                    entry.expected = stream_text[:-1]
+                    entry.printed = True
+            calls.append(entry)
+
+    # -- data flow between steps -------------------------------------------------------------------
+
+    def _flow(self, steps: list[Step], param_names: set[str], module_names: set[str], displayed: set[str]) -> None:
+        flat = [(index, statement) for index, step in enumerate(steps) for statement in step.statements]
+        last_binding: dict[str, int] = {}
+        binding_kind: dict[str, str] = {}
+        for position, (_, statement) in enumerate(flat):
+            for name, kind in statement.binds:
+                last_binding[name] = position
+                binding_kind[name] = kind
+        results = []
+        for name, position in sorted(last_binding.items(), key=lambda item: (item[1], item[0])):
+            if name.startswith("_") or name in module_names or binding_kind[name] in ("loop", "import", "def", "class"):
+                continue
+            read_after = any(name in statement.reads for _, statement in flat[position + 1:])
+            if name in displayed or not read_after:
+                results.append(name)
+        self._results = results
+        result_set = set(results)
+        producer: dict[str, int] = {}
+        for index, step in enumerate(steps):
+            reads: list[str] = []
+            for statement in step.statements:
+                for name in sorted(statement.reads, key=lambda n: _first_position(statement.node, n)):
+                    if name not in reads:
+                        reads.append(name)
+            step.inputs = [name for name in reads if name in producer and name not in module_names]
+            step.param_reads = [name for name in reads if name in param_names and name not in producer
+                                and name not in module_names]
+            replaced = any(PARAMS_PLACEHOLDER + "." in statement.source for statement in step.statements)
+            step.uses_params = bool(step.param_reads) or replaced
+            bound: list[str] = []
+            for statement in step.statements:
+                for name, kind in statement.binds:
+                    if name not in bound and name not in module_names:
+                        bound.append(name)
+            later_reads = set()
+            for later in steps[index + 1:]:
+                for statement in later.statements:
+                    later_reads |= statement.reads
+            step.outputs = [name for name in bound if name in later_reads
+                            or (name in result_set and last_binding_step(steps, name) == index)]
+            for name in bound:
+                producer[name] = index
+
+    def _function_state(self, exported, param_names, parameters, items, module_names) -> None:
+        """Functions that read notebook variables: parameters get a module-level default, the rest a warning."""
+        exported_ids = {cell.index for cell in exported}
+        defaults = {p.variable: p for p in parameters if p.variable}
+        needed: list[str] = []
+        for name, (cell, function) in self.model.functions.items():
+            if cell.index not in exported_ids:
+                continue
+            local = function.params | function.locals
+            for read in function.free_reads:
+                if read.id in local or read.id in module_names or read.id in _BUILTIN_NAMES:
+                    continue
+                if read.id in defaults and defaults[read.id].is_literal:
+                    if read.id not in needed:
+                        needed.append(read.id)
+                        self.warnings.append(f"function {name}() reads the parameter {read.id} as a global; it sees "
+                                             "the default value only, pass it as an argument instead")
+                elif read.id in self.model.definitions:
+                    self.warnings.append(f"function {name}() reads the notebook variable {read.id}, which is not "
+                                         "defined at module level in the package; pass it as an argument")
+        for name in needed:
+            items.insert(0, ModuleItem("constant", (name,), f"{name} = {defaults[name].default}", -1))
+
+
+def last_binding_step(steps: list[Step], name: str) -> int | None:
+    found = None
+    for index, step in enumerate(steps):
+        if any(bound == name for statement in step.statements for bound, _ in statement.binds):
+            found = index
+    return found
+
+
+def _first_position(node: ast.AST | None, name: str) -> tuple[int, int]:
+    if node is None:
+        return (0, 0)
+    positions = [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
+    return min(positions) if positions else (0, 0)
+
+
+class _SelfPrefixer(ast.NodeTransformer):
+    def __init__(self, names: set[str]):
+        self.names = set(names)
+
+    def visit_Name(self, node: ast.Name):
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Attribute(ast.Name("self", ast.Load()), node.id, ast.Load()), node)
+        return node
+
+
+def _looks_like_path_or_url(value) -> bool:
+    if isinstance(value, str):
+        return "/" in value or "\\" in value or bool(re.search(r"\.[A-Za-z0-9]{1,5}$", value)) or "://" in value
+    if isinstance(value, (list, tuple, set)):
+        return any(_looks_like_path_or_url(v) for v in value)
+    if isinstance(value, dict):
+        return any(_looks_like_path_or_url(v) for v in [*value.keys(), *value.values()])
+    return False
+
+
+def _saved_value(text: str):
+    """The value a saved `text/plain` output stands for, when it is a Python literal (numpy scalars too)."""
+    cleaned = re.sub(r"\bnp\.(?:float|int|uint|bool_?|str_)\d*\(([^()]*)\)", r"\1", text.strip())
+    value = _literal_text(cleaned)
+    return value
+
+
+def _literal_text(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def build_plan(model: NotebookModel, folder: Path | None) -> ExportPlan:
+    return Planner(model, folder).plan()
+
+
+NOT_LITERAL = _NOT_LITERAL

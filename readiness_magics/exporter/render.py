@@ -1,0 +1,339 @@
+"""The text of the generated package's files, from an ExportPlan."""
+from __future__ import annotations
+
+import ast
+import io
+import sys
+import tokenize
+
+from .. import __version__
+from .dependencies import Dependency, is_kernel_provided, is_standard_library
+from .plan import PARAMS_PLACEHOLDER, ExportPlan, Step
+
+INDENT = "    "
+
+
+class RenderError(RuntimeError):
+    """Generated code that does not parse: a bug of the exporter, never written to disk."""
+
+
+def indent(code: str, prefix: str = INDENT) -> str:
+    """Indent code, leaving the inside of multi-line strings as they are (their value must not change)."""
+    protected: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.start[0] != token.end[0] and token.type in (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", -1)):
+                protected.update(range(token.start[0] + 1, token.end[0] + 1))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    lines = code.split("\n")
+    return "\n".join(
+        line if (number in protected or not line.strip()) else prefix + line
+        for number, line in enumerate(lines, start=1)
+    )
+
+
+def _docstring(text: str) -> str:
+    text = text.replace("\\", "/").replace('"""', "'''").strip()
+    return f'"""{text}"""'
+
+
+def _cells_text(cells: list[int]) -> str:
+    if not cells:
+        return ""
+    if len(cells) == 1:
+        return f"cell {cells[0]}"
+    return "cells " + ", ".join(str(c) for c in cells)
+
+
+def render_params(plan: ExportPlan) -> str:
+    needs_field = any(p.mutable for p in plan.parameters)
+    lines = ['"""Parameters of the pipeline: the notebook\'s `parameters` cell and the paths lifted out of its code."""',
+             "", "from __future__ import annotations", ""]
+    lines.append("from dataclasses import dataclass, field" if needs_field else "from dataclasses import dataclass")
+    imports = list(plan.params_imports)
+    if imports:
+        lines.append("")
+        lines.extend(imports)
+    lines += ["", "", "@dataclass", "class Params:",
+              f'{INDENT}"""Every value the pipeline takes from outside; `python -m ... --help` lists them."""']
+    fields = []
+    for parameter in plan.parameters:
+        comment = f"  # {parameter.origin}"
+        if parameter.computed is not None:
+            fields.append(f"{INDENT}{parameter.name}: object = None  # computed from the others when not given")
+        elif parameter.mutable:
+            fields.append(f"{INDENT}{parameter.name}: {parameter.annotation} = field(default_factory=lambda: "
+                          f"{parameter.default}){comment}")
+        else:
+            fields.append(f"{INDENT}{parameter.name}: {parameter.annotation} = {parameter.default}{comment}")
+    if fields:
+        lines.append("")
+        lines.extend(fields)
+    computed = [p for p in plan.parameters if p.computed is not None]
+    if computed:
+        lines += ["", f"{INDENT}def __post_init__(self) -> None:"]
+        for parameter in computed:
+            lines.append(f"{INDENT * 2}if self.{parameter.name} is None:")
+            lines.append(f"{INDENT * 3}self.{parameter.name} = {parameter.computed}")
+    return "\n".join(lines) + "\n"
+
+
+def _kept_imports(plan: ExportPlan, used: set[str], local: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """Import lines the code uses (each bound name once), the modules they name, and warnings."""
+    seen: set[tuple] = set()
+    lines: list[str] = []
+    modules: list[str] = []
+    warnings: list[str] = []
+    for node in plan.imports:
+        if isinstance(node, ast.Import):
+            kept = []
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                key = ("import", alias.name, alias.asname)
+                if bound not in used or key in seen:
+                    continue
+                seen.add(key)
+                top = alias.name.split(".")[0]
+                if top in local:
+                    if "." in alias.name:
+                        warnings.append(f"`import {alias.name}` of a local module is not rewritten; fix it by hand")
+                        kept.append(alias)
+                    else:
+                        lines.append(ast.unparse(ast.ImportFrom(None, [alias], 1)))
+                    continue
+                kept.append(alias)
+                modules.append(alias.name)
+            if kept:
+                lines.append(ast.unparse(ast.Import(kept)))
+        else:
+            if node.level:
+                warnings.append(f"relative import `{ast.unparse(node)}` kept as it is")
+            kept = []
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                key = ("from", node.module, node.level, alias.name, alias.asname)
+                if (alias.name != "*" and bound not in used) or key in seen:
+                    continue
+                seen.add(key)
+                kept.append(alias)
+            if not kept:
+                continue
+            module = node.module or ""
+            level = node.level
+            if level == 0 and module.split(".")[0] in local:
+                level = 1
+            elif level == 0:
+                modules.append(module)
+            if any(alias.name == "*" for alias in kept):
+                warnings.append(f"`from {module} import *` kept; name what you use")
+            lines.append(ast.unparse(ast.ImportFrom(module, kept, level)))
+    return lines, modules, warnings
+
+
+def _step_source(step: Step, plan: ExportPlan, notebook: str) -> str:
+    params = plan.params_var
+    arguments = ([f"{params}: Params"] if step.uses_params else []) + step.inputs
+    label = step.title or "Step"
+    lines = [f"def {step.name}({', '.join(arguments)}):",
+             INDENT + _docstring(f"{label}: {_cells_text(step.cells)} of {notebook}.")]
+    for name in step.param_reads:
+        lines.append(f"{INDENT}{name} = {params}.{name}")
+    body_has_code = bool(step.param_reads)
+    for statement in step.statements:
+        text = statement.source.replace(PARAMS_PLACEHOLDER, params)
+        lines.append(indent(text))
+        body_has_code = body_has_code or statement.node is not None
+    if step.outputs:
+        lines.append(f"{INDENT}return {', '.join(step.outputs)}")
+    elif not body_has_code:
+        lines.append(f"{INDENT}pass")
+    return "\n".join(lines)
+
+
+def _run_source(plan: ExportPlan) -> str:
+    params = plan.params_var
+    lines = [f"def run({params}: Params | None = None) -> dict:",
+             INDENT + _docstring("Run the notebook's steps in order; return the values it ends with, by name."),
+             f"{INDENT}if {params} is None:", f"{INDENT * 2}{params} = Params()"]
+    for step in plan.steps:
+        arguments = ([params] if step.uses_params else []) + step.inputs
+        call = f"{step.name}({', '.join(arguments)})"
+        if step.outputs:
+            lines.append(f"{INDENT}{', '.join(step.outputs)} = {call}")
+        else:
+            lines.append(f"{INDENT}{call}")
+    results = ", ".join(f'"{name}": {name}' for name in plan.results)
+    lines.append(f"{INDENT}return {{{results}}}")
+    return "\n".join(lines)
+
+
+def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], list[str]]:
+    """pipeline.py's text, the modules it imports (for dependencies), and warnings."""
+    notebook = plan.notebook_name
+    blocks: list[str] = []
+    previous = None
+    for item in plan.module_items:
+        if previous is not None and item.kind == previous.kind == "constant" and item.cell_index == previous.cell_index:
+            blocks[-1] += "\n" + item.source
+        else:
+            blocks.append(item.source)
+        previous = item
+    blocks += [_step_source(step, plan, notebook) for step in plan.steps]
+    blocks.append(_run_source(plan))
+    body = "\n\n\n".join(blocks)
+    try:
+        tree = ast.parse(body)
+    except SyntaxError as exc:
+        raise RenderError(f"pipeline.py would not parse ({exc.msg}, line {exc.lineno}):\n"
+                          f"{body.splitlines()[(exc.lineno or 1) - 1] if body else ''}") from None
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    nested_imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    import_lines, modules, warnings = _kept_imports(plan, used, set(plan.local_modules))
+    for node in nested_imports:
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+        elif node.level == 0 and node.module:
+            modules.append(node.module)
+    header = [_docstring(f"The pipeline of {notebook}: its functions, and run(params) made of its steps in order.\n\n"
+                         f"Exported by readiness-magics {__version__}."),
+              "", "from __future__ import annotations", ""]
+    if import_lines:
+        header += import_lines + [""]
+    header.append("from .params import Params")
+    text = "\n".join(header) + "\n\n\n" + body + "\n"
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
+    third_party = [m for m in modules if m and not is_standard_library(m) and not is_kernel_provided(m)
+                   and m.split(".")[0] not in plan.local_modules]
+    return text, third_party, warnings
+
+
+def render_main(plan: ExportPlan, package: str) -> str:
+    params = plan.params_var
+    lines = [_docstring(f"Run the pipeline from a shell: `python -m {package} --help` lists the options."), "",
+             "from __future__ import annotations", "", "import argparse"]
+    if any(p.mutable or (p.is_literal and isinstance(p.value, tuple)) for p in plan.parameters):
+        lines.append("import json")
+    lines += ["", "from .params import Params", "from .pipeline import run", "", "",
+              "def parse_args(argv: list[str] | None = None) -> Params:",
+              f"{INDENT}defaults = Params()",
+              f"{INDENT}parser = argparse.ArgumentParser(prog=\"{package}\", description={_title(plan)!r})"]
+    for parameter in plan.parameters:
+        option, name = parameter.option, parameter.name
+        help_text = parameter.origin if parameter.computed is None else "computed from the others when not given"
+        extra = ""
+        if parameter.computed is None and parameter.is_literal:
+            value = parameter.value
+            if isinstance(value, bool):
+                extra = ", action=argparse.BooleanOptionalAction"
+            elif isinstance(value, int):
+                extra = ", type=int"
+            elif isinstance(value, float):
+                extra = ", type=float"
+            elif isinstance(value, (list, dict, tuple, set)):
+                extra = ", type=json.loads"
+                help_text += " (JSON)"
+        lines.append(f"{INDENT}parser.add_argument(\"{option}\", dest=\"{name}\", default=defaults.{name}{extra}, "
+                     f"help={(help_text + ' (default: %(default)s)')!r})")
+    lines.append(f"{INDENT}args = parser.parse_args(argv)")
+    lines.append(f"{INDENT}return Params(**vars(args))")
+    lines += ["", "", "def main(argv: list[str] | None = None) -> int:",
+              f"{INDENT}{params} = parse_args(argv)", f"{INDENT}run({params})", f"{INDENT}return 0", "", "",
+              'if __name__ == "__main__":', f"{INDENT}raise SystemExit(main())"]
+    return "\n".join(lines) + "\n"
+
+
+def _title(plan: ExportPlan) -> str:
+    return plan.title or f"The pipeline exported from {plan.notebook_name}"
+
+
+def render_init(plan: ExportPlan, package: str) -> str:
+    return "\n".join([
+        _docstring(f"{_title(plan)}: exported from {plan.notebook_name} by readiness-magics."), "",
+        "from .params import Params", "from .pipeline import run", "",
+        '__all__ = ["Params", "run"]', '__version__ = "0.1.0"', "",
+    ])
+
+
+def render_pyproject(plan: ExportPlan, package: str, dependencies: list[Dependency], test_requirement: str) -> str:
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    deps = "".join(f'    "{d.requirement}",\n' for d in dependencies)
+    description = _title(plan).replace('"', "'").replace("\\", "/")
+    distribution = package.replace("_", "-")
+    return "\n".join([
+        "[build-system]",
+        'requires = ["hatchling>=1.5"]',
+        'build-backend = "hatchling.build"',
+        "",
+        "[project]",
+        f'name = "{distribution}"',
+        'version = "0.1.0"',
+        f'description = "{description}"',
+        'readme = "README.md"',
+        f'requires-python = ">={python}"',
+        f"dependencies = [\n{deps}]" if deps else "dependencies = []",
+        "",
+        "[project.optional-dependencies]",
+        f'test = ["{test_requirement}"]',
+        "",
+        "[project.scripts]",
+        f'{distribution} = "{package}.__main__:main"',
+        "",
+        "[tool.hatch.build.targets.wheel]",
+        f'packages = ["src/{package}"]',
+        "",
+        "[tool.pytest.ini_options]",
+        'testpaths = ["tests"]',
+        "",
+    ])
+
+
+def render_readme(plan: ExportPlan, package: str, dependencies: list[Dependency], known_issues: list,
+                  warnings: list[str], has_end_to_end: bool) -> str:
+    out = [f"# {package}", "", f"{_title(plan)}. Exported from `{plan.notebook_name}` by readiness-magics "
+           f"{__version__}.", ""]
+    if plan.description:
+        out += [plan.description, ""]
+    example = " ".join(f"{p.option} {p.value}" for p in plan.parameters[:2]
+                       if p.is_literal and isinstance(p.value, str))
+    out += ["## Use it", "", "```bash", "pip install .", f"python -m {package} {example}".rstrip(),
+            f"python -m {package} --help   # every parameter as an option", "```", "",
+            "```python", f"from {package} import Params, run", "",
+            "results = run(Params())  # a dict of the values the notebook ends with", "```", ""]
+    out += ["## Parameters", ""]
+    if plan.parameters:
+        out += ["| option | default | from |", "| --- | --- | --- |"]
+        for parameter in plan.parameters:
+            default = parameter.default if parameter.computed is None else f"computed: `{parameter.computed}`"
+            out.append(f"| `{parameter.option}` | `{default}` | {parameter.origin} |".replace("``", "`"))
+    else:
+        out.append("The notebook has no `parameters` cell and no hardcoded paths.")
+    out += ["", "## Steps of `run()`", ""]
+    for number, step in enumerate(plan.steps, start=1):
+        inputs = ", ".join(step.inputs) or "-"
+        outputs = ", ".join(step.outputs) or "-"
+        out.append(f"{number}. `{step.name}` ({_cells_text(step.cells)}): inputs {inputs}; outputs {outputs}")
+    out += ["", "## Dependencies", "",
+            "Pinned from the notebook's `%pip install` lines where it pins them, else from the version installed "
+            "where it was exported.", "", "| requirement | pinned from |", "| --- | --- |"]
+    for dependency in dependencies:
+        out.append(f"| `{dependency.requirement}` | {dependency.source} |")
+    out += ["", "## Tests", "", "```bash", "pip install '.[test]'", "pytest", "```", "",
+            "`tests/test_pipeline.py` calls each function as the notebook called it and asserts the output the "
+            "notebook saved; tests marked skip are TODOs with their reason."]
+    if has_end_to_end:
+        out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows) for an end-to-end "
+                   "run.")
+    if known_issues:
+        out += ["", "## Known issues", "",
+                "The notebook was exported with `--force` although these findings were at the fail level:", ""]
+        for finding in known_issues:
+            where = f"cell {finding.cell_index}, line {finding.line}" if finding.cell_index is not None else "notebook"
+            out.append(f"- {finding.code} ({where}): {finding.message}")
+    if warnings:
+        out += ["", "## Notes from the export", ""]
+        out += [f"- {warning}" for warning in warnings]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,220 @@
+"""The generated package's tests: imports, characterisation tests of literal calls, an end-to-end run on a sample."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .names import fresh_name
+from .plan import NOT_LITERAL, ExportPlan, Parameter
+from .render import INDENT
+
+SAMPLE_ROWS = 100
+_MAX_WHOLE_FILE = 1_000_000  # bytes: other data files are copied whole up to this size
+_OUTPUT_WORDS = {"out", "output", "outputs", "report", "reports", "result", "results", "save", "saved", "export",
+                 "exports", "dest", "destination", "write", "written", "artifacts", "artifact"}
+_OUTPUT_FOLDERS = {"out", "output", "outputs", "reports", "results", "artifacts", "build"}
+
+
+@dataclass
+class DataPlan:
+    """How the end-to-end test feeds the pipeline: sampled inputs, redirected outputs, or why it cannot."""
+
+    samples: dict[str, bytes] = field(default_factory=dict)  # tests/data/<name> -> content
+    inputs: dict[str, str] = field(default_factory=dict)  # parameter -> sample file name
+    outputs: dict[str, tuple[str, bool]] = field(default_factory=dict)  # parameter -> (name under tmp_path, is_dir)
+    reason: str = ""  # non-empty: no end-to-end test, and why
+
+    @property
+    def runs(self) -> bool:
+        return not self.reason and bool(self.inputs)
+
+
+def _words(name: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", name.lower()))
+
+
+def _looks_like_path(value: str) -> bool:
+    return ("/" in value or "\\" in value or bool(re.search(r"\.[A-Za-z0-9]{1,8}$", value))) and "://" not in value \
+        and "\n" not in value and len(value) < 300
+
+
+def _is_output(parameter: Parameter) -> bool:
+    if _words(parameter.name) & _OUTPUT_WORDS:
+        return True
+    first = re.split(r"[\\/]", str(parameter.value).lstrip("./"))[0].lower()
+    return first in _OUTPUT_FOLDERS
+
+
+def sample_bytes(path: Path) -> bytes | None:
+    """At most SAMPLE_ROWS records of a CSV/TSV (header kept) or a JSON list; small other files whole."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        with open(path, encoding="utf-8", errors="strict", newline="") as handle:
+            head = handle.read(4_000_000)
+        delimiter = "\t" if suffix == ".tsv" else ","
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+        records = 0
+        for _ in reader:
+            records += 1
+            if records > SAMPLE_ROWS:
+                break
+        lines = head.splitlines(keepends=True)
+        return "".join(lines[: reader.line_num]).encode("utf-8")
+    if path.stat().st_size > _MAX_WHOLE_FILE:
+        return None
+    data = path.read_bytes()
+    if suffix == ".json":
+        try:
+            value = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            return data
+        if isinstance(value, list) and len(value) > SAMPLE_ROWS:
+            return (json.dumps(value[:SAMPLE_ROWS], indent=1) + "\n").encode("utf-8")
+    return data
+
+
+def plan_data(plan: ExportPlan, folder: Path | None) -> DataPlan:
+    data = DataPlan()
+    if folder is None:
+        data.reason = "the notebook has no folder on disk, so its data files are unknown"
+        return data
+    root = Path(os.path.abspath(folder))
+    taken: set[str] = set()
+    for parameter in plan.parameters:
+        if not parameter.is_literal or not isinstance(parameter.value, str) or not _looks_like_path(parameter.value):
+            continue
+        value = parameter.value
+        candidate = Path(os.path.abspath(root / value))
+        inside = candidate == root or root in candidate.parents
+        if _is_output(parameter):
+            name = fresh_name(Path(value.rstrip("/\\")).name or parameter.name, taken)
+            data.outputs[parameter.name] = (name, not Path(value).suffix)
+            continue
+        if not inside:
+            data.reason = f"{parameter.name} = {value!r} is not beside the notebook"
+            continue
+        if candidate.is_file():
+            try:
+                content = sample_bytes(candidate)
+            except (OSError, UnicodeDecodeError):
+                content = None
+            if content is None:
+                data.reason = f"{value} is too large to copy into tests/data and not a CSV or JSON list to sample"
+                continue
+            name = fresh_name(candidate.name, taken)
+            data.samples[name] = content
+            data.inputs[parameter.name] = name
+        elif candidate.is_dir():
+            data.reason = f"{parameter.name} = {value!r} is a folder of inputs; copy a small one into tests/data"
+        else:
+            data.reason = (f"{parameter.name} = {value!r} does not exist beside the notebook; cannot tell whether "
+                           "the pipeline reads or writes it")
+    if not data.inputs and not data.reason:
+        data.reason = "no data file of the notebook was found beside it"
+    return data
+
+
+def _contains_float(value) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return any(_contains_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_float(v) for v in value.values())
+    return False
+
+
+def _approx_ok(value) -> bool:
+    """pytest.approx compares numbers, and flat lists, tuples and dicts of numbers."""
+    number = (int, float)
+    if isinstance(value, number) and not isinstance(value, bool):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, number) and not isinstance(v, bool) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(v, number) and not isinstance(v, bool) for v in value.values())
+    return False
+
+
+def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
+    tests: list[str] = []
+    taken: set[str] = set()
+    uses_pytest = False
+    seen_calls: set[tuple[str, str]] = set()
+    tested: set[str] = set()
+    tests.append("\n".join([
+        "def test_package_imports():",
+        f"{INDENT}assert callable(pipeline.run)",
+        f"{INDENT}assert isinstance(Params(), Params)",
+    ]))
+    for call in plan.calls:
+        if not call.literal or (call.function, call.args_source) in seen_calls:
+            continue
+        seen_calls.add((call.function, call.args_source))
+        name = fresh_name(f"test_{call.function}_as_in_cell_{call.cell_index}", taken)
+        lines = [f"def {name}():", f"{INDENT}result = pipeline.{call.function}({call.args_source})"]
+        if call.printed:
+            lines.append(f"{INDENT}assert str(result) == {call.expected_text!r}")
+        elif call.expected is not NOT_LITERAL:
+            if _contains_float(call.expected) and _approx_ok(call.expected):
+                uses_pytest = True
+                lines.append(f"{INDENT}assert result == pytest.approx({call.expected!r})")
+            else:
+                lines.append(f"{INDENT}assert result == {call.expected!r}")
+        elif call.expected_text:
+            first = call.expected_text.strip().splitlines()[0][:70] if call.expected_text.strip() else ""
+            lines.append(f"{INDENT}# the notebook showed: {first}")
+            lines.append(f"{INDENT}assert result is not None")
+        tests.append("\n".join(lines))
+        tested.add(call.function)
+    if data.runs:
+        lines = ["def test_run_end_to_end_on_data_sample(tmp_path):"]
+        for parameter, (name, is_dir) in sorted(data.outputs.items()):
+            if is_dir:
+                lines.append(f"{INDENT}(tmp_path / {name!r}).mkdir()")
+        arguments = [f"{parameter}=str(DATA / {name!r})" for parameter, name in data.inputs.items()]
+        arguments += [f"{parameter}=str(tmp_path / {name!r})" for parameter, (name, _) in data.outputs.items()]
+        lines.append(f"{INDENT}params = Params({', '.join(arguments)})")
+        lines.append(f"{INDENT}results = pipeline.run(params)")
+        lines.append(f"{INDENT}assert isinstance(results, dict)")
+        if plan.results:
+            lines.append(f"{INDENT}assert sorted(results) == {sorted(plan.results)!r}")
+        tests.append("\n".join(lines))
+    else:
+        uses_pytest = True
+        reason = f"TODO: no end-to-end test: {data.reason}"
+        tests.append("\n".join([f"@pytest.mark.skip(reason={reason!r})", "def test_todo_run_end_to_end():",
+                                f"{INDENT}pipeline.run(Params())"]))
+    literal_callers = {call.function for call in plan.calls}
+    for function in plan.functions:
+        if function in tested:
+            continue
+        uses_pytest = True
+        if function in literal_callers:
+            why = f"{function}() is called with notebook data, not literals; write a test with a small fixture"
+        else:
+            why = f"{function}() is not called at the top level of the notebook; write a test for it"
+        name = fresh_name(f"test_todo_{function}", taken)
+        tests.append("\n".join([f"@pytest.mark.skip(reason={('TODO: ' + why)!r})", f"def {name}():",
+                                f"{INDENT}assert callable(pipeline.{function})"]))
+    for cls in plan.classes:
+        uses_pytest = True
+        name = fresh_name(f"test_todo_{cls.lower()}", taken)
+        why = f"TODO: {cls} is a class of the notebook; write a test that builds one"
+        tests.append("\n".join([f"@pytest.mark.skip(reason={why!r})", f"def {name}():",
+                                f"{INDENT}assert pipeline.{cls}"]))
+    header = ['"""Tests written by readiness-magics with the package; they pass as generated, TODOs are skipped."""',
+              "", "from __future__ import annotations", ""]
+    if data.runs:
+        header += ["from pathlib import Path", ""]
+    if uses_pytest:
+        header += ["import pytest", ""]
+    header += [f"from {package} import pipeline", f"from {package}.params import Params"]
+    if data.runs:
+        header += ["", 'DATA = Path(__file__).parent / "data"']
+    return "\n".join(header) + "\n\n\n" + "\n\n\n".join(tests) + "\n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
+    IMPORT_TO_DISTRIBUTIONS,
     DependencyFile,
     InstallCommand,
     ProjectDependencies,
@@ -44,7 +46,8 @@ class Unpinned:
 
     requirement: Requirement | None  # None for a requirements file that cannot be read
     token: Token
-    note: str  # how the message shows it: "pandas (no version)"
+    shown: str  # "pandas", "numpy>=1.26 in requirements.txt", "-r requirements.txt"
+    problem: str  # "no version", "a range, not an exact version", ...
 
 
 @dataclass
@@ -57,6 +60,7 @@ class InstallLine:
     unpinned: list[Unpinned] = field(default_factory=list)
     pinned_names: set[str] = field(default_factory=set)
     unpinned_names: set[str] = field(default_factory=set)
+    upgrade: bool = False  # -U / --upgrade of something unpinned
 
     def position(self, token: Token) -> tuple[int, int, int]:
         """(line, column, end_column) of a token of this line as the user sees it."""
@@ -130,10 +134,8 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
                 if requirement.name:
                     line.pinned_names.add(requirement.name)
                 continue
-            problem = requirement.problem
-            if command.upgrade and problem == "no version":
-                problem = "no version; the upgrade flag takes whatever is newest"
-            line.unpinned.append(Unpinned(requirement, token, f"{requirement.text} ({problem})"))
+            line.upgrade = line.upgrade or command.upgrade
+            line.unpinned.append(Unpinned(requirement, token, requirement.text, requirement.problem))
             if requirement.name:
                 line.unpinned_names.add(requirement.name)
         for token in command.requirement_files:
@@ -141,17 +143,17 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
                 continue  # an unsaved notebook: nothing to read the file against
             file = _read_listed_file(_beside(folder, token.text), command.tool)
             if file.unreadable:
-                line.unpinned.append(Unpinned(None, token, f"-r {token.text} (the file is not found beside the notebook)"
-                                              if command.tool == "pip" else
-                                              f"--file {token.text} (the file is not found beside the notebook)"))
+                option = "-r" if command.tool == "pip" else "--file"
+                line.unpinned.append(Unpinned(None, token, f"{option} {token.text}",
+                                              "the file is not found beside the notebook"))
                 continue
             for requirement in file.requirements:
                 if requirement.pinned or requirement.name in constrained:
                     if requirement.name:
                         line.pinned_names.add(requirement.name)
                     continue
-                line.unpinned.append(Unpinned(requirement, token,
-                                              f"{requirement.text} in {token.text} ({requirement.problem})"))
+                line.unpinned.append(Unpinned(requirement, token, f"{requirement.text} in {token.text}",
+                                              requirement.problem))
                 if requirement.name:
                     line.unpinned_names.add(requirement.name)
     return line
@@ -229,11 +231,16 @@ class UnpinnedInstall(Rule):
                 continue
             first = line.unpinned[0]
             tool = line.commands[0].tool
-            listed = ", ".join(item.note for item in line.unpinned)
+            by_problem: dict[str, list[str]] = {}
+            for item in line.unpinned:
+                by_problem.setdefault(item.problem, []).append(item.shown)
+            listed = "; ".join(f"{', '.join(names)} ({problem})" for problem, names in by_problem.items())
             suggestions = [s for s in (_pin_suggestion(item.requirement, tool) for item in line.unpinned) if s]
             message = f"Unpinned install: {listed}; pin every package to an exact version"
+            if line.upgrade and "no version" in by_problem:
+                message = message.replace(" (no version)", " (no version, and the upgrade flag takes the newest)", 1)
             if suggestions:
-                message += f" (installed here: {' '.join(suggestions)})"
+                message += f" (versions in this environment: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, tool))
 
     def _fix(self, line: InstallLine, tool: str) -> Fix:
@@ -346,25 +353,58 @@ def _local_modules(folder: Path) -> frozenset[str]:
     return _modules_in(str(folder), mtime)
 
 
-def _path_additions(model: NotebookModel, folder: Path) -> list[Path]:
-    """Folders the notebook puts on `sys.path` with literal strings (`sys.path.append("../src")`)."""
-    found = []
+def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
+    """Folders the notebook puts on `sys.path` as literal strings (`sys.path.append("../src")`), and whether
+    it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
+    found, computed = [], False
     for cell in model.parsed_cells:
         for call in cell.facts.calls:
             callee = model.resolve(call.func)
             if callee not in ("sys.path.append", "sys.path.insert", "sys.path.extend"):
                 continue
-            for argument in call.args:
-                for node in ast.walk(argument):
-                    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value:
-                        found.append(folder / os.path.expanduser(node.value))
-    return found
+            arguments = call.args[1:] if callee == "sys.path.insert" else call.args
+            literals = [node.value for argument in arguments for node in ast.walk(argument)
+                        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value]
+            found.extend(literals)
+            computed = computed or not literals
+    return found, computed
 
 
-def _guarded(cell: CellModel, node: ast.AST) -> bool:
-    """An optional import: in the body of a `try` that handles ImportError, or under `if TYPE_CHECKING`."""
+# Names people give their own helper modules; a PyPI package of that name is almost never what is meant.
+_LOCAL_LOOKING = re.compile(
+    r"^(?:utils?|helpers?|common|tools|functions|settings|config|my_?\w*|\w+_(?:utils?|helpers?|tools|functions)"
+    r"|(?:utils?|helpers?)_\w+)$"
+)
+_PY_FILE = re.compile(r"(?:^|[\s/\\'\"=])([A-Za-z_]\w*)\.py\b")
+_GIT_CLONE = re.compile(r"\bgit\s+clone\s+(?:-\S+\s+)*(\S+?)(?:\.git)?/?(?:\s+(?!-)([\w.-]+))?(?:\s|$)")
+
+
+def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
+    """Modules the notebook itself brings along: files it names as `x.py` (written with `%%writefile`,
+    downloaded, checked for) and repositories it `git clone`s."""
+    names: set[str] = set()
+    for cell in model.code_cells:
+        for magic in cell.facts.magics:
+            text = " ".join((magic.args, *magic.continuation))
+            names.update(_PY_FILE.findall(text))
+            for url, folder in _GIT_CLONE.findall(text):
+                names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
+        for string in cell.facts.strings:
+            if ".py" in string.value:
+                names.update(_PY_FILE.findall(string.value))
+    return frozenset(name.replace("-", "_") for name in names)
+
+
+def _guarded(cell: CellModel, node: ast.AST, model: NotebookModel) -> bool:
+    """An optional import (in the body of a `try` that handles ImportError, or under `if TYPE_CHECKING`),
+    or a module fetched from elsewhere (`with httpimport.github_repo(...)`)."""
     child = node
     for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.With) and child in ancestor.body:
+            for item in ancestor.items:
+                callee = model.resolve(item.context_expr.func) if isinstance(item.context_expr, ast.Call) else None
+                if callee and callee.split(".", 1)[0] in ("httpimport",):
+                    return True
         if isinstance(ancestor, ast.Try) and child in ancestor.body:
             for handler in ancestor.handlers:
                 names = []
@@ -443,10 +483,11 @@ class UnpinnedImport(Rule):
         folder = _notebook_folder(model)
         project = project_dependencies(model.path) if model.path is not None else ProjectDependencies()
         pinned = installs.pinned | project.pinned
-        local: set[str] = set()
+        local: set[str] = set(_named_in_notebook(model))
+        added, computed_path = _path_additions(model)
         if folder is not None:
             _, root = project_root_and_folders(model.path)
-            places = [folder, *_path_additions(model, folder)]
+            places = [folder, *(folder / os.path.expanduser(text) for text in added)]
             if root is not None:
                 places += [root, root / "src"]
             for place in places:
@@ -459,13 +500,16 @@ class UnpinnedImport(Rule):
                 module = _imported_module(fact)
                 if not module or is_standard_library(module) or is_kernel_provided(module):
                     continue
-                if module.split(".", 1)[0] in local:
+                top = module.split(".", 1)[0]
+                if top in local or _LOCAL_LOOKING.match(top):
                     continue
+                if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and not installed_distributions(module):
+                    continue  # likely found through the folder the notebook puts on sys.path
                 key = import_key(module)
-                if key in seen or _guarded(cell, fact.node):
-                    continue
-                seen.add(key)
                 candidates = likely_distributions(module)
+                if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
+                    continue
+                seen.update((key, candidates[0]))
                 if self._covered(candidates, pinned, installs.reported, project):
                     continue
                 if pinned or installs.reported:

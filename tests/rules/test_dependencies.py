@@ -252,12 +252,14 @@ def test_imports_inside_functions_count():
 
 
 def test_local_modules_beside_the_notebook(tmp_path):
-    (tmp_path / "helpers.py").write_text("def load(): ...\n")
+    (tmp_path / "loaders.py").write_text("def load(): ...\n")
     (tmp_path / "features").mkdir()
     (tmp_path / "features" / "__init__.py").write_text("")
+    (tmp_path / "scoring").mkdir()  # a namespace package: Python files, no __init__.py
+    (tmp_path / "scoring" / "metrics.py").write_text("")
     (tmp_path / "data").mkdir()  # a folder without Python is not a module
-    cells = ["import helpers\nfrom features.build import make\nimport data\n"]
-    assert rp203(cells, path=tmp_path / "nb.ipynb") == [("RP203", 0, 3)]
+    cells = ["import loaders\nfrom features.build import make\nfrom scoring.metrics import auc\nimport data\n"]
+    assert rp203(cells, path=tmp_path / "nb.ipynb") == [("RP203", 0, 4)]
 
 
 def test_local_package_at_the_project_root_and_on_sys_path(tmp_path):
@@ -327,3 +329,36 @@ def test_pins_in_sample_notebook_style_are_clean(tmp_path):
     cells = ["%pip install pandas==2.2.2 scikit-learn==1.5.0 numpy==1.26.4",
              "import numpy as np\nimport pandas as pd\nfrom sklearn.ensemble import RandomForestClassifier"]
     assert codes_for(cells, select="RP2", path=tmp_path / "clean.ipynb") == []
+
+
+def test_modules_the_notebook_brings_along():
+    cells = [
+        "%%writefile mprun_demo.py\ndef f():\n    return 1\n",
+        "import requests\nopen('chains.py', 'w').write(requests.get(URL + '/chains.py').text)",
+        "!git clone https://github.com/facebookresearch/inversecooking.git\n!wget -q https://x.org/w2v.py",
+        "import mprun_demo\nfrom chains import VectorDBChain\nfrom inversecooking.src import args\nimport w2v",
+    ]
+    assert rp203(cells) == [("RP203", 1, 1)]  # requests
+
+
+def test_modules_fetched_at_run_time_are_not_dependencies():
+    cells = ["import httpimport\nwith httpimport.github_repo('org', 'examples', module=['jeopardy']):\n"
+             "    from jeopardy import helper as h\n"]
+    assert rp203(cells) == [("RP203", 0, 1)]  # httpimport itself
+
+
+@pytest.mark.parametrize("module", ["utils", "helpers", "model_evaluation_utils", "data_helpers", "helper_05",
+                                    "my_functions", "config"])
+def test_names_of_local_helper_modules_are_not_reported(module):
+    assert rp203([f"from {module} import load"]) == []
+
+
+def test_a_computed_sys_path_makes_unknown_modules_local():
+    cells = ["import sys\nsys.path.insert(0, path_to_stocker)\nfrom stocker import Stocker\nimport pandas"]
+    assert rp203(cells) == [("RP203", 0, 4)]
+    assert rp203(["from stocker import Stocker"]) == [("RP203", 0, 1)]
+
+
+def test_one_finding_per_distribution():
+    cells = ["import matplotlib.pyplot as plt\nfrom pylab import *\nfrom mpl_toolkits.mplot3d import Axes3D"]
+    assert rp203(cells) == [("RP203", 0, 1)]

@@ -1,0 +1,817 @@
+"""notebook-hygiene: names, structure, markdown, lengths, execution habits and project-level checks.
+
+The cosmetic ones are `info` by default so that they never bury the findings that block production.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from ..analysis import CellModel, NotebookModel, Span
+from ..findings import Edit, Fix, Severity
+from .base import Rule
+
+_UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
+_H1 = re.compile(r"^\s{0,3}#(?!#)\s*\S|<h1[\s>]", re.IGNORECASE | re.MULTILINE)
+_COMMENT_BLOCK_LINES = 6
+_MIN_MARKDOWN_RATIO = 0.1
+_MIN_NAME, _MAX_NAME = 3, 64
+LARGE_FILE_BYTES = 10 * 1024 * 1024
+_DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".json", ".jsonl", ".xlsx", ".xls", ".h5", ".hdf5", ".pkl",
+                  ".pickle", ".npy", ".npz", ".feather", ".arrow", ".zip", ".gz", ".tar", ".db", ".sqlite",
+                  ".avro", ".orc", ".txt", ".bin", ".pt", ".pth", ".onnx", ".joblib", ".tif", ".tiff"}
+
+
+def _stem(model: NotebookModel) -> str | None:
+    return model.path.stem if model.path is not None else None
+
+
+def _span_of_cell(cell: CellModel) -> Span:
+    lines = cell.cell.source.splitlines() or [""]
+    return Span(1, 1, 1, len(lines[0]) + 1)
+
+
+class UntitledNotebook(Rule):
+    """## What it does
+    Reports a notebook still called `Untitled`, `Untitled3` or a `-Copy1` of another one.
+
+    ## Why is this bad?
+    Nobody can tell what the notebook does or which copy is the real one; reviews, imports and
+    scheduled runs end up pointing at the wrong file.
+
+    ## Example
+    ```python
+    # Untitled1.ipynb
+    total = 1
+    ```
+
+    ## Use instead
+    ```python
+    # churn_model.ipynb
+    total = 1
+    ```
+    """
+
+    code = "RP701"
+    name = "untitled-notebook"
+    category = "notebook-hygiene"
+    severity = Severity.WARNING
+    docs_are_runnable = False  # about the file name
+
+    def check(self, model: NotebookModel):
+        stem = _stem(model)
+        if stem and _UNTITLED.search(stem):
+            yield self.finding(None, None, f"Notebook name '{model.path.name}' says nothing about what it does; "
+                                           "rename it after its purpose (e.g. churn_model.ipynb)")
+
+
+class NotebookFileName(Rule):
+    """## What it does
+    Reports a notebook file name with spaces or characters that break imports and shells, or one
+    that is too short (under 3 characters) or too long (over 64).
+
+    ## Why is this bad?
+    Such names need quoting in every shell command, cannot become a module name when the notebook
+    is exported, and are hard to refer to in CI configuration.
+
+    ## Example
+    ```python
+    # My Analysis (final).ipynb
+    total = 1
+    ```
+
+    ## Use instead
+    ```python
+    # my_analysis.ipynb
+    total = 1
+    ```
+    """
+
+    code = "RP702"
+    name = "notebook-file-name"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        stem = _stem(model)
+        if not stem:
+            return
+        if not _SAFE_NAME.match(stem):
+            bad = sorted({ch for ch in stem if not re.match(r"[A-Za-z0-9_\-.]", ch)})
+            shown = ", ".join("space" if ch == " " else repr(ch) for ch in bad)
+            yield self.finding(None, None, f"Notebook name '{model.path.name}' contains {shown}; use letters, "
+                                           "digits, '_' and '-' so it works in shells and as a module name")
+        elif len(stem) < _MIN_NAME or len(stem) > _MAX_NAME:
+            yield self.finding(None, None, f"Notebook name '{model.path.name}' is {len(stem)} characters long; "
+                                           f"use a descriptive name of {_MIN_NAME} to {_MAX_NAME} characters")
+
+
+class NoOpeningMarkdown(Rule):
+    """## What it does
+    Reports a notebook whose first cell is not a markdown cell.
+
+    ## Why is this bad?
+    A reader (or a reviewer in CI) should learn what the notebook is for, what it reads and what it
+    produces before the first line of code.
+
+    ## Example
+    ```python
+    import pandas as pd
+    ```
+
+    ## Use instead
+    ```python
+    # (a markdown cell first: "# Churn model\\nTrains ... from data/churn.csv")
+    import pandas as pd
+    ```
+    """
+
+    code = "RP703"
+    name = "no-opening-markdown"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False  # needs a markdown cell
+
+    def check(self, model: NotebookModel):
+        cells = [cell for cell in model.cells if cell.cell.source.strip()]
+        if cells and cells[0].cell.kind == "code":
+            yield self.finding(cells[0], _span_of_cell(cells[0]),
+                               "The notebook starts with code; open it with a markdown cell that says what it "
+                               "does, what it reads and what it produces")
+
+
+class NoClosingMarkdown(Rule):
+    """## What it does
+    Reports a notebook whose last non-empty cell is code, with no closing markdown.
+
+    ## Why is this bad?
+    The conclusion of an analysis (what was found, what to do next) is what readers look for; a
+    notebook that stops on code leaves it to guess.
+
+    ## Example
+    ```python
+    print("accuracy", 0.91)
+    ```
+
+    ## Use instead
+    ```python
+    print("accuracy", 0.91)
+    # (then a markdown cell: "## Conclusion ...")
+    ```
+    """
+
+    code = "RP704"
+    name = "no-closing-markdown"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        cells = [cell for cell in model.cells if cell.cell.source.strip()]
+        if len(cells) >= 2 and cells[-1].cell.kind == "code" and any(c.cell.kind == "markdown" for c in cells):
+            yield self.finding(cells[-1], _span_of_cell(cells[-1]),
+                               "The notebook ends with code; close it with a markdown cell that states the "
+                               "results and what to do next")
+
+
+class MissingTitle(Rule):
+    """## What it does
+    Reports a notebook without a level-1 markdown heading (`# Title`).
+
+    ## Why is this bad?
+    JupyterLab's table of contents, exported HTML and the package README generated from the notebook
+    all use the title; without one the notebook is known only by its file name.
+
+    ## Example
+    ```python
+    x = 1
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # in a notebook whose first markdown cell starts with "# Sales forecast"
+    ```
+    """
+
+    code = "RP705"
+    name = "missing-title"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown"]
+        if not model.code_cells:
+            return
+        if not any(_H1.search(cell.cell.source) for cell in markdown):
+            yield self.finding(None, None, "No '# Title' heading in any markdown cell; add one at the top")
+
+
+class TooLittleMarkdown(Rule):
+    """## What it does
+    Reports a notebook of ten or more code cells with fewer than one markdown cell for every ten of
+    them.
+
+    ## Why is this bad?
+    Without prose between the steps a reader cannot tell the exploration from the pipeline, nor why
+    each step is there; the exporter also uses markdown sections to name the pipeline's steps.
+
+    ## Example
+    ```python
+    a = 1
+    # %%
+    b = 2
+    # %%
+    c = 3
+    # %%
+    d = 4
+    # %%
+    e = 5
+    # %%
+    f = 6
+    # %%
+    g = 7
+    # %%
+    h = 8
+    # %%
+    i = 9
+    # %%
+    j = 10
+    ```
+
+    ## Use instead
+    ```python
+    a = 1  # with a markdown cell before each section of steps
+    ```
+    """
+
+    code = "RP706"
+    name = "too-little-markdown"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+
+    def check(self, model: NotebookModel):
+        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
+        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown" and cell.cell.source.strip()]
+        if len(code) >= 10 and len(markdown) < len(code) * _MIN_MARKDOWN_RATIO:
+            yield self.finding(None, None, f"{len(markdown)} markdown cell(s) for {len(code)} code cells; explain "
+                                           "the steps in markdown (at least one markdown cell per ten code cells)")
+
+
+class NotebookTooLong(Rule):
+    """## What it does
+    Reports a notebook with more code cells than `max-cells` (100 by default, in `[tool.readiness]`).
+
+    ## Why is this bad?
+    Long notebooks mix several jobs, take long to re-run from the top (so they are not) and are hard
+    to review; split them into notebooks or modules with one purpose each.
+
+    ## Example
+    ```python
+    x = 1  # ... in a notebook of 150 code cells
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # in one of three notebooks of 50 cells, each with one purpose
+    ```
+    """
+
+    code = "RP707"
+    name = "notebook-too-long"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        limit = model.settings.max_cells if model.settings else 100
+        count = len(model.code_cells)
+        if count > limit:
+            yield self.finding(None, None, f"{count} code cells (limit {limit}); split the notebook by purpose "
+                                           "or move stable code into a module")
+
+
+class CellTooLong(Rule):
+    """## What it does
+    Reports a code cell with more lines than `max-cell-lines` (60 by default, in `[tool.readiness]`).
+
+    ## Why is this bad?
+    A long cell does several things at once: its output cannot be tied to one step, and it cannot be
+    re-run in part. Split it, or move the code into functions.
+
+    ## Example
+    ```python
+    x = 1
+    ```
+
+    ## Use instead
+    ```python
+    x = 1
+    ```
+    """
+
+    code = "RP708"
+    name = "cell-too-long"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False  # the example would be 61 lines long
+
+    def check(self, model: NotebookModel):
+        limit = model.settings.max_cell_lines if model.settings else 60
+        for cell in model.code_cells:
+            lines = cell.cell.source.splitlines()
+            if len(lines) > limit:
+                yield self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
+                                   f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
+                                   "move the code into functions")
+
+
+class EmptyCell(Rule):
+    """## What it does
+    Reports an empty cell between other cells.
+
+    ## Why is this bad?
+    Empty cells are leftovers: they add noise to reviews and diffs, and in a run they show up as
+    steps that do nothing.
+
+    ## Example
+    ```python
+    x = 1
+    # %%
+
+    # %%
+    y = 2
+    ```
+
+    ## Use instead
+    ```python
+    x = 1
+    # %%
+    y = 2
+    ```
+    """
+
+    code = "RP709"
+    name = "empty-cell"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False  # the docs' cell splitter drops empty cells
+
+    def check(self, model: NotebookModel):
+        non_empty = [i for i, cell in enumerate(model.cells) if cell.cell.source.strip()]
+        if not non_empty:
+            return
+        first, last = non_empty[0], non_empty[-1]
+        for cell in model.cells[first:last]:
+            if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
+                yield self.finding(cell, None, "Empty cell; delete it",
+                                   Fix("Delete the empty cell", "safe"))
+
+
+class LongCommentBlock(Rule):
+    """## What it does
+    Reports six or more consecutive comment lines in a code cell.
+
+    ## Why is this bad?
+    Long explanations belong in markdown, where they are rendered, searchable and shown in the table
+    of contents; commented-out code blocks are dead code that hides what really runs.
+
+    ## Example
+    ```python
+    # Load the data.
+    # The file comes from the billing export.
+    # It has one row per customer.
+    # Columns are described in the wiki.
+    # We drop test accounts later.
+    # Dates are in UTC.
+    import os
+    ```
+
+    ## Use instead
+    ```python
+    import os  # and the explanation in a markdown cell above
+    ```
+    """
+
+    code = "RP710"
+    name = "long-comment-block"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+
+    def check(self, model: NotebookModel):
+        for cell in model.code_cells:
+            run_start, run_length = 0, 0
+            lines = cell.cell.source.splitlines()
+            for number, text in enumerate(lines + [""], start=1):
+                stripped = text.strip()
+                if stripped.startswith("#") and not stripped.startswith(("#!", "# %%", "# readiness:", "# noqa")):
+                    if run_length == 0:
+                        run_start = number
+                    run_length += 1
+                    continue
+                if run_length >= _COMMENT_BLOCK_LINES:
+                    yield self.finding(cell, Span(run_start, 1, run_start + run_length - 1, 1),
+                                       f"{run_length} comment lines in a row; move the explanation into a markdown "
+                                       "cell (or delete commented-out code)")
+                run_length = 0
+
+
+class ScatteredImports(Rule):
+    """## What it does
+    Reports imports in code cells after the first cell that imports, once per notebook, listing them.
+    The fix moves them up to the first import cell when nothing above would change by it.
+
+    ## Why is this bad?
+    Dependencies spread through the notebook are missed when someone sets up an environment, and a
+    cell run on its own fails for a missing import; one import cell at the top is the notebook's
+    manifest.
+
+    ## Example
+    ```python
+    import pandas as pd
+    # %%
+    frame = pd.DataFrame({"a": [1]})
+    # %%
+    import numpy as np
+    total = np.sum(frame["a"])
+    ```
+
+    ## Use instead
+    ```python
+    import numpy as np
+    import pandas as pd
+    # %%
+    frame = pd.DataFrame({"a": [1]})
+    total = np.sum(frame["a"])
+    ```
+    """
+
+    code = "RP711"
+    name = "scattered-imports"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+
+    def check(self, model: NotebookModel):
+        importing = [cell for cell in model.parsed_cells
+                     if any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in cell.facts.statements)]
+        if len(importing) < 2:
+            return
+        home, later = importing[0], importing[1:]
+        statements = [(cell, s) for cell in later for s in cell.facts.statements
+                      if isinstance(s, (ast.Import, ast.ImportFrom))]
+        listed = ", ".join(f"cell {cell.index} line {cell.facts.span(s).line}" for cell, s in statements[:6])
+        more = f" and {len(statements) - 6} more" if len(statements) > 6 else ""
+        first_cell, first = statements[0]
+        yield self.finding(first_cell, first_cell.facts.span(first),
+                           f"Imports after the first import cell (cell {home.index}): {listed}{more}; "
+                           "gather them at the top of the notebook",
+                           self._fix(model, home, statements))
+
+    def _fix(self, model: NotebookModel, home: CellModel, statements) -> Fix:
+        description = f"Move the imports to cell {home.index}"
+        movable = all(self._movable(model, home, cell, statement) for cell, statement in statements)
+        if not movable:
+            return Fix(description, "unsafe")
+        last_line = max(home.facts.span(s).end_line for s in home.facts.statements
+                        if isinstance(s, (ast.Import, ast.ImportFrom)))
+        moved_text = []
+        edits = []
+        for cell, statement in statements:
+            span = cell.facts.span(statement)
+            lines = cell.cell.source.splitlines(keepends=True)
+            moved_text.append("".join(lines[span.line - 1:span.end_line]).rstrip("\n") + "\n")
+            edits.append(Edit(cell.index, span.line, 1, span.end_line + 1, 1, ""))
+        edits.insert(0, Edit(home.index, last_line + 1, 1, last_line + 1, 1, "".join(moved_text)))
+        return Fix(description, "safe", tuple(edits))
+
+    @staticmethod
+    def _movable(model: NotebookModel, home: CellModel, cell: CellModel, statement) -> bool:
+        """Whole-line, top-level, and no name it binds is bound or used between home and here."""
+        span = cell.facts.span(statement)
+        line_text = cell.cell.source.splitlines()[span.line - 1] if cell.cell.source else ""
+        if line_text[:span.column - 1].strip() or span.line in cell.facts.python.magic_lines:
+            return False
+        names = {a.asname or a.name.split(".")[0] for a in statement.names}
+        for definition_name in names:
+            for definition in model.definitions.get(definition_name, []):
+                if definition.binding.statement is not statement and definition.cell.index <= cell.index:
+                    return False
+        return True
+
+
+class NeverExecutedNotebook(Rule):
+    """## What it does
+    Reports a notebook with code whose cells were never run, so it carries no outputs.
+
+    ## Why is this bad?
+    Nobody has seen it work: reviewers cannot check results against the code, and the exporter has
+    no saved outputs to turn into characterisation tests.
+
+    ## Example
+    ```python
+    x = 1
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # run top to bottom (Restart Kernel and Run All) before saving
+    ```
+    """
+
+    code = "RP712"
+    name = "never-executed-notebook"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False  # needs execution counts
+
+    def check(self, model: NotebookModel):
+        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
+        if code and all(cell.cell.execution_count is None and not cell.cell.outputs for cell in code):
+            yield self.finding(None, None, "No code cell of this notebook has been run; run it from the top and "
+                                           "save it with its outputs")
+
+
+class ExecutionCountGaps(Rule):
+    """## What it does
+    Reports, for information, execution counts that skip numbers or repeat: cells were run, re-run or
+    deleted between runs.
+
+    ## Why is this bad?
+    Gaps mean cells ran that are not in the notebook any more (or were run several times); the saved
+    outputs may depend on them. It is not an error, but a run from the top is the only proof.
+
+    ## Example
+    ```python
+    x = 1
+    ```
+
+    ## Use instead
+    ```python
+    x = 1
+    ```
+    """
+
+    code = "RP713"
+    name = "execution-count-gaps"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells
+                  if cell.cell.execution_count is not None]
+        if len(counts) < 2:
+            return
+        values = sorted(count for _, count in counts)
+        repeated = len(values) != len(set(values))
+        gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 1]
+        if values[0] > 1:
+            gaps.insert(0, (0, values[0]))
+        if not gaps and not repeated:
+            return
+        parts = []
+        if gaps:
+            parts.append(f"{len(gaps)} gap(s) in the execution counts (e.g. {gaps[0][0]} to {gaps[0][1]})")
+        if repeated:
+            parts.append("repeated execution counts")
+        cell = next(c for c, count in counts if count in {b for _, b in gaps} or repeated)
+        yield self.finding(cell, None, f"{' and '.join(parts)}: cells ran that are not saved in this order; "
+                                       "restart the kernel and run all cells before saving")
+
+
+# ---- project level: the folder around the notebook ------------------------------------------------
+
+
+def _project_root(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=256)
+def _dependency_file_near(folder: Path) -> bool:
+    from ..requirements import dependency_files_in
+
+    for candidate in (folder, *folder.parents):
+        if dependency_files_in(candidate) or (candidate / "setup.py").is_file() or (candidate / "Pipfile").is_file():
+            return True
+        if (candidate / ".git").exists():
+            break
+    return False
+
+
+class NoDependencyFile(Rule):
+    """## What it does
+    Reports a notebook that imports third-party packages with no dependency file (requirements.txt,
+    pyproject.toml, environment.yml, setup.py, Pipfile, a lock file) beside it or above it in its
+    project.
+
+    ## Why is this bad?
+    Without one, nobody can rebuild the environment the notebook ran in; pins inside the notebook
+    help, but tools (CI, Binder, the exporter) look for a file.
+
+    ## Example
+    ```python
+    import pandas as pd
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd  # with requirements.txt beside the notebook: pandas==2.2.3
+    ```
+    """
+
+    code = "RP720"
+    name = "no-dependency-file"
+    category = "notebook-hygiene"
+    severity = Severity.WARNING
+    docs_are_runnable = False  # about files beside the notebook
+
+    def check(self, model: NotebookModel):
+        import sys
+
+        if model.path is None:
+            return
+        third_party = sorted({fact.top_level for cell in model.parsed_cells for fact in cell.facts.imports
+                              if fact.level == 0 and fact.top_level and fact.top_level not in sys.stdlib_module_names
+                              and fact.top_level != "__future__"})
+        if not third_party:
+            return
+        folder = Path(os.path.abspath(model.path)).parent
+        if not _dependency_file_near(folder):
+            shown = ", ".join(third_party[:5]) + (" ..." if len(third_party) > 5 else "")
+            yield self.finding(None, None, f"No requirements.txt, pyproject.toml or environment.yml for this "
+                                           f"notebook's packages ({shown}); add one with pinned versions")
+
+
+class NotUnderVersionControl(Rule):
+    """## What it does
+    Reports a notebook that is not inside a git repository.
+
+    ## Why is this bad?
+    Without version control there is no history to review, no way back from a bad edit and no CI to
+    run these checks.
+
+    ## Example
+    ```python
+    x = 1  # in a folder outside any git repository
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # in a git repository (git init; git add analysis.ipynb)
+    ```
+    """
+
+    code = "RP721"
+    name = "not-under-version-control"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        if model.path is None:
+            return
+        if _project_root(Path(os.path.abspath(model.path)).parent) is None:
+            yield self.finding(None, None, "This notebook is not in a git repository; put it under version "
+                                           "control")
+
+
+@lru_cache(maxsize=256)
+def _large_files(folder: Path, threshold: int) -> tuple[tuple[str, int], ...]:
+    found = []
+    for root, subfolders, files in os.walk(folder):
+        depth = len(Path(root).relative_to(folder).parts)
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in ("node_modules", "venv")]
+        if depth >= 2:
+            subfolders[:] = []
+        for name in files:
+            path = Path(root) / name
+            if path.suffix.lower() not in _DATA_SUFFIXES:
+                continue
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            if size > threshold and not _tracked_elsewhere(path):
+                found.append((str(path.relative_to(folder)), size))
+    return tuple(sorted(found))
+
+
+def _tracked_elsewhere(path: Path) -> bool:
+    """DVC keeps a .dvc file beside the data; git-lfs a filter line in .gitattributes."""
+    if path.with_name(path.name + ".dvc").exists():
+        return True
+    for folder in path.parents:
+        attributes = folder / ".gitattributes"
+        if attributes.is_file():
+            try:
+                text = attributes.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for line in text.splitlines():
+                pattern, _, rest = line.partition(" ")
+                if "filter=lfs" in rest and (Path(path.name).match(pattern) or path.suffix == pattern.lstrip("*")):
+                    return True
+        if (folder / ".git").exists():
+            break
+    return False
+
+
+class LargeDataFile(Rule):
+    """## What it does
+    Reports data files over 10 MB beside the notebook (or one or two folders below it) that neither
+    DVC (a `.dvc` file) nor git-lfs (a `filter=lfs` line in `.gitattributes`) keeps.
+
+    ## Why is this bad?
+    Big files in git make every clone slow, cannot be diffed, and stay in the history forever even
+    after they are deleted.
+
+    ## Example
+    ```python
+    import pandas as pd  # beside data/events.csv of 300 MB
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd  # data/events.csv tracked with `dvc add` or `git lfs track "*.csv"`
+    ```
+    """
+
+    code = "RP722"
+    name = "large-data-file"
+    category = "notebook-hygiene"
+    severity = Severity.WARNING
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        if model.path is None:
+            return
+        folder = Path(os.path.abspath(model.path)).parent
+        for relative, size in _large_files(folder, LARGE_FILE_BYTES):
+            yield self.finding(None, None, f"Data file '{relative}' is {size / 1024 / 1024:.0f} MB and not kept "
+                                           "by DVC or git-lfs; track it with one of them instead of git")
+
+
+@lru_cache(maxsize=64)
+def _notebook_names(root: Path) -> dict[str, tuple[str, ...]]:
+    names: dict[str, list[str]] = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and d not in ("node_modules", "venv")]
+        for name in files:
+            if name.endswith(".ipynb"):
+                names.setdefault(name, []).append(str(Path(folder, name).relative_to(root)))
+    return {name: tuple(sorted(paths)) for name, paths in names.items() if len(paths) > 1}
+
+
+class DuplicateNotebookName(Rule):
+    """## What it does
+    Reports a notebook whose file name is also used by another notebook in the same git repository.
+
+    ## Why is this bad?
+    Two `analysis.ipynb` in one project are easily confused in reviews, CI logs and exported package
+    names, and usually mean one is a stale copy.
+
+    ## Example
+    ```python
+    x = 1  # in experiments/analysis.ipynb and reports/analysis.ipynb
+    ```
+
+    ## Use instead
+    ```python
+    x = 1  # in experiments/feature_search.ipynb and reports/monthly_report.ipynb
+    ```
+    """
+
+    code = "RP723"
+    name = "duplicate-notebook-name"
+    category = "notebook-hygiene"
+    severity = Severity.INFO
+    docs_are_runnable = False
+
+    def check(self, model: NotebookModel):
+        if model.path is None:
+            return
+        root = _project_root(Path(os.path.abspath(model.path)).parent)
+        if root is None:
+            return
+        others = _notebook_names(root).get(model.path.name)
+        if others:
+            mine = str(Path(os.path.abspath(model.path)).relative_to(root))
+            listed = ", ".join(path for path in others if path != mine)
+            if listed:
+                yield self.finding(None, None, f"Another notebook has the same name: {listed}; give each notebook "
+                                               "a name that says what it does")
+
+
+RULES = (
+    UntitledNotebook, NotebookFileName, NoOpeningMarkdown, NoClosingMarkdown, MissingTitle, TooLittleMarkdown,
+    NotebookTooLong, CellTooLong, EmptyCell, LongCommentBlock, ScatteredImports, NeverExecutedNotebook,
+    ExecutionCountGaps, NoDependencyFile, NotUnderVersionControl, LargeDataFile, DuplicateNotebookName,
+)

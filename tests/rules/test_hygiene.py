@@ -1,0 +1,155 @@
+"""notebook-hygiene rules: positives and near misses."""
+import nbformat
+import pytest
+
+from readiness_magics.engine import check_file
+from readiness_magics.findings import Edit
+from tests.helpers import codes_for, findings_for
+
+MD = {"cell_type": "markdown", "source": "# Title\nWhat this does."}
+
+
+def md(text):
+    return {"cell_type": "markdown", "source": text}
+
+
+def write(path, cells):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(c["source"]) if isinstance(c, dict) else nbformat.v4.new_code_cell(c)
+        for c in cells])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def codes(path, select):
+    return [f.code for f in check_file(path, use_ruff=False).findings if f.code.startswith(select)]
+
+
+@pytest.mark.parametrize("name, flagged", [
+    ("Untitled.ipynb", True), ("Untitled3.ipynb", True), ("churn-Copy1.ipynb", True),
+    ("Copy of churn.ipynb", True), ("churn_model.ipynb", False), ("untitled_research_plan.ipynb", False),
+])
+def test_untitled_notebooks(tmp_path, name, flagged):
+    path = write(tmp_path / name, [MD, "x = 1", md("Done.")])
+    assert ("RP701" in codes(path, "RP701")) is flagged
+
+
+@pytest.mark.parametrize("name, flagged", [
+    ("my analysis.ipynb", True), ("résumé(1).ipynb", True), ("ab.ipynb", True), ("a" * 70 + ".ipynb", True),
+    ("sales_2024-q1.ipynb", False), ("abc.ipynb", False),
+])
+def test_file_names(tmp_path, name, flagged):
+    path = write(tmp_path / name, [MD, "x = 1", md("Done.")])
+    assert ("RP702" in codes(path, "RP702")) is flagged
+
+
+def test_opening_and_closing_markdown_and_title():
+    assert codes_for(["x = 1", md("end")], select="RP703") == [("RP703", 0, 1)]
+    assert codes_for(["", md("# T"), "x = 1"], select="RP703") == []  # empty cells do not count
+    assert codes_for([MD, "x = 1"], select="RP704") == [("RP704", 1, 1)]
+    assert codes_for([MD, "x = 1", md("Results"), ""], select="RP704") == []
+    assert [c for c, *_ in codes_for([md("## Only a subsection"), "x = 1"], select="RP705")] == ["RP705"]
+    assert codes_for([md("# Churn model"), "x = 1"], select="RP705") == []
+    assert codes_for([md("<h1>Churn</h1>"), "x = 1"], select="RP705") == []
+    assert codes_for([md("#hashtag-free title"), "x = 1"], select="RP705") == []
+
+
+def test_markdown_ratio():
+    code = [f"x{i} = {i}" for i in range(12)]
+    assert [c for c, *_ in codes_for(code, select="RP706")] == ["RP706"]
+    assert codes_for([MD] + code[:6] + [md("## Part 2")] + code[6:], select="RP706") == []
+    assert codes_for(code[:9], select="RP706") == []  # short notebooks are fine
+
+
+def test_lengths_use_the_configured_limits():
+    from readiness_magics.config import Settings
+    long_cell = "\n".join(f"x{i} = {i}" for i in range(61))
+    assert codes_for([long_cell], select="RP708") == [("RP708", 0, 61)]
+    assert codes_for(["\n".join(f"x{i} = {i}" for i in range(60))], select="RP708") == []
+    strict = Settings(ruff=False, max_cells=2, max_cell_lines=1)
+    assert [c for c, *_ in codes_for(["a = 1", "b = 2", "c = 3"], select="RP707", settings=strict)] == ["RP707"]
+    assert codes_for(["a = 1", "b = 2"], select="RP707", settings=strict) == []
+
+
+def test_empty_cells_in_the_middle_only():
+    assert codes_for(["x = 1", "", "   \n", "y = 2", ""], select="RP709") == [("RP709", 1, 1), ("RP709", 2, 1)]
+    assert codes_for(["", "x = 1", ""], select="RP709") == []
+
+
+def test_long_comment_blocks():
+    block = "\n".join(f"# line {i}" for i in range(6))
+    assert codes_for([block + "\nx = 1"], select="RP710") == [("RP710", 0, 1)]
+    assert codes_for(["\n".join(f"# line {i}" for i in range(5)) + "\nx = 1"], select="RP710") == []
+    assert codes_for(['"""\n' + "\n".join(f"line {i}" for i in range(8)) + '\n"""'], select="RP710") == []
+
+
+def test_scattered_imports_one_finding_with_a_safe_fix():
+    cells = ["import pandas as pd", "frame = pd.DataFrame()", "import numpy as np\ntotal = np.sum([1])",
+             "from os import path"]
+    [finding] = findings_for(cells, select="RP711")
+    assert (finding.cell_index, finding.line) == (2, 1)
+    assert "cell 2 line 1" in finding.message and "cell 3 line 1" in finding.message
+    assert finding.fix.applicability == "safe"
+    assert finding.fix.edits[0] == Edit(0, 2, 1, 2, 1, "import numpy as np\nfrom os import path\n")
+    assert Edit(2, 1, 1, 2, 1, "") in finding.fix.edits
+
+
+def test_scattered_import_fix_is_unsafe_when_moving_would_change_a_name_above():
+    cells = ["import pandas as pd", "np = 'not numpy yet'\nprint(np)", "import numpy as np"]
+    [finding] = findings_for(cells, select="RP711")
+    assert finding.fix.applicability == "unsafe" and not finding.fix.edits
+
+
+def test_imports_in_one_cell_or_in_functions_are_fine():
+    assert codes_for(["import os\nimport sys", "def f():\n    import json\n    return json"], select="RP711") == []
+
+
+def test_never_executed_and_count_gaps():
+    assert [c for c, *_ in codes_for(["x = 1", "y = 2"], select="RP712")] == ["RP712"]
+    ran = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 2}]
+    assert codes_for(ran, select="RP71") == []
+    gaps = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 5}]
+    assert codes_for(gaps, select="RP713") == [("RP713", 1, 1)]
+    repeated = [{"source": "x = 1", "execution_count": 2}, {"source": "y = 2", "execution_count": 2}]
+    assert [c for c, *_ in codes_for(repeated, select="RP713")] == ["RP713"]
+
+
+def test_project_level_dependency_file_and_version_control(tmp_path):
+    path = write(tmp_path / "proj" / "analysis.ipynb", [MD, "import pandas as pd\nimport os", md("End")])
+    assert codes(path, "RP72") == ["RP720", "RP721"]
+    (tmp_path / "proj" / "requirements.txt").write_text("pandas==2.2.3\n")
+    (tmp_path / "proj" / ".git").mkdir()
+    from readiness_magics.rules import hygiene
+    hygiene._dependency_file_near.cache_clear()
+    assert codes(path, "RP72") == []
+    stdlib_only = write(tmp_path / "other" / "stdlib.ipynb", [MD, "import os", md("End")])
+    assert "RP720" not in codes(stdlib_only, "RP72")
+
+
+def test_large_data_files_unless_dvc_or_lfs(tmp_path):
+    project = tmp_path / "proj"
+    path = write(project / "analysis.ipynb", [MD, "x = 1", md("End")])
+    (project / ".git").mkdir()
+    (project / "data").mkdir()
+    with open(project / "data" / "events.csv", "wb") as stream:
+        stream.truncate(11 * 1024 * 1024)
+    (project / "data" / "small.csv").write_text("a\n1\n")
+    from readiness_magics.rules import hygiene
+    hygiene._large_files.cache_clear()
+    [finding] = [f for f in check_file(path, use_ruff=False).findings if f.code == "RP722"]
+    assert "data/events.csv" in finding.message and finding.cell_index is None
+    (project / ".gitattributes").write_text("*.csv filter=lfs diff=lfs merge=lfs -text\n")
+    hygiene._large_files.cache_clear()
+    assert codes(path, "RP722") == []
+
+
+def test_duplicate_notebook_names_in_one_repository(tmp_path):
+    project = tmp_path / "proj"
+    (project / ".git").mkdir(parents=True)
+    first = write(project / "a" / "analysis.ipynb", [MD, "x = 1", md("End")])
+    write(project / "b" / "analysis.ipynb", [MD, "x = 1", md("End")])
+    unique = write(project / "b" / "report.ipynb", [MD, "x = 1", md("End")])
+    [finding] = [f for f in check_file(first, use_ruff=False).findings if f.code == "RP723"]
+    assert "b/analysis.ipynb" in finding.message
+    assert codes(unique, "RP723") == []

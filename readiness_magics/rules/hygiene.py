@@ -630,7 +630,7 @@ class NoDependencyFile(Rule):
     code = "RP720"
     name = "no-dependency-file"
     category = "notebook-hygiene"
-    severity = Severity.WARNING
+    severity = Severity.INFO  # RP203 already reports each unpinned import as an error
     docs_are_runnable = False  # about files beside the notebook
 
     def check(self, model: NotebookModel):

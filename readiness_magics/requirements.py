@@ -5,7 +5,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +55,10 @@ def _vcs_requirement(url: str, text: str, name: str = "") -> Requirement:
     scheme_free = bare.split("://", 1)[-1]
     path = scheme_free.split("/", 1)[1] if "/" in scheme_free else ""
     revision = path.rsplit("@", 1)[1] if "@" in path else ""
+    if not name:
+        # No #egg=: the repository's name is the best guess (`.../openai/whisper.git` -> whisper).
+        repository = path.rsplit("@", 1)[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        name = canonicalize_name(repository) if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", repository) else ""
     if _FULL_HASH.match(revision):
         return Requirement(name, text, True)
     problem = f"a VCS URL at '{revision}', not a full commit hash" if revision else "a VCS URL without a commit"
@@ -229,8 +233,6 @@ _PYTHON_PROGRAM = re.compile(
     r"^(?:.*[\\/])?(?:python(?:\d+(?:\.\d+)?)?|py)(?:\.exe)?$|^\{sys\.executable\}$|^\$\{?PYTHON\}?$"
 )
 _CONDA_PROGRAM = re.compile(r"^(?:.*[\\/])?(?:conda|mamba|micromamba)(?:\.exe)?$")
-_NOT_INSTALLING = {"list", "freeze", "show", "uninstall", "download", "wheel", "search", "config", "check",
-                   "cache", "index", "inspect", "debug", "hash", "help", "completion"}
 
 
 def tokenize(pieces: Sequence[str]) -> list[Token | str]:
@@ -241,7 +243,7 @@ def tokenize(pieces: Sequence[str]) -> list[Token | str]:
     out: list[Token | str] = []
     skip_next_word = False
     for index, piece in enumerate(pieces):
-        text = piece[:-1] if piece.endswith("\\") else piece
+        text = piece.removesuffix("\\")
         position, length = 0, len(text)
         while position < length:
             char = text[position]
@@ -436,14 +438,6 @@ def _conda_arguments(words: list[Token], program: tuple[Token, ...], chained: bo
             if requirement is not None:
                 packages.append((requirement, word))
     return InstallCommand("conda", program, tuple(packages), tuple(files), (), upgrade, chained)
-
-
-def command_pieces(args: str, continuation: Iterable[str]) -> list[str]:
-    return [args, *continuation]
-
-
-def is_install_command(command: str) -> bool:
-    return bool(parse_install_commands([command]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -846,11 +840,24 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "snowflake.snowpark": ("snowflake-snowpark-python",),
     "databricks.sdk": ("databricks-sdk",),
     "azure.storage.blob": ("azure-storage-blob",),
+    "pinecone_plugins.assistant": ("pinecone-plugin-assistant",),
+    "pinecone_plugins.inference": ("pinecone-plugin-inference",),
+    "whisper": ("openai-whisper", "whisper"),
+    "tabula": ("tabula-py",),
+    "Orange": ("Orange3",),
+    "iris": ("scitools-iris",),
+    "clip": ("openai-clip", "clip"),
+    "sklearn_crfsuite": ("sklearn-crfsuite",),
+    "surprise": ("scikit-surprise",),
+    "mysql": ("mysql-connector-python",),
+    "spellchecker": ("pyspellchecker",),
+    "tensorflow_text": ("tensorflow-text",),
+    "official": ("tf-models-official",),
 }
 
 # Namespace packages that many distributions share: the distribution follows the dotted name.
 NAMESPACE_PACKAGES = frozenset({"google", "azure", "jaraco", "zope", "sphinxcontrib", "backports", "snowflake",
-                                "databricks", "opentelemetry"})
+                                "databricks", "opentelemetry", "pinecone_plugins"})
 
 # Modules the running kernel itself provides (or that only exist inside one hosted service).
 KERNEL_PROVIDED = frozenset({"IPython", "ipykernel", "google.colab", "kaggle_secrets", "kaggle_datasets",
@@ -919,7 +926,7 @@ def _installed_packages() -> dict[str, tuple[str, ...]]:
 
     try:
         mapping = packages_distributions()
-    except Exception:  # a broken distribution's metadata must not stop the check
+    except Exception:  # noqa: BLE001 - broken metadata must not stop the check
         return {}
     return {module: tuple(dict.fromkeys(canonicalize_name(d) for d in dists)) for module, dists in mapping.items()}
 

@@ -29,7 +29,7 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
     ("numpy==1.26.4,!=1.26.3", "numpy"),
     (f"git+https://github.com/org/lib.git@{SHA}#egg=lib", "lib"),
     (f"lib @ git+https://github.com/org/lib.git@{SHA}", "lib"),
-    (f"git+ssh://git@github.com/org/lib.git@{SHA}", ""),
+    (f"git+ssh://git@github.com/org/lib.git@{SHA}", "lib"),  # no #egg=: the repository name
     ("./dist/mylib-0.3.0-py3-none-any.whl", "mylib"),
     ("mylib-0.3.0-py3-none-any.whl", "mylib"),
     ("https://files.pythonhosted.org/packages/x/pandas-2.2.0.tar.gz", ""),
@@ -49,6 +49,7 @@ def test_pinned_pip_requirements(text, name):
     ("pandas>=2,<3", "range"),
     ("pandas==2.*", "wildcard"),
     ("git+https://github.com/org/lib.git", "without a commit"),
+    ("git+https://github.com/openai/whisper.git", "without a commit"),
     ("git+https://github.com/org/lib.git@main#egg=lib", "'main'"),
     ("git+https://github.com/org/lib.git@v1.2.0", "'v1.2.0'"),
     ("git+https://github.com/org/lib.git@0123abc", "'0123abc'"),  # a short hash can become ambiguous
@@ -102,8 +103,8 @@ def test_pip_magic_command():
 
 def test_option_values_are_not_packages():
     [command] = parse_install_commands(
-        ["pip install -i https://pypi.example/simple --extra-index-url=https://x.example -t ./lib "
-         "-r requirements.txt -c constraints.txt --no-deps pandas==2.2.0"])
+        [("pip install -i https://pypi.example/simple --extra-index-url=https://x.example -t ./lib "
+         "-r requirements.txt -c constraints.txt --no-deps pandas==2.2.0")])
     assert [r.name for r, _ in command.packages] == ["pandas"]
     assert [t.text for t in command.requirement_files] == ["requirements.txt"]
     assert [t.text for t in command.constraint_files] == ["constraints.txt"]

@@ -82,7 +82,7 @@ class NotebookInstalls:
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
 
 
-_CACHE: "weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
 
 
 def notebook_installs(model: NotebookModel) -> NotebookInstalls:
@@ -333,7 +333,7 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
     for entry in entries:
         name = entry.name
         if entry.is_file():
-            stem, dot, suffix = name.partition(".")
+            stem, _dot, suffix = name.partition(".")
             if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
                 names.add(stem)
         elif entry.is_dir() and name.isidentifier():

@@ -230,9 +230,9 @@ def test_not_again_when_the_unpinned_install_is_reported():
 
 
 def test_standard_library_relative_future_and_kernel_modules_are_not_reported():
-    cells = ["from __future__ import annotations\nimport os, sys, json\nfrom collections import Counter\n"
+    cells = [("from __future__ import annotations\nimport os, sys, json\nfrom collections import Counter\n"
              "import cPickle\nfrom . import sibling\nfrom .helpers import load\n"
-             "from IPython.display import display\nfrom google.colab import drive"]
+             "from IPython.display import display\nfrom google.colab import drive")]
     assert rp203(cells) == []
 
 
@@ -342,8 +342,8 @@ def test_modules_the_notebook_brings_along():
 
 
 def test_modules_fetched_at_run_time_are_not_dependencies():
-    cells = ["import httpimport\nwith httpimport.github_repo('org', 'examples', module=['jeopardy']):\n"
-             "    from jeopardy import helper as h\n"]
+    cells = [("import httpimport\nwith httpimport.github_repo('org', 'examples', module=['jeopardy']):\n"
+             "    from jeopardy import helper as h\n")]
     assert rp203(cells) == [("RP203", 0, 1)]  # httpimport itself
 
 
@@ -362,3 +362,8 @@ def test_a_computed_sys_path_makes_unknown_modules_local():
 def test_one_finding_per_distribution():
     cells = ["import matplotlib.pyplot as plt\nfrom pylab import *\nfrom mpl_toolkits.mplot3d import Axes3D"]
     assert rp203(cells) == [("RP203", 0, 1)]
+
+
+def test_vcs_install_without_egg_still_names_its_package():
+    cells = ["%pip install git+https://github.com/naver/splade.git", "from splade.models import Splade"]
+    assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 1)]

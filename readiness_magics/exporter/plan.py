@@ -606,7 +606,7 @@ class Planner:
                 binding_kind[name] = kind
         results = []
         for name, position in sorted(last_binding.items(), key=lambda item: (item[1], item[0])):
-            if name.startswith("_") or name in module_names or binding_kind[name] in ("loop", "import", "def", "class"):
+            if name.startswith("_") or name in module_names or binding_kind[name] in ("loop", "with", "import", "def", "class"):
                 continue
             read_after = any(name in statement.reads for _, statement in flat[position + 1:])
             if name in displayed or not read_after:

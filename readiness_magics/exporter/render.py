@@ -241,7 +241,9 @@ def render_main(plan: ExportPlan, package: str) -> str:
     lines.append(f"{INDENT}args = parser.parse_args(argv)")
     lines.append(f"{INDENT}return Params(**vars(args))")
     lines += ["", "", "def main(argv: list[str] | None = None) -> int:",
-              f"{INDENT}{params} = parse_args(argv)", f"{INDENT}run({params})", f"{INDENT}return 0", "", "",
+              f"{INDENT}{params} = parse_args(argv)", f"{INDENT}results = run({params})",
+              f"{INDENT}for name, value in results.items():", f"{INDENT * 2}print(f\"{{name}}: {{value!r}}\")",
+              f"{INDENT}return 0", "", "",
               'if __name__ == "__main__":', f"{INDENT}raise SystemExit(main())"]
     return "\n".join(lines) + "\n"
 

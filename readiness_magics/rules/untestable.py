@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import weakref
 from collections.abc import Iterator
 
 from ..analysis import CellModel, NotebookModel, Span, root_name
@@ -65,6 +67,22 @@ def _outer_function(cell: CellModel, node: ast.AST):
     return found
 
 
+_MATH_NAME = re.compile(r"[A-Z][0-9]*(?:_?[0-9]+)?")
+
+
+def _is_state(model: NotebookModel, name: str) -> bool:
+    """`model.is_state`, except that a one-letter capital computed from data (`X = df.drop(...)`) is data
+    by the convention of maths and scikit-learn, not an UPPER_CASE constant; `N = 100` stays a constant."""
+    if model.is_state(name):
+        return True
+    if not _MATH_NAME.fullmatch(name) or name in model.functions or name in model.class_names \
+            or name in model.imported_names:
+        return False
+    definitions = model.definitions.get(name, ())
+    return any(not _is_literal(getattr(d.binding.statement, "value", None) or ast.Constant(None))
+               or not isinstance(d.binding.statement, (ast.Assign, ast.AnnAssign)) for d in definitions)
+
+
 def _lines(numbers: list[int]) -> str:
     numbers = sorted(set(numbers))
     if len(numbers) == 1:
@@ -122,6 +140,8 @@ class FunctionReadsNotebookState(Rule):
     name = "function-reads-notebook-state"
     category = "untestable-code"
     severity = Severity.WARNING
+    # DESIGN.md: "state from other cells". A global bound only beside the def is left alone.
+    same_cell_counts = False
 
     def check(self, model: NotebookModel) -> Iterator:
         for cell in model.parsed_cells:
@@ -153,9 +173,10 @@ class FunctionReadsNotebookState(Rule):
             node = _global_statement(function.node, name)
             found.append((name, node or function.node))
         for read in function.free_reads:
-            if read.id in function.declared_global or not model.is_state(read.id):
+            if read.id in function.declared_global or not _is_state(model, read.id):
                 continue
-            if not _bound_in_other_cell(model, read.id, cell) or _only_lambdas(model, read.id):
+            if _only_lambdas(model, read.id) or not (FunctionReadsNotebookState.same_cell_counts
+                                                     or _bound_in_other_cell(model, read.id, cell)):
                 continue
             found.append((read.id, read))
         return found
@@ -211,14 +232,18 @@ _PLUMBING_FUNCTIONS = {
     "json.dumps", "yaml.safe_dump", "pathlib.Path", "pathlib.PurePath", "Path", "os.makedirs", "os.mkdir",
     "os.remove", "os.rename", "os.replace", "os.getcwd", "os.getenv", "os.environ.get", "datetime.datetime.now",
     "datetime.date.today", "datetime.datetime.today", "time.strftime", "time.time", "tempfile.mkdtemp",
-    "IPython.display.display", "warnings.warn",
+    "IPython.display.display", "warnings.warn", "time.sleep", "io.BytesIO", "io.StringIO", "BytesIO", "StringIO",
+    "wget.download", "gdown.download",
 }
-_PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.")
+# Downloading is I/O too: a helper that fetches a URL and saves it computes nothing.
+_PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.",
+                      "requests.", "urllib.", "httpx.", "boto3.")
 _PLUMBING_METHODS = {
     # files and paths
     "write", "writelines", "writerow", "writerows", "writeheader", "close", "flush", "mkdir", "exists",
     "is_file", "is_dir", "joinpath", "with_suffix", "with_name", "resolve", "absolute", "expanduser", "open",
-    "format", "strftime", "now", "today", "isoformat", "touch", "unlink",
+    "format", "strftime", "now", "today", "isoformat", "touch", "unlink", "raise_for_status", "iter_content",
+    "urlretrieve", "urlopen", "download_file", "upload_file", "put_object",
     # logging and display
     "info", "debug", "warning", "error", "exception", "critical", "print", "display",
     # plotting: drawing what was given is presentation, not computation
@@ -251,6 +276,21 @@ def _is_write(model: NotebookModel, call: ast.Call) -> bool:
                                           for k in call.keywords)
         if ".write." in f".{name}." and method in {"csv", "parquet", "json", "orc", "text", "save"}:
             return True  # Spark's df.write.parquet(path)
+    return False
+
+
+def _writes_to_memory(model: NotebookModel, call: ast.Call, function: ast.AST) -> bool:
+    """`df.to_parquet(buffer)` with `buffer = io.BytesIO()`: nothing reaches a file."""
+    target = call.args[0] if call.args else None
+    if isinstance(target, ast.Call):
+        return _last(_callee(model, target)) in ("BytesIO", "StringIO")
+    if not isinstance(target, ast.Name):
+        return False
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and _last(_callee(model, node.value)) in ("BytesIO", "StringIO") \
+                and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets):
+            return True
     return False
 
 
@@ -409,7 +449,7 @@ class FunctionComputesAndWrites(Rule):
             writes: dict[ast.AST, list[ast.Call]] = {}
             for call in cell.facts.calls:
                 function = _outer_function(cell, call)
-                if function is not None and _is_write(model, call):
+                if function is not None and _is_write(model, call) and not _writes_to_memory(model, call, function):
                     writes.setdefault(function, []).append(call)
             for function, calls in writes.items():
                 computation = _computes(model, cell, function)
@@ -455,6 +495,12 @@ def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
         if not mode_only or "trainer" in receiver or "learner" in receiver:
             return name or method
     return None
+
+
+def _is_name_chain(node: ast.AST) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 class TopLevelTraining(Rule):
@@ -505,8 +551,9 @@ class TopLevelTraining(Rule):
                 trained = _training_call(model, call)
                 if trained and _at_top_level(cell, call):
                     target = ast.unparse(call.func)
-                    if len(target) > 40:
-                        target = "..." + target[-37:]
+                    if len(target) > 40 or not _is_name_chain(call.func):
+                        target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
+                            if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
                     yield self.at_node(
                         cell, call,
                         f"{target}() trains a model in top-level code; move the training into a function "
@@ -536,6 +583,8 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
     if isinstance(value, ast.Tuple):
         return all(_is_trivial_value(model, item) for item in value.elts)
     if isinstance(value, ast.Call):
+        if isinstance(value.func, ast.Name) and value.func.id in model.functions:
+            return True  # calling the notebook's own function for each item
         name = _callee(model, value)
         return name.startswith(("matplotlib.", "seaborn.", "plotly.")) or (
             isinstance(value.func, ast.Attribute) and value.func.attr in {"subplots", "add_subplot", "figure",
@@ -545,21 +594,38 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
 
 
 def _simple_index(node: ast.AST) -> bool:
+    """`i`, `0`, `i - 1`, `:, 0`, `a:b`: positions, not computations."""
     if isinstance(node, (ast.Name, ast.Constant)):
         return True
     if isinstance(node, ast.Tuple):
         return all(_simple_index(item) for item in node.elts)
+    if isinstance(node, ast.BinOp):
+        return _simple_index(node.left) and _simple_index(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _simple_index(node.operand)
+    if isinstance(node, ast.Slice):
+        return all(part is None or _simple_index(part) for part in (node.lower, node.upper, node.step))
     return False
+
+
+def _is_counter(statement: ast.stmt) -> bool:
+    """`i += 1` straight in a loop's body: a hand-made enumerate (a subplot position), not a result."""
+    return (isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
+            and isinstance(statement.op, (ast.Add, ast.Sub)) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, int))
 
 
 def _loop_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
     """The first statement or call in a loop that computes or mutates, or None for print/call-only loops."""
+    counters = {id(statement) for statement in loop.body if _is_counter(statement)}
     for node in ast.walk(loop):
         if node is loop:
             continue
         if isinstance(node, _SCOPES):
             continue
         if isinstance(node, ast.AugAssign):
+            if id(node) in counters:
+                continue
             return node
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -667,17 +733,74 @@ def _flat_statements(statements: list[ast.stmt]):
             yield statement
 
 
-def _reads_data(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
-    """Reads a notebook variable that carries data (not a parameter, module, function or constant)."""
+def _reads_data(model: NotebookModel, node: ast.AST) -> bool:
+    """Reads a notebook variable that carries data (not a setting, object, module, function or constant)."""
     for child in ast.walk(node):
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
-            name = child.id
-            if model.is_state(name) and name not in model.parameter_names:
-                return True
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and _is_data(model, child.id):
+            return True
     return False
 
 
-def _is_data_work(model: NotebookModel, cell: CellModel, statement: ast.stmt) -> bool:
+def _is_data(model: NotebookModel, name: str | None) -> bool:
+    return name is not None and _is_state(model, name) and name not in model.parameter_names \
+        and _name_kinds(model).get(name) is None
+
+
+_KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _name_kinds(model: NotebookModel) -> dict[str, str]:
+    """Globals that hold no data: "setting" (only ever literals: `n_samples = 100`) or "object" (a model,
+    a figure, a client: `model = Sequential()`, `fig, ax = plt.subplots()`). Everything else is data."""
+    kinds = _KINDS.get(model)
+    if kinds is not None:
+        return kinds
+    seen: dict[str, set[str]] = {}
+    for name, definitions in model.definitions.items():
+        for definition in definitions:
+            statement = definition.binding.statement
+            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+            seen.setdefault(name, set()).add(_value_kind(model, value) if value is not None else "data")
+    kinds = {}
+    for name, found in seen.items():
+        if "data" not in found:
+            kinds[name] = "object" if "object" in found else "setting"
+    _KINDS[model] = kinds
+    return kinds
+
+
+def _value_kind(model: NotebookModel, value: ast.AST) -> str:
+    if _is_literal(value):
+        return "setting"
+    if isinstance(value, (ast.List, ast.Tuple)) and value.elts:
+        kinds = {_value_kind(model, item) for item in value.elts}
+        return "object" if kinds <= {"object", "setting"} and "object" in kinds else "data"
+    if isinstance(value, ast.Call):
+        last = _last(_callee(model, value)) or _method(value)
+        if _is_plumbing_for_pipeline(model, value) and not _training_call(model, value):
+            return "object"
+        if last[:1].isupper() and last not in _DATA_CONSTRUCTORS and not _is_loader(model, value):
+            return "object"
+    return "data"
+
+
+def _is_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "str"):
+        return all(_is_literal(arg) for arg in node.args) and not node.keywords
+    if isinstance(node, ast.UnaryOp):
+        return _is_literal(node.operand)
+    # An empty container is an accumulator about to be filled, not a setting.
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return bool(node.elts) and all(_is_literal(item) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        return bool(node.keys) and all(key is None or _is_literal(key) for key in node.keys) \
+            and all(_is_literal(v) for v in node.values)
+    return False
+
+
+def _is_data_work(model: NotebookModel, statement: ast.stmt) -> bool:
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = statement.value
         if value is None:
@@ -685,25 +808,22 @@ def _is_data_work(model: NotebookModel, cell: CellModel, statement: ast.stmt) ->
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
-            receivers = [root_name(t) for t in targets]
-            return any(r is not None and model.is_state(r) and r not in model.parameter_names for r in receivers)
+            return any(_is_data(model, root_name(t)) for t in targets)
         if isinstance(value, ast.Call):
-            name = _callee(model, value)
-            last = _last(name) or _method(value)
+            last = _last(_callee(model, value)) or _method(value)
             if isinstance(value.func, ast.Name) and value.func.id in model.functions:
                 return False  # orchestration: the notebook's own function does the work
             if _is_loader(model, value) or _is_plumbing_for_pipeline(model, value):
                 return False
             if last[:1].isupper() and last not in _DATA_CONSTRUCTORS:
                 return False  # building a model or another object is not data work
-        return _reads_data(model, cell, value)
+        return _reads_data(model, value)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         call = statement.value
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
             return True
         if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS:
-            receiver = root_name(call.func)
-            return receiver is not None and model.is_state(receiver) and receiver not in model.parameter_names
+            return _is_data(model, root_name(call.func))
     return False
 
 
@@ -717,8 +837,9 @@ def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute) and call.func.attr in _PLOT_METHODS
 
 
-_PLOT_METHODS = {"subplots", "figure", "add_subplot", "subplot", "plot", "hist", "bar", "barh", "scatter",
-                 "boxplot", "heatmap", "twinx", "twiny", "gca", "gcf", "imshow"}
+_PLOT_METHODS = {method for method in _PLUMBING_METHODS if method not in {"format", "open", "exists"}} | {
+    "twinx", "twiny", "gca", "gcf", "plot3D", "scatter3D", "plot_surface", "set_zlabel", "tick_params",
+    "subplots_adjust", "set"}
 
 
 class TopLevelDataPipeline(Rule):
@@ -772,7 +893,7 @@ class TopLevelDataPipeline(Rule):
         for cell in model.parsed_cells:
             if cell.is_parameters:
                 continue
-            work = [s for s in _flat_statements(cell.facts.statements) if _is_data_work(model, cell, s)]
+            work = [s for s in _flat_statements(cell.facts.statements) if _is_data_work(model, s)]
             if len(work) < self.threshold:
                 continue
             lines = [cell.facts.span(statement).line for statement in work]
@@ -846,7 +967,7 @@ _SEEDED_BY_RANDOM_STATE = {
     "RandomizedSearchCV", "HalvingRandomSearchCV", "make_classification", "make_regression", "make_blobs",
     "make_moons", "make_circles", "make_friedman1", "make_gaussian_quantiles", "make_s_curve", "make_swiss_roll",
     "make_sparse_coded_signal", "make_low_rank_matrix", "SMOTE", "ADASYN", "BorderlineSMOTE",
-    "RandomOverSampler", "RandomUnderSampler", "permutation_importance",
+    "RandomOverSampler", "RandomUnderSampler", "permutation_importance", "AdaBoostClassifier", "AdaBoostRegressor",
 }
 _SEEDED_ONLY_WHEN_SHUFFLED = {"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"}
 _SKLEARN_UTILS = {"sklearn.utils.shuffle", "sklearn.utils.resample"}
@@ -962,6 +1083,13 @@ class UnseededRandomness(Rule):
     @staticmethod
     def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
         """(seed family or "", message, advice) when this call draws random numbers without a seed."""
+        found = UnseededRandomness._draw(model, cell, call)
+        if found and _method(call) != "shuffle" and _only_displayed(model, cell, call):
+            return None  # print(np.random.rand(3)): looked at, not used
+        return found
+
+    @staticmethod
+    def _draw(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
         name = _callee(model, call)
         last = _last(name)
         root = root_name(call.func)
@@ -1026,13 +1154,13 @@ class UnseededRandomness(Rule):
                 and last not in ("set_seed", "Generator", "create_rng_state", "get_global_generator")
                 and not last.startswith(("stateless", "set_"))) or (name.startswith("tensorflow.") and name.count(".") == 1
                                                           and last in _TF1_DRAWS):
-            return ("tensorflow", (f"tf.random.{last}() is used without tf.random.set_seed(...) earlier; "
+            return ("tensorflow", (f"{ast.unparse(call.func)}() is used without tf.random.set_seed(...) earlier; "
                     "results change on every run"), "Call tf.random.set_seed(SEED) first, or pass seed=")
         return None
 
 
 def _only_displayed(model: NotebookModel, cell: CellModel, call: ast.Call) -> bool:
-    """`df.sample(5)` or `print(df.sample(5).T)`: looked at, not used."""
+    """`df.sample(5)` or `print(np.random.rand(3))`: looked at, not used."""
     node: ast.AST = call
     for ancestor in cell.facts.ancestors(call):
         if isinstance(ancestor, ast.Expr):

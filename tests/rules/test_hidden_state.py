@@ -1,0 +1,157 @@
+"""hidden-state: RP501-RP504, from saved execution counts and outputs."""
+import pytest
+
+from readiness_magics.findings import Severity
+from tests.helpers import codes_for, findings_for
+
+
+def ran(source, count, outputs=()):
+    return {"source": source, "execution_count": count, "outputs": list(outputs)}
+
+
+def error(ename="KeyError", evalue="'revenue'"):
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": ["Traceback ..."]}
+
+
+MARKDOWN = {"cell_type": "markdown", "source": "## Notes"}
+
+
+# --- RP501 out-of-order-execution --------------------------------------------------------------------
+
+
+def test_first_cell_with_a_lower_count_than_one_above():
+    cells = [ran("a = 1", 1), MARKDOWN, ran("b = 2", 5), ran("c = 3", 3), ran("d = 4", 2)]
+    found = findings_for(cells, select="RP501")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP501", 3, 1, 1)]
+    assert "[3]" in found[0].message and "[5]" in found[0].message and "cell 2" in found[0].message
+    assert found[0].severity is Severity.ERROR
+
+
+def test_compares_with_the_highest_count_above_not_only_the_previous_cell():
+    cells = [ran("a = 1", 7), ran("b = 2", 8), ran("c = 3", None), ran("d = 4", 7.0 and 6)]
+    assert codes_for(cells, select="RP501") == [("RP501", 3, 1)]
+
+
+@pytest.mark.parametrize("counts", [
+    [1, 2, 3, 4],
+    [1, 5, 9, 30],  # gaps are fine
+    [None, None, None],  # never run
+    [1, None, 2, None],  # unexecuted cells do not break the order
+    [3, 3],  # equal is not lower
+    [4],
+])
+def test_in_order(counts):
+    cells = [ran(f"x{i} = {i}", count) for i, count in enumerate(counts)]
+    assert codes_for(cells, select="RP501") == []
+
+
+def test_cells_that_do_not_parse_still_count():
+    cells = [ran("print 'hi'", 4), ran("x = 1", 2)]
+    assert codes_for(cells, select="RP501") == [("RP501", 1, 1)]
+
+
+# --- RP502 saved-error-output ------------------------------------------------------------------------
+
+
+def test_saved_error_names_the_exception():
+    cells = [ran("x = 1", 1), ran("sales['revenue'].sum()", 2, [error()])]
+    found = findings_for(cells, select="RP502")
+    assert [(f.code, f.cell_index, f.line) for f in found] == [("RP502", 1, 1)]
+    assert "KeyError: 'revenue'" in found[0].message
+    assert found[0].severity is Severity.ERROR
+
+
+def test_keyboard_interrupt_is_reported():
+    found = findings_for([ran("while True:\n    pass", 3, [error("KeyboardInterrupt", "")])], select="RP502")
+    assert [f.cell_index for f in found] == [0]
+    assert "KeyboardInterrupt" in found[0].message and "interrupted" in found[0].message
+
+
+def test_error_saved_on_an_unexecuted_or_unparsable_cell():
+    cells = [ran("print 'x'", None, [error("SyntaxError", "Missing parentheses")])]
+    assert codes_for(cells, select="RP502") == [("RP502", 0, 1)]
+
+
+def test_long_error_values_are_shortened():
+    found = findings_for([ran("f()", 1, [error("ValueError", "bad " * 100)])], select="RP502")
+    assert len(found[0].message) < 200
+
+
+@pytest.mark.parametrize("outputs", [
+    [],
+    [{"output_type": "stream", "name": "stderr", "text": "Traceback (most recent call last): ... Warning"}],
+    [{"output_type": "execute_result", "data": {"text/plain": "'KeyError'"}, "metadata": {}, "execution_count": 1}],
+])
+def test_no_error_output(outputs):
+    assert codes_for([ran("x = 1", 1, outputs)], select="RP502") == []
+
+
+# --- RP503 unexecuted-cell ---------------------------------------------------------------------------
+
+
+def test_unexecuted_cell_between_executed_ones():
+    cells = [ran("a = 1", 1), ran("b = a + 1", None), MARKDOWN, ran("c = 2", 2)]
+    found = findings_for(cells, select="RP503")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP503", 1, 1, 1)]
+    assert found[0].severity is Severity.WARNING
+
+
+def test_every_unexecuted_cell_in_the_middle_is_reported():
+    cells = [ran("a = 1", 1), ran("b = 1", None), ran("%matplotlib inline", None), ran("c = 2", 2)]
+    assert codes_for(cells, select="RP503") == [("RP503", 1, 1), ("RP503", 2, 1)]
+
+
+@pytest.mark.parametrize("cells", [
+    [ran("a = 1", 1), ran("b = 2", 2), ran("c = 3", None), ran("d = 4", None)],  # trailing
+    [ran("a = 1", None), ran("b = 2", 1), ran("c = 3", 2)],  # leading
+    [ran("a = 1", 1), ran("", None), ran("   \n", None), ran("c = 3", 2)],  # empty
+    [ran("a = 1", 1), ran("# just a note", None), ran("c = 3", 2)],  # comment only
+    [ran("a = 1", None), ran("b = 2", None), ran("c = 3", None)],  # never run
+    [ran("a = 1", 1), ran("b = 2", None, [{"output_type": "stream", "name": "stdout", "text": "x"}]),
+     ran("c = 3", 2)],  # count cleared but it ran (it has outputs)
+    [ran("a = 1", 1), MARKDOWN, ran("c = 3", 2)],  # markdown is not code
+])
+def test_not_unexecuted_between(cells):
+    assert codes_for(cells, select="RP503") == []
+
+
+# --- RP504 name-defined-later ------------------------------------------------------------------------
+
+
+def test_cell_that_ran_uses_a_name_only_a_later_cell_defines():
+    cells = [ran("import pandas as pd", 1), ran("total = prices.sum()\nprint(prices)", 3),
+             ran("prices = pd.Series([1, 2])", 2)]
+    found = findings_for(cells, select="RP504")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP504", 1, 1, 9)]
+    assert "'prices'" in found[0].message and "cell 2" in found[0].message
+    assert found[0].severity is Severity.ERROR
+
+
+def test_an_import_further_down_is_a_later_definition():
+    cells = [ran("x = np.zeros(3)", 2), ran("import numpy as np", 1)]
+    assert codes_for(cells, select="RP504") == [("RP504", 0, 1)]
+
+
+def test_each_name_once_per_cell():
+    cells = [ran("a = later + later\nb = other * 2\nc = later", 5), ran("later = 1\nother = 2", 4)]
+    assert codes_for(cells, select="RP504") == [("RP504", 0, 1), ("RP504", 0, 2)]
+
+
+@pytest.mark.parametrize("cells", [
+    [ran("total = prices.sum()", None), ran("prices = [1]", 1)],  # the cell never ran
+    [ran("prices = [0]", 1), ran("total = sum(prices)", 2), ran("prices = [1]", 3)],  # defined above, redefined below
+    [ran("total = sum(prices)\nprices = [1]", 1), ran("prices = [2]", 2)],  # defined in the same cell
+    [ran("n = len(items)", 1)],  # builtins; `items` is defined nowhere: not this rule's business
+    [ran("squares = [v * v for v in range(3)]", 1), ran("v = 10", 2)],  # comprehension variable
+    [ran("def f():\n    return later", 1), ran("later = 1", 2)],  # inside a function body
+    [ran("from helpers import *", 1), ran("x = later", 2), ran("later = 1", 3)],
+    [ran("%run setup.py", 1), ran("x = later", 2), ran("later = 1", 3)],
+])
+def test_not_defined_later(cells):
+    assert codes_for(cells, select="RP504") == []
+
+
+def test_the_whole_family_is_quiet_on_a_notebook_run_in_order():
+    cells = [ran("import pandas as pd", 1), MARKDOWN, ran("df = pd.DataFrame({'a': [1]})", 2),
+             ran("df['b'] = df['a'] * 2", 5), ran("df.describe()", 6), ran("", None)]
+    assert codes_for(cells, select="hidden-state") == []

@@ -1,0 +1,455 @@
+"""untestable-code: RP401-RP408."""
+import pytest
+
+from readiness_magics.findings import Severity
+from tests.helpers import codes_for, findings_for
+
+IMPORTS = "import numpy as np\nimport pandas as pd\nimport random\n"
+SKLEARN = (
+    "from sklearn.model_selection import train_test_split, KFold, StratifiedKFold, ShuffleSplit\n"
+    "from sklearn.ensemble import RandomForestClassifier, GradientBoostingRegressor\n"
+    "from sklearn.linear_model import LinearRegression, LogisticRegression\n"
+    "from sklearn.preprocessing import StandardScaler\n"
+    "from sklearn.cluster import KMeans\n"
+)
+
+
+def codes(cells, select):
+    return codes_for(cells, select=select)
+
+
+# --- RP401 function-reads-notebook-state ------------------------------------------------------------
+
+
+def test_function_reading_a_global_from_another_cell():
+    cells = [IMPORTS + "df = pd.DataFrame({'a': [1]})\nthreshold = 0.5",
+             "def big(rows):\n    return rows[rows['a'] > threshold]"]
+    found = findings_for(cells, select="RP401")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP401", 1, 2, 29)]
+    assert "'threshold'" in found[0].message
+    assert found[0].severity is Severity.WARNING
+
+
+def test_one_finding_per_function_listing_every_name_at_the_first_read():
+    cells = ["df = load()\nmodel = make()\nlimit = 3",
+             "def predict_top():\n    preds = model.predict(df)\n    return preds[:limit] + len(df)"]
+    found = findings_for(cells, select="RP401")
+    assert [(f.cell_index, f.line, f.column) for f in found] == [(1, 2, 13)]
+    assert "'model', 'df' and 'limit'" in found[0].message
+
+
+def test_global_statement_mutating_state_is_reported():
+    cells = ["counter = 0", "def bump():\n    global counter\n    counter += 1"]
+    found = findings_for(cells, select="RP401")
+    assert [(f.cell_index, f.line) for f in found] == [(1, 2)]
+    assert "global" in found[0].message and "'counter'" in found[0].message
+
+
+def test_global_created_by_the_function_is_still_mutation():
+    assert codes(["def remember(x):\n    global last_seen\n    last_seen = x"], "RP401") == [("RP401", 0, 2)]
+
+
+@pytest.mark.parametrize("definitions, body", [
+    ("import numpy as np", "return np.log(x)"),  # modules
+    ("THRESHOLD = 0.5", "return x > THRESHOLD"),  # UPPER_CASE constants
+    ("MAX_ROWS_2 = 10", "return x[:MAX_ROWS_2]"),
+    ("def helper(v):\n    return v", "return helper(x)"),  # functions
+    ("class Scaler:\n    pass", "return Scaler()"),  # classes
+    ("square = lambda v: v * v", "return square(x)"),  # a lambda is a function too
+    ("df = 1", "return len(x) + sum(x)"),  # builtins
+    ("x = 5", "return x * 2"),  # a parameter shadowing a global
+    ("data = [1]", "data = x + 1\n    return data"),  # a local shadowing a global
+    ("items = [1]", "return [item for item in x]"),  # comprehension variable
+])
+def test_not_state(definitions, body):
+    assert codes([definitions, f"def f(x):\n    {body}"], "RP401") == []
+
+
+def test_global_bound_only_in_the_def_cell_is_not_from_another_cell():
+    assert codes(["offset = 2\ndef shift(x):\n    return x + offset"], "RP401") == []
+
+
+def test_global_bound_in_the_def_cell_and_elsewhere_is_reported():
+    assert codes(["offset = 1", "offset = 2\ndef shift(x):\n    return x + offset"], "RP401") == [("RP401", 1, 3)]
+
+
+def test_undefined_name_is_not_state():
+    assert codes(["def f(x):\n    return x + never_defined"], "RP401") == []
+
+
+# --- RP402 function-computes-and-writes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body, line", [
+    ("totals = df.groupby('a').sum()\n    totals.to_csv(path)", 2),
+    ("df.groupby('a').sum().to_parquet(path)", 1),
+    ("model = RandomForestClassifier(random_state=0)\n    model.fit(df, y)\n    joblib.dump(model, path)", 3),
+    ("with open(path, 'w') as f:\n        json.dump({'mean': np.mean(df)}, f)", 1),
+    ("fig, ax = plt.subplots()\n    ax.plot(df.cumsum())\n    fig.savefig(path)", 3),
+    ("np.save(path, df.values * 2)", 1),
+    ("pickle.dump(sorted(df), open(path, 'wb'))", 1),
+    ("torch.save(train(df), path)", 1),
+    ("result = df[df['a'] > 0]\n    result.to_excel(path)", 2),
+    ("df['b'] = df['a'] * 2\n    Path(path).write_text(df.to_json())", 2),
+])
+def test_computing_and_writing(body, line):
+    cell = IMPORTS + "import json, pickle, joblib, torch\nfrom pathlib import Path\n" \
+        "import matplotlib.pyplot as plt\n" + f"def step(df, y, path):\n    {body}\n"
+    found = findings_for([cell], select="RP402")
+    assert [(f.code, f.line - 7) for f in found] == [("RP402", line)], found
+
+
+@pytest.mark.parametrize("body", [
+    "df.to_csv(path, index=False)",  # writes what it was given
+    "os.makedirs(out_dir, exist_ok=True)\n    p = os.path.join(out_dir, 'x.csv')\n    df.to_csv(p)\n"
+    "    print(f'saved {len(df)} rows to {p}')\n    return p",
+    "with open(path, 'w') as f:\n        json.dump(df, f, indent=2)",
+    "pd.DataFrame(df).to_csv(path)",
+    "fig, ax = plt.subplots()\n    ax.hist(df['a'])\n    ax.set_title('a')\n    fig.savefig(path)",  # plot and save
+    "for i, fig in enumerate(df):\n        fig.savefig(os.path.join(out_dir, f'fig_{i + 1}.png'))",
+    "r = requests.get(url)\n    with open(path, 'wb') as f:\n        f.write(r.content)",  # a download
+    "buf = io.BytesIO()\n    df.groupby('a').sum().to_parquet(buf)\n    return buf",  # memory, not a file
+    "return df.groupby('a').sum()",  # computes, writes nothing
+    "return pd.read_csv(path).dropna()",  # a loader
+    "text = df.to_csv()\n    return text.upper()",  # to_csv() without a path returns a string
+])
+def test_io_only_helpers_and_pure_functions(body):
+    cell = IMPORTS + "import io, os, json, requests\nimport matplotlib.pyplot as plt\n" \
+        f"def helper(df, path, out_dir, url):\n    {body}\n"
+    assert codes([cell], "RP402") == []
+
+
+def test_open_for_reading_is_not_a_write():
+    assert codes(["def count(path):\n    with open(path) as f:\n        return len(f.read().split())"], "RP402") == []
+
+
+# --- RP403 top-level-training ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "model.fit(X, y)",
+    "history = model.fit(X, y, epochs=3)",
+    "model = LinearRegression().fit(X, y)",
+    "labels = km.fit_predict(X)",
+    "sgd.partial_fit(X, y)",
+    "booster = xgb.train(params, dtrain)",
+    "booster = lgb.train(params, train_set)",
+    "trainer.train()",
+    "learn.fit_one_cycle(3)",
+    "results = sm.OLS(y, X).fit()",
+    "for m in models:\n    m.fit(X, y)",
+    "if retrain:\n    model.fit(X, y)",
+])
+def test_top_level_training(line):
+    cell = "import xgboost as xgb\nimport lightgbm as lgb\nimport statsmodels.api as sm\n" + line
+    assert codes([cell], "RP403") == [("RP403", 0, 4 + line.count("\n"))]
+
+
+@pytest.mark.parametrize("cell", [
+    "def train(X, y):\n    model.fit(X, y)\n    return model",  # inside a function
+    "model = train(X, y)",  # orchestration: the notebook's own function trains
+    "X_scaled = scaler.fit_transform(X)",  # data preparation
+    "model.train()",  # PyTorch: switch to training mode
+    "model.train(False)",
+    "model.predict(X)",
+    "from PIL import ImageOps\nthumb = ImageOps.fit(image, (64, 64))",
+    "from scipy import stats\nparams = stats.norm.fit(data)",
+    "class Wrapper:\n    def fit(self, X):\n        self.model.fit(X)",
+    "callback = lambda: model.fit(X, y)",
+])
+def test_not_top_level_training(cell):
+    assert codes([cell], "RP403") == []
+
+
+def test_training_position():
+    found = findings_for(["X = [[1]]\ny = [1]\nmodel.fit(X, y)"], select="RP403")
+    assert [(f.line, f.column, f.end_column) for f in found] == [(3, 1, 16)]
+
+
+# --- RP404 top-level-loop ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loop, work_line", [
+    ("for price in prices:\n    total += price", 2),
+    ("for f in files:\n    frames.append(pd.read_csv(f))", 2),
+    ("for c in cols:\n    df[c] = df[c].fillna(0)", 2),
+    ("for i in range(3):\n    x = i * 2\n    print(x)", 2),
+    ("while not done:\n    done = step()", 2),
+    ("for k in range(2, 9):\n    km = KMeans(n_clusters=k)\n    km.fit(X)", 2),
+    ("for row in rows:\n    if row > 0:\n        count += 1", 3),
+    ("for m in models:\n    m.fit(X, y)", 2),
+    ("for c in cols:\n    df.drop(c, axis=1, inplace=True)", 2),
+    ("for x in xs:\n    cache.update({x: 1})", 2),
+])
+def test_loop_that_computes(loop, work_line):
+    found = findings_for([f"import pandas as pd\n{loop}"], select="RP404")
+    assert [(f.code, f.line, f.column) for f in found] == [("RP404", 2, 1)]
+    assert f"line {work_line + 1}" in found[0].message
+
+
+@pytest.mark.parametrize("loop", [
+    "for x in xs:\n    print(x)",
+    "for f in files:\n    process(f)",
+    "for c in cols:\n    fig, ax = plt.subplots()\n    ax.hist(df[c])\n    ax.set_title(c)",
+    "for i, c in enumerate(cols):\n    plt.subplot(2, 2, i + 1)\n    sns.histplot(df[c])",
+    "for i, c in enumerate(cols):\n    ax = axes[i - 1]\n    ax.plot(df[c])",
+    "i = 1\nfor c in cols:\n    plt.subplot(2, 2, i)\n    plt.hist(df[c])\n    i += 1",  # a subplot counter
+    "for name, frame in frames.items():\n    print(name, frame.shape)\n    display(frame.head())",
+    "squares = [x * x for x in xs]",  # a comprehension is not a loop here
+    "def total(xs):\n    t = 0\n    for x in xs:\n        t += x\n    return t",  # inside a function
+])
+def test_loop_that_only_prints_plots_or_calls(loop):
+    cell = "import matplotlib.pyplot as plt\nimport seaborn as sns\ndef process(f):\n    pass\n"
+    assert codes([cell, loop], "RP404") == []
+
+
+def test_loop_calling_a_notebook_function_for_each_item():
+    cells = ["def summarise(f):\n    return f", "for f in files:\n    summary = summarise(f)\n    print(summary)"]
+    assert codes(cells, "RP404") == []
+
+
+def test_nested_loops_are_one_finding():
+    assert codes(["for i in a:\n    for j in b:\n        grid[i, j] = i * j"], "RP404") == [("RP404", 0, 1)]
+
+
+# --- RP405 top-level-data-pipeline -------------------------------------------------------------------
+
+LOAD = IMPORTS + "df = pd.read_csv('sales.csv')\nSEED = 1\n"
+
+
+def test_four_data_statements():
+    cell = ("df['revenue'] = df['price'] * df['qty']\n"
+            "df = df[df['qty'] > 0]\n"
+            "summary = df.groupby('store')['revenue'].sum()\n"
+            "share = summary / summary.sum()\n")
+    found = findings_for([LOAD, cell], select="RP405")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP405", 1, 1, 1)]
+    assert "4 top-level statements" in found[0].message and "lines 1, 2, 3 and 4" in found[0].message
+
+
+@pytest.mark.parametrize("statement", [
+    "df.dropna(inplace=True)",
+    "df.columns = [c.lower() for c in df.columns]",
+    "df['x'] = 0",
+    "n = len(df)",
+    "X = df.drop(columns='y')",
+    "results.append(df.mean())",
+    "total += df['a'].sum()",
+])
+def test_kinds_of_data_work(statement):
+    cells = [LOAD + "results = []\ntotal = 0", "y = df['y']\nX = df[['a']]\nmeans = X.mean()\n" + statement]
+    assert codes(cells, "RP405") == [("RP405", 1, 1)]
+
+
+def test_three_statements_are_orchestration():
+    cell = "y = df['y']\nX = df.drop(columns='y')\nmeans = X.mean()\nprint(means)"
+    assert codes([LOAD, cell], "RP405") == []
+
+
+@pytest.mark.parametrize("statement", [
+    "model = RandomForestClassifier(n_estimators=10)",  # building a model object
+    "import os",
+    "N_TREES = 100",
+    "n_samples = 100",  # a setting
+    "raw = pd.read_csv('other.csv')",  # a load
+    "fig, ax = plt.subplots()",
+    "ax.plot(df['a'])",
+    "print(df.shape)",
+    "df.head()",
+    "clean = clean_frame(df)",  # the notebook's own function
+    "model.fit(X, y)",  # training is RP403's
+    "layers.append(Dense(3))",  # building a model, not data
+])
+def test_not_data_work(statement):
+    cells = [LOAD + "import matplotlib.pyplot as plt\ndef clean_frame(d):\n    return d\nlayers = [Dense(2)]",
+             "y = df['y']\nX = df[['a']]\nmeans = X.mean()\n" + statement]
+    assert codes(cells, "RP405") == []
+
+
+def test_statements_reading_only_parameters_are_not_data_work():
+    cells = [{"source": "data_dir = 'data'\ntest_size = 0.2", "tags": ["parameters"]},
+             "import os\npath = os.path.join(data_dir, 'a.csv')\nsplit = test_size * 2\n"
+             "half = test_size / 2\nlabel = f'{data_dir}-{test_size}'"]
+    assert codes(cells, "RP405") == []
+
+
+def test_statements_inside_if_and_with_blocks_count():
+    cell = "if True:\n    a = df['a']\n    b = df['b']\nwith ctx:\n    c = a + b\n    d = c * 2"
+    assert codes([LOAD, cell], "RP405") == [("RP405", 1, 2)]
+
+
+# --- RP406 interactive-input -------------------------------------------------------------------------
+
+
+def test_input_anywhere():
+    cells = ["name = input('Which store? ')", "def ask():\n    return {s: input(s) for s in 'ab'}"]
+    found = findings_for(cells, select="RP406")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP406", 0, 1, 8), ("RP406", 1, 2, 16)]
+    assert found[0].severity is Severity.ERROR
+
+
+@pytest.mark.parametrize("cell", [
+    "import getpass\nkey = getpass.getpass('API key: ')",  # the recommended way to read a secret
+    "from getpass import getpass\nkey = getpass()",
+    "input_dim = 3\nlayer = Input(shape=(input_dim,))",
+    "def input(prompt):\n    return 'x'\nvalue = input('a')",  # the notebook's own input()
+    "# value = input('a')",
+    "print('input() is not called here')",
+])
+def test_not_interactive_input(cell):
+    assert codes([cell], "RP406") == []
+
+
+# --- RP407 unseeded-randomness -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", [
+    "X_tr, X_te = train_test_split(X, test_size=0.2)",
+    "X_tr, X_te = train_test_split(X, random_state=None)",
+    "model = RandomForestClassifier(n_estimators=10)",
+    "model = GradientBoostingRegressor()",
+    "km = KMeans(n_clusters=3)",
+    "cv = KFold(5, shuffle=True)",
+    "cv = StratifiedKFold(n_splits=5, shuffle=True)",
+    "cv = ShuffleSplit(n_splits=3)",
+    "sample = df.sample(frac=0.5)",
+    "noise = np.random.rand(3)",
+    "np.random.shuffle(values)",
+    "rng = np.random.default_rng()",
+    "rng = np.random.RandomState()",
+    "pick = random.choice(items)",
+    "random.shuffle(items)",
+    "grid = GridSearchCV(RandomForestClassifier(), {'max_depth': [2, 3]})",
+])
+def test_unseeded(line):
+    cell = IMPORTS + SKLEARN + "from sklearn.model_selection import GridSearchCV\n" + line
+    assert codes([cell], "RP407") == [("RP407", 0, 10)]
+
+
+def test_unseeded_torch_and_tensorflow():
+    cells = ["import torch\nimport tensorflow as tf\nw = torch.randn(3, 3)\nb = tf.random.normal([3])"]
+    assert codes(cells, "RP407") == [("RP407", 0, 3), ("RP407", 0, 4)]
+
+
+@pytest.mark.parametrize("line", [
+    "X_tr, X_te = train_test_split(X, test_size=0.2, random_state=42)",
+    "X_tr, X_te = train_test_split(X, random_state=SEED)",  # a seed from a parameter or constant
+    "X_tr, X_te = train_test_split(X, shuffle=False)",
+    "model = RandomForestClassifier(n_estimators=10, random_state=seed)",
+    "model = RandomForestClassifier(**best_params)",  # may well carry random_state
+    "model = LinearRegression()",
+    "model = LogisticRegression()",
+    "scaler = StandardScaler()",
+    "cv = KFold(5)",  # no shuffling, no randomness
+    "cv = KFold(5, shuffle=False)",
+    "sample = df.sample(frac=0.5, random_state=0)",
+    "df.sample(5)",  # only displayed
+    "print(df.sample(5))",
+    "rng = np.random.default_rng(42)",
+    "rng = np.random.default_rng(SEED)\nnoise = rng.normal(size=3)",
+    "print(np.random.rand(3))",  # only displayed
+    "import xgboost as xgb\nmodel = xgb.XGBClassifier()",  # seeds itself
+])
+def test_seeded_or_deterministic(line):
+    cell = IMPORTS + SKLEARN + "SEED = 42\nseed = 7\n" + line
+    assert codes([cell], "RP407") == []
+
+
+def test_global_seeds_cover_later_calls_only():
+    cells = [IMPORTS + SKLEARN + "early = np.random.rand(2)",
+             "np.random.seed(0)\nrandom.seed(0)",
+             "late = np.random.rand(2)\npick = random.choice([1, 2])\nX_tr, X_te = train_test_split(X)"]
+    assert codes(cells, "RP407") == [("RP407", 0, 9)]
+
+
+def test_random_seed_does_not_seed_numpy():
+    cells = [IMPORTS + "random.seed(0)\nnoise = np.random.rand(2)"]
+    assert codes(cells, "RP407") == [("RP407", 0, 5)]
+
+
+def test_seed_everything_helpers():
+    cells = ["import numpy as np\nimport random\nimport torch\n"
+             "def set_seed(s):\n    random.seed(s)\n    np.random.seed(s)\n    torch.manual_seed(s)\nset_seed(1)",
+             "a = np.random.rand(2)\nb = random.random()\nc = torch.rand(2)"]
+    assert codes(cells, "RP407") == []
+    assert codes(["from transformers import set_seed\nimport torch\nset_seed(42)\nw = torch.randn(2)"], "RP407") == []
+
+
+def test_seed_call_inside_a_function_counts_for_functions():
+    cells = ["import numpy as np\ndef noise(n):\n    return np.random.randn(n)", "np.random.seed(3)\nx = noise(4)"]
+    assert codes(cells, "RP407") == []
+
+
+def test_unseeded_inside_a_function():
+    cells = [IMPORTS + SKLEARN + "def split(df):\n    return train_test_split(df, test_size=0.3)"]
+    found = findings_for(cells, select="RP407")
+    assert [(f.line, f.column) for f in found] == [(10, 12)]
+    assert "random_state" in found[0].message
+
+
+def test_a_notebook_class_named_like_an_estimator():
+    cells = ["class KMeans:\n    def __init__(self, k):\n        self.k = k", "km = KMeans(3)"]
+    assert codes(cells, "RP407") == []
+
+
+# --- RP408 function-called-before-definition ---------------------------------------------------------
+
+
+def test_function_called_above_its_definition():
+    cells = ["totals = summarise([1, 2])", "def summarise(values):\n    return sum(values)"]
+    found = findings_for(cells, select="RP408")
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [("RP408", 0, 1, 10)]
+    assert "'summarise'" in found[0].message and "cell 1" in found[0].message
+    assert found[0].severity is Severity.ERROR
+
+
+def test_function_passed_as_a_callback_above_its_definition():
+    cells = ["import pandas as pd\ndf = pd.DataFrame({'a': [1]})\ndf['b'] = df['a'].apply(double)",
+             "def double(x):\n    return 2 * x"]
+    assert codes(cells, "RP408") == [("RP408", 0, 3)]
+
+
+def test_one_finding_per_function_and_cell():
+    cells = [{"cell_type": "markdown", "source": "# title"}, "a = f(1)\nb = f(2)\nc = g(3)",
+             "def f(x):\n    return x\ndef g(x):\n    return x"]
+    assert codes(cells, "RP408") == [("RP408", 1, 1), ("RP408", 1, 3)]
+
+
+@pytest.mark.parametrize("cells", [
+    ["def f(x):\n    return x", "y = f(1)"],  # defined above
+    ["def f(x):\n    return x\ny = f(1)"],  # same cell
+    ["y = f(1)\ndef f(x):\n    return x"],  # same cell (a NameError, but not a cross-cell problem)
+    ["def main():\n    return helper()", "def helper():\n    return 1", "main()"],  # body runs later
+    ["from tools import clean", "x = clean(1)", "def clean(v):\n    return v"],  # imported above
+    ["from tools import *", "x = clean(1)", "def clean(v):\n    return v"],  # maybe from the star import
+    ["%run helpers.py", "x = clean(1)", "def clean(v):\n    return v"],
+    ["x = [f(v) for f in funcs for v in values]", "def f(v):\n    return v"],  # a comprehension variable
+])
+def test_not_called_before_definition(cells):
+    assert codes(cells, "RP408") == []
+
+
+def test_function_used_before_definition_gets_both_codes_when_the_cell_ran():
+    cells = [{"source": "y = f(2)", "execution_count": 2}, {"source": "def f(x):\n    return x", "execution_count": 1}]
+    assert codes(cells, ("RP408", "RP504")) == [("RP408", 0, 1), ("RP504", 0, 1)]
+
+
+# --- all rules of the family together on a clean notebook --------------------------------------------
+
+
+def test_clean_notebook_has_no_untestable_code_findings():
+    cells = [
+        "import numpy as np\nimport pandas as pd\nfrom sklearn.model_selection import train_test_split\n"
+        "from sklearn.ensemble import RandomForestClassifier\nimport joblib",
+        {"source": "data_path = 'data/churn.csv'\nmodel_path = 'output/model.joblib'\nseed = 42\ntest_size = 0.25",
+         "tags": ["parameters"]},
+        "TARGET = 'churned'\n\n\ndef load(path):\n    df = pd.read_csv(path)\n    assert TARGET in df.columns\n"
+        "    return df\n\n\ndef split(df, seed, test_size):\n    X = df.drop(columns=TARGET)\n"
+        "    return train_test_split(X, df[TARGET], test_size=test_size, random_state=seed)\n\n\n"
+        "def train(X, y, seed):\n    model = RandomForestClassifier(n_estimators=100, random_state=seed)\n"
+        "    model.fit(X, y)\n    return model\n\n\ndef save_model(model, path):\n    joblib.dump(model, path)",
+        "df = load(data_path)\nX_train, X_test, y_train, y_test = split(df, seed, test_size)\n"
+        "model = train(X_train, y_train, seed)\nsave_model(model, model_path)\nprint(model.score(X_test, y_test))",
+        "for name, value in zip(X_train.columns, model.feature_importances_):\n    print(name, round(value, 3))",
+    ]
+    assert codes(cells, "untestable-code") == []

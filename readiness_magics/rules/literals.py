@@ -8,8 +8,9 @@ from ..analysis import CellFacts
 from ..transform import MagicLine
 
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-# Characters that end a token on a magic or shell line.
-_TOKEN = re.compile(r"""[^\s'"(),;|&<>\[\]`]+""")
+# A token of a magic or shell line: a quoted string (to its closing quote, or to the end of the line
+# when it has none) or a run of characters that do not end a shell word.
+_TOKEN = re.compile(r"""'(?P<single>[^']*)(?:'|$)|"(?P<double>[^"]*)(?:"|$)|(?P<bare>[^\s'"(),;|&<>\[\]`]+)""")
 
 
 def name_words(name: str) -> tuple[str, ...]:
@@ -57,6 +58,12 @@ def holder_name(facts: CellFacts, node: ast.AST, resolve=None) -> str | None:
     """
     child, parent = node, facts.parent(node)
     while isinstance(parent, (ast.BoolOp, ast.IfExp)) and (not isinstance(parent, ast.IfExp) or child is not parent.test):
+        if isinstance(parent, ast.BoolOp) and resolve is not None:
+            # `os.environ.get("API_KEY") or "<fallback>"`: the fallback stands in for that variable
+            for value in parent.values:
+                name = _environment_name(value, resolve)
+                if name:
+                    return name
         child, parent = parent, facts.parent(parent)
     if isinstance(parent, ast.Assign) and child is parent.value:
         return target_name(parent.targets[-1])
@@ -90,6 +97,20 @@ def holder_name(facts: CellFacts, node: ast.AST, resolve=None) -> str | None:
     return None
 
 
+def _environment_name(node: ast.AST, resolve) -> str | None:
+    """"API_KEY" for `os.environ["API_KEY"]`, `os.getenv("API_KEY")`, `os.environ.get("API_KEY")`."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        if (resolve(node.value) or "").endswith("environ") and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+    if isinstance(node, ast.Call) and node.args:
+        first = node.args[0]
+        if (resolve(node.func) or "").endswith(("getenv", "environ.get")) and \
+                isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+    return None
+
+
 def _default_of(arguments: ast.arguments, default: ast.AST) -> str | None:
     positional = [*arguments.posonlyargs, *arguments.args]
     for arg, value in zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults):
@@ -110,4 +131,6 @@ def magic_tokens(magic: MagicLine):
 
 def _tokens(text: str, line: int, column: int):
     for match in _TOKEN.finditer(text):
-        yield match.group(), line, column + match.start()
+        group = next(name for name in ("single", "double", "bare") if match.group(name) is not None)
+        if match.group(group):
+            yield match.group(group), line, column + match.start(group)

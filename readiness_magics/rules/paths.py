@@ -37,6 +37,9 @@ _SEGMENT = re.compile(r"[\w.@+~-]*[A-Za-z0-9][\w.@+~-]*")
 # Regex syntax in a string that otherwise starts like a path: "/home/\w+", "^/data/.*\.csv$".
 _REGEX_HINT = re.compile(r"\\[dDwWsSbB.]|\.[*+?]|\[\^|\(\?|(?<!\\)\$$|\|")
 
+_FILE_EXTENSION = re.compile(r"/[^/]+\.[A-Za-z][A-Za-z0-9]{0,5}$")
+_SQLITE = "sqlite:///"
+
 # Calls whose path-like arguments are file-system locations.
 _IO_MODULES = {"os", "shutil", "glob", "pathlib", "io", "subprocess", "zipfile", "tarfile", "gzip", "bz2", "lzma",
                "codecs", "sqlite3", "h5py", "fileinput", "posixpath", "ntpath"}
@@ -44,7 +47,7 @@ _IO_VERB = re.compile(
     r"^(?:open|read(?:_\w+)?|load\w*|\w+_load|save\w*|dump\w*|to_\w+|write\w*|export\w*|savefig|imread|imwrite|"
     r"imsave|listdir|scandir|walk|i?glob|rglob|chdir|makedirs|mkdirs?|rmdir|remove|unlink|rename|exists|is_?file|"
     r"is_?dir|getsize|copy\w*|move|rmtree|(?:Pure|Posix|Windows)?Path|File|connect|system|Popen|check_output|"
-    r"check_call|csv|parquet|json|orc|avro|delta|text|textFile|table|from_pretrained|from_file|ZipFile|TarFile|"
+    r"check_call|csv|parquet|json|orc|avro|delta|text|textFile|table|from_\w+|ZipFile|TarFile|"
     r"ExcelFile|ExcelWriter|HDFStore|expanduser|abspath|realpath|FileHandler|SummaryWriter|ModelCheckpoint|"
     r"CSVLogger|TensorBoard|upload\w*|download\w*|\w+_from_directory|load_img|ImageFolder|DatasetFolder|mount|"
     r"imread_collection|Dataset|DataLoader|Workbook|load_workbook|create_engine)$"
@@ -85,12 +88,18 @@ def classify(text: str, is_prefix: bool = False, allowed: tuple[str, ...] = ()) 
     if not text or len(text) > 400 or "\n" in text or (allowed and text.startswith(allowed)):
         return None
     first = text[0]
-    if first not in "/~\\" and not text[1:2] == ":" and "://" not in text[:10] and not text.startswith("dbfs:"):
+    if first not in "/~\\" and not text[1:2] == ":" and "://" not in text[:10] and \
+            not text.startswith(("dbfs:", _SQLITE)):
         return None
+    if text.startswith(_SQLITE) and len(text) > len(_SQLITE) + 1:
+        text = text[len(_SQLITE):]  # sqlite:////home/ana/db.sqlite names a file
+        if not (text.startswith("/") or _WINDOWS.match(text)):
+            return None
     if text.startswith("file://"):
         text = text[len("file://"):]
         if not text.startswith("/") or text.startswith("//"):
             return None
+    first = text[0]
     cloud = _CLOUD.match(text)
     if cloud:
         rest = cloud["rest"]
@@ -138,6 +147,7 @@ class _Use:
     skip: bool = False
     io: bool = False
     names: tuple[str, ...] = ()
+    argument: bool = False  # passed to some call (that may read files without a name saying so)
 
 
 def pathish_name(name: str | None) -> bool:
@@ -168,7 +178,7 @@ def is_io_call(model: NotebookModel, call: ast.Call) -> bool:
 
 
 def _is_url_call(model: NotebookModel, call: ast.Call, callee: str, last: str) -> bool:
-    if last in _URL_CALLS or callee.startswith(("requests.", "httpx.", "aiohttp.", "urllib.")):
+    if last in _URL_CALLS:
         return True
     if last in _HTTP_VERBS and isinstance(call.func, ast.Attribute):
         owner = callee.rsplit(".", 1)[0] if "." in callee else ""
@@ -245,7 +255,7 @@ def _call_use(model: NotebookModel, call: ast.Call, child: ast.AST, keyword: str
         return _Use(skip=True)
     if last in _JOINERS and call.args and child is not call.args[0] and keyword is None:
         return _Use(skip=True)  # os.path.join(root, "/raw"): not where the path starts
-    return _Use(io=is_io_call(model, call))
+    return _Use(io=is_io_call(model, call), argument=True)
 
 
 def names_reaching_io(model: NotebookModel) -> frozenset[str]:
@@ -324,7 +334,7 @@ def _find_sightings(model: NotebookModel) -> list[PathSighting]:
             if literal.kind != "cloud" and any(urlish_name(name) for name in use.names) and \
                     literal.kind in ("machine", "absolute") and not use.io:
                 continue
-            io = use.io or any(pathish_name(name) for name in use.names)
+            io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
             if not io and use.names and not literal.anywhere:
                 if io_names is None:
                     io_names = names_reaching_io(model)
@@ -340,20 +350,38 @@ def _magic_sightings(cell: CellModel, magic: MagicLine, allowed: tuple[str, ...]
     if magic.kind == "line" and magic.name in _SKIPPED_MAGICS:
         return
     code = magic.kind == "line" and magic.name in _CODE_MAGICS
-    for token, line, column in magic_tokens(magic):
-        if "=" in token and not token.startswith(("/", "~")) and "://" not in token.split("=", 1)[0]:
-            name, _, value = token.partition("=")
-            token, column = value, column + len(name) + 1
-        literal = classify(token, False, allowed)
-        if literal is None:
-            continue
-        if literal.kind == "absolute" and token[1:].split("/")[0] in SHELL_SYSTEM_ROOTS:
-            continue
-        io = not code
-        if not (literal.anywhere or io):
-            continue
-        span = Span(line, column, line, column + len(token))
-        yield PathSighting(cell, span, literal, io, magic)
+    for word, line, start in magic_tokens(magic):
+        for token, offset in _shell_pieces(word, allowed):
+            literal = classify(token, False, allowed)
+            if literal is None or token == "~":
+                continue  # `!cd ~` names no one's files in particular
+            if literal.kind == "absolute" and token[1:].split("/")[0] in SHELL_SYSTEM_ROOTS:
+                continue
+            io = not code
+            if literal.anywhere or io:
+                column = start + offset
+                yield PathSighting(cell, Span(line, column, line, column + len(token)), literal, io, magic)
+
+
+def _shell_pieces(word: str, allowed: tuple[str, ...]):
+    """The word itself, or what follows `NAME=`, or its comma-separated parts (`--src,s3://a/,--dest,...`)."""
+    if classify(word, False, allowed) is not None:
+        yield word, 0
+        return
+    offset = 0
+    for part in word.split(","):
+        name, equals, value = part.partition("=")
+        if equals and "://" not in name:
+            yield value, offset + len(name) + 1
+        else:
+            yield part, offset
+        offset += len(part) + 1
+
+
+def _names_a_file(literal: PathLiteral) -> bool:
+    """`/usr/share/opencv4/haarcascade.xml`: a file under a folder, whatever the call that gets it."""
+    text = literal.text
+    return text.count("/") >= 2 and bool(_FILE_EXTENSION.search(text))
 
 
 def _shown(text: str) -> str:

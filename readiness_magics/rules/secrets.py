@@ -24,7 +24,8 @@ KNOWN_TOKENS = (
     ("Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
     ("Discord webhook URL", re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
     ("Stripe key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
-    ("API key", re.compile(r"(?<![\w-])sk-[A-Za-z0-9_-]{20,}")),  # OpenAI, Anthropic and look-alikes
+    # OpenAI, Anthropic and look-alikes: a long random run after the prefix, not "sk-learn-model-v2"
+    ("API key", re.compile(r"(?<![\w-])sk-(?:[A-Za-z0-9]+-){0,3}[A-Za-z0-9_]{20,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
     ("SendGrid API key", re.compile(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
@@ -37,6 +38,9 @@ _KNOWN_PREFILTER = re.compile(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat
 CREDENTIALS_URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
 )
+_QUERY_SECRET = re.compile(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
+_QUERY_SECRET_NAMES = {"key", "apikey", "api_key", "appid", "token", "access_token", "sig", "signature",
+                       "client_secret", "secret", "password", "auth", "code"}
 _AUTHORIZATION = re.compile(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
 
 _PASSWORD_WORDS = {"password", "passwd", "passphrase", "pwd", "pass", "pword", "passw", "passcode"}
@@ -80,7 +84,7 @@ _KNOWN_HASHES = {
 }
 _PLACEHOLDER = re.compile(
     r"your|here\b|xxx|example|changeme|change[_-]me|placeholder|dummy|fake|sample|redacted|replace|insert|todo|"
-    r"tbd|<|>|\{|\}|\$\{?\w|\.\.\.|…|\*\*\*|%\(|%s|secret_?here",
+    r"tbd|<|>|\{|\}|^\$\w|\$\{|\.\.\.|…|\*\*\*|%\(|%s|secret_?here",
     re.IGNORECASE,
 )
 _NOT_A_VALUE = {"none", "null", "nil", "test", "secret", "password", "passwd", "pass", "pwd", "token", "apikey",
@@ -133,6 +137,8 @@ def looks_real(value: str, kind: str) -> bool:
         return False
     if "://" in value or value[0] in "/.~\\" or value[1:3] in (":\\", ":/") or _FILE_VALUE.search(value):
         return False  # URLs (credentials in them are RP602's) and file names
+    if value.startswith(("arn:", "projects/")) or "secrets/" in value or "/versions/" in value:
+        return False  # where a secrets manager keeps the secret, not the secret
     if _ENV_NAME.fullmatch(value) or value.lower() in _KNOWN_HASHES:
         return False
     if kind == "password":
@@ -163,21 +169,40 @@ def known_token(value: str) -> tuple[str, str] | None:
     return None
 
 
-def credentials_in_url(value: str):
-    """The `scheme://user:password@host` match whose password is a real one, if any."""
-    if "://" not in value or "@" not in value:
+@dataclass(frozen=True)
+class UrlSecret:
+    shown: str  # the URL with its secret masked
+    start: int  # where the URL starts in the text
+    end: int
+
+
+def credentials_in_url(value: str) -> UrlSecret | None:
+    """`scheme://user:password@host`, or `https://...?api_key=...`, with a real secret in it."""
+    if "://" not in value:
         return None
-    for match in CREDENTIALS_URL.finditer(value):
-        password = match["password"]
-        if not is_placeholder(password) and not password.startswith(("$", "%", ":")) and len(password) >= 3:
-            return match
+    if "@" in value:
+        for match in CREDENTIALS_URL.finditer(value):
+            user, password = match["user"], match["password"]
+            if is_placeholder(password) or password.startswith(("$", "%", ":")) or len(password) < 3:
+                continue
+            if password == user:
+                continue  # guest:guest, postgres:postgres: a local service's well-known default
+            shown = f"{match['scheme']}://{user}:{mask(password)}@{match['host']}"
+            return UrlSecret(shown, match.start(), match.end())
+    if "?" in value or "&" in value:
+        for match in _QUERY_SECRET.finditer(value):
+            name, secret = match["name"], match["value"]
+            if (name.lower() in _QUERY_SECRET_NAMES or secret_kind(name)) and looks_real(secret, "secret"):
+                url_start = value.rfind("://", 0, match.start())
+                start = max(value.rfind(" ", 0, url_start) + 1, 0) if url_start >= 0 else match.start()
+                shown = value[start:match.start("value")] + mask(secret)
+                return UrlSecret(shown, start, match.end())
     return None
 
 
-def _url_message(match) -> str:
-    shown = f"{match['scheme']}://{match['user']}:{mask(match['password'])}@{match['host']}"
-    return (f"URL '{shown}' has a password in it; build it from an environment variable (`os.environ`) or a "
-            f"secrets manager, and rotate the password: it is in the notebook's history")
+def _url_message(found: UrlSecret) -> str:
+    return (f"URL '{found.shown}' has a secret in it; build it from an environment variable (`os.environ`) or a "
+            f"secrets manager, and rotate the secret: it is in the notebook's history")
 
 
 def _named_message(kind: str, name: str, value: str) -> str:
@@ -192,6 +217,27 @@ def _token_message(label: str, token: str) -> str:
         head, _, secret = token.rstrip("/").rpartition("/")
         return f"{label} '{head}/{mask(secret)}' is hardcoded; {FROM_ENVIRONMENT}"
     return f"{label} '{mask(token)}' is hardcoded; {FROM_ENVIRONMENT}"
+
+
+_LOGIN_CALLS = {"login", "HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth", "BasicAuth", "auth_plain"}
+
+
+def _login_argument(facts, node: ast.AST, resolve) -> tuple[str, str] | None:
+    """`smtp.login(user, "S3cret")`, `HTTPBasicAuth("ana", "S3cret")`, `wandb.login(key="...")`:
+    (the call's name, "password" or "secret") for a literal passed as the credential."""
+    parent = facts.parent(node)
+    call = facts.parent(parent) if isinstance(parent, ast.keyword) else parent
+    if not isinstance(call, ast.Call):
+        return None
+    callee = resolve(call.func) or ""
+    last = callee.rsplit(".", 1)[-1]
+    if last not in _LOGIN_CALLS:
+        return None
+    if isinstance(parent, ast.keyword):
+        return (last, "secret") if parent.arg in ("key", "api_key", "token") else None
+    if len(call.args) >= 2 and call.args[1] is node:
+        return last, "password"
+    return None
 
 
 def _auth_pair(facts, node: ast.AST, resolve) -> str | None:
@@ -236,6 +282,10 @@ def _find_sightings(model: NotebookModel):
             if url:
                 yield SecretSighting("RP602", cell, span, _url_message(url))
                 continue
+            login = _login_argument(facts, node, model.resolve)
+            if login is not None and looks_real(value, login[1]):
+                yield SecretSighting("RP601", cell, span, _named_message(login[1], login[0], value))
+                continue
             name = holder_name(facts, node, model.resolve)
             kind = secret_kind(name)
             if name is None:
@@ -258,17 +308,17 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
     texts += [(text, magic.line + offset, 1) for offset, text in enumerate(magic.continuation, start=1)]
     seen: set[tuple[int, int]] = set()
     for text, line, column in texts:
-        for match in CREDENTIALS_URL.finditer(text):
-            if credentials_in_url(match.group()):
-                seen.add((line, column + match.start()))
-                span = Span(line, column + match.start(), line, column + match.end())
-                yield SecretSighting("RP602", cell, span, _url_message(match))
         for match in _AUTHORIZATION.finditer(text):
             if looks_real(match["secret"], "secret"):
                 start = column + match.start("secret")
                 seen.add((line, start))
                 yield SecretSighting("RP601", cell, Span(line, start, line, column + match.end()),
                                      _named_message("secret", "Authorization", match["secret"]))
+    for token, line, column in magic_tokens(magic):
+        url = credentials_in_url(token)
+        if url:
+            seen.add((line, column + url.start))
+            yield SecretSighting("RP602", cell, Span(line, column + url.start, line, column + url.end), _url_message(url))
     previous: str | None = None
     for token, line, column in magic_tokens(magic):
         name, value, start = None, token, column

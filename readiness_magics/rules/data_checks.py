@@ -1,0 +1,1116 @@
+"""missing-data-check: external data that is transformed, aggregated or modelled before anything checks it."""
+from __future__ import annotations
+
+import ast
+import heapq
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..analysis import CellModel, NotebookModel, root_name
+from ..findings import Finding, Fix, Severity
+from .base import Rule
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+# ---------------------------------------------------------------------------------------------
+# What loads external data. Names are qualified through the notebook's imports; when a notebook
+# uses a conventional alias it never imports (a later `import pandas as pd` cell was deleted),
+# the alias is read as the library it always stands for.
+_CONVENTIONAL_ALIASES = {
+    "pd": "pandas", "np": "numpy", "pl": "polars", "dd": "dask.dataframe", "gpd": "geopandas",
+    "xr": "xarray", "pq": "pyarrow.parquet", "mpd": "modin.pandas", "ps": "pyspark.pandas",
+    "ks": "databricks.koalas", "sio": "scipy.io", "Image": "PIL.Image", "plt": "matplotlib.pyplot",
+    "sns": "seaborn", "px": "plotly.express", "go": "plotly.graph_objects", "alt": "altair",
+}
+
+# Libraries whose `read_*` functions (and polars' lazy `scan_*`) read a file, a URL or a database.
+_DATAFRAME_LIBRARIES = frozenset({
+    "pandas", "polars", "dask", "modin", "cudf", "geopandas", "pyspark", "databricks", "vaex",
+    "pyarrow", "feather",
+})
+
+_LOADERS = frozenset({
+    "numpy.load", "numpy.loadtxt", "numpy.genfromtxt", "numpy.fromfile", "numpy.recfromcsv",
+    "numpy.recfromtxt", "numpy.fromregex",
+    "json.load", "pickle.load", "dill.load", "cloudpickle.load", "marshal.load",
+    "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load", "yaml.load_all", "yaml.safe_load_all",
+    "toml.load", "tomllib.load", "tomli.load",
+    "csv.reader", "csv.DictReader",
+    "cv2.imread", "cv2.imreadmulti", "PIL.Image.open", "imageio.imread", "imageio.v2.imread",
+    "imageio.v3.imread", "imageio.mimread", "imageio.volread", "skimage.io.imread",
+    "skimage.io.imread_collection", "matplotlib.pyplot.imread", "matplotlib.image.imread",
+    "scipy.misc.imread", "scipy.ndimage.imread",
+    "scipy.io.loadmat", "scipy.io.wavfile.read", "scipy.io.mmread", "scipy.io.arff.loadarff",
+    "scipy.sparse.load_npz", "librosa.load", "soundfile.read", "nibabel.load", "pydicom.dcmread",
+    "pydicom.read_file",
+    "xarray.open_dataset", "xarray.open_dataarray", "xarray.open_mfdataset", "xarray.open_zarr",
+    "xarray.load_dataset", "xarray.load_dataarray",
+    "datasets.load_dataset", "datasets.load_from_disk",
+    "pyarrow.parquet.read_table", "pyarrow.parquet.read_pandas", "pyarrow.csv.read_csv",
+    "pyarrow.json.read_json", "pyarrow.feather.read_feather", "pyarrow.feather.read_table",
+    "pyarrow.orc.read_table", "pyarrow.dataset.dataset",
+    "vaex.open", "vaex.from_csv",
+    # The two sklearn.datasets loaders that read the user's own files (the rest ship with sklearn).
+    "sklearn.datasets.load_svmlight_file", "sklearn.datasets.load_svmlight_files", "sklearn.datasets.load_files",
+})
+
+# Paths and URLs of sample data that ships with a library: `gpd.read_file(gpd.datasets.get_path("nybb"))`.
+_BUNDLED_DATA = ("geopandas.datasets", "vega_datasets", "bokeh.sampledata", "sklearn.datasets", "seaborn",
+                 "plotly.data", "plotly.express.data", "statsmodels.datasets", "statsmodels.api.datasets")
+
+# Objects, not data: a pickle read into a name like these, or first used as a model, is a model.
+_OBJECT_LOADERS = frozenset({"pickle.load", "dill.load", "cloudpickle.load"})
+_MODEL_NAME = re.compile(
+    r"(model|clf|classifier|regressor|estimator|pipe|pipeline|vectori[sz]er|scaler|encoder|tokenizer|"
+    r"transformer|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
+_MODEL_METHODS = frozenset({
+    "predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score",
+    "inverse_transform", "kneighbors", "encode", "decode", "generate", "forward", "eval",
+})
+
+# Sources: opening a file or a URL is not yet reading it; reading them (below) is.
+_FILE_SOURCES = frozenset({
+    "open", "io.open", "codecs.open", "gzip.open", "bz2.open", "lzma.open", "builtins.open",
+    "smart_open.open", "fsspec.open", "tarfile.open", "zipfile.ZipFile", "rasterio.open",
+    "urllib.request.urlopen", "urllib2.urlopen", "urllib.urlopen",
+})
+_HTTP_LIBRARIES = ("requests", "httpx", "urllib3")
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "request", "head", "urlopen"})
+_READ_METHODS = frozenset({"read", "readlines", "readline"})
+_ANY_RECEIVER_READS = frozenset({
+    "read_text", "read_bytes", "fetchall", "fetchmany", "fetchone", "fetchdf", "fetch_df",
+    "fetch_arrow_table", "fetchnumpy",
+})
+_SPARK_READ = re.compile(r"\.read(?:\.\w+\(\))*\.(?:csv|json|parquet|load|table|text|orc|jdbc|xml|avro)$")
+_SPARK_SESSION_READS = frozenset({"sql", "table", "textFile", "wholeTextFiles"})
+_DUCKDB_READS = frozenset({"df", "to_df", "pl", "arrow", "fetchdf", "fetch_df", "fetchnumpy"})
+
+# ---------------------------------------------------------------------------------------------
+# What checks: a call that validates the data passed to it.
+_VALIDATOR_NAME = re.compile(
+    r"^_*(validate|check|assert|ensure|verify|expect)(_|[A-Z0-9]|$)|_(check|checks|validation|validator)$|"
+    r"^(model_validate|model_validate_json|parse_obj|parse_raw|parse_obj_as|validate_python|validate_json|is_valid)$"
+)
+_VALIDATOR_LIBRARIES = frozenset({"great_expectations", "jsonschema"})
+_SCHEMA_CLASSES = re.compile(r"(Schema|SchemaModel|DataFrameModel|BaseModel)$")
+_VALIDATING_DECORATORS = re.compile(r"(check_types|check_input|check_io|check_output|validate_call|validate_arguments)$")
+
+# ---------------------------------------------------------------------------------------------
+# What only looks at data: showing it, its shape or its metadata.
+_META_ATTRIBUTES = frozenset({
+    "shape", "columns", "dtypes", "dtype", "index", "size", "ndim", "empty", "name", "names", "nbytes",
+    "axes", "attrs", "mode", "format", "info",
+})
+_LOOK_METHODS = frozenset({
+    "head", "tail", "info", "describe", "sample", "isnull", "isna", "notna", "notnull", "duplicated",
+    "nunique", "unique", "value_counts", "memory_usage", "count", "keys", "to_string", "show",
+    "printSchema", "summary", "glimpse",
+})
+_PLOT_ATTRIBUTES = frozenset({"plot", "style", "hvplot"})
+_PLOT_METHODS = frozenset({
+    "plot", "hist", "boxplot", "scatter", "bar", "barh", "imshow", "pie", "violinplot", "fill_between",
+    "errorbar", "step", "stem", "contour", "contourf", "pcolormesh", "heatmap", "matshow", "spy",
+})
+_PLOT_LIBRARIES = ("matplotlib", "seaborn", "plotly", "altair", "bokeh", "missingno", "holoviews", "hvplot",
+                   "pandas.plotting", "folium", "geoviews", "datashader")
+_LOOK_CALLS = frozenset({
+    "print", "display", "IPython.display.display", "pprint", "pprint.pprint", "rich.print", "warnings.warn",
+})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log"})
+_META_CALLS = frozenset({
+    "len", "type", "isinstance", "id", "hasattr", "dir", "repr", "sys.getsizeof", "numpy.shape", "numpy.ndim",
+})
+
+# ---------------------------------------------------------------------------------------------
+# What passes data through unchanged in substance: converting, copying, stacking the pieces read.
+_WRAPPER_CALLS = frozenset({
+    "pandas.DataFrame", "pandas.Series", "pandas.concat", "pandas.json_normalize", "pandas.io.json.json_normalize",
+    "polars.DataFrame", "polars.concat", "numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack",
+    "numpy.concatenate", "list", "tuple", "dict", "enumerate", "zip", "iter", "next", "json.loads", "pickle.loads",
+    "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO",
+})
+_PASS_METHODS = frozenset({
+    "copy", "to_numpy", "to_dict", "to_list", "tolist", "to_records", "collect", "compute", "toPandas",
+    "to_pandas", "load", "persist", "cache", "iterrows", "itertuples", "items", "iteritems",
+})
+# Only right where data is read: decoding or splitting the text read is still reading it.
+_LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
+_CONTAINER_METHODS = frozenset({"append", "extend", "add", "insert", "put", "appendleft"})
+_MASK_NODES = (ast.Compare, ast.BoolOp, ast.Call, ast.UnaryOp)
+
+# Outcome kinds of following a value to the statement that receives it.
+CHECK, LOOK, USE, RETURN, SUBSUMED, BIND, DERIVE, NONE = (
+    "check", "look", "use", "return", "subsumed", "bind", "derive", "none")
+
+
+@dataclass
+class _Outcome:
+    kind: str
+    names: tuple[str, ...] = ()
+    statement: ast.stmt | None = None
+    computed: bool = False
+    meta: bool = False
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Where a flow ends: its kind, and for a use, the cell and node of the first use."""
+
+    kind: str
+    cell: CellModel | None = None
+    node: ast.AST | None = None
+
+
+@dataclass
+class _Event:
+    key: tuple
+    kind: str  # read, bind, augassign, call
+    name: str
+    cell: CellModel
+    node: ast.AST
+    statement: ast.stmt | None
+
+
+@dataclass
+class _Load:
+    cell: CellModel
+    node: ast.AST  # the call (or iterated expression) that reads the data
+    scope: ast.AST | None  # the def it sits in, or None at top level
+    callee: str
+    source: str  # where the data comes from, as shown in the message
+    targets: tuple[str, ...] = field(default_factory=tuple)
+    result: _Use | None = None
+
+
+class UncheckedDataLoad(Rule):
+    """## What it does
+    Reports a cell that loads external data (`pd.read_csv`, `np.load`, `json.load`, a response's
+    `.json()`, `open(...).read()`, `cv2.imread`, `load_dataset`, a database query, ...) when the data
+    is then transformed, aggregated, filtered, merged, written or passed to a model or function before
+    anything checks it: an `assert` on it, an `if ...: raise`, a schema's `validate` (pandera,
+    pydantic, great_expectations, jsonschema) or a function named `validate_*`/`check_*`/`assert_*`/
+    `ensure_*`/`verify_*`. The check may be in a later cell as long as it comes before the first use.
+
+    Looking is not checking: `head()`, `info()`, `describe()`, `.shape`, `isnull().sum()`, `print`,
+    `display`, plots and warnings neither use nor check the data. A check on another variable does
+    not count. Not reported: data that is never used after loading, a loader function of the notebook
+    that validates inside, datasets bundled with a library (`load_iris`, `fetch_openml`,
+    `sns.load_dataset`, `keras.datasets`), fitted models (`joblib.load`, `torch.load`, a pickle first
+    used as a model). A function of the notebook that loads and returns data unchecked makes each call
+    of it a load, reported on the calling cell; a load used inside a function without a check is
+    reported on the `def` cell.
+
+    ## Why is this bad?
+    In production the file changes: a renamed column, a new category, a blank row, a unit switched
+    from euros to cents. Without a check that raises, the notebook keeps going and quietly produces
+    wrong numbers or a wrong model instead of stopping where the data went wrong.
+
+    ## Example
+    ```python
+    import pandas as pd
+    # %%
+    sales = pd.read_csv("data/sales.csv")
+    sales.head()
+    # %%
+    monthly = sales.groupby("month")["amount"].sum()
+    ```
+
+    ## Use instead
+    ```python
+    import pandas as pd
+    # %%
+    sales = pd.read_csv("data/sales.csv")
+    assert {"month", "amount"} <= set(sales.columns), "sales.csv lacks month/amount"
+    assert (sales["amount"] >= 0).all(), "negative amounts in sales.csv"
+    # %%
+    monthly = sales.groupby("month")["amount"].sum()
+    ```
+    """
+
+    code = "RP301"
+    name = "unchecked-data-load"
+    category = "missing-data-check"
+    severity = Severity.ERROR
+
+    def check(self, model: NotebookModel) -> Iterator[Finding]:
+        yield from _DataFlow(model).findings(self)
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1].rstrip("()[]") if name else ""
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _quoted(names) -> str:
+    names = [f"'{name}'" for name in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _target_names(element)]
+    return []
+
+
+def _raises(statement: ast.If | ast.While) -> bool:
+    """The branch raises (or exits): a test guarding it is a check."""
+    bodies = list(statement.body)
+    if not (len(statement.orelse) == 1 and isinstance(statement.orelse[0], ast.If)):
+        bodies += statement.orelse  # an `elif` is its own test, not this one's
+    stack = bodies
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Raise):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("exit", "quit") or (name == "_exit"):
+                return True
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _is_literal_index(index: ast.AST) -> bool:
+    """`df["a"]`, `df[["a", "b"]]`, `df.iloc[:5]`, `df[cols]`: narrowing, not a filter mask."""
+    stack = [index]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _MASK_NODES) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr))):
+            return False
+        stack.extend(ast.iter_child_nodes(node))
+    return True
+
+
+def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
+    """`[x["a"] for x in rows]`: this `x` is the comprehension's own, not a notebook name."""
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.stmt):
+            return False
+        if isinstance(ancestor, _COMPREHENSIONS) and any(
+                node.id in _target_names(generator.target) for generator in ancestor.generators):
+            return True
+    return False
+
+
+class _DataFlow:
+    """Loads of one notebook, each followed by name through the cells to its first check or use."""
+
+    def __init__(self, model: NotebookModel):
+        self.model = model
+        settings = model.settings
+        self.extra_loaders = frozenset(getattr(settings, "data_loaders", ()) or ())
+        self.extra_validators = frozenset(getattr(settings, "data_validators", ()) or ())
+        self._qualified: dict[int, str] = {}
+        self._top_events: dict[str, list[_Event]] = {}
+        self._index = None
+        self._function_events: dict[int, dict[str, list[_Event]]] = {}
+        self._loader_state: dict[str, object] = {}
+        self._param_checks: dict[tuple[int, str], _Use] = {}
+        self._counter = itertools.count()
+        self._loads: list[_Load] | None = None
+        self._cell_of_function: dict[int, CellModel] = {}
+
+    # -- names ----------------------------------------------------------------------------------
+    def qualify(self, node: ast.AST) -> str:
+        key = id(node)
+        found = self._qualified.get(key)
+        if found is None:
+            found = self.model.resolve(node) or ""
+            head, dot, rest = found.partition(".")
+            if head in _CONVENTIONAL_ALIASES and head not in self.model.aliases and head not in self.model.definitions:
+                found = _CONVENTIONAL_ALIASES[head] + dot + rest
+            self._qualified[key] = found
+        return found
+
+    def _assigned_value(self, cell: CellModel, scope, name: str) -> list[ast.AST]:
+        """Expressions bound to `name` by `name = ...` or `with ... as name` in a scope (or at top level)."""
+        values = []
+        if scope is not None:
+            for event in self._events_in_function(cell, scope).get(name, ()):
+                if event.kind == "bind":
+                    value = self._bound_value(event.cell, event.node)
+                    if value is not None:
+                        values.append(value)
+            if values:
+                return values
+        for definition in self.model.definitions.get(name, ()):
+            value = self._bound_value(definition.cell, definition.binding.node)
+            if value is not None:
+                values.append(value)
+        return values
+
+    @staticmethod
+    def _bound_value(cell: CellModel, node: ast.AST) -> ast.AST | None:
+        parent = cell.facts.parent(node)
+        if isinstance(parent, ast.withitem) and parent.optional_vars is node:
+            return parent.context_expr
+        if isinstance(parent, ast.Assign) and node in parent.targets:
+            return parent.value
+        if isinstance(parent, ast.AnnAssign) and parent.target is node:
+            return parent.value
+        return None
+
+    # -- sources and loads -----------------------------------------------------------------------
+    def _is_file_source(self, cell: CellModel, node: ast.AST, scope) -> bool:
+        if isinstance(node, ast.Call):
+            callee = self.qualify(node.func)
+            if callee in _FILE_SOURCES:
+                return True
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS:
+                return True  # path.open(), zipfile.open(name), fs.open(uri)
+            return False
+        if isinstance(node, ast.Name):
+            return any(self._is_file_source(cell, value, None) for value in self._assigned_value(cell, scope, node.id)
+                       if value is not node)
+        return False
+
+    def _is_response(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> bool:
+        if depth > 3:
+            return False
+        if isinstance(node, ast.Call):
+            callee = self.qualify(node.func)
+            if callee.startswith(_HTTP_LIBRARIES) or callee in _FILE_SOURCES and "urlopen" in callee:
+                return _last(callee) in _HTTP_VERBS
+            if isinstance(node.func, ast.Attribute) and node.func.attr in _HTTP_VERBS:
+                receiver = node.func.value
+                if isinstance(receiver, ast.Name):  # session.get(...), client.post(...)
+                    return any(self._is_http_client(value) for value in self._assigned_value(cell, scope, receiver.id))
+                return self._is_http_client(receiver)
+            return False
+        if isinstance(node, ast.Name):
+            return any(self._is_response(cell, value, scope, depth + 1)
+                       for value in self._assigned_value(cell, scope, node.id) if value is not node)
+        return False
+
+    def _is_http_client(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Call):
+            callee = self.qualify(node.func)
+            return callee.startswith(_HTTP_LIBRARIES) or callee.startswith("aiohttp")
+        return False
+
+    def _load_callee(self, cell: CellModel, call: ast.Call, scope) -> str | None:
+        """The qualified loader when `call` reads external data, else None."""
+        func = call.func
+        last = _call_name(call)
+        if not self._plausible(last):
+            return None
+        callee = self.qualify(func)
+        if callee in self.extra_loaders:
+            return callee
+        if call.args and self.qualify(call.args[0].func if isinstance(call.args[0], ast.Call) else call.args[0]
+                                      ).startswith(_BUNDLED_DATA):
+            return None
+        if callee in _LOADERS:
+            return None if self._is_inline_text(call) else callee
+        head = callee.split(".", 1)[0]
+        if head in _DATAFRAME_LIBRARIES and (last.startswith("read_") or (head == "polars" and last.startswith("scan_"))):
+            return None if self._is_inline_text(call) else callee
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if last in _READ_METHODS:
+                return callee if self._is_file_source(cell, receiver, scope) or self._is_response(cell, receiver, scope) else None
+            if last in _ANY_RECEIVER_READS:
+                return callee
+            if last == "json":
+                return callee if self._is_response(cell, receiver, scope) else None
+            if _SPARK_READ.search(callee) and not callee.startswith(("pandas", "numpy")):
+                return callee
+            if last in _SPARK_SESSION_READS and isinstance(receiver, ast.Name) and (
+                    "spark" in receiver.id.lower() or receiver.id in ("sc", "sqlContext", "sqlCtx")):
+                return callee
+            if last in _DUCKDB_READS and callee.startswith("duckdb"):
+                return callee
+        if callee == "json.loads" and call.args:
+            argument = call.args[0]
+            if isinstance(argument, ast.Attribute) and argument.attr in ("text", "content") and \
+                    self._is_response(cell, argument.value, scope):
+                return callee
+        return None
+
+    def _plausible(self, last: str) -> bool:
+        """A cheap first look at the called name, so most calls are never resolved."""
+        return bool(last) and (
+            "read" in last.lower() or "load" in last.lower() or last.startswith(("open", "scan_", "from", "genfrom"))
+            or last in _ANY_RECEIVER_READS or last in _SPARK_SESSION_READS or last in _DUCKDB_READS
+            or last in ("json", "loads", "dataset", "csv", "parquet", "table", "text", "orc", "jdbc", "xml", "avro")
+            or bool(self.extra_loaders)
+        )
+
+    @staticmethod
+    def _is_inline_text(call: ast.Call) -> bool:
+        """`pd.read_csv(io.StringIO("a,b\\n1,2"))`, `pd.read_json('{"a": 1}')`: data written in the notebook."""
+        if not call.args:
+            return False
+        first = call.args[0]
+        if isinstance(first, ast.Call) and first.args and isinstance(first.args[0], ast.Constant) and \
+                isinstance(first.func, (ast.Name, ast.Attribute)) and \
+                (getattr(first.func, "attr", None) or getattr(first.func, "id", "")) in ("StringIO", "BytesIO"):
+            return True
+        return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.lstrip()[:1] in ("{", "[")
+
+    def _describe(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str:
+        """Where data comes from, for the message: 'data/sales.csv', data_path, a query."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return f"'{_short(node.value)}'"
+        if isinstance(node, ast.Name):
+            if depth < 3:
+                for value in self._assigned_value(cell, scope, node.id):
+                    if isinstance(value, ast.Call) and (self._is_file_source(cell, value, None) or
+                                                        self._is_response(cell, value, None)):
+                        return self._describe(cell, value, scope, depth + 1)
+            return node.id
+        if isinstance(node, ast.Call) and depth < 4 and (depth == 0 or self._is_file_source(cell, node, None) or
+                                                         self._is_response(cell, node, None)
+                                                         or _call_name(node) in ("Path", "PurePath")):
+            argument = node.args[0] if node.args else next(
+                (k.value for k in node.keywords if k.arg in (
+                    "filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "url", "sql",
+                    "path_or_buf", "uri", "fp", "stream", "path_or_paths", "name")), None)
+            if argument is not None and not isinstance(argument, ast.Starred):
+                return self._describe(cell, argument, scope, depth + 1)
+            if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, (ast.Call, ast.Name)):
+                described = self._describe(cell, node.func.value, scope, depth + 1)
+                if not isinstance(node.func.value, ast.Name) or described != node.func.value.id:
+                    return described
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            return self._describe(cell, node.generators[0].iter, scope, depth + 1)
+        try:
+            return _short(ast.unparse(node))
+        except Exception:  # pragma: no cover - unparse handles every parsed node
+            return "external data"
+
+    def loads(self) -> list[_Load]:
+        if self._loads is not None:
+            return self._loads
+        found: list[_Load] = []
+        for cell in self.model.parsed_cells:
+            facts = cell.facts
+            opens = False
+            for call in facts.calls:
+                last = _call_name(call)
+                if not self._plausible(last):
+                    continue
+                opens = opens or last in ("open", "urlopen", "ZipFile")
+                scope = facts.enclosing_function(call)
+                if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
+                    continue  # runs whenever the lambda is called; too far from here to follow
+                callee = self._load_callee(cell, call, scope)
+                if callee is not None:
+                    found.append(_Load(cell, call, scope, callee, self._describe(cell, call, scope)))
+                elif self._iterated(cell, call) is not None and self._is_file_source(cell, call, scope):
+                    found.append(_Load(cell, self._iterated(cell, call), scope, self.qualify(call.func),
+                                       self._describe(cell, call, scope)))
+            if opens:
+                found.extend(self._iterated_handles(cell))
+        self._loads = found
+        return found
+
+    @staticmethod
+    def _ancestors_to_scope(cell: CellModel, node: ast.AST):
+        for ancestor in cell.facts.ancestors(node):
+            if isinstance(ancestor, _FUNCTIONS):
+                return
+            yield ancestor
+
+    @staticmethod
+    def _iterated(cell: CellModel, node: ast.AST) -> ast.AST | None:
+        """`for line in <node>` or `[... for line in <node>]`: the lines read are the data."""
+        parent = cell.facts.parent(node)
+        if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
+            return node
+        if isinstance(parent, ast.comprehension) and parent.iter is node:
+            return cell.facts.parent(parent)
+        return None
+
+    def _iterated_handles(self, cell: CellModel) -> list[_Load]:
+        """`with open(p) as f: for line in f:` (the handle iterated, at top level or in a def)."""
+        found = []
+        facts = cell.facts
+        reads = [(read.node, None) for read in facts.reads]
+        for function in facts.functions:
+            for name, events in self._events_in_function(cell, function.node).items():
+                reads.extend((event.node, function.node) for event in events if event.kind == "read")
+        for node, scope in reads:
+            parent = facts.parent(node)
+            if not isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) or parent.iter is not node:
+                continue
+            if scope is None:
+                scope = facts.enclosing_function(node)
+            if self._is_file_source(cell, node, scope):
+                target = self._iterated(cell, node)
+                found.append(_Load(cell, target, scope, "open", self._describe(cell, node, scope)))
+        return found
+
+    # -- notebook functions ---------------------------------------------------------------------
+    def _function_named(self, name: str):
+        entry = self.model.functions.get(name)
+        if entry is None:
+            return None, None
+        cell, function = entry
+        self._cell_of_function[id(function.node)] = cell
+        return cell, function.node
+
+    def is_unchecked_loader(self, name: str) -> bool:
+        """A notebook function that reads external data and returns it without checking it."""
+        state = self._loader_state.get(name)
+        if state is not None:
+            return state is True
+        cell, node = self._function_named(name)
+        if node is None:
+            return False
+        self._loader_state[name] = False  # recursion guard
+        result = False
+        for load in self._loads_in_scope(node):
+            if self.evaluate(load).kind == RETURN:
+                result = True
+                break
+        self._loader_state[name] = result
+        return result
+
+    def _loads_in_scope(self, scope) -> list[_Load]:
+        found = [load for load in self.loads() if load.scope is scope]
+        cell = self._cell_of_function.get(id(scope)) if scope is not None else None
+        cells = [cell] if cell is not None else self.model.parsed_cells
+        for each in cells:
+            for call in each.facts.calls:
+                if isinstance(call.func, ast.Name) and call.func.id in self.model.functions and \
+                        each.facts.enclosing_function(call) is scope:
+                    if self.is_unchecked_loader(call.func.id):
+                        found.append(_Load(each, call, scope, call.func.id, self._describe(each, call, scope)))
+        return found
+
+    def validates_parameter(self, function: ast.AST, cell: CellModel, position: int | None, keyword: str | None) -> _Use:
+        """What a notebook function does first with one of its parameters: check, use, return or nothing."""
+        args = function.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if keyword is not None:
+            name = keyword
+        elif position is not None and position < len(positional):
+            name = positional[position]
+        elif args.vararg is not None:
+            name = args.vararg.arg
+        else:
+            return _Use(NONE)
+        if any(_VALIDATING_DECORATORS.search(self.qualify(d.func if isinstance(d, ast.Call) else d))
+               for d in function.decorator_list):
+            return _Use(CHECK)
+        key = (id(function), name)
+        if key in self._param_checks:
+            return self._param_checks[key]
+        self._param_checks[key] = _Use(NONE)  # recursion guard
+        start = (cell.index, function.lineno, function.col_offset, 2)
+        result = self.flow(cell, function, (name,), start, depth=1)
+        self._param_checks[key] = result
+        return result
+
+    # -- events: reads and bindings of names, in document order ----------------------------------
+    def _statement_of(self, cell: CellModel, node: ast.AST) -> ast.stmt | None:
+        if isinstance(node, ast.stmt):
+            return node
+        for ancestor in cell.facts.ancestors(node):
+            if isinstance(ancestor, ast.stmt):
+                return ancestor
+        return None
+
+    def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST) -> _Event:
+        statement = self._statement_of(cell, node)
+        order = 0 if kind in ("read", "call") else 1
+        where = (statement.lineno, statement.col_offset) if statement is not None else (0, 0)
+        key = (cell.index, *where, order, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        return _Event(key, kind, name, cell, node, statement)
+
+    def _binding_kind(self, cell: CellModel, node: ast.AST) -> str:
+        parent = cell.facts.parent(node)
+        return "augassign" if isinstance(parent, ast.AugAssign) and parent.target is node else "bind"
+
+    def events(self, cell: CellModel | None, scope, name: str) -> list[_Event]:
+        if scope is not None:
+            return self._events_in_function(cell, scope).get(name, [])
+        cached = self._top_events.get(name)
+        if cached is None:
+            cached = self._top_events[name] = self._build_top_events(name)
+        return cached
+
+    def _top_index(self):
+        """Top-level reads, bindings and references to notebook functions that read globals, by name."""
+        if self._index is None:
+            reads: dict[str, list] = {}
+            bindings: dict[str, list] = {}
+            for cell in self.model.parsed_cells:
+                for read in cell.facts.reads:
+                    reads.setdefault(read.name, []).append((cell, read.node))
+                for binding in cell.facts.bindings:
+                    bindings.setdefault(binding.name, []).append((cell, binding.node))
+            references: dict[str, list] = {}
+            for name, (_, function) in self.model.functions.items():
+                for global_name in {n.id for n in function.free_reads}:
+                    references.setdefault(global_name, []).extend(reads.get(name, ()))
+            self._index = (reads, bindings, references)
+        return self._index
+
+    def _build_top_events(self, name: str) -> list[_Event]:
+        reads, bindings, references = self._top_index()
+        found = [self._event(cell, "read", name, node) for cell, node in reads.get(name, ())
+                 if not _comprehension_bound(cell, node)]
+        for cell, node in bindings.get(name, ()):
+            kind = self._binding_kind(cell, node) if isinstance(node, ast.Name) else "bind"
+            found.append(self._event(cell, kind, name, node))
+        # A notebook function that reads a global uses it where it is called (or passed to .map).
+        found.extend(self._event(cell, "call", name, node) for cell, node in references.get(name, ()))
+        found.sort(key=lambda event: event.key)
+        return found
+
+    def _events_in_function(self, cell: CellModel, function: ast.AST) -> dict[str, list[_Event]]:
+        cached = self._function_events.get(id(function))
+        if cached is not None:
+            return cached
+        found: dict[str, list[_Event]] = {}
+        parents = cell.facts.parents
+        stack = list(function.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
+                continue
+            if isinstance(node, ast.Lambda):
+                continue
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    if not _comprehension_bound(cell, node):
+                        found.setdefault(node.id, []).append(self._event(cell, "read", node.id, node))
+                else:
+                    parent = parents.get(node)
+                    if isinstance(parent, (ast.Tuple, ast.List, ast.Starred)):
+                        parent = parents.get(parent)
+                    if not isinstance(parent, ast.comprehension):
+                        kind = self._binding_kind(cell, node)
+                        found.setdefault(node.id, []).append(self._event(cell, kind, node.id, node))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    bound = alias.asname or alias.name.split(".")[0]
+                    found.setdefault(bound, []).append(self._event(cell, "bind", bound, node))
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
+            stack.extend(ast.iter_child_nodes(node))
+        for events in found.values():
+            events.sort(key=lambda event: event.key)
+        self._function_events[id(function)] = found
+        return found
+
+    # -- following a value to the statement that receives it ------------------------------------
+    def is_validator_call(self, cell: CellModel, call: ast.Call, callee: str) -> bool:
+        last = _last(callee)
+        if callee in self.extra_validators or last in self.extra_validators:
+            return True
+        if _VALIDATOR_NAME.search(last):
+            return True
+        if callee.split(".", 1)[0] in _VALIDATOR_LIBRARIES:
+            return True  # great_expectations.from_pandas(df), jsonschema.validate(data, schema)
+        func = call.func
+        if isinstance(func, ast.Name):
+            # Model(**data) for a pydantic model; schema(df) for a pandera schema object.
+            if func.id in self.model.class_names:
+                return any(_SCHEMA_CLASSES.search(self.qualify(base) or "")
+                           for c in self.model.parsed_cells for node in c.facts.classes if node.name == func.id
+                           for base in node.bases)
+            for value in self._assigned_value(cell, None, func.id):
+                if isinstance(value, ast.Call) and _SCHEMA_CLASSES.search(self.qualify(value.func)):
+                    return True
+        return False
+
+    def _argument_position(self, call: ast.Call, child: ast.AST) -> tuple[int | None, str | None]:
+        for index, argument in enumerate(call.args):
+            if argument is child:
+                return index, None
+        for keyword in call.keywords:
+            if keyword is child or keyword.value is child:
+                return None, keyword.arg
+        return None, None
+
+    def _notebook_function_use(self, call: ast.Call, child: ast.AST, position=None, keyword=None) -> str | None:
+        """What a notebook function does with the argument it gets: check, look, use or pass it back."""
+        func = call.func
+        if not (isinstance(func, ast.Name) and func.id in self.model.functions):
+            return None
+        cell, node = self._function_named(func.id)
+        if position is None and keyword is None:
+            position, keyword = self._argument_position(call, child)
+        if keyword is None and position is None:
+            return USE  # **kwargs or *args: cannot tell
+        result = self.validates_parameter(node, cell, position, keyword)
+        return {CHECK: CHECK, USE: USE, RETURN: RETURN}.get(result.kind, LOOK)
+
+    def _call_with_argument(self, cell: CellModel, call: ast.Call, child: ast.AST, for_load: bool, scope) -> str:
+        """What a call does with one of its arguments: check, look, meta, pass, use, subsume, container."""
+        callee = self.qualify(call.func)
+        if self.is_validator_call(cell, call, callee):
+            return CHECK
+        if for_load and self._load_callee(cell, call, scope) is not None:
+            return SUBSUMED
+        last = _last(callee)
+        if callee in _LOOK_CALLS:
+            return LOOK
+        if isinstance(call.func, ast.Attribute) and last in _LOG_METHODS and \
+                (root_name(call.func) or "").lower().startswith(("log", "logging")):
+            return LOOK
+        if callee in _META_CALLS:
+            return "meta"
+        if callee.startswith(_PLOT_LIBRARIES) or (isinstance(call.func, ast.Attribute) and last in _PLOT_METHODS):
+            return LOOK
+        if callee in _WRAPPER_CALLS:
+            return "pass"
+        if isinstance(call.func, ast.Attribute) and last in _CONTAINER_METHODS and isinstance(call.func.value, ast.Name):
+            return "container"
+        notebook = self._notebook_function_use(call, child)
+        if notebook is not None:
+            return {CHECK: CHECK, LOOK: LOOK, RETURN: "pass"}.get(notebook, "use")
+        return "use"
+
+    def _method_on_value(self, cell: CellModel, call: ast.Call, attribute: str, for_load: bool) -> str:
+        """What `value.method(...)` does to the value."""
+        if attribute in _LOOK_METHODS:
+            return "meta"
+        if attribute in _PLOT_METHODS:
+            return LOOK
+        if attribute == "pipe" and call.args:
+            function = call.args[0]
+            callee = self.qualify(function)
+            if callee in self.extra_validators or _VALIDATOR_NAME.search(_last(callee)):
+                return CHECK
+            if isinstance(function, ast.Name) and function.id in self.model.functions:
+                cell, node = self._function_named(function.id)
+                use = self.validates_parameter(node, cell, 0, None).kind
+                return {CHECK: CHECK, RETURN: "pass", USE: "use"}.get(use, LOOK)
+            return "use"
+        if _VALIDATOR_NAME.search(attribute) or attribute in self.extra_validators:
+            return CHECK
+        if attribute in _PASS_METHODS:
+            return "pass"
+        if attribute == "get":
+            return "pass" if for_load else "narrow"
+        if for_load and attribute in _LOAD_PASS_METHODS:
+            return "pass"
+        return "use"
+
+    def climb(self, cell: CellModel, node: ast.AST, scope, for_load: bool) -> _Outcome:
+        """Follow a value (a load, or a read of a loaded name) up to the statement that receives it."""
+        facts = cell.facts
+        meta = computed = narrowed = False
+        child = node
+        parent = facts.parent(child)
+        while parent is not None and not isinstance(parent, ast.stmt):
+            if isinstance(parent, ast.Attribute):
+                if not isinstance(parent.ctx, ast.Load):
+                    return _Outcome(USE)  # df.columns = ...: changes the data
+                grand = facts.parent(parent)
+                if isinstance(grand, ast.Call) and grand.func is parent:
+                    if not meta:
+                        effect = self._method_on_value(cell, grand, parent.attr, for_load)
+                        if effect in (CHECK, LOOK):
+                            return _Outcome(effect)
+                        if effect == "meta":
+                            meta = True
+                        elif effect == "narrow":
+                            narrowed = True
+                        elif effect == "use":
+                            computed = True
+                    child, parent = grand, facts.parent(grand)
+                    continue
+                if not meta:
+                    if parent.attr in _PLOT_ATTRIBUTES:
+                        return _Outcome(LOOK)
+                    if parent.attr in _META_ATTRIBUTES:
+                        meta = True
+            elif isinstance(parent, ast.Subscript):
+                if not isinstance(parent.ctx, ast.Load):
+                    return _Outcome(USE)  # df["x"] = ..., del df["x"]
+                if child is parent.value:
+                    if not meta:
+                        if _is_literal_index(parent.slice):
+                            narrowed = narrowed or not for_load
+                        else:
+                            computed = True  # a filter mask
+                elif not meta:
+                    computed = True  # the data indexes something else
+            elif isinstance(parent, ast.Call):
+                if child is parent.func:
+                    computed = computed or not meta
+                else:
+                    effect = self._call_with_argument(cell, parent, child, for_load, scope)
+                    if effect in (CHECK, LOOK, SUBSUMED):
+                        return _Outcome(effect)
+                    if effect == "meta":
+                        meta = True
+                    elif effect == "container" and not (computed and not meta):
+                        return _Outcome(BIND, (parent.func.value.id,), self._statement_of(cell, parent))
+                    elif effect == "use" and not meta:
+                        computed = True
+            elif isinstance(parent, (ast.Compare, ast.BinOp, ast.BoolOp, ast.UnaryOp)):
+                if not meta and not isinstance(parent, (ast.BoolOp, ast.UnaryOp)):
+                    computed = True
+            elif isinstance(parent, ast.IfExp):
+                if child is parent.test:
+                    meta = True
+            elif isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
+                meta = True
+            elif isinstance(parent, ast.comprehension):
+                comprehension = facts.parent(parent)
+                if child is parent.iter:
+                    element = getattr(comprehension, "elt", None)
+                    targets = _target_names(parent.target)
+                    if isinstance(element, ast.Call) and self.is_validator_call(
+                            cell, element, self.qualify(element.func)) and self._mentions(element, targets):
+                        return _Outcome(CHECK)  # [Model(**r) for r in data]
+                    if not (isinstance(element, ast.Name) and element.id in targets) and not meta:
+                        computed = True
+                elif not meta:
+                    computed = True  # data in a comprehension's condition
+                child, parent = comprehension, facts.parent(comprehension)
+                continue
+            elif isinstance(parent, ast.Lambda):
+                return _Outcome(LOOK)  # runs whenever the lambda is called; too far to follow
+            elif isinstance(parent, ast.NamedExpr):
+                if for_load and not computed and not meta:
+                    return _Outcome(BIND, (parent.target.id,), self._statement_of(cell, parent))
+            # Containers, keywords, starred arguments, slices, awaits, comprehension bodies pass data on.
+            child, parent = parent, facts.parent(parent)
+        if parent is None:
+            return _Outcome(LOOK)
+        return self._at_statement(parent, child, for_load, meta, computed, narrowed)
+
+    @staticmethod
+    def _mentions(node: ast.AST, names: list[str]) -> bool:
+        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+    def _at_statement(self, statement: ast.stmt, child: ast.AST, for_load: bool,
+                      meta: bool, computed: bool, narrowed: bool) -> _Outcome:
+        if isinstance(statement, ast.Assert):
+            return _Outcome(CHECK if child is statement.test else LOOK)
+        if isinstance(statement, (ast.If, ast.While)):
+            if child is statement.test:
+                return _Outcome(CHECK if _raises(statement) else LOOK)
+            return _Outcome(USE)
+        if isinstance(statement, ast.Expr):
+            return _Outcome(USE if computed else LOOK)  # shown (or discarded) unless it changed or aggregated
+        if isinstance(statement, ast.Raise):
+            return _Outcome(LOOK)
+        if isinstance(statement, ast.Return):
+            if computed:
+                return _Outcome(USE)
+            return _Outcome(LOOK if meta else RETURN)
+        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            if child is not statement.value:
+                return _Outcome(USE)  # the data is part of a target: x[df.a] = ...
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = [name for target in targets for name in _target_names(target)]
+            if isinstance(statement, ast.AugAssign):
+                if meta:
+                    return _Outcome(LOOK)
+                if computed or not for_load:
+                    return _Outcome(USE)
+            elif for_load and len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and \
+                    isinstance(statement.value, (ast.Tuple, ast.List)):
+                names = self._matching_targets(targets[0], statement.value, child) or names
+            if for_load:
+                if computed:
+                    return _Outcome(USE)
+                if meta:
+                    return _Outcome(LOOK)
+                containers = [root_name(t) for t in targets if isinstance(t, ast.Subscript) and root_name(t)]
+                return _Outcome(BIND, tuple(names + containers), statement)
+            if not names:
+                return _Outcome(LOOK if meta else USE)
+            if not (computed or narrowed or meta):
+                return _Outcome(BIND, tuple(names), statement)
+            return _Outcome(DERIVE, tuple(names), statement, computed=computed, meta=meta)
+        if isinstance(statement, (ast.For, ast.AsyncFor)):
+            if child is not statement.iter:
+                return _Outcome(USE)
+            if meta:
+                return _Outcome(LOOK)
+            names = tuple(_target_names(statement.target))
+            if for_load:
+                return _Outcome(USE) if computed else _Outcome(BIND, names, statement)
+            return _Outcome(DERIVE, names, statement, computed=computed)
+        if isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                if item.context_expr is child and item.optional_vars is not None and not computed:
+                    return _Outcome(BIND, tuple(_target_names(item.optional_vars)), statement)
+            return _Outcome(LOOK if meta else USE)
+        if isinstance(statement, ast.Delete):
+            return _Outcome(LOOK)
+        return _Outcome(LOOK if meta else USE)
+
+    def _matching_targets(self, target: ast.Tuple | ast.List, value: ast.Tuple | ast.List, child: ast.AST) -> list[str]:
+        """`a, b = read(x), read(y)`: each load binds its own name."""
+        if len(target.elts) != len(value.elts):
+            return []
+        for element, item in zip(target.elts, value.elts):
+            if item is child:
+                return _target_names(element)
+        return []
+
+    # -- flows ----------------------------------------------------------------------------------
+    def flow(self, cell: CellModel, scope, names: tuple[str, ...], after: tuple, depth: int = 0) -> _Use:
+        """The first decisive thing that happens to data held in `names` after `after`, in document order."""
+        group = set(names)
+        rebound_here: set[tuple[int, str]] = set()
+        heap: list = []
+        followed: set[str] = set()
+
+        def follow(name: str, start: tuple) -> None:
+            followed.add(name)
+            for event in self.events(cell, scope, name):
+                if event.key > start:
+                    heapq.heappush(heap, (event.key, next(self._counter), event))
+
+        for name in names:
+            follow(name, after)
+        seen: set[tuple[int, str]] = set()
+        while heap:
+            _, _, event = heapq.heappop(heap)
+            if event.name not in group or (id(event.node), event.name) in seen:
+                continue
+            seen.add((id(event.node), event.name))
+            if event.kind == "bind":
+                if (id(event.statement), event.name) in rebound_here:
+                    continue
+                group.discard(event.name)
+                if not group:
+                    return _Use(NONE)
+                continue
+            if event.kind == "augassign":
+                return _Use(USE, event.cell, event.node)
+            if event.kind == "call":
+                outcome = self._global_read(event)
+            else:
+                outcome = self.climb(event.cell, event.node, scope, for_load=False)
+            if outcome.kind in (CHECK, RETURN):
+                return _Use(outcome.kind)
+            if outcome.kind == USE:
+                return _Use(USE, event.cell, event.node)
+            if outcome.kind == BIND:
+                for name in outcome.names:
+                    rebound_here.add((id(outcome.statement), name))
+                    group.add(name)
+                    if name not in followed:
+                        follow(name, event.key)
+                continue
+            if outcome.kind == DERIVE:
+                if group & set(outcome.names):
+                    return _Use(USE, event.cell, event.node)  # df = df.dropna(): changed in place
+                result = _Use(NONE)
+                if depth < 3:
+                    result = self.flow(event.cell, scope, outcome.names, self._after(event.cell, outcome.statement), depth + 1)
+                if result.kind == CHECK:
+                    return result  # computed only to be checked: missing = ...; if missing: raise
+                if result.kind == USE or outcome.computed:
+                    return _Use(USE, event.cell, event.node)
+                if result.kind == RETURN:
+                    return result
+                continue
+        return _Use(NONE)
+
+    def _global_read(self, event: _Event) -> _Outcome:
+        """A notebook function called here reads the data as a global."""
+        cell, function = self._function_named(event.node.id)
+        if _VALIDATOR_NAME.search(event.node.id):
+            return _Outcome(CHECK)
+        result = self.flow(cell, function, (event.name,), (cell.index, function.lineno, function.col_offset, 2), depth=1)
+        return _Outcome({CHECK: CHECK, USE: USE}.get(result.kind, LOOK))
+
+    @staticmethod
+    def _after(cell: CellModel, statement: ast.stmt | None) -> tuple:
+        if statement is None:
+            return (cell.index, 0, 0, 2)
+        return (cell.index, statement.lineno, statement.col_offset, 2)
+
+    def evaluate(self, load: _Load) -> _Use:
+        """What happens first to the data a load reads."""
+        if load.result is not None:
+            return load.result
+        outcome = self.climb(load.cell, load.node, load.scope, for_load=True)
+        if outcome.kind == USE:
+            result = _Use(USE, load.cell, None)
+        elif outcome.kind == RETURN:
+            result = _Use(RETURN)
+        elif outcome.kind == BIND and outcome.names:
+            load.targets = outcome.names
+            result = self.flow(load.cell, load.scope, outcome.names, self._after(load.cell, outcome.statement))
+        else:
+            result = _Use(NONE)
+        load.result = result
+        return result
+
+    def _is_model(self, load: _Load, result: _Use) -> bool:
+        """A pickle holding a fitted model: named like one, or first used through a model's method."""
+        if load.callee not in _OBJECT_LOADERS:
+            return False
+        if any(_MODEL_NAME.search(name) for name in load.targets):
+            return True
+        if result.node is not None:
+            parent = result.cell.facts.parent(result.node)
+            return isinstance(parent, ast.Attribute) and parent.attr in _MODEL_METHODS
+        return False
+
+    # -- findings -------------------------------------------------------------------------------
+    def findings(self, rule: Rule) -> Iterator[Finding]:
+        loads = list(self.loads())
+        if not loads:
+            return
+        loads.extend(self._loader_calls())
+        for load in loads:
+            result = self.evaluate(load)
+            if result.kind != USE or self._is_model(load, result):
+                continue
+            yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
+                f"Add an assert on {self._subject(load)} (its columns, types and ranges) or validate it with a "
+                "schema right after it is loaded", applicability="unsafe"))
+
+    def _loader_calls(self) -> list[_Load]:
+        """Calls of the notebook's own functions that load and return data unchecked."""
+        found = []
+        for cell in self.model.parsed_cells:
+            for call in cell.facts.calls:
+                func = call.func
+                if isinstance(func, ast.Name) and func.id in self.model.functions and self.is_unchecked_loader(func.id):
+                    scope = cell.facts.enclosing_function(call)
+                    found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
+        return found
+
+    def _subject(self, load: _Load) -> str:
+        return _quoted(load.targets) if load.targets else "the data"
+
+    def _message(self, load: _Load, result: _Use) -> str:
+        via = f" by {load.callee}()" if load.callee in self.model.functions else ""
+        where = f"from {load.source}{via}"
+        advice = "assert its columns, types and ranges (or validate it with a schema) before using it"
+        if result.node is None:
+            return f"Data loaded {where} here is used in the same statement without a check; load it into a " \
+                   f"name and {advice}"
+        line = result.cell.facts.span(result.node).line
+        verb = "is" if len(load.targets) == 1 else "are"
+        return (f"{_quoted(load.targets)} {verb} loaded {where} here and first used in cell {result.cell.index} "
+                f"(line {line}) without a check; {advice}")
+
+
+RULES = (UncheckedDataLoad,)

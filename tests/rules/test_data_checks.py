@@ -1,0 +1,270 @@
+"""missing-data-check (RP301): loads used before a check, and the near misses that are not."""
+import pytest
+
+from readiness_magics.config import Settings
+from tests.helpers import codes_for, findings_for
+
+PD = "import pandas as pd"
+
+
+def rp301(cells, settings=None):
+    return codes_for(cells, select="RP301", settings=settings)
+
+
+# --- what is a load -------------------------------------------------------------------------------
+@pytest.mark.parametrize("load, use", [
+    ('df = pd.read_csv("data/sales.csv")', 'df.groupby("region").sum()'),
+    ('df = pd.read_parquet("data/sales.parquet")', 'df = df.dropna()'),
+    ('df = pd.read_excel("data/sales.xlsx")', 'df["total"] = df.price * df.qty'),
+    ('df = pd.read_json("data/sales.json")', 'df.to_csv("out.csv")'),
+    ('df = pd.read_sql("SELECT * FROM sales", con)', 'model.fit(df)'),
+    ('df = pd.read_table("data/sales.tsv")', 'big = df[df.amount > 100]'),
+    ('import polars as pl\ndf = pl.scan_csv("data/sales.csv")', 'df.filter(pl.col("a") > 1).collect()'),
+    ('import pyarrow.parquet as pq\ntable = pq.read_table("data/sales.parquet")', 'table.to_pandas().groupby("a").sum()'),
+    ('import numpy as np\narr = np.load("data/x.npy")', 'arr.mean(axis=0)'),
+    ('import numpy as np\narr = np.loadtxt("data/x.txt")', 'scaled = arr / arr.max()'),
+    ('import numpy as np\narr = np.genfromtxt("data/x.csv", delimiter=",")', 'np.nanmean(arr)'),
+    ('import json\nwith open("data/config.json") as f:\n    config = json.load(f)', 'rate = config["rate"] * 2'),
+    ('import json\ndata = json.loads(open("data/x.json").read())', 'rows = [r["a"] for r in data]'),
+    ('import yaml\nwith open("params.yaml") as f:\n    params = yaml.safe_load(f)', 'lr = params["lr"] / 10'),
+    ('import pickle\nrecords = pickle.load(open("data/records.pkl", "rb"))', 'pd.DataFrame(records).groupby("a").sum()'),
+    ('text = open("data/notes.txt").read()', 'words = text.split()'),
+    ('lines = open("data/notes.txt").readlines()', 'counts = {l: len(l) for l in lines}'),
+    ('with open("data/notes.txt") as f:\n    text = f.read()', 'tokens = tokenize(text)'),
+    ('from pathlib import Path\ntext = Path("data/notes.txt").read_text()', 'tokens = tokenize(text)'),
+    ('import requests\npayload = requests.get("https://api.example.com/sales").json()', 'total = sum(p["amount"] for p in payload)'),
+    ('import requests\nresp = requests.get("https://api.example.com/sales")\nrows = resp.json()', 'df = pd.DataFrame(rows).groupby("a").sum()'),
+    ('import urllib.request\nraw = urllib.request.urlopen("https://example.com/x.csv").read()', 'lines = raw.decode().split("\\n")[1:]'),
+    ('import geopandas as gpd\nshapes = gpd.read_file("data/regions.shp")', 'shapes = shapes.to_crs(3857)'),
+    ('import cv2\nimg = cv2.imread("data/cat.png")', 'gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)'),
+    ('from PIL import Image\nimg = Image.open("data/cat.png")', 'small = img.resize((64, 64))'),
+    ('import xarray as xr\nds = xr.open_dataset("data/air.nc")', 'ds.air.mean(dim="time")'),
+    ('from datasets import load_dataset\nreviews = load_dataset("imdb", split="train")', 'reviews = reviews.map(clean)'),
+    ('rows = spark.read.csv("data/sales.csv", header=True)', 'rows.groupBy("region").count().show()'),
+    ('import sqlite3\ncur = sqlite3.connect("shop.db").cursor()\ncur.execute("SELECT * FROM sales")\nrows = cur.fetchall()',
+     'totals = [r[2] * r[3] for r in rows]'),
+])
+def test_loads_used_without_a_check_are_reported_on_the_load_cell(load, use):
+    assert rp301([PD, load, use]) == [("RP301", 1, load.count("\n") + 1)]
+
+
+def test_position_and_message():
+    cells = [PD, 'sales = pd.read_csv("data/sales.csv")\nsales.head()', 'x = 1\nmonthly = sales.groupby("month").sum()']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line, finding.column, finding.end_line, finding.end_column) == (1, 1, 9, 1, 38)
+    assert finding.message == (
+        "'sales' is loaded from 'data/sales.csv' here and first used in cell 2 (line 2) without a check; "
+        "assert its columns, types and ranges (or validate it with a schema) before using it")
+    assert finding.category == "missing-data-check" and finding.severity.value == "error"
+    assert finding.fix is not None and finding.fix.applicability == "unsafe" and "assert" in finding.fix.description
+
+
+def test_load_used_in_the_same_statement():
+    [finding] = findings_for([PD, 'pd.read_csv("data/sales.csv").groupby("a").sum()'], select="RP301")
+    assert (finding.cell_index, finding.line) == (1, 1)
+    assert "used in the same statement" in finding.message and "'data/sales.csv'" in finding.message
+
+
+def test_two_loads_in_one_cell_each_get_their_own_finding():
+    cells = [PD, 'a = pd.read_csv("a.csv")\nb = pd.read_csv("b.csv")', 'merged = pd.merge(a, b, on="id")']
+    assert rp301(cells) == [("RP301", 1, 1), ("RP301", 1, 2)]
+
+
+def test_lines_of_a_file_iterated_are_loaded():
+    cell = 'rows = []\nfor line in open("data/log.txt"):\n    rows.append(line.split(","))'
+    assert rp301([cell]) == [("RP301", 0, 2)]
+    cell = 'with open("data/log.txt") as f:\n    rows = [line.strip().split(",") for line in f]\nn = sum(len(r) for r in rows)'
+    assert rp301([cell]) == [("RP301", 0, 2)]
+
+
+def test_configured_loader_is_a_load():
+    settings = Settings(ruff=False, data_loaders=("warehouse.fetch_table",))
+    cells = ["import warehouse", 'sales = warehouse.fetch_table("sales")', 'sales.groupby("a").sum()']
+    assert rp301(cells, settings) == [("RP301", 1, 1)]
+    assert rp301(cells) == []
+
+
+# --- what is a use ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("use", [
+    'df = df.dropna()',  # reassigned from itself
+    'df["total"] = df.price * df.qty',  # mutated
+    'df.columns = [c.lower() for c in df.columns]',
+    'df.fillna(0, inplace=True)',
+    'recent = df[df.year > 2020]',  # filtered
+    'merged = df.merge(other, on="id")',  # merged
+    'df.groupby("region").amount.sum()',  # aggregated, even when only shown
+    'X = df[["a", "b"]]\nmodel.fit(X, y)',  # indexed for computation
+    'model.fit(df.drop(columns="y"), df.y)',  # passed to a model
+    'train, test = train_test_split(df)',  # passed to a function
+    'df.to_parquet("out.parquet")',  # written
+    'for _, row in df.iterrows():\n    total += row.amount',
+    'df += 1',
+])
+def test_each_kind_of_use(use):
+    assert rp301([PD, 'df = pd.read_csv("data/sales.csv")', use]) == [("RP301", 1, 1)]
+
+
+def test_looking_first_then_using_is_still_a_finding():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', "df.head()", "df.info()", "df.describe()", "df.shape",
+             "df.columns", "df.dtypes", "df.sample(5)", "print(df.tail())", "display(df)", "df",
+             "df.isnull().sum()", "print(len(df))", 'df["amount"].value_counts()', 'df.plot(x="a", y="b")',
+             'import seaborn as sns\nsns.histplot(df["amount"])',
+             'if df.isnull().any().any():\n    warnings.warn("nulls in sales.csv")',
+             'if df.empty:\n    print("no rows")',
+             'df = df.dropna()']
+    [finding] = findings_for(cells, select="RP301")
+    assert finding.cell_index == 1
+    assert "first used in cell 19 (line 1)" in finding.message
+
+
+def test_check_after_the_first_use_is_too_late():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")\ndf = df.dropna()\nassert len(df) > 0']
+    assert rp301(cells) == [("RP301", 1, 1)]
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', 'df["x"] = df.a * 2', 'assert "x" in df.columns']
+    assert rp301(cells) == [("RP301", 1, 1)]
+
+
+def test_check_on_another_variable_does_not_count():
+    cells = [PD, 'sales = pd.read_csv("sales.csv")\nstores = pd.read_csv("stores.csv")',
+             'assert {"store_id", "amount"} <= set(sales.columns)',
+             'joined = sales.merge(stores, on="store_id")']
+    assert rp301(cells) == [("RP301", 1, 2)]
+
+
+def test_notebook_function_reading_the_data_as_a_global_uses_it_where_called():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', "def total():\n    return df.amount.sum()", "total()"]
+    assert rp301(cells) == [("RP301", 1, 1)]
+
+
+def test_pieces_collected_in_a_list_and_concatenated():
+    cells = [PD, 'frames = []\nfor name in files:\n    frames.append(pd.read_csv(name))',
+             "sales = pd.concat(frames)", 'sales.groupby("a").sum()']
+    assert rp301(cells) == [("RP301", 1, 3)]
+    checked = cells[:3] + ['assert not sales.empty and sales["amount"].ge(0).all()', cells[3]]
+    assert rp301(checked) == []
+
+
+# --- loads in functions ----------------------------------------------------------------------------
+def test_function_that_returns_unchecked_data_makes_its_calls_loads():
+    cells = [PD, "def load_sales(path):\n    return pd.read_csv(path)", 'sales = load_sales("data/sales.csv")\nsales.head()',
+             'sales = sales[sales.amount > 0]']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line) == (2, 1)
+    assert "loaded from 'data/sales.csv' by load_sales()" in finding.message
+
+
+def test_function_that_uses_a_load_inside_is_reported_on_its_def_cell():
+    cells = [PD, 'def monthly(path):\n    df = pd.read_csv(path)\n    return df.groupby("month").sum()', 'm = monthly("s.csv")']
+    assert rp301(cells) == [("RP301", 1, 2)]
+
+
+def test_loader_that_validates_inside_is_fine():
+    cells = [PD, 'def load_sales(path):\n    df = pd.read_csv(path)\n    missing = {"month", "amount"} - set(df.columns)\n'
+             '    if missing:\n        raise ValueError(f"missing columns: {missing}")\n    return df',
+             'sales = load_sales("data/sales.csv")', 'sales.groupby("month").sum()']
+    assert rp301(cells) == []
+    validated = [PD, 'def load_sales(path):\n    df = pd.read_csv(path)\n    validate_sales(df)\n    return df',
+                 'sales = load_sales("data/sales.csv")', 'sales.groupby("month").sum()']
+    assert rp301(validated) == []
+
+
+def test_local_module_loader_is_not_a_load():
+    cells = ["from helpers import load_sales", 'sales = load_sales("data/sales.csv")', 'sales.groupby("month").sum()']
+    assert rp301(cells) == []
+
+
+# --- what is a check -------------------------------------------------------------------------------
+@pytest.mark.parametrize("check", [
+    'assert {"month", "amount"} <= set(df.columns)',
+    'assert df["amount"].between(0, 1e6).all(), "amount out of range"',
+    'assert not df.empty',
+    'assert df.shape[0] > 100',
+    'if df["amount"].isnull().any():\n    raise ValueError("null amounts")',
+    'if len(df) == 0:\n    sys.exit("empty file")',
+    'for column in ["month", "amount"]:\n    assert column in df.columns, column',
+    'missing = {"month", "amount"} - set(df.columns)\nif missing:\n    raise ValueError(missing)',
+    'n_negative = (df["amount"] < 0).sum()\nassert n_negative == 0',
+    'import pandera as pa\nschema = pa.DataFrameSchema({"amount": pa.Column(float)})\nschema.validate(df)',
+    'import pandera as pa\nschema = pa.DataFrameSchema({"amount": pa.Column(float)})\ndf = df.pipe(schema.validate)',
+    'import pandera as pa\ndf = pa.DataFrameSchema({"amount": pa.Column(float)}).validate(df)',
+    'import pandera as pa\nschema = pa.DataFrameSchema({"amount": pa.Column(float)})\ndf = schema(df)',
+    'validate_sales(df)',
+    'check_columns(df, ["month", "amount"])',
+    'assert_no_nulls(df)',
+    'ensure_schema(df)',
+    'verify_ranges(df)',
+    'pd.testing.assert_index_equal(df.columns, pd.Index(["month", "amount"]))',
+    'import great_expectations as gx\ngx.from_pandas(df).expect_column_values_to_not_be_null("amount")',
+])
+def test_a_check_before_the_first_use_removes_the_finding(check):
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")\ndf.head()', check, 'df.groupby("month").amount.sum()']
+    assert rp301(cells) == []
+
+
+def test_check_in_a_later_cell_before_the_first_use():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', "df.info()", 'assert df["amount"].ge(0).all()', 'df = df.dropna()']
+    assert rp301(cells) == []
+
+
+@pytest.mark.parametrize("check", [
+    "Sale.model_validate(data)",
+    "sale = Sale(**data)",
+    "TypeAdapter(Sale).validate_python(data)",
+    "sales = [Sale(**row) for row in data]",
+])
+def test_pydantic_validation(check):
+    cells = ["import json\nfrom pydantic import BaseModel, TypeAdapter",
+             "class Sale(BaseModel):\n    amount: float",
+             'with open("sale.json") as f:\n    data = json.load(f)', check, 'total = data["amount"] * 2']
+    assert rp301(cells) == []
+
+
+def test_notebook_function_that_asserts_on_its_parameter_is_a_check():
+    cells = [PD, 'def sanity(frame):\n    assert "amount" in frame.columns\n    return frame',
+             'df = pd.read_csv("data/sales.csv")', "df = sanity(df)", "df = df.dropna()"]
+    assert rp301(cells) == []
+    looks_only = [PD, "def show(frame):\n    print(frame.head())", 'df = pd.read_csv("data/sales.csv")', "show(df)",
+                  "df = df.dropna()"]
+    assert rp301(looks_only) == [("RP301", 2, 1)]
+
+
+def test_configured_validator_is_a_check():
+    settings = Settings(ruff=False, data_validators=("qa.table_ok",))
+    cells = [PD, "import qa", 'df = pd.read_csv("data/sales.csv")', "qa.table_ok(df)", "df = df.dropna()"]
+    assert rp301(cells, settings) == []
+    assert rp301(cells) == [("RP301", 2, 1)]
+
+
+def test_image_checked_for_none():
+    cells = ["import cv2", 'img = cv2.imread("cat.png")\nassert img is not None, "cannot read cat.png"',
+             "gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)"]
+    assert rp301(cells) == []
+
+
+# --- not findings ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cells", [
+    [PD, 'df = pd.read_csv("data/sales.csv")\ndf.head()'],  # never used
+    [PD, 'df = pd.read_csv("data/sales.csv")', 'df = pd.read_csv("data/other.csv")\nassert not df.empty', "df.sum()"],
+    [PD, 'pd.read_csv("data/sales.csv").head()'],
+    [PD, 'cols = pd.read_csv("data/sales.csv", nrows=0).columns\nprint(list(cols))'],
+    ["from sklearn.datasets import load_iris", "X, y = load_iris(return_X_y=True)", "model.fit(X, y)"],
+    ["from sklearn.datasets import fetch_openml", 'mnist = fetch_openml("mnist_784")', "X = mnist.data / 255"],
+    ["import seaborn as sns", 'tips = sns.load_dataset("tips")', 'tips.groupby("day").tip.mean()'],
+    ["from tensorflow.keras.datasets import mnist", "(x_train, y_train), _ = mnist.load_data()", "x_train = x_train / 255"],
+    ["import geopandas as gpd", 'world = gpd.read_file(gpd.datasets.get_path("naturalearth_lowres"))', "world.to_crs(3857)"],
+    ["import joblib", 'model = joblib.load("model.joblib")', "preds = model.predict(X)"],
+    ["import pickle", 'with open("model.pkl", "rb") as f:\n    model = pickle.load(f)', "preds = model.predict(X)"],
+    ["import pickle", 'clf = pickle.load(open("m.pkl", "rb"))', "clf.score(X, y)"],
+    ["import torch", 'state = torch.load("weights.pt")', "net.load_state_dict(state)"],
+    [PD + "\nimport io", 'df = pd.read_csv(io.StringIO("a,b\\n1,2"))', "df.sum()"],
+    ["import json", 'settings = json.loads(\'{"a": 1}\')', 'x = settings["a"] + 1'],
+    [PD, 'df = pd.read_csv("data/sales.csv")', 'import matplotlib.pyplot as plt\nplt.scatter(df.a, df.b)\nplt.show()'],
+])
+def test_near_misses_are_not_reported(cells):
+    assert rp301(cells) == []
+
+
+def test_unrelated_code_is_quiet():
+    cells = ["import os\nx = [1, 2, 3]", "total = sum(x)\nwith open('out.txt', 'w') as f:\n    f.write(str(total))",
+             "%%bash\ncat data.csv | head", "%matplotlib inline"]
+    assert rp301(cells) == []

@@ -91,7 +91,7 @@ class ExportResult:
         }
 
 
-def _format_python(files: dict[str, bytes]) -> None:
+def _format_python(files: dict[str, bytes], package: str) -> None:
     """ruff format each generated module (isolated from any config), so the package passes `ruff format --check`."""
     try:
         from ..ruff_bridge import RuffUnavailable, ruff_binary
@@ -104,6 +104,13 @@ def _format_python(files: dict[str, bytes]) -> None:
     for name in sorted(files):
         if not name.endswith(".py"):
             continue
+        # Sort the imports the way ruff's isort rules (I001) want them, then format.
+        fixed = subprocess.run([binary, "check", "--isolated", "--select", "I", "--fix-only", "--exit-zero",
+                                "--quiet", "--config", f"lint.isort.known-first-party = ['{package}']",
+                                "--stdin-filename", name, "-"],
+                               input=files[name], capture_output=True, check=False)
+        if fixed.returncode == 0 and fixed.stdout:
+            files[name] = fixed.stdout
         result = subprocess.run([binary, "format", "--isolated", "--stdin-filename", name, "-"],
                                 input=files[name], capture_output=True, check=False)
         if result.returncode == 0 and result.stdout:
@@ -161,7 +168,7 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
     encoded = {name: content.encode("utf-8") if isinstance(content, str) else content
                for name, content in files.items()}
     if format_code:
-        _format_python(encoded)
+        _format_python(encoded, package)
     return PackageBuild(package, dict(sorted(encoded.items())), plan, dependencies, warnings, data.runs)
 
 

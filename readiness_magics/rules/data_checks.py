@@ -88,6 +88,10 @@ _ANY_RECEIVER_READS = frozenset({
 _SPARK_READ = re.compile(r"\.read(?:\.\w+\(\))*\.(?:csv|json|parquet|load|table|text|orc|jdbc|xml|avro)$")
 _SPARK_SESSION_READS = frozenset({"sql", "table", "textFile", "wholeTextFiles"})
 _DUCKDB_READS = frozenset({"df", "to_df", "pl", "arrow", "fetchdf", "fetch_df", "fetchnumpy"})
+# Every loader's called name matches this; most calls are never resolved.
+_PLAUSIBLE_LOAD = re.compile(
+    r"(?i:read|load)|^(?:open|scan_|from|genfrom|fetch)|"
+    r"^(?:json|dataset|csv|parquet|table|text|orc|jdbc|xml|avro|sql|textFile|wholeTextFiles|df|to_df|pl|arrow)$")
 
 # ---------------------------------------------------------------------------------------------
 # What checks: a call that validates the data passed to it.
@@ -327,7 +331,6 @@ class _DataFlow:
         self._param_checks: dict[tuple[int, str], _Use] = {}
         self._counter = itertools.count()
         self._loads: list[_Load] | None = None
-        self._cell_of_function: dict[int, CellModel] = {}
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -373,11 +376,9 @@ class _DataFlow:
     def _is_file_source(self, cell: CellModel, node: ast.AST, scope) -> bool:
         if isinstance(node, ast.Call):
             callee = self.qualify(node.func)
-            if callee in _FILE_SOURCES:
-                return True
-            if isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS:
-                return True  # path.open(), zipfile.open(name), fs.open(uri)
-            return False
+            # Also path.open(), zipfile.open(name), fs.open(uri).
+            return callee in _FILE_SOURCES or (
+                isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS)
         if isinstance(node, ast.Name):
             return any(self._is_file_source(cell, value, None) for value in self._assigned_value(cell, scope, node.id)
                        if value is not node)
@@ -448,12 +449,7 @@ class _DataFlow:
 
     def _plausible(self, last: str) -> bool:
         """A cheap first look at the called name, so most calls are never resolved."""
-        return bool(last) and (
-            "read" in last.lower() or "load" in last.lower() or last.startswith(("open", "scan_", "from", "genfrom"))
-            or last in _ANY_RECEIVER_READS or last in _SPARK_SESSION_READS or last in _DUCKDB_READS
-            or last in ("json", "loads", "dataset", "csv", "parquet", "table", "text", "orc", "jdbc", "xml", "avro")
-            or bool(self.extra_loaders)
-        )
+        return bool(last) and (_PLAUSIBLE_LOAD.search(last) is not None or bool(self.extra_loaders))
 
     @staticmethod
     def _is_inline_text(call: ast.Call) -> bool:
@@ -493,10 +489,7 @@ class _DataFlow:
                     return described
         if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
             return self._describe(cell, node.generators[0].iter, scope, depth + 1)
-        try:
-            return _short(ast.unparse(node))
-        except Exception:  # pragma: no cover - unparse handles every parsed node
-            return "external data"
+        return _short(ast.unparse(node))
 
     def loads(self) -> list[_Load]:
         if self._loads is not None:
@@ -547,7 +540,7 @@ class _DataFlow:
         facts = cell.facts
         reads = [(read.node, None) for read in facts.reads]
         for function in facts.functions:
-            for name, events in self._events_in_function(cell, function.node).items():
+            for events in self._events_in_function(cell, function.node).values():
                 reads.extend((event.node, function.node) for event in events if event.kind == "read")
         for node, scope in reads:
             parent = facts.parent(node)
@@ -566,7 +559,6 @@ class _DataFlow:
         if entry is None:
             return None, None
         cell, function = entry
-        self._cell_of_function[id(function.node)] = cell
         return cell, function.node
 
     def is_unchecked_loader(self, name: str) -> bool:
@@ -579,23 +571,21 @@ class _DataFlow:
             return False
         self._loader_state[name] = False  # recursion guard
         result = False
-        for load in self._loads_in_scope(node):
+        for load in self._loads_in_function(cell, node):
             if self.evaluate(load).kind == RETURN:
                 result = True
                 break
         self._loader_state[name] = result
         return result
 
-    def _loads_in_scope(self, scope) -> list[_Load]:
-        found = [load for load in self.loads() if load.scope is scope]
-        cell = self._cell_of_function.get(id(scope)) if scope is not None else None
-        cells = [cell] if cell is not None else self.model.parsed_cells
-        for each in cells:
-            for call in each.facts.calls:
-                if isinstance(call.func, ast.Name) and call.func.id in self.model.functions and \
-                        each.facts.enclosing_function(call) is scope:
-                    if self.is_unchecked_loader(call.func.id):
-                        found.append(_Load(each, call, scope, call.func.id, self._describe(each, call, scope)))
+    def _loads_in_function(self, cell: CellModel, function: ast.AST) -> list[_Load]:
+        """The loads a function's body makes, its calls of other unchecked loaders included."""
+        found = [load for load in self.loads() if load.scope is function]
+        for call in cell.facts.calls:
+            func = call.func
+            if isinstance(func, ast.Name) and func.id in self.model.functions and \
+                    cell.facts.enclosing_function(call) is function and self.is_unchecked_loader(func.id):
+                found.append(_Load(cell, call, function, func.id, self._describe(cell, call, function)))
         return found
 
     def validates_parameter(self, function: ast.AST, cell: CellModel, position: int | None, keyword: str | None) -> _Use:
@@ -815,6 +805,7 @@ class _DataFlow:
         """Follow a value (a load, or a read of a loaded name) up to the statement that receives it."""
         facts = cell.facts
         meta = computed = narrowed = False
+        item = None
         child = node
         parent = facts.parent(child)
         while parent is not None and not isinstance(parent, ast.stmt):
@@ -888,21 +879,25 @@ class _DataFlow:
                 continue
             elif isinstance(parent, ast.Lambda):
                 return _Outcome(LOOK)  # runs whenever the lambda is called; too far to follow
-            elif isinstance(parent, ast.NamedExpr):
-                if for_load and not computed and not meta:
-                    return _Outcome(BIND, (parent.target.id,), self._statement_of(cell, parent))
+            elif isinstance(parent, ast.NamedExpr) and for_load and not computed and not meta:
+                # `if (df := read(p)).empty: raise ...` checks what it binds.
+                if self.climb(cell, parent, scope, for_load).kind == CHECK:
+                    return _Outcome(CHECK)
+                return _Outcome(BIND, (parent.target.id,), self._statement_of(cell, parent))
+            elif isinstance(parent, (ast.Tuple, ast.List)):
+                item = child  # `a, b = read(x), read(y)`: which element this is
             # Containers, keywords, starred arguments, slices, awaits, comprehension bodies pass data on.
             child, parent = parent, facts.parent(parent)
         if parent is None:
             return _Outcome(LOOK)
-        return self._at_statement(parent, child, for_load, meta, computed, narrowed)
+        return self._at_statement(parent, child, for_load, meta, computed, narrowed, item)
 
     @staticmethod
     def _mentions(node: ast.AST, names: list[str]) -> bool:
         return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
 
     def _at_statement(self, statement: ast.stmt, child: ast.AST, for_load: bool,
-                      meta: bool, computed: bool, narrowed: bool) -> _Outcome:
+                      meta: bool, computed: bool, narrowed: bool, item: ast.AST | None = None) -> _Outcome:
         if isinstance(statement, ast.Assert):
             return _Outcome(CHECK if child is statement.test else LOOK)
         if isinstance(statement, (ast.If, ast.While)):
@@ -929,7 +924,7 @@ class _DataFlow:
                     return _Outcome(USE)
             elif for_load and len(targets) == 1 and isinstance(targets[0], (ast.Tuple, ast.List)) and \
                     isinstance(statement.value, (ast.Tuple, ast.List)):
-                names = self._matching_targets(targets[0], statement.value, child) or names
+                names = self._matching_targets(targets[0], statement.value, item) or names
             if for_load:
                 if computed:
                     return _Outcome(USE)

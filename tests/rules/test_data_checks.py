@@ -70,6 +70,20 @@ def test_two_loads_in_one_cell_each_get_their_own_finding():
     assert rp301(cells) == [("RP301", 1, 1), ("RP301", 1, 2)]
 
 
+def test_loads_unpacked_from_a_tuple_are_followed_one_by_one():
+    cells = [PD, 'train, test = pd.read_csv("train.csv"), pd.read_csv("test.csv")', "assert len(train) > 0",
+             "model.fit(train)", "model.predict(test)"]
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line) == (1, 1) and finding.message.startswith("'test' is loaded from 'test.csv'")
+
+
+def test_walrus_load_checked_in_its_own_test():
+    cells = [PD, 'if (df := pd.read_csv("a.csv")).empty:\n    raise ValueError("a.csv is empty")\ndf.a.sum()']
+    assert rp301(cells) == []
+    cells = [PD, 'if (df := pd.read_csv("a.csv")) is not None:\n    print("read")\ndf.a.sum()']
+    assert rp301(cells) == [("RP301", 1, 1)]
+
+
 def test_lines_of_a_file_iterated_are_loaded():
     cell = 'rows = []\nfor line in open("data/log.txt"):\n    rows.append(line.split(","))'
     assert rp301([cell]) == [("RP301", 0, 2)]
@@ -159,8 +173,9 @@ def test_function_that_uses_a_load_inside_is_reported_on_its_def_cell():
 
 
 def test_loader_that_validates_inside_is_fine():
-    cells = [PD, 'def load_sales(path):\n    df = pd.read_csv(path)\n    missing = {"month", "amount"} - set(df.columns)\n'
-             '    if missing:\n        raise ValueError(f"missing columns: {missing}")\n    return df',
+    loader = ('def load_sales(path):\n    df = pd.read_csv(path)\n    missing = {"month", "amount"} - set(df.columns)\n'
+              '    if missing:\n        raise ValueError(f"missing columns: {missing}")\n    return df')
+    cells = [PD, loader,
              'sales = load_sales("data/sales.csv")', 'sales.groupby("month").sum()']
     assert rp301(cells) == []
     validated = [PD, 'def load_sales(path):\n    df = pd.read_csv(path)\n    validate_sales(df)\n    return df',

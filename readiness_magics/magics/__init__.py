@@ -25,6 +25,7 @@ from .sources import (
     as_checkable,
     history_cells,
     history_notebook,
+    history_settings,
     load_file,
     session_notebook,
 )
@@ -215,13 +216,21 @@ class ReadinessMagics(Magics):
         super().__init__(shell)
         self.watcher: Watcher | None = None
         self.finished: dict[int, float] = {}  # execution count -> when that cell finished
+        # Whether a cell is running now (its source is then the last entry of the history); None
+        # until the hooks have seen a cell start, e.g. when the extension was loaded in this cell.
+        self.in_cell: bool | None = None
 
     # -- hooks ----------------------------------------------------------------------------------
+    def record_start(self, info=None) -> None:
+        """pre_run_cell: a cell is running; the magics must not count it among the cells before it."""
+        self.in_cell = bool(getattr(info, "store_history", True))
+
     def record_finish(self, result=None) -> None:
         """post_run_cell: when each cell finished, to tell whether the saved notebook is older."""
         count = getattr(result, "execution_count", None)
         if isinstance(count, int):
             self.finished[count] = time.time()
+        self.in_cell = False
 
     # -- the magic -------------------------------------------------------------------------------
     @line_cell_magic
@@ -245,6 +254,8 @@ class ReadinessMagics(Magics):
         args = _parse("check", line)
         target = self.target(args.path)
         settings = self._settings(target.path, args)
+        if target.kind == "history":
+            settings = history_settings(settings)
         if target.notebook is not None:
             report = check_notebook(target.notebook, settings, use_ruff=not args.no_ruff)
         else:
@@ -273,7 +284,7 @@ class ReadinessMagics(Magics):
     def target(self, path: str | None = None) -> Target:
         """The notebook to check: PATH, else the session's notebook, else this kernel's history."""
         cwd = Path.cwd()
-        runs = history_cells(self.shell, drop_last=True)
+        runs = history_cells(self.shell, drop_last=self.in_cell)
         kind, session_path, raw = session_notebook(self.shell.user_ns, cwd=cwd)
         if path:
             given = Path(os.path.expandvars(os.path.expanduser(path)))
@@ -345,8 +356,8 @@ class ReadinessMagics(Magics):
     # -- %%readiness -------------------------------------------------------------------------
     def _cell(self, line: str, cell: str):
         args = _parse("cell", line)
-        runs = history_cells(self.shell, drop_last=True)
-        settings = self._settings(None, args)
+        runs = history_cells(self.shell, drop_last=self.in_cell)
+        settings = history_settings(self._settings(None, args))
         source = f"%%readiness {line}".rstrip() + "\n" + cell
         if args.no_ruff or not settings.ruff:
             findings = check_cell(source, runs, settings).findings
@@ -561,6 +572,7 @@ def load_ipython_extension(ipython) -> None:
         return
     magics = ReadinessMagics(ipython)
     ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.record_start)
     ipython.events.register("post_run_cell", magics.record_finish)
     _LOADED[ipython] = magics
 
@@ -570,10 +582,11 @@ def unload_ipython_extension(ipython) -> None:
     if magics is None:
         return
     magics.stop_watching()
-    try:
-        ipython.events.unregister("post_run_cell", magics.record_finish)
-    except ValueError:
-        pass
+    for event, callback in (("pre_run_cell", magics.record_start), ("post_run_cell", magics.record_finish)):
+        try:
+            ipython.events.unregister(event, callback)
+        except ValueError:
+            pass
     manager = ipython.magics_manager
     for kind in ("line", "cell"):
         manager.magics[kind].pop("readiness", None)

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import Settings
 from ..notebook import Cell, Notebook, NotebookError, read_notebook
 from ..report import display_path
 
@@ -64,15 +65,18 @@ def _existing(path: Path, cwd: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def history_cells(shell, *, drop_last: bool) -> list[HistoryCell]:
+def history_cells(shell, *, drop_last: bool | None) -> list[HistoryCell]:
     """The cells this kernel ran, in order, as typed (`In`), without the empty ones.
 
     `drop_last` leaves out the cell running now: a magic sees its own cell at the end of the history
-    (a pre_run_cell hook does not), unless it was called from outside a cell (`run_line_magic`)."""
+    (a pre_run_cell hook does not). None means "not known" (the extension was loaded in this very
+    cell): then the last cell is left out when it holds this magic."""
     manager = getattr(shell, "history_manager", None)
     raw = list(manager.input_hist_raw) if manager is not None else list(shell.user_ns.get("In", []))
     entries = list(enumerate(raw))[1:]  # In[0] is always empty
-    if drop_last and entries and "readiness" in str(entries[-1][1]):
+    if drop_last is None:
+        drop_last = bool(entries) and "readiness" in str(entries[-1][1])
+    if drop_last and entries:
         entries = entries[:-1]
     cells = []
     for count, source in entries:
@@ -101,20 +105,32 @@ def is_own_magic(source: str) -> bool:
 def history_notebook(cells: list[HistoryCell], path: Path | None = None, extra: str | None = None) -> Notebook:
     """The kernel's history as a notebook: one code cell per run, counted as they ran.
 
-    A cell run several times is kept once, at its last run: re-running adds nothing for the rules,
-    and long sessions stay cheap to check."""
-    latest: dict[str, HistoryCell] = {}
+    A cell run several times is kept once, at its first run (where its names were first defined):
+    re-running adds nothing for the rules, and long sessions stay cheap to check."""
+    first: dict[str, HistoryCell] = {}
     for cell in cells:
-        latest.pop(cell.source, None)
-        latest[cell.source] = cell
+        first.setdefault(cell.source, cell)
     notebook_cells = [
         Cell(index, None, "code", cell.source, (), cell.count)
-        for index, cell in enumerate(latest.values())
+        for index, cell in enumerate(first.values())
     ]
     if extra is not None:
         count = (cells[-1].count + 1) if cells else 1
         notebook_cells.append(Cell(len(notebook_cells), None, "code", extra, (), count))
     return Notebook(cells=notebook_cells, path=path)
+
+
+# A kernel's history is not a document: it has no title, markdown, file name or cell order to judge.
+_DOCUMENT_ONLY_KEEP = frozenset({"cell-too-long", "long-comment-block"})
+
+
+def history_settings(settings: Settings) -> Settings:
+    """Settings for checking cells from the history: the rules about a saved document left out."""
+    from ..rules import all_rules
+
+    document_only = tuple(rule.code for rule in all_rules()
+                          if rule.category == "notebook-hygiene" and rule.name not in _DOCUMENT_ONLY_KEEP)
+    return settings.with_overrides(ignore=settings.ignore + document_only)
 
 
 def unsaved_runs(notebook: Notebook, mtime: float, runs: list[HistoryCell],
@@ -159,7 +175,7 @@ def load_file(kind: str, path: Path, description: str, runs: list[HistoryCell],
         if missing:
             counts = ", ".join(f"In [{run.count}]" for run in missing[:5]) + (" ..." if len(missing) > 5 else "")
             target.notes.append(
-                f"The saved file is older than cells run since ({counts}): unsaved edits are not included. "
+                f"The saved notebook is older than {counts}, which it does not contain: unsaved edits are not included. "
                 "Save the notebook and run this again."
             )
     return target

@@ -17,6 +17,7 @@ from .sources import (
     as_checkable,
     history_cells,
     history_notebook,
+    history_settings,
     is_own_magic,
 )
 
@@ -83,7 +84,7 @@ class Watcher:
 
     def settings(self) -> Settings:
         base = settings_for(self.notebook_path or Path.cwd())
-        return base.with_overrides(ruff=False, select=self.select, ignore=self.ignore)
+        return history_settings(base.with_overrides(ruff=False, select=self.select, ignore=self.ignore))
 
     def __call__(self, info=None) -> None:
         try:

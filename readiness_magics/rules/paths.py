@@ -316,6 +316,10 @@ def _find_sightings(model: NotebookModel) -> list[PathSighting]:
         if facts.tree is None:
             continue
         for node in facts.strings:
+            value = node.value
+            if not value or (value[0] not in "/~\\" and value[1:2] != ":" and "://" not in value[:12]
+                             and not value.startswith(("dbfs:", _SQLITE))):
+                continue  # the common case, decided without a call
             parent = facts.parent(node)
             is_prefix = False
             if isinstance(parent, ast.JoinedStr):

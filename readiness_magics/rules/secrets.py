@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Fix, Severity
@@ -38,6 +39,10 @@ _KNOWN_PREFILTER = re.compile(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat
 CREDENTIALS_URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
 )
+# Worth a closer look: a known token's prefix, or an Authorization header.
+_INTERESTING = re.compile(_KNOWN_PREFILTER.pattern + r"|uthorization|UTHORIZATION")
+_SECRET_HINT = re.compile(r"pass|pwd|secret|token|key|auth|cred", re.IGNORECASE)
+_AWS_SECRET = re.compile(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
 _QUERY_SECRET = re.compile(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
 _QUERY_SECRET_NAMES = {"key", "apikey", "api_key", "appid", "token", "access_token", "sig", "signature",
                        "client_secret", "secret", "password", "auth", "code"}
@@ -104,6 +109,7 @@ def mask(value: str) -> str:
     return value[:4] + "…"
 
 
+@lru_cache(maxsize=4096)
 def secret_kind(name: str | None) -> str | None:
     """"password" or "secret" when a name says it holds one; None for `max_tokens`, `sort_key`, ..."""
     if not name:
@@ -229,7 +235,10 @@ def _login_argument(facts, node: ast.AST, resolve) -> tuple[str, str] | None:
     call = facts.parent(parent) if isinstance(parent, ast.keyword) else parent
     if not isinstance(call, ast.Call):
         return None
-    callee = resolve(call.func) or ""
+    func = call.func
+    if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) not in _LOGIN_CALLS:
+        return None
+    callee = resolve(func) or ""
     last = callee.rsplit(".", 1)[-1]
     if last not in _LOGIN_CALLS:
         return None
@@ -273,37 +282,56 @@ def _find_sightings(model: NotebookModel):
             yield from _magic_sightings(cell, magic)
         if facts.tree is None:
             continue
+        aws_key_id = False
         for node in facts.strings:
             value = node.value
-            if len(value) < 6 or on_magic_line(facts, node):
-                continue
-            span = facts.span(literal_node(facts, node))
-            url = credentials_in_url(value)
-            if url:
-                yield SecretSighting("RP602", cell, span, _url_message(url))
-                continue
-            login = _login_argument(facts, node, model.resolve)
-            if login is not None and looks_real(value, login[1]):
-                yield SecretSighting("RP601", cell, span, _named_message(login[1], login[0], value))
-                continue
-            name = holder_name(facts, node, model.resolve)
-            kind = secret_kind(name)
-            if name is None:
-                name = _auth_pair(facts, node, model.resolve)
-                kind = "password" if name else None
-            token = known_token(value)
-            if kind and (token or looks_real(value, kind)):
-                yield SecretSighting("RP601", cell, span, _named_message(kind, name, value))
-                continue
-            header = _AUTHORIZATION.search(value)
-            if header and looks_real(header["secret"], "secret"):
-                yield SecretSighting("RP601", cell, span, _named_message("secret", "Authorization", header["secret"]))
-                continue
-            if token:
-                yield SecretSighting("RP603", cell, span, _token_message(*token))
+            if len(value) < 6 or isinstance(facts.parent(node), ast.Expr) or on_magic_line(facts, node):
+                continue  # short, a docstring or note, or a transformed magic line (read through facts.magics)
+            found = _literal_secret(model, facts, node, value)
+            if found is not None:
+                aws_key_id = aws_key_id or found[1].startswith("AWS access key id")
+                yield SecretSighting(found[0], cell, facts.span(literal_node(facts, node)), found[1])
+        if aws_key_id:
+            # The other half of the pair: 40 characters of base64 beside a key id, whatever its name.
+            for node in facts.strings:
+                if _AWS_SECRET.fullmatch(node.value) and not on_magic_line(facts, node) and \
+                        _literal_secret(model, facts, node, node.value) is None:
+                    message = _token_message("AWS secret access key", node.value)
+                    yield SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message)
+
+
+def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str) -> tuple[str, str] | None:
+    """(code, message) for the secret a string literal holds, if any: one finding per literal."""
+    if "://" in value:
+        url = credentials_in_url(value)
+        if url:
+            return "RP602", _url_message(url)
+    name = holder_name(facts, node, model.resolve)
+    kind = secret_kind(name)
+    if kind is None:
+        login = _login_argument(facts, node, model.resolve)
+        if login is not None:
+            name, kind = login
+        elif name is None:
+            name = _auth_pair(facts, node, model.resolve)
+            kind = "password" if name else None
+    interesting = _INTERESTING.search(value)
+    token = known_token(value) if interesting else None
+    if kind and (token or looks_real(value, kind)):
+        return "RP601", _named_message(kind, name, value)
+    if interesting:
+        header = _AUTHORIZATION.search(value)
+        if header and looks_real(header["secret"], "secret"):
+            return "RP601", _named_message("secret", "Authorization", header["secret"])
+    if token:
+        return "RP603", _token_message(*token)
+    return None
 
 
 def _magic_sightings(cell: CellModel, magic: MagicLine):
+    whole = " ".join((magic.args, *magic.continuation))
+    if not (_INTERESTING.search(whole) or _SECRET_HINT.search(whole) or "@" in whole):
+        return
     texts = [(magic.args, magic.line, magic.column)]
     texts += [(text, magic.line + offset, 1) for offset, text in enumerate(magic.continuation, start=1)]
     seen: set[tuple[int, int]] = set()
@@ -314,13 +342,13 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
                 seen.add((line, start))
                 yield SecretSighting("RP601", cell, Span(line, start, line, column + match.end()),
                                      _named_message("secret", "Authorization", match["secret"]))
+    previous: str | None = None
     for token, line, column in magic_tokens(magic):
         url = credentials_in_url(token)
         if url:
             seen.add((line, column + url.start))
             yield SecretSighting("RP602", cell, Span(line, column + url.start, line, column + url.end), _url_message(url))
-    previous: str | None = None
-    for token, line, column in magic_tokens(magic):
+            continue
         name, value, start = None, token, column
         if "=" in token and "://" not in token.split("=", 1)[0]:
             name, _, value = token.partition("=")

@@ -230,3 +230,12 @@ def test_one_finding_per_literal():
     assert rp6('GITHUB_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"') == [("RP601", 0, 1)]
     # a URL with a password under a secret-looking name is one RP602
     assert rp6('DATABASE_PASSWORD_URL = "postgresql://a:S3cretPass@h/db"') == [("RP602", 0, 1)]
+
+
+def test_aws_secret_beside_a_key_id_whatever_its_name():
+    cells = ['session = boto3.Session("AKIAQWERTYUIOPASDFGH", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzKEY93xq1")']
+    assert rp6(cells) == [("RP603", 0, 1), ("RP603", 0, 1)]
+    messages = [f.message for f in findings_for(cells, "RP603")]
+    assert any(m.startswith("AWS secret access key 'wJal…'") for m in messages)
+    # 40 characters of base64 alone (no key id in the cell) are not enough
+    assert rp6(['blob = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzKEY93xq1"']) == []

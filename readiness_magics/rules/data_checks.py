@@ -304,6 +304,12 @@ def _is_literal_index(index: ast.AST) -> bool:
     return True
 
 
+def _is_tabular(callee: str) -> bool:
+    last = _last(callee)
+    return last.startswith(("read_", "scan_")) or last in ("fetchall", "fetchmany", "fetchdf", "fetch_df", "sql", "table",
+                                                          "csv", "parquet", "load_dataset", "load_from_disk")
+
+
 def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     """`[x["a"] for x in rows]`: this `x` is the comprehension's own, not a notebook name."""
     for ancestor in cell.facts.ancestors(node):
@@ -415,7 +421,7 @@ class _DataFlow:
         if not self._plausible(last):
             return None
         callee = self.qualify(func)
-        if callee in self.extra_loaders:
+        if callee in self.extra_loaders or _last(callee) in self.extra_loaders:  # a bare name matches any module
             return callee
         if call.args and self.qualify(call.args[0].func if isinstance(call.args[0], ast.Call) else call.args[0]
                                       ).startswith(_BUNDLED_DATA):
@@ -947,9 +953,9 @@ class _DataFlow:
                 return _Outcome(USE) if computed else _Outcome(BIND, names, statement)
             return _Outcome(DERIVE, names, statement, computed=computed)
         if isinstance(statement, (ast.With, ast.AsyncWith)):
-            for item in statement.items:
-                if item.context_expr is child and item.optional_vars is not None and not computed:
-                    return _Outcome(BIND, tuple(_target_names(item.optional_vars)), statement)
+            for with_item in statement.items:
+                if with_item.context_expr is child and with_item.optional_vars is not None and not computed:
+                    return _Outcome(BIND, tuple(_target_names(with_item.optional_vars)), statement)
             return _Outcome(LOOK if meta else USE)
         if isinstance(statement, ast.Delete):
             return _Outcome(LOOK)
@@ -1098,7 +1104,8 @@ class _DataFlow:
     def _message(self, load: _Load, result: _Use) -> str:
         via = f" by {load.callee}()" if load.callee in self.model.functions else ""
         where = f"from {load.source}{via}"
-        advice = "assert its columns, types and ranges (or validate it with a schema) before using it"
+        what = "columns, types and ranges" if _is_tabular(load.callee) else "structure, types and values"
+        advice = f"assert its {what} (or validate it with a schema) before using it"
         if result.node is None:
             return f"Data loaded {where} here is used in the same statement without a check; load it into a " \
                    f"name and {advice}"

@@ -59,6 +59,15 @@ def test_position_and_message():
     assert finding.fix is not None and finding.fix.applicability == "unsafe" and "assert" in finding.fix.description
 
 
+def test_message_for_data_that_is_not_a_table():
+    cells = ["import json", 'with open("data/config.json") as f:\n    config = json.load(f)', 'rate = config["rate"] * 2']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line, finding.column) == (1, 2, 14)
+    assert finding.message == (
+        "'config' is loaded from 'data/config.json' here and first used in cell 2 (line 1) without a check; "
+        "assert its structure, types and values (or validate it with a schema) before using it")
+
+
 def test_load_used_in_the_same_statement():
     [finding] = findings_for([PD, 'pd.read_csv("data/sales.csv").groupby("a").sum()'], select="RP301")
     assert (finding.cell_index, finding.line) == (1, 1)
@@ -96,6 +105,8 @@ def test_configured_loader_is_a_load():
     cells = ["import warehouse", 'sales = warehouse.fetch_table("sales")', 'sales.groupby("a").sum()']
     assert rp301(cells, settings) == [("RP301", 1, 1)]
     assert rp301(cells) == []
+    bare = Settings(ruff=False, data_loaders=("fetch_table",))
+    assert rp301(["from warehouse import fetch_table"] + cells[1:], bare) == [("RP301", 1, 1)]
 
 
 # --- what is a use ---------------------------------------------------------------------------------

@@ -34,6 +34,17 @@ def _method(call: ast.Call) -> str:
     return ""
 
 
+def _short_name(model: NotebookModel, call: ast.Call) -> str:
+    """The last part of what is called, through import aliases (`ri` for `from numpy.random import randint
+    as ri` gives "randint"): a cheap first test before resolving the whole name."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return _last(model.aliases.get(func.id, func.id))
+    return ""
+
+
 def _keyword(call: ast.Call, *names: str) -> ast.keyword | None:
     for keyword in call.keywords:
         if keyword.arg in names:
@@ -259,8 +270,10 @@ _PLUMBING_METHODS = {
 
 
 def _is_write(model: NotebookModel, call: ast.Call) -> bool:
-    name = _callee(model, call)
+    if _short_name(model, call) not in _WRITE_LAST_NAMES:
+        return False
     method = _method(call)
+    name = _callee(model, call)
     if name in _WRITE_FUNCTIONS:
         return True
     if name in _OPENERS or (isinstance(call.func, ast.Attribute) and method == "open"):
@@ -277,6 +290,10 @@ def _is_write(model: NotebookModel, call: ast.Call) -> bool:
         if ".write." in f".{name}." and method in {"csv", "parquet", "json", "orc", "text", "save"}:
             return True  # Spark's df.write.parquet(path)
     return False
+
+
+_WRITE_LAST_NAMES = (_WRITE_METHODS | _WRITE_METHODS_NEED_TARGET | {_last(n) for n in _WRITE_FUNCTIONS}
+                     | {_last(n) for n in _OPENERS | _MODE_OPENERS} | {"csv", "parquet", "json", "orc", "text"})
 
 
 def _writes_to_memory(model: NotebookModel, call: ast.Call, function: ast.AST) -> bool:
@@ -474,10 +491,13 @@ _TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one
 _TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
                     "fasttext.train_supervised", "fasttext.train_unsupervised"}
 _NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
+_TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train"} | {_last(name) for name in _TRAIN_FUNCTIONS}
 
 
 def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
     """`model.fit` or `xgb.train` when the call trains something; None otherwise."""
+    if _short_name(model, call) not in _TRAIN_LAST_NAMES:
+        return None  # the cheap test first: most calls are not named like training
     name = _callee(model, call)
     if name in _TRAIN_FUNCTIONS:
         return name
@@ -733,40 +753,43 @@ def _flat_statements(statements: list[ast.stmt]):
             yield statement
 
 
-def _reads_data(model: NotebookModel, node: ast.AST) -> bool:
-    """Reads a notebook variable that carries data (not a setting, object, module, function or constant)."""
-    for child in ast.walk(node):
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and _is_data(model, child.id):
-            return True
-    return False
+def _reads_data(model: NotebookModel, node: ast.AST, names: list[str] | None = None) -> bool:
+    """Reads a notebook variable that carries data (not a setting, object, module, function or constant).
+    `names`, when known, are the names the node reads (from the cell's facts), which spares a walk."""
+    if names is None:
+        names = [child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)]
+    return any(_is_data(model, name) for name in names)
 
 
 def _is_data(model: NotebookModel, name: str | None) -> bool:
-    return name is not None and _is_state(model, name) and name not in model.parameter_names \
-        and _name_kinds(model).get(name) is None
+    if name is None:
+        return False
+    kinds = _KINDS.get(model)
+    if kinds is None:
+        kinds = _KINDS[model] = {}
+    kind = kinds.get(name)
+    if kind is None:
+        kind = kinds[name] = _name_kind(model, name)
+    return kind == "data"
 
 
+# Per notebook model: name -> "data", "setting", "object" or "none" (not state at all).
 _KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _name_kinds(model: NotebookModel) -> dict[str, str]:
-    """Globals that hold no data: "setting" (only ever literals: `n_samples = 100`) or "object" (a model,
-    a figure, a client: `model = Sequential()`, `fig, ax = plt.subplots()`). Everything else is data."""
-    kinds = _KINDS.get(model)
-    if kinds is not None:
-        return kinds
-    seen: dict[str, set[str]] = {}
-    for name, definitions in model.definitions.items():
-        for definition in definitions:
-            statement = definition.binding.statement
-            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
-            seen.setdefault(name, set()).add(_value_kind(model, value) if value is not None else "data")
-    kinds = {}
-    for name, found in seen.items():
-        if "data" not in found:
-            kinds[name] = "object" if "object" in found else "setting"
-    _KINDS[model] = kinds
-    return kinds
+def _name_kind(model: NotebookModel, name: str) -> str:
+    """Globals that hold no data: a "setting" (only ever literals: `n_samples = 100`) or an "object" (a model,
+    a figure, a client: `model = Sequential()`, `fig, ax = plt.subplots()`). Every other state is data."""
+    if not _is_state(model, name) or name in model.parameter_names:
+        return "none"
+    found = set()
+    for definition in model.definitions.get(name, ()):
+        statement = definition.binding.statement
+        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+        found.add(_value_kind(model, value) if value is not None else "data")
+        if "data" in found:
+            return "data"
+    return "object" if "object" in found else "setting"
 
 
 def _value_kind(model: NotebookModel, value: ast.AST) -> str:
@@ -800,7 +823,7 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
-def _is_data_work(model: NotebookModel, statement: ast.stmt) -> bool:
+def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None) -> bool:
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = statement.value
         if value is None:
@@ -817,7 +840,9 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt) -> bool:
                 return False
             if last[:1].isupper() and last not in _DATA_CONSTRUCTORS:
                 return False  # building a model or another object is not data work
-        return _reads_data(model, value)
+        # With plain names as targets, every name the statement reads is read by its value.
+        plain = all(isinstance(t, ast.Name) for t in targets)
+        return _reads_data(model, value, reads.get(id(statement)) if plain and reads is not None else None)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         call = statement.value
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
@@ -840,6 +865,9 @@ def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
 _PLOT_METHODS = {method for method in _PLUMBING_METHODS if method not in {"format", "open", "exists"}} | {
     "twinx", "twiny", "gca", "gcf", "plot3D", "scatter3D", "plot_surface", "set_zlabel", "tick_params",
     "subplots_adjust", "set"}
+
+
+_CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
 
 
 class TopLevelDataPipeline(Rule):
@@ -893,7 +921,13 @@ class TopLevelDataPipeline(Rule):
         for cell in model.parsed_cells:
             if cell.is_parameters:
                 continue
-            work = [s for s in _flat_statements(cell.facts.statements) if _is_data_work(model, s)]
+            statements = [s for s in _flat_statements(cell.facts.statements) if isinstance(s, _CANDIDATES)]
+            if len(statements) < self.threshold:
+                continue  # most cells: too few assignments to be a pipeline, whatever they hold
+            reads: dict[int, list[str]] = {}
+            for read in cell.facts.reads:
+                reads.setdefault(id(read.statement), []).append(read.name)
+            work = [s for s in statements if _is_data_work(model, s, reads)]
             if len(work) < self.threshold:
                 continue
             lines = [cell.facts.span(statement).line for statement in work]
@@ -993,6 +1027,22 @@ _SEEDS = {
 # Library helpers that seed everything at once (transformers.set_seed, lightning's seed_everything, ...).
 _SEED_EVERYTHING = {"seed_everything", "set_seed", "set_random_seed", "set_global_seed", "set_seeds", "seed_all"}
 _ALL_FAMILIES = ("numpy", "random", "torch", "tensorflow")
+_SEED_LAST_NAMES = {_last(name) for name in _SEEDS} | _SEED_EVERYTHING
+_NUMPY_DRAWS = {
+    "rand", "randn", "randint", "random", "random_sample", "random_integers", "ranf", "sample", "choice", "bytes",
+    "shuffle", "permutation", "beta", "binomial", "chisquare", "dirichlet", "exponential", "f", "gamma",
+    "geometric", "gumbel", "hypergeometric", "laplace", "logistic", "lognormal", "logseries", "multinomial",
+    "multivariate_normal", "negative_binomial", "noncentral_chisquare", "noncentral_f", "normal", "pareto",
+    "poisson", "power", "rayleigh", "standard_cauchy", "standard_exponential", "standard_gamma",
+    "standard_normal", "standard_t", "triangular", "uniform", "vonmises", "wald", "weibull", "zipf",
+}
+_TF_DRAWS = {"normal", "uniform", "shuffle", "truncated_normal", "categorical", "gamma", "poisson",
+             "experimental", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
+             "log_uniform_candidate_sampler", "uniform_candidate_sampler", "all_candidate_sampler"}
+# Only calls with one of these names can draw random numbers; the rest are skipped without resolving.
+_RANDOM_LAST_NAMES = (_SEEDED_BY_RANDOM_STATE | _SEEDED_ONLY_WHEN_SHUFFLED | {_last(n) for n in _SKLEARN_UTILS}
+                      | _NUMPY_DRAWS | _RANDOM_DRAWS | _TORCH_DRAWS | _TF1_DRAWS | _TF_DRAWS
+                      | {"RandomState", "default_rng", "Random"})
 
 
 class UnseededRandomness(Rule):
@@ -1040,6 +1090,8 @@ class UnseededRandomness(Rule):
         seeds = self._seed_positions(model)
         for cell in model.parsed_cells:
             for call in cell.facts.calls:
+                if _short_name(model, call) not in _RANDOM_LAST_NAMES:
+                    continue
                 found = self._unseeded(model, cell, call)
                 if found is None:
                     continue
@@ -1054,6 +1106,8 @@ class UnseededRandomness(Rule):
         first: dict[str, tuple] = {}
         for cell in model.parsed_cells:
             for call in cell.facts.calls:
+                if _short_name(model, call) not in _SEED_LAST_NAMES:
+                    continue
                 name = _callee(model, call)
                 families = _SEEDS.get(name)
                 if families is None and _last(name) in _SEED_EVERYTHING and (call.args or call.keywords):
@@ -1130,7 +1184,7 @@ class UnseededRandomness(Rule):
                     return None
                 return ("", f"np.random.{last}() without a seed gives different numbers on every run",
                         f"Pass a seed: np.random.{last}(SEED)")
-            if last in _NUMPY_NOT_DRAWS or name.count(".") != 2:
+            if last in _NUMPY_NOT_DRAWS or last not in _NUMPY_DRAWS or name.count(".") != 2:
                 return None
             return ("numpy", (f"np.random.{last}() is used without np.random.seed(...) earlier; "
                     "results change on every run"),

@@ -73,6 +73,13 @@ def test_global_bound_in_the_def_cell_and_elsewhere_is_reported():
     assert codes(["offset = 1", "offset = 2\ndef shift(x):\n    return x + offset"], "RP401") == [("RP401", 1, 3)]
 
 
+def test_a_capital_letter_computed_from_data_is_state_not_a_constant():
+    cells = ["X = df.drop(columns='y')\ny = df['y']\nN = 100",
+             "def score(model):\n    return model.score(X, y) * N"]
+    found = findings_for(cells, select="RP401")
+    assert len(found) == 1 and "'X' and 'y'" in found[0].message and "'N'" not in found[0].message
+
+
 def test_undefined_name_is_not_state():
     assert codes(["def f(x):\n    return x + never_defined"], "RP401") == []
 
@@ -360,6 +367,12 @@ def test_global_seeds_cover_later_calls_only():
              "np.random.seed(0)\nrandom.seed(0)",
              "late = np.random.rand(2)\npick = random.choice([1, 2])\nX_tr, X_te = train_test_split(X)"]
     assert codes(cells, "RP407") == [("RP407", 0, 9)]
+
+
+def test_draws_through_import_aliases():
+    cells = ["from numpy.random import randint as ri\nfrom sklearn.ensemble import RandomForestClassifier as RF\n"
+             "values = ri(1, 10, 9)\nmodel = RF()"]
+    assert codes(cells, "RP407") == [("RP407", 0, 3), ("RP407", 0, 4)]
 
 
 def test_random_seed_does_not_seed_numpy():

@@ -5,7 +5,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +108,7 @@ def is_exact(specifier_text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse_pip_requirement(text: str, source: str = "") -> Requirement | None:
     """A pip requirement (`pandas==2.2.0`, `numpy>=1.26`, `x @ git+https://...@sha`, `./dist/x.whl`).
 
@@ -146,6 +147,7 @@ def parse_pip_requirement(text: str, source: str = "") -> Requirement | None:
     return Requirement(name, text, False, "a range, not an exact version", source)
 
 
+@lru_cache(maxsize=4096)
 def parse_conda_spec(text: str, source: str = "") -> Requirement | None:
     """A conda match spec: `numpy=1.26.4`, `numpy==1.26.4`, `conda-forge::numpy>=1.2`, `numpy 1.26.4 py311_0`."""
     text = text.strip()
@@ -659,10 +661,7 @@ _LOCK_FILES = ("poetry.lock", "uv.lock", "pylock.toml", "Pipfile.lock")
 
 def dependency_files_in(folder: Path) -> list[DependencyFile]:
     """The dependency files of one folder (requirements*.txt, constraints.txt, pyproject, environment, locks)."""
-    try:
-        names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file())
-    except OSError:
-        return []
+    names = sorted(_folder_listing(Path(folder))[0])
     found = []
     for name in names:
         lower = name.lower()
@@ -692,14 +691,37 @@ class ProjectDependencies:
         return frozenset(f.project_name for f in self.files if f.project_name)
 
 
+@lru_cache(maxsize=1024)
+def _listing(folder: str, _mtime_ns: int) -> tuple[frozenset[str], bool]:
+    """(dependency file names, is a project root) of a folder; cached until an entry is added or removed."""
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return frozenset(), False
+    is_root = ".git" in names or "pyproject.toml" in names
+    return frozenset(name for name in names if _is_dependency_file_name(name)), is_root
+
+
+def _folder_listing(folder: str | Path) -> tuple[frozenset[str], bool]:
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return frozenset(), False
+    return _listing(os.fspath(folder), mtime)
+
+
 def project_root_and_folders(notebook_path: str | os.PathLike) -> tuple[list[Path], Path | None]:
-    folder = Path(os.path.abspath(notebook_path)).parent
-    folders = []
-    for candidate in (folder, *folder.parents):
-        folders.append(candidate)
-        if (candidate / ".git").exists() or (candidate / "pyproject.toml").is_file():
-            return folders, candidate
-    return folders, None
+    """The folders from the notebook's up to the project root (the first holding .git or pyproject.toml)."""
+    folder = os.path.dirname(os.path.abspath(notebook_path))
+    folders: list[str] = []
+    while True:
+        folders.append(folder)
+        if _folder_listing(folder)[1]:
+            return [Path(f) for f in folders], Path(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return [Path(f) for f in folders], None
+        folder = parent
 
 
 def project_dependencies(notebook_path: str | os.PathLike | None) -> ProjectDependencies:
@@ -712,14 +734,15 @@ def project_dependencies(notebook_path: str | os.PathLike | None) -> ProjectDepe
 
 def _folder_signature(folder: Path) -> tuple:
     """Changes when a dependency file in the folder is added, removed or edited (the sidebar re-lints)."""
-    try:
-        entries = [entry for entry in os.scandir(folder) if entry.is_file()]
-    except OSError:
-        return (str(folder),)
-    return (str(folder),) + tuple(sorted(
-        (entry.name, entry.stat().st_mtime_ns, entry.stat().st_size) for entry in entries
-        if _is_dependency_file_name(entry.name)
-    ))
+    names, _ = _folder_listing(folder)
+    signature: list = [str(folder)]
+    for name in sorted(names):
+        try:
+            stat = os.stat(folder / name)
+        except OSError:
+            continue
+        signature.append((name, stat.st_mtime_ns, stat.st_size))
+    return tuple(signature)
 
 
 def _is_dependency_file_name(name: str) -> bool:
@@ -906,6 +929,7 @@ def is_namespace_prefix(module: str) -> bool:
     return module in NAMESPACE_PACKAGES or module == "google.cloud"
 
 
+@lru_cache(maxsize=4096)
 def likely_distributions(module: str) -> tuple[str, ...]:
     """Canonical distribution names an import may come from, best guess first, without looking at the
     installed environment (cheap)."""
@@ -922,6 +946,7 @@ def likely_distributions(module: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _installed_packages() -> dict[str, tuple[str, ...]]:
+    """Import name -> distributions, for the whole environment (a fraction of a second: asked only for many)."""
     from importlib.metadata import packages_distributions
 
     try:
@@ -931,12 +956,68 @@ def _installed_packages() -> dict[str, tuple[str, ...]]:
     return {module: tuple(dict.fromkeys(canonicalize_name(d) for d in dists)) for module, dists in mapping.items()}
 
 
+@lru_cache(maxsize=1024)
+def modules_of(distribution: str) -> frozenset[str]:
+    """Top-level import names an installed distribution provides (empty when it is not installed here)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import distribution as find
+
+    try:
+        found = find(distribution)
+        text = found.read_text("top_level.txt")
+        record = None if text else (found.read_text("RECORD") or "")
+    except (PackageNotFoundError, ValueError):
+        return frozenset()
+    except Exception:  # noqa: BLE001 - broken metadata
+        return frozenset()
+    if text:
+        return frozenset(line.strip().replace("/", ".").split(".")[0] for line in text.splitlines() if line.strip())
+    names: set[str] = set()
+    # RECORD lines are `path,hash,size`; the first part of each path is what can be imported.
+    for line in (record or "").splitlines():
+        path = line.split(",", 1)[0].strip('"')
+        first, slash, _ = path.partition("/")
+        if not first or first in ("..", "__pycache__") or first.endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if slash:
+            names.add(first)
+        elif first.endswith(".py"):
+            names.add(first[:-3])
+        elif first.endswith((".so", ".pyd")):
+            names.add(first.split(".")[0])
+    return frozenset(names)
+
+
+def providing(module: str, distributions: Iterable[str]) -> tuple[str, ...]:
+    """Which of these (installed) distributions provide the import: `numpy` is not in `pandas`, `yaml` is in
+    `pyyaml`. Namespace packages (`google.*`) are too shared to answer for."""
+    key = import_key(module)
+    if "." in key:
+        return ()
+    distributions = tuple(distributions)
+    if len(distributions) > 40:  # a lock file's worth: one scan of the environment is cheaper
+        owners = set(_installed_packages().get(key, ()))
+        return tuple(name for name in distributions if name in owners)
+    return tuple(name for name in distributions if key in modules_of(name))
+
+
 def installed_distributions(module: str) -> tuple[str, ...]:
     """Distributions of this environment that provide the import (empty for namespace tops: too vague)."""
     key = import_key(module)
     if "." in key:
         return ()
     return _installed_packages().get(key, ())
+
+
+@lru_cache(maxsize=4096)
+def is_installed(module: str) -> bool:
+    """Whether the top-level module can be found in this environment (without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module.split(".", 1)[0]) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def distributions_for_import(module: str, *, look_installed: bool = True) -> tuple[str, ...]:
@@ -958,10 +1039,11 @@ def installed_version(distribution: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=1)
+def _display_names() -> dict[str, str]:
+    return {canonicalize_name(name): name for names in IMPORT_TO_DISTRIBUTIONS.values() for name in names}
+
+
 def display_name(distribution: str) -> str:
     """The name as PyPI users write it, where the table knows it (`scikit-learn`, `Pillow`)."""
-    for names in IMPORT_TO_DISTRIBUTIONS.values():
-        for name in names:
-            if canonicalize_name(name) == distribution:
-                return name
-    return distribution
+    return _display_names().get(distribution, distribution)

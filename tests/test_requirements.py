@@ -284,3 +284,13 @@ def test_not_standard_library(module):
 def test_kernel_provided_modules():
     assert is_kernel_provided("IPython.display") and is_kernel_provided("google.colab")
     assert not is_kernel_provided("google.cloud.storage") and not is_kernel_provided("ipywidgets")
+
+
+def test_modules_of_installed_distributions():
+    from readiness_magics.requirements import modules_of, providing
+
+    assert "yaml" in modules_of("pyyaml")
+    assert modules_of("surely-not-installed-here") == frozenset()
+    assert providing("yaml.loader", ["pandas", "pyyaml"]) == ("pyyaml",)
+    assert providing("numpy", ["pandas"]) == ()
+    assert providing("google.cloud.storage", ["protobuf"]) == ()

@@ -21,8 +21,8 @@ from ..requirements import (
     Token,
     display_name,
     import_key,
-    installed_distributions,
     installed_version,
+    is_installed,
     is_kernel_provided,
     is_namespace_prefix,
     is_standard_library,
@@ -30,7 +30,7 @@ from ..requirements import (
     parse_conda_spec,
     parse_install_commands,
     project_dependencies,
-    project_root_and_folders,
+    providing,
     read_requirements_txt,
 )
 from ..transform import MagicLine
@@ -80,6 +80,7 @@ class NotebookInstalls:
     lines: list[InstallLine]
     pinned: set[str]  # distributions some install line of the notebook pins
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
+    folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
 
 
 _CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
@@ -107,7 +108,7 @@ def _collect_installs(model: NotebookModel) -> NotebookInstalls:
                 lines.append(_install_line(cell, magic, commands, folder))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported)
+    return NotebookInstalls(lines, pinned, reported, folder)
 
 
 def _install_commands(magic: MagicLine) -> list[InstallCommand]:
@@ -358,8 +359,13 @@ def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
     it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
     found, computed = [], False
     for cell in model.parsed_cells:
+        if "path" not in cell.facts.source:
+            continue  # spares walking every call of the many cells that never touch sys.path
         for call in cell.facts.calls:
-            callee = model.resolve(call.func)
+            func = call.func
+            if not (isinstance(func, ast.Attribute) and func.attr in ("append", "insert", "extend")):
+                continue
+            callee = model.resolve(func)
             if callee not in ("sys.path.append", "sys.path.insert", "sys.path.extend"):
                 continue
             arguments = call.args[1:] if callee == "sys.path.insert" else call.args
@@ -480,13 +486,13 @@ class UnpinnedImport(Rule):
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         installs = notebook_installs(model)
-        folder = _notebook_folder(model)
-        project = project_dependencies(model.path) if model.path is not None else ProjectDependencies()
+        folder = installs.folder
+        project = project_dependencies(model.path)
         pinned = installs.pinned | project.pinned
         local: set[str] = set(_named_in_notebook(model))
         added, computed_path = _path_additions(model)
         if folder is not None:
-            _, root = project_root_and_folders(model.path)
+            root = project.root
             places = [folder, *(folder / os.path.expanduser(text) for text in added)]
             if root is not None:
                 places += [root, root / "src"]
@@ -503,7 +509,7 @@ class UnpinnedImport(Rule):
                 top = module.split(".", 1)[0]
                 if top in local or _LOCAL_LOOKING.match(top):
                     continue
-                if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and not installed_distributions(module):
+                if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and not is_installed(top):
                     continue  # likely found through the folder the notebook puts on sys.path
                 key = import_key(module)
                 candidates = likely_distributions(module)
@@ -512,12 +518,8 @@ class UnpinnedImport(Rule):
                 seen.update((key, candidates[0]))
                 if self._covered(candidates, pinned, installs.reported, project):
                     continue
-                if pinned or installs.reported:
-                    # Only worth the environment scan when something could match a renamed distribution.
-                    installed = installed_distributions(module)
-                    if installed and self._covered(installed, pinned, installs.reported, project):
-                        continue
-                    candidates = tuple(dict.fromkeys((*candidates, *installed)))
+                if (pinned or installs.reported) and providing(module, pinned | installs.reported):
+                    continue  # pinned under a distribution name the table does not know
                 yield self._report(cell, fact, module, candidates, project)
 
     @staticmethod

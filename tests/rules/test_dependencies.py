@@ -367,3 +367,10 @@ def test_one_finding_per_distribution():
 def test_vcs_install_without_egg_still_names_its_package():
     cells = ["%pip install git+https://github.com/naver/splade.git", "from splade.models import Splade"]
     assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 1)]
+
+
+def test_pinned_under_a_distribution_name_only_the_environment_knows():
+    # argon2-cffi provides `argon2`; the table of usual mismatches does not list it.
+    cells = ["%pip install argon2-cffi==23.1.0", "import argon2"]
+    assert rp203(cells) == []
+    assert rp203(["%pip install pandas==2.2.0", "import argon2"]) == [("RP203", 1, 1)]

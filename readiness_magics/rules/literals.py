@@ -57,7 +57,7 @@ def holder_name(facts: CellFacts, node: ast.AST, resolve=None) -> str | None:
     `a or "..."` and `x if c else "..."`.
     """
     child, parent = node, facts.parent(node)
-    while isinstance(parent, (ast.BoolOp, ast.IfExp)) and (not isinstance(parent, ast.IfExp) or child is not parent.test):
+    while isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.IfExp) and child is not parent.test):
         if isinstance(parent, ast.BoolOp) and resolve is not None:
             # `os.environ.get("API_KEY") or "<fallback>"`: the fallback stands in for that variable
             for value in parent.values:
@@ -101,7 +101,8 @@ def _environment_name(node: ast.AST, resolve) -> str | None:
     """"API_KEY" for `os.environ["API_KEY"]`, `os.getenv("API_KEY")`, `os.environ.get("API_KEY")`."""
     if isinstance(node, ast.Subscript):
         key = node.slice
-        if (resolve(node.value) or "").endswith("environ") and isinstance(key, ast.Constant) and isinstance(key.value, str):
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and \
+                (resolve(node.value) or "").endswith("environ"):
             return key.value
     if isinstance(node, ast.Call) and node.args:
         first = node.args[0]

@@ -88,7 +88,7 @@ def classify(text: str, is_prefix: bool = False, allowed: tuple[str, ...] = ()) 
     if not text or len(text) > 400 or "\n" in text or (allowed and text.startswith(allowed)):
         return None
     first = text[0]
-    if first not in "/~\\" and not text[1:2] == ":" and "://" not in text[:10] and \
+    if first not in "/~\\" and text[1:2] != ":" and "://" not in text[:10] and \
             not text.startswith(("dbfs:", _SQLITE)):
         return None
     if text.startswith(_SQLITE) and len(text) > len(_SQLITE) + 1:
@@ -124,10 +124,9 @@ def _posix(text: str, is_prefix: bool) -> PathLiteral | None:
     root = parts[0]
     if not _SEGMENT.fullmatch(root):
         return None
-    if any(ch.isspace() for ch in text):
-        # "/home/ana/My Drive/x.csv" is a path; "/data is mounted" is prose.
-        if len(parts) < 3 or any(ch.isspace() for ch in parts[1]) or not parts[1]:
-            return None
+    # "/home/ana/My Drive/x.csv" is a path; "/data is mounted" is prose.
+    if any(ch.isspace() for ch in text) and (len(parts) < 3 or not parts[1] or any(ch.isspace() for ch in parts[1])):
+        return None
     if _REGEX_HINT.search(text):
         return None
     if root in SYSTEM_ROOTS or text.startswith(SYSTEM_PREFIXES) or root.lower() in ROUTE_ROOTS:
@@ -148,6 +147,9 @@ class _Use:
     io: bool = False
     names: tuple[str, ...] = ()
     argument: bool = False  # passed to some call (that may read files without a name saying so)
+
+
+_PATH_HOME = PathLiteral("Path.home()", "home", "Home-directory path", True)
 
 
 def pathish_name(name: str | None) -> bool:
@@ -345,6 +347,12 @@ def _find_sightings(model: NotebookModel) -> list[PathSighting]:
                 io = any(name in io_names for name in use.names)
             written = ast.unparse(literal_node) if is_prefix else None
             found.append(PathSighting(cell, facts.span(literal_node), literal, io, written=written))
+        for call in facts.calls:
+            # Path.home() is os.path.expanduser("~") written another way.
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "home" and not call.args and \
+                    (model.resolve(func) or "").endswith("Path.home") and not on_magic_line(facts, call):
+                found.append(PathSighting(cell, facts.span(call), _PATH_HOME, True))
     return found
 
 
@@ -404,7 +412,7 @@ class HardcodedLocalPath(Rule):
     """## What it does
     Reports an absolute or user-specific local path written into code: `/home/..`, `/Users/..`,
     `/mnt`, `/data`, `/kaggle/input`, Colab's `/content`, `C:\\...`, `D:/...`, network shares,
-    `~/...` and `os.path.expanduser("~")`, also as the root of `os.path.join(...)`, an f-string,
+    `~/...`, `os.path.expanduser("~")` and `Path.home()`, also as the root of `os.path.join(...)`, an f-string,
     `Path("/x") / ...`, and in `%cd`, `!cp` or `sys.path.append(...)`. Other absolute paths
     (`/etc/app.conf`, `/tmp/out.csv`) are reported where they reach file I/O.
 
@@ -455,9 +463,11 @@ class HardcodedLocalPath(Rule):
                            f"on one machine; make the default a path relative to the project (or read it from "
                            f"an environment variable) so it runs anywhere")
             elif literal.anywhere:
-                message = f"{literal.label} '{shown}'{_where(sighting.magic)} only exists on one machine; {AS_PARAMETER}"
+                where = "depends on whose account runs it" if literal.kind == "home" else "only exists on one machine"
+                message = f"{literal.label} '{shown}'{_where(sighting.magic)} {where}; {AS_PARAMETER}"
             elif sighting.io:
-                message = f"{literal.label} '{shown}'{_where(sighting.magic)} is used for file access here; {AS_PARAMETER}"
+                message = (f"{literal.label} '{shown}'{_where(sighting.magic)} is used for file access here; "
+                           f"{AS_PARAMETER}")
             else:
                 continue
             yield self.finding(sighting.cell, sighting.span, message, FIX)

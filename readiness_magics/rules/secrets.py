@@ -43,6 +43,10 @@ CREDENTIALS_URL = re.compile(
 _INTERESTING = re.compile(_KNOWN_PREFILTER.pattern + r"|uthorization|UTHORIZATION")
 _SECRET_HINT = re.compile(r"pass|pwd|secret|token|key|auth|cred", re.IGNORECASE)
 _AWS_SECRET = re.compile(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
+# ODBC/ADO.NET and Azure connection strings: "Server=...;User ID=ana;Password=...;"
+_CONNECTION_STRING = re.compile(
+    r"(?i)(?:^|;)\s*(?P<name>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*(?P<value>[^;]+)"
+)
 _QUERY_SECRET = re.compile(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
 _QUERY_SECRET_NAMES = {"key", "apikey", "api_key", "appid", "token", "access_token", "sig", "signature",
                        "client_secret", "secret", "password", "auth", "code"}
@@ -76,11 +80,11 @@ _NOT_SECRET_KEY_WORDS = {
     "seed", "rng", "prng", "jax", "sub", "subkey", "dataset", "data", "feature", "features", "label", "target",
     "metric", "config", "setting", "settings", "translation", "i18n", "value", "values", "attr", "table",
     "entity", "sample", "stat", "tag", "meta", "metadata", "item", "layer", "param", "params", "state", "model",
-    "cluster", "pk", "fk", "composite", "natural", "public", "pub", "dict", "match", "merge", "on", "by",
-    "group", "result", "results", "output", "input", "split", "music", "musical", "song", "date", "time", "day",
+    "cluster", "pk", "fk", "composite", "natural", "public", "pub", "match", "merge", "on", "by",
+    "result", "results", "output", "input", "split", "music", "musical", "song", "date", "time", "day",
     "sorting", "legend", "color", "plot", "frame", "df", "series", "batch", "node", "edge", "graph", "ssh",
     "pair", "pairs", "first", "second", "left", "right", "new", "old", "default", "text", "question",
-    "answer", "context", "doc", "document", "docs", "record", "records", "field", "schema", "hash", "cache",
+    "answer", "context", "doc", "document", "docs", "record", "records", "field", "schema", "hash",
 }
 _KNOWN_HASHES = {
     "d41d8cd98f00b204e9800998ecf8427e",  # md5("")
@@ -180,10 +184,18 @@ class UrlSecret:
     shown: str  # the URL with its secret masked
     start: int  # where the URL starts in the text
     end: int
+    kind: str = "URL"
 
 
 def credentials_in_url(value: str) -> UrlSecret | None:
-    """`scheme://user:password@host`, or `https://...?api_key=...`, with a real secret in it."""
+    """`scheme://user:password@host`, `https://...?api_key=...`, or a `...;Password=...;` connection string,
+    with a real secret in it."""
+    if "=" in value and ";" in value:
+        for match in _CONNECTION_STRING.finditer(value):
+            secret = match["value"].strip()
+            if not is_placeholder(secret) and not secret.startswith(("$", "%")) and len(secret) >= 4:
+                shown = value[:match.start("value")].rsplit(";", 2)[-1].lstrip() + mask(secret)
+                return UrlSecret(shown, 0, len(value), "Connection string")
     if "://" not in value:
         return None
     if "@" in value:
@@ -207,7 +219,7 @@ def credentials_in_url(value: str) -> UrlSecret | None:
 
 
 def _url_message(found: UrlSecret) -> str:
-    return (f"URL '{found.shown}' has a secret in it; build it from an environment variable (`os.environ`) or a "
+    return (f"{found.kind} '{found.shown}' has a secret in it; build it from an environment variable (`os.environ`) or a "
             f"secrets manager, and rotate the secret: it is in the notebook's history")
 
 
@@ -302,7 +314,7 @@ def _find_sightings(model: NotebookModel):
 
 def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str) -> tuple[str, str] | None:
     """(code, message) for the secret a string literal holds, if any: one finding per literal."""
-    if "://" in value:
+    if "://" in value or ";" in value:
         url = credentials_in_url(value)
         if url:
             return "RP602", _url_message(url)
@@ -347,7 +359,8 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
         url = credentials_in_url(token)
         if url:
             seen.add((line, column + url.start))
-            yield SecretSighting("RP602", cell, Span(line, column + url.start, line, column + url.end), _url_message(url))
+            span = Span(line, column + url.start, line, column + url.end)
+            yield SecretSighting("RP602", cell, span, _url_message(url))
             continue
         name, value, start = None, token, column
         if "=" in token and "://" not in token.split("=", 1)[0]:
@@ -418,7 +431,8 @@ class CredentialsInUrl(Rule):
     """## What it does
     Reports a URL with a password in it, such as a database connection string
     `postgresql://analyst:S3cretPass@db.internal:5432/sales`, a `mongodb+srv://` URI or a git remote
-    with a token, in code or in `%sql`/`!git` lines. URLs without a password, and URLs whose password
+    with a token, in code or in `%sql`/`!git` lines; also an API key in a URL's query string
+    (`?api_key=...`) and a `Password=` or `AccountKey=` in an ODBC or Azure connection string. URLs without a password, and URLs whose password
     is a placeholder or comes from a variable (`f"postgresql://{user}:{password}@{host}/db"`), are
     not reported.
 

@@ -241,3 +241,11 @@ def test_cloud_uri_default_in_parameters_cell_is_where_it_belongs():
     cells = [{"source": 'events_uri = "s3://acme/events/"', "tags": ["parameters"]},
              "df = pd.read_parquet(events_uri)"]
     assert rp1(cells) == []
+
+
+def test_path_home_is_expanduser_written_another_way():
+    [finding] = findings_for(["from pathlib import Path\ncache = Path.home() / 'projects' / 'churn'"], "RP101")
+    assert (finding.line, finding.column) == (2, 9)
+    assert "Path.home()" in finding.message and "account" in finding.message
+    assert rp1("import pathlib\nx = pathlib.Path.home()") == [("RP101", 0, 2)]
+    assert rp1("home = team.home()") == []

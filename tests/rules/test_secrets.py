@@ -239,3 +239,22 @@ def test_aws_secret_beside_a_key_id_whatever_its_name():
     assert any(m.startswith("AWS secret access key 'wJal…'") for m in messages)
     # 40 characters of base64 alone (no key id in the cell) are not enough
     assert rp6(['blob = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzKEY93xq1"']) == []
+
+
+@pytest.mark.parametrize("source", [
+    'conn = pyodbc.connect("DRIVER={ODBC Driver 18};SERVER=db.internal;UID=ana;PWD=S3cretPass;")',
+    'CONN = "Server=tcp:acme.database.windows.net;Database=sales;User ID=ana;Password=S3cretPass;"',
+    'STORAGE = "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIz==;EndpointSuffix=core.windows.net"',
+])
+def test_connection_strings_with_a_password(source):
+    assert codes(source) == ["RP602"]
+    assert "S3cretPass" not in findings_for([source], "RP602")[0].message
+
+
+@pytest.mark.parametrize("source", [
+    'conn = pyodbc.connect(f"DRIVER={{ODBC Driver 18}};SERVER={server};UID={user};PWD={password};")',
+    'CONN = "Server=tcp:acme.database.windows.net;Database=sales;Authentication=ActiveDirectoryInteractive;"',
+    'CONN = "Server=db;Database=sales;Password=<password>;"',
+])
+def test_connection_strings_without_one(source):
+    assert rp6(source) == []

@@ -78,6 +78,7 @@ _FILE_SOURCES = frozenset({
     "smart_open.open", "fsspec.open", "tarfile.open", "zipfile.ZipFile", "rasterio.open",
     "urllib.request.urlopen", "urllib2.urlopen", "urllib.urlopen",
 })
+_OPENERS = frozenset({"open", "urlopen", "ZipFile"})
 _HTTP_LIBRARIES = ("requests", "httpx", "urllib3")
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "request", "head", "urlopen"})
 _READ_METHODS = frozenset({"read", "readlines", "readline"})
@@ -111,7 +112,7 @@ _META_ATTRIBUTES = frozenset({
 })
 _LOOK_METHODS = frozenset({
     "head", "tail", "info", "describe", "sample", "isnull", "isna", "notna", "notnull", "duplicated",
-    "nunique", "unique", "value_counts", "memory_usage", "count", "keys", "to_string", "show",
+    "nunique", "unique", "value_counts", "memory_usage", "count", "keys", "to_string", "to_markdown", "show",
     "printSchema", "summary", "glimpse",
 })
 _PLOT_ATTRIBUTES = frozenset({"plot", "style", "hvplot"})
@@ -135,15 +136,16 @@ _WRAPPER_CALLS = frozenset({
     "pandas.DataFrame", "pandas.Series", "pandas.concat", "pandas.json_normalize", "pandas.io.json.json_normalize",
     "polars.DataFrame", "polars.concat", "numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack",
     "numpy.concatenate", "list", "tuple", "dict", "enumerate", "zip", "iter", "next", "json.loads", "pickle.loads",
-    "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO",
+    "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO", "copy.copy", "copy.deepcopy",
 })
+_PROGRESS_BARS = ("tqdm", "trange", "track")  # tqdm(rows), rich.progress.track(rows): the rows pass through
 _PASS_METHODS = frozenset({
     "copy", "to_numpy", "to_dict", "to_list", "tolist", "to_records", "collect", "compute", "toPandas",
     "to_pandas", "load", "persist", "cache", "iterrows", "itertuples", "items", "iteritems",
 })
 # Only right where data is read: decoding or splitting the text read is still reading it.
 _LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
-_CONTAINER_METHODS = frozenset({"append", "extend", "add", "insert", "put", "appendleft"})
+_CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})  # list.append(data): the list holds it
 _MASK_NODES = (ast.Compare, ast.BoolOp, ast.Call, ast.UnaryOp)
 
 # Outcome kinds of following a value to the statement that receives it.
@@ -304,10 +306,12 @@ def _is_literal_index(index: ast.AST) -> bool:
     return True
 
 
-def _is_tabular(callee: str) -> bool:
+def _checked_properties(callee: str) -> str:
+    """What the message asks to assert: a table's columns and ranges, or any other data's shape."""
     last = _last(callee)
-    return last.startswith(("read_", "scan_")) or last in ("fetchall", "fetchmany", "fetchdf", "fetch_df", "sql", "table",
-                                                          "csv", "parquet", "load_dataset", "load_from_disk")
+    tabular = last.startswith(("read_", "scan_")) or last in (
+        "fetchall", "fetchmany", "fetchdf", "fetch_df", "sql", "table", "csv", "parquet", "load_dataset", "load_from_disk")
+    return "columns, types and ranges" if tabular else "structure, types and values"
 
 
 def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
@@ -506,9 +510,10 @@ class _DataFlow:
             opens = False
             for call in facts.calls:
                 last = _call_name(call)
-                if not self._plausible(last):
+                opener = last in _OPENERS
+                opens = opens or opener
+                if not (opener or self._plausible(last)):
                     continue
-                opens = opens or last in ("open", "urlopen", "ZipFile")
                 scope = facts.enclosing_function(call)
                 if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
                     continue  # runs whenever the lambda is called; too far from here to follow
@@ -772,7 +777,7 @@ class _DataFlow:
             return "meta"
         if callee.startswith(_PLOT_LIBRARIES) or (isinstance(call.func, ast.Attribute) and last in _PLOT_METHODS):
             return LOOK
-        if callee in _WRAPPER_CALLS:
+        if callee in _WRAPPER_CALLS or last in _PROGRESS_BARS:
             return "pass"
         if isinstance(call.func, ast.Attribute) and last in _CONTAINER_METHODS and isinstance(call.func.value, ast.Name):
             return "container"
@@ -857,7 +862,7 @@ class _DataFlow:
                         return _Outcome(effect)
                     if effect == "meta":
                         meta = True
-                    elif effect == "container" and not (computed and not meta):
+                    elif effect == "container" and not (computed or meta):
                         return _Outcome(BIND, (parent.func.value.id,), self._statement_of(cell, parent))
                     elif effect == "use" and not meta:
                         computed = True
@@ -936,7 +941,7 @@ class _DataFlow:
                     return _Outcome(USE)
                 if meta:
                     return _Outcome(LOOK)
-                containers = [root_name(t) for t in targets if isinstance(t, ast.Subscript) and root_name(t)]
+                containers = [t.value.id for t in targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)]
                 return _Outcome(BIND, tuple(names + containers), statement)
             if not names:
                 return _Outcome(LOOK if meta else USE)
@@ -1084,8 +1089,8 @@ class _DataFlow:
             if result.kind != USE or self._is_model(load, result):
                 continue
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
-                f"Add an assert on {self._subject(load)} (its columns, types and ranges) or validate it with a "
-                "schema right after it is loaded", applicability="unsafe"))
+                f"Add an assert on {self._subject(load)} (its {_checked_properties(load.callee)}) or validate it "
+                "with a schema right after it is loaded", applicability="unsafe"))
 
     def _loader_calls(self) -> list[_Load]:
         """Calls of the notebook's own functions that load and return data unchecked."""
@@ -1104,8 +1109,7 @@ class _DataFlow:
     def _message(self, load: _Load, result: _Use) -> str:
         via = f" by {load.callee}()" if load.callee in self.model.functions else ""
         where = f"from {load.source}{via}"
-        what = "columns, types and ranges" if _is_tabular(load.callee) else "structure, types and values"
-        advice = f"assert its {what} (or validate it with a schema) before using it"
+        advice = f"assert its {_checked_properties(load.callee)} (or validate it with a schema) before using it"
         if result.node is None:
             return f"Data loaded {where} here is used in the same statement without a check; load it into a " \
                    f"name and {advice}"

@@ -112,10 +112,13 @@ def make_venv(folder: Path) -> Path:
     return python
 
 
-def run(command: list[str], cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def run(command: list[str], cwd: Path | None = None, timeout: int = 300, pythonpath: str | None = None
+        ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
                PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTHONPATH", None)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 

@@ -98,11 +98,44 @@ def _notebook_folder(model: NotebookModel) -> Path | None:
     return Path(os.path.abspath(model.path)).parent if model.path is not None else None
 
 
+_SHELL_CELLS = {"bash", "sh", "zsh", "system"}
+
+
+def _shell_cell_lines(cell: CellModel, magic: MagicLine) -> list[MagicLine]:
+    """The commands of a `%%bash` / `%%sh` cell's body, each as if it were a `!` line."""
+    lines = cell.facts.source.splitlines()
+    found = []
+    index = magic.line  # the body starts on the line after the magic (0-based: same number)
+    while index < len(lines):
+        text = lines[index]
+        end = index
+        while lines[end].endswith("\\") and end + 1 < len(lines):
+            end += 1
+        stripped = text.lstrip()
+        if stripped and not stripped.startswith("#"):
+            found.append(MagicLine("shell", stripped.split(" ", 1)[0], stripped, index + 1,
+                                   len(text) - len(stripped) + 1, tuple(lines[index + 1: end + 1])))
+        index = end + 1
+    return found
+
+
+def _magic_lines(cell: CellModel) -> list[MagicLine]:
+    found = []
+    for magic in cell.facts.magics:
+        if magic.kind != "cell":
+            found.append(magic)
+        elif magic.name in _SHELL_CELLS or (magic.name == "script" and magic.args.split(" ", 1)[0] in _SHELL_CELLS):
+            found.extend(_shell_cell_lines(cell, magic))
+    return found
+
+
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
     lines: list[InstallLine] = []
     for cell in model.code_cells:
-        for magic in cell.facts.magics:
+        if not cell.facts.magics:
+            continue
+        for magic in _magic_lines(cell):
             commands = _install_commands(magic)
             if commands:
                 lines.append(_install_line(cell, magic, commands, folder))
@@ -252,7 +285,7 @@ class UnpinnedInstall(Rule):
                 number, column, end_column = line.position(item.token)
                 edits.append(Edit(line.cell.index, number, column, number, end_column, suggestion))
         if edits and len(edits) == len(line.unpinned):
-            return Fix("Pin each package to the version installed here", "unsafe", tuple(edits))
+            return Fix("Pin each package to the version installed in this environment", "unsafe", tuple(edits))
         return Fix("Pin each package with == to the version the notebook was run with", "unsafe", tuple(edits))
 
 
@@ -286,35 +319,46 @@ class ShellPipInstall(Rule):
         for line in notebook_installs(model).lines:
             if line.magic.kind != "shell":
                 continue
-            command = line.commands[0]
+            # `!{sys.executable} -m pip install` uses the kernel's own interpreter; uv picks its environment
+            # itself and there is no `%uv` to suggest.
+            command = next((c for c in line.commands
+                            if not c.program[0].text.startswith(("{", "$")) and c.program[0].text != "uv"), None)
+            if command is None:
+                continue
             program = command.program
-            if program[0].text.startswith(("{", "$")):
-                continue  # `!{sys.executable} -m pip install`: the kernel's own interpreter
-            if program[0].text == "uv":
-                continue  # uv picks its environment itself; there is no `%uv` to suggest
             magic = "%pip" if command.tool == "pip" else "%" + os.path.basename(program[0].text).removesuffix(".exe")
             shown = " ".join(token.text for token in program)
-            message = (f"`!{shown} install` installs into whatever environment the shell finds, not necessarily "
+            where = f"`!{shown} install`" if self._is_bang_line(line) else f"`{shown} install` in a shell cell"
+            message = (f"{where} installs into whatever environment the shell finds, not necessarily "
                        f"the kernel's; use `{magic} install`")
             span = line.span(program[0])
             span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
             yield self.finding(line.cell, span, message, self._fix(line, command, magic))
 
-    def _fix(self, line: InstallLine, command: InstallCommand, magic: str) -> Fix | None:
-        if len(line.commands) != 1 or command.chained:
-            return None  # `%pip` would hand the rest of the chain to the shell unchanged
+    @staticmethod
+    def _bang(line: InstallLine) -> int | None:
+        """The 1-based column of the `!` of a plain `!command` line; None for `x = !cmd`, `!!cmd`, shell cells."""
         source_lines = line.cell.cell.source.splitlines()
         if line.magic.line > len(source_lines):
             return None
-        text = source_lines[line.magic.line - 1]
+        before = source_lines[line.magic.line - 1][: line.magic.column - 1].rstrip()
+        if not before.endswith("!") or before[:-1].strip() or before.endswith("!!"):
+            return None
+        return len(before)
+
+    def _is_bang_line(self, line: InstallLine) -> bool:
+        source_lines = line.cell.cell.source.splitlines()
+        return line.magic.line <= len(source_lines) and "!" in source_lines[line.magic.line - 1][: line.magic.column]
+
+    def _fix(self, line: InstallLine, command: InstallCommand, magic: str) -> Fix | None:
+        if len(line.commands) != 1 or command.chained:
+            return None  # `%pip` would hand the rest of the chain to the shell unchanged
         first, last = command.program[0], command.program[-1]
         if first.piece != 0 or first.start != 0:
             return None  # `!sudo pip install ...`: not a plain install
-        before = text[: line.magic.column - 1]
-        stripped = before.rstrip()
-        if not stripped.endswith("!") or stripped[:-1].strip() or stripped.endswith("!!"):
+        bang = self._bang(line)
+        if bang is None:
             return None  # `files = !pip ...` captures output, `!!` too: `%pip` would change that
-        bang = len(stripped)  # 1-based column of "!"
         _, _, end_column = line.position(last)
         edit = Edit(line.cell.index, line.magic.line, bang, line.magic.line, end_column, magic)
         return Fix(f"Replace `!{' '.join(t.text for t in command.program)}` with `{magic}`", "safe", (edit,))
@@ -378,7 +422,7 @@ def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
 
 # Names people give their own helper modules; a PyPI package of that name is almost never what is meant.
 _LOCAL_LOOKING = re.compile(
-    r"^(?:utils?|helpers?|common|tools|functions|settings|config|my_?\w*|\w+_(?:utils?|helpers?|tools|functions)"
+    r"^(?:utils?|helpers?|common|tools|functions|settings|config|my_\w+|\w+_(?:utils?|helpers?|tools|functions)"
     r"|(?:utils?|helpers?)_\w+)$"
 )
 _PY_FILE = re.compile(r"(?:^|[\s/\\'\"=])([A-Za-z_]\w*)\.py\b")

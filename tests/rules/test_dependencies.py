@@ -374,3 +374,22 @@ def test_pinned_under_a_distribution_name_only_the_environment_knows():
     cells = ["%pip install argon2-cffi==23.1.0", "import argon2"]
     assert rp203(cells) == []
     assert rp203(["%pip install pandas==2.2.0", "import argon2"]) == [("RP203", 1, 1)]
+
+
+@pytest.mark.parametrize("module", ["mysql.connector", "mypy", "toolz", "configparser2", "utilsforecast"])
+def test_third_party_names_that_only_resemble_helper_modules(module):
+    assert rp203([f"import {module}"]) == [("RP203", 0, 1)]
+
+
+def test_installs_in_shell_cells():
+    source = "%%bash\ncd /tmp\n# pip install commented\npip install -q \\\n    pandas==2.2.0 \\\n    numpy\n"
+    findings = findings_for([source], select=("RP201", "RP202"))
+    assert [(f.code, f.line, f.column) for f in findings] == [("RP202", 4, 1), ("RP201", 6, 5)]
+    assert "in a shell cell" in findings[0].message and findings[0].fix is None
+    assert codes_for(["%%bash\npip install pandas==2.2.0\n"], select="RP201") == []
+    assert codes_for(["%%script bash\npip install pandas\n"], select="RP201") == [("RP201", 0, 2)]
+
+
+def test_a_kernel_interpreter_install_chained_with_a_shell_pip():
+    [finding] = findings_for(["!{sys.executable} -m pip install a==1 && pip install b==2"], select="RP202")
+    assert finding.fix is None

@@ -249,3 +249,9 @@ def test_path_home_is_expanduser_written_another_way():
     assert "Path.home()" in finding.message and "account" in finding.message
     assert rp1("import pathlib\nx = pathlib.Path.home()") == [("RP101", 0, 2)]
     assert rp1("home = team.home()") == []
+
+
+def test_python_cell_magic_bodies_are_code():
+    assert rp1('%%time\ndf = pd.read_csv("/home/ana/x.csv")') == [("RP101", 0, 2)]
+    assert rp1("%%capture\n!cp /data/a.csv .") == [("RP101", 0, 2)]
+    assert rp1("x = 1 \\\n  + 2\n!cp /data/a.csv .") == [("RP101", 0, 3)]

@@ -119,7 +119,8 @@ class SavedErrorOutput(Rule):
                 advice = "it was interrupted; run it to the end (or make it faster) and save again"
             else:
                 advice = "fix the error, re-run the notebook from the top and save again"
-            yield self.finding(cell, _WHOLE_CELL, f"Saved error output ({what}); {advice}")
+            yield self.finding(cell, _WHOLE_CELL, f"Saved error output ({what}); {advice}",
+                               Fix("Fix the cell, restart the kernel, run all cells and save", "unsafe"))
 
 
 class UnexecutedCell(Rule):

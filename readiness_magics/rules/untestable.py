@@ -249,23 +249,22 @@ _PLUMBING_FUNCTIONS = {
 # Downloading is I/O too: a helper that fetches a URL and saves it computes nothing.
 _PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.",
                       "requests.", "urllib.", "httpx.", "boto3.")
-_PLUMBING_METHODS = {
-    # files and paths
+_FILE_METHODS = {
     "write", "writelines", "writerow", "writerows", "writeheader", "close", "flush", "mkdir", "exists",
     "is_file", "is_dir", "joinpath", "with_suffix", "with_name", "resolve", "absolute", "expanduser", "open",
     "format", "strftime", "now", "today", "isoformat", "touch", "unlink", "raise_for_status", "iter_content",
-    "urlretrieve", "urlopen", "download_file", "upload_file", "put_object",
-    # logging and display
-    "info", "debug", "warning", "error", "exception", "critical", "print", "display",
-    # plotting: drawing what was given is presentation, not computation
-    "plot", "hist", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "imshow", "matshow", "contour",
-    "contourf", "fill_between", "errorbar", "stem", "axhline", "axvline", "axhspan", "axvspan",
-    "text", "annotate", "legend", "grid", "title", "suptitle", "xlabel", "ylabel", "xticks", "yticks",
-    "xlim", "ylim", "set_title", "set_xlabel", "set_ylabel", "set_xticks", "set_yticks", "set_xticklabels",
-    "set_yticklabels", "set_xlim", "set_ylim", "set_xscale", "set_yscale", "set_aspect", "set_size_inches",
-    "tight_layout", "subplots", "subplot", "add_subplot", "figure", "colorbar", "axis", "set_axis_off",
-    "update_layout", "update_traces", "add_trace", "show", "clf", "cla", "gcf", "gca", "heatmap", "lineplot",
-    "barplot", "histplot", "countplot", "scatterplot", "pairplot", "kdeplot",
+    "urlretrieve", "urlopen", "download_file", "upload_file", "put_object", "items", "keys", "values", "seek",
+    "getvalue",
+}
+_LOG_METHODS = {"info", "debug", "warning", "error", "exception", "critical", "print", "display"}
+# Presentation around a chart; drawing the data itself is in _DRAWING below.
+_DECORATIONS = {
+    "axhline", "axvline", "axhspan", "axvspan", "text", "annotate", "legend", "grid", "title", "suptitle",
+    "xlabel", "ylabel", "xticks", "yticks", "xlim", "ylim", "set_title", "set_xlabel", "set_ylabel",
+    "set_zlabel", "set_xticks", "set_yticks", "set_xticklabels", "set_yticklabels", "set_xlim", "set_ylim",
+    "set_xscale", "set_yscale", "set_aspect", "set_size_inches", "tight_layout", "subplots", "subplot",
+    "add_subplot", "figure", "colorbar", "axis", "set_axis_off", "update_layout", "update_traces", "show",
+    "clf", "cla", "gcf", "gca", "twinx", "twiny", "tick_params", "subplots_adjust", "set",
 }
 
 
@@ -319,14 +318,33 @@ def _write_mode(call: ast.Call, position: int) -> bool:
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
 
 
+# Drawing data is producing a result (a chart), not I/O: a function that draws and saves the plot computes
+# and writes. Titles, labels, layout and closing the figure are only presentation.
+_DRAWING = {
+    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "imshow", "matshow",
+    "contour", "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot",
+    "countplot", "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot",
+    "displot", "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh",
+    "plot_surface", "plot3D", "scatter3D", "line", "area", "density", "kde", "step", "semilogy", "semilogx",
+    "loglog", "quiver", "streamplot", "add_trace", "Figure",
+}
+
+
+_PLUMBING_METHODS = _FILE_METHODS | _LOG_METHODS | _DECORATIONS | _DRAWING
+
+
 def _is_plumbing(model: NotebookModel, call: ast.Call) -> bool:
     if _is_write(model, call) or _is_loader(model, call):
         return True
+    if _short_name(model, call) in _DRAWING:
+        return False
     name = _callee(model, call)
     if name in _PLUMBING_FUNCTIONS or name.startswith(_PLUMBING_PREFIXES):
         return True
     if not isinstance(call.func, ast.Attribute):
         return False
+    if call.func.attr in _STRING_METHODS:  # only when building a path or a URL: not DataFrame.replace
+        return _is_path_like(call.func.value)
     if call.func.attr == "join":  # "_".join(parts) or a path join, not DataFrame.join
         receiver = call.func.value
         return _is_path_like(receiver) or (isinstance(receiver, ast.Name) and receiver.id in {"sep", "separator",
@@ -347,7 +365,9 @@ def _is_loader(model: NotebookModel, call: ast.Call) -> bool:
     return bool(name) and name in loaders
 
 
-_PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out")
+_PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out", "url")
+_STRING_METHODS = {"replace", "lower", "upper", "strip", "rstrip", "lstrip", "split", "rsplit", "startswith",
+                   "endswith", "removeprefix", "removesuffix"}
 
 
 def _is_path_like(node: ast.AST) -> bool:
@@ -359,6 +379,8 @@ def _is_path_like(node: ast.AST) -> bool:
         return _is_path_like(node.left) or _is_path_like(node.right)
     if isinstance(node, ast.Call):
         name = _method(node)
+        if name in _STRING_METHODS and isinstance(node.func, ast.Attribute):
+            return _is_path_like(node.func.value)
         return name in {"Path", "PurePath", "join", "joinpath", "with_suffix", "with_name", "str", "format",
                         "dirname", "abspath", "expanduser"}
     identifier = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
@@ -431,8 +453,9 @@ class FunctionComputesAndWrites(Rule):
     `np.save`, `pickle.dump`, `joblib.dump`, `torch.save`, ...). The finding sits on the function's
     `def` cell, at its first write.
 
-    Pure loaders, and I/O-only helpers that build a path and write (or plot and save) what they were
-    given, are fine.
+    Pure loaders, I/O-only helpers that build a path and write what they were given (also a figure
+    they were given, or a file they download) and writes to in-memory buffers are fine. Drawing a
+    chart is computing: a function that draws and saves should return the figure instead.
 
     ## Why is this bad?
     A test of the computation has to write files (and clean them up), and the pipeline cannot reuse
@@ -862,9 +885,7 @@ def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute) and call.func.attr in _PLOT_METHODS
 
 
-_PLOT_METHODS = {method for method in _PLUMBING_METHODS if method not in {"format", "open", "exists"}} | {
-    "twinx", "twiny", "gca", "gcf", "plot3D", "scatter3D", "plot_surface", "set_zlabel", "tick_params",
-    "subplots_adjust", "set"}
+_PLOT_METHODS = _DRAWING | _DECORATIONS
 
 
 _CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)

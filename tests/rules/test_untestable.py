@@ -93,6 +93,8 @@ def test_undefined_name_is_not_state():
     ("model = RandomForestClassifier(random_state=0)\n    model.fit(df, y)\n    joblib.dump(model, path)", 3),
     ("with open(path, 'w') as f:\n        json.dump({'mean': np.mean(df)}, f)", 1),
     ("fig, ax = plt.subplots()\n    ax.plot(df.cumsum())\n    fig.savefig(path)", 3),
+    ("fig, ax = plt.subplots()\n    ax.hist(df['a'])\n    ax.set_title('a')\n    fig.savefig(path)", 4),  # draws
+    ("sns.histplot(df['a'])\n    plt.savefig(path)", 2),
     ("np.save(path, df.values * 2)", 1),
     ("pickle.dump(sorted(df), open(path, 'wb'))", 1),
     ("torch.save(train(df), path)", 1),
@@ -101,9 +103,9 @@ def test_undefined_name_is_not_state():
 ])
 def test_computing_and_writing(body, line):
     cell = IMPORTS + "import json, pickle, joblib, torch\nfrom pathlib import Path\n" \
-        "import matplotlib.pyplot as plt\n" + f"def step(df, y, path):\n    {body}\n"
+        "import matplotlib.pyplot as plt\nimport seaborn as sns\n" + f"def step(df, y, path):\n    {body}\n"
     found = findings_for([cell], select="RP402")
-    assert [(f.code, f.line - 7) for f in found] == [("RP402", line)], found
+    assert [(f.code, f.line - 8) for f in found] == [("RP402", line)], found
 
 
 @pytest.mark.parametrize("body", [
@@ -112,7 +114,7 @@ def test_computing_and_writing(body, line):
     "    print(f'saved {len(df)} rows to {p}')\n    return p",
     "with open(path, 'w') as f:\n        json.dump(df, f, indent=2)",
     "pd.DataFrame(df).to_csv(path)",
-    "fig, ax = plt.subplots()\n    ax.hist(df['a'])\n    ax.set_title('a')\n    fig.savefig(path)",  # plot and save
+    "fig.tight_layout()\n    fig.savefig(path, dpi=150)\n    plt.close(fig)",  # saves a figure it was given
     "for i, fig in enumerate(df):\n        fig.savefig(os.path.join(out_dir, f'fig_{i + 1}.png'))",
     "r = requests.get(url)\n    with open(path, 'wb') as f:\n        f.write(r.content)",  # a download
     "buf = io.BytesIO()\n    df.groupby('a').sum().to_parquet(buf)\n    return buf",  # memory, not a file
@@ -122,7 +124,7 @@ def test_computing_and_writing(body, line):
 ])
 def test_io_only_helpers_and_pure_functions(body):
     cell = IMPORTS + "import io, os, json, requests\nimport matplotlib.pyplot as plt\n" \
-        f"def helper(df, path, out_dir, url):\n    {body}\n"
+        f"def helper(df, path, out_dir, url, fig):\n    {body}\n"
     assert codes([cell], "RP402") == []
 
 

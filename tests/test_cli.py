@@ -191,8 +191,9 @@ def test_junit_is_read_back_by_a_junit_reader(project):
 
 def test_github_annotations(project):
     result = readiness("check", "--no-ruff", "--format", "github", str(project / "broken.ipynb"))
-    assert result.stdout.startswith("::error file=")
-    assert "title=RP001 (cell 2, line 1)::Syntax error" in result.stdout
+    [syntax] = [line for line in result.stdout.splitlines() if "RP001" in line]
+    assert syntax.startswith("::error file=")
+    assert "broken.ipynb,title=RP001 (cell 2, line 1)::Syntax error" in syntax
 
 
 def test_rules_and_explain(project):

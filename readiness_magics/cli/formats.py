@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from xml.sax.saxutils import escape, quoteattr
 
 from .. import __version__
 from ..findings import Finding
@@ -163,6 +162,15 @@ def _sarif_result(uri: str, finding: Finding) -> dict:
 
 def format_sarif(reports: list[NotebookReport]) -> str:
     return json.dumps(to_sarif(reports), indent=2) + "\n"
+
+
+def escape(text: str) -> str:
+    """XML text escaping (xml.sax.saxutils would pull in urllib at start-up)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoteattr(text: str) -> str:
+    return '"' + escape(text).replace('"', "&quot;").replace("\n", "&#10;") + '"'
 
 
 def format_junit(reports: list[NotebookReport], fail_on: str = "error") -> str:

@@ -587,6 +587,7 @@ class ExecutionCountGaps(Rule):
 # ---- project level: the folder around the notebook ------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def _project_root(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():

@@ -625,6 +625,8 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
         return isinstance(inner, ast.Name) and (not isinstance(value, ast.Subscript) or _simple_index(value.slice))
     if isinstance(value, ast.Tuple):
         return all(_is_trivial_value(model, item) for item in value.elts)
+    if isinstance(value, ast.IfExp):  # role = "Human" if is_human else "AI"
+        return _is_trivial_value(model, value.body) and _is_trivial_value(model, value.orelse)
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id in model.functions:
             return True  # calling the notebook's own function for each item
@@ -1194,6 +1196,11 @@ class UnseededRandomness(Rule):
         if isinstance(call.func, ast.Attribute) and call.func.attr == "sample" and not imported_root:
             if len(call.args) >= 5 or _only_displayed(model, cell, call):
                 return None
+            if any(k.arg not in _FRAME_SAMPLE_ARGUMENTS for k in call.keywords):
+                return None  # some other object's sample(), e.g. a generative model's
+            receiver = root_name(call.func.value)
+            if receiver is not None and _is_data(model, receiver) is False and _KINDS[model].get(receiver) == "object":
+                return None  # a fitted estimator's own sample(): seeded through its random_state
             return ("numpy", (f"{ast.unparse(call.func)}() draws a random sample without random_state; "
                     "results change on every run"), "Pass random_state=SEED")
         if not imported_root:
@@ -1234,14 +1241,22 @@ class UnseededRandomness(Rule):
         return None
 
 
+_FRAME_SAMPLE_ARGUMENTS = {"n", "frac", "replace", "weights", "axis", "ignore_index", "withReplacement",
+                           "fraction"}
+# Calls that pass a value on to the display without using it: `round(df.sample(5))` is still a look.
+_LOOKING_CALLS = _DISPLAY_CALLS | {"IPython.display.display", "round", "len", "str", "repr", "list", "tuple",
+                                   "sorted", "type"}
+
+
 def _only_displayed(model: NotebookModel, cell: CellModel, call: ast.Call) -> bool:
     """`df.sample(5)` or `print(np.random.rand(3))`: looked at, not used."""
     node: ast.AST = call
     for ancestor in cell.facts.ancestors(call):
         if isinstance(ancestor, ast.Expr):
             return True
-        if isinstance(ancestor, ast.Call) and node is not ancestor.func:
-            return _callee(model, ancestor) in _DISPLAY_CALLS and isinstance(cell.facts.parent(ancestor), ast.Expr)
+        if isinstance(ancestor, ast.Call) and node is not ancestor.func \
+                and _callee(model, ancestor) not in _LOOKING_CALLS:
+            return False
         if not isinstance(ancestor, (ast.Attribute, ast.Call, ast.Subscript)):
             return False
         node = ancestor

@@ -354,13 +354,17 @@ def test_unseeded_torch_and_tensorflow():
     "sample = df.sample(frac=0.5, random_state=0)",
     "df.sample(5)",  # only displayed
     "print(df.sample(5))",
+    "round(df.sample(5), 2)",
+    "df.sample(5).head()",
+    "images = vae.sample(z, temperature=0.7)",  # not a frame's sample()
+    "gmm = GaussianMixture(4, random_state=0)\nnew = gmm.sample(100)",  # a seeded estimator's sample()
     "rng = np.random.default_rng(42)",
     "rng = np.random.default_rng(SEED)\nnoise = rng.normal(size=3)",
     "print(np.random.rand(3))",  # only displayed
     "import xgboost as xgb\nmodel = xgb.XGBClassifier()",  # seeds itself
 ])
 def test_seeded_or_deterministic(line):
-    cell = IMPORTS + SKLEARN + "SEED = 42\nseed = 7\n" + line
+    cell = IMPORTS + SKLEARN + "from sklearn.mixture import GaussianMixture\nSEED = 42\nseed = 7\n" + line
     assert codes([cell], "RP407") == []
 
 

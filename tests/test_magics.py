@@ -558,3 +558,36 @@ def test_rule_codes_the_tests_rely_on_exist():
     for code in ("RP101", "RP401"):
         assert get_rule(code) is not None, code
     assert os.environ.get("JPY_SESSION_NAME") is None
+
+
+# --- watch mode's short context ------------------------------------------------------------------------
+
+SAMPLES = sorted((Path(__file__).resolve().parents[1] / "sample_notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=[path.stem for path in SAMPLES])
+def test_watch_mode_finds_what_a_full_check_of_the_history_finds(path):
+    """Watch mode gives the rules a summary of the cells before (see context_summary), not the cells
+    themselves; cell by cell, through real notebooks, the findings must be the same."""
+    from readiness_magics.config import Settings
+    from readiness_magics.magics.sources import HistoryCell, history_settings
+    from readiness_magics.magics.watch import check_cell
+    from readiness_magics.notebook import read_notebook
+
+    settings = history_settings(Settings(ruff=False))
+    cells = [HistoryCell(number, cell.source) for number, cell in enumerate(read_notebook(path).code_cells, 1)
+             if cell.source.strip()]
+    for index, cell in enumerate(cells):
+        full = check_cell(cell.source, cells[:index], settings).findings
+        short = check_cell(cell.source, cells[:index], settings, summarise=True).findings
+        # Messages may name a cell by its place in the checked notebook, which differs; what and where must not.
+        assert [(f.code, f.line, f.column) for f in short] == [(f.code, f.line, f.column) for f in full], (
+            f"cell {index + 1}:\n{cell.source}")
+
+
+def test_watch_mode_knows_the_imports_of_earlier_cells(ip, capsys):
+    run(ip, "%readiness on")
+    run(ip, "import pandas as pd")
+    capsys.readouterr()
+    run(ip, "frame = pd.read_csv('data.csv') if False else pd.DataFrame({'a': [1]})\nframe.groupby('a').size()")
+    assert "RP301" in capsys.readouterr().out  # `pd` resolved through the earlier cell's import

@@ -1,14 +1,17 @@
 """Watch mode: check each cell as it is run (a pre_run_cell hook) and say what it finds in a line or two."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from ..analysis import analyse_source
 from ..config import Settings, settings_for
 from ..engine import run_rules
 from ..findings import Finding
@@ -35,11 +38,29 @@ class CellCheck:
     internal_errors: str = ""  # what broken rules printed, kept out of the user's cell
 
 
-def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd: Path | None = None) -> CellCheck:
-    """Findings (never ruff's: a subprocess per cell is too slow) that land on `source` itself."""
+def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd: Path | None = None,
+               *, summarise: bool = False) -> CellCheck:
+    """Findings (never ruff's: a subprocess per cell is too slow) that land on `source` itself.
+
+    With `summarise`, the cells before it reach the rules as one short cell holding only what the
+    cell being checked can depend on (see `context_summary`), so the cost stays flat however long
+    the session grows."""
     started = time.perf_counter()
-    notebook = history_notebook(context, path=(cwd or Path.cwd()) / "kernel-history.ipynb",
-                                extra=as_checkable(source))
+    path = (cwd or Path.cwd()) / "kernel-history.ipynb"
+    # As IPython's history keeps it (without trailing newlines), so that once this cell is in the
+    # history, its parse and summary come from the cache.
+    checkable = as_checkable(source.rstrip("\n"))
+    if summarise:
+        wanted = names_read(checkable)
+        lines = dict.fromkeys(
+            line for cell in context for names, line in context_summary(cell.source)
+            if names is None or not names.isdisjoint(wanted)
+        )
+        count = context[-1].count if context else 0
+        summary = [HistoryCell(count, "\n".join(lines) + "\n")] if lines else []
+        notebook = history_notebook(summary, path=path, extra=checkable)
+    else:
+        notebook = history_notebook(context, path=path, extra=checkable)
     captured = io.StringIO()
     # A failing rule prints its traceback to stderr; in a cell that would be noise the user did not ask for.
     with contextlib.redirect_stderr(captured):
@@ -47,6 +68,82 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
     last = len(notebook.cells) - 1
     own = [finding for finding in findings if finding.cell_index == last]
     return CellCheck(own, time.perf_counter() - started, captured.getvalue())
+
+
+# Installs the dependency rules read across cells (a pin in an earlier cell counts).
+_INSTALLERS = frozenset({"pip", "pip3", "conda", "mamba", "micromamba", "uv", "python", "python3"})
+_CONTEXT_VALUE = "__readiness_context__()"  # a value of unknown kind: the rules take it for data
+_LONG_STATEMENT = 400
+
+Entry = tuple[frozenset[str] | None, str]  # (names it defines, or None when always relevant; a line of Python)
+
+
+def names_read(source: str) -> frozenset[str]:
+    """Every global name a cell reads: at top level, in its functions, in its classes."""
+    facts = analyse_source(source)
+    names = {read.name for read in facts.reads}
+    for function in facts.functions:
+        names.update(node.id for node in function.free_reads)
+    for node in facts.classes:
+        names.update(child.id for child in ast.walk(node) if isinstance(child, ast.Name))
+    return frozenset(names)
+
+
+@lru_cache(maxsize=4096)
+def context_summary(source: str) -> tuple[Entry, ...]:
+    """What a cell run earlier can tell the rules about a later cell, as lines of Python.
+
+    A finding on the cell running now depends on earlier cells only through what they define: the
+    imports (aliases, what is already imported), installs (pins), random seeds already set, and for
+    each name the later cell reads: whether it is a function or a class, and what value was bound
+    to it (data, a setting, a model object). Loops, prints, plots and function bodies are left out:
+    they are what makes a long session slow to check. Cached by source: each cell is summarised once."""
+    facts = analyse_source(as_checkable(source))
+    entries: list[Entry] = []
+    text_lines = source.splitlines()
+    for magic in facts.magics:
+        if magic.kind in ("line", "shell") and magic.name in _INSTALLERS and 0 < magic.line <= len(text_lines):
+            entries.append((None, text_lines[magic.line - 1].strip()))
+    if facts.tree is None:
+        return tuple(entries)
+    bound_by: dict[int, list[str]] = {}
+    for binding in facts.bindings:
+        bound_by.setdefault(id(binding.statement), []).append(binding.name)
+    for statement in facts.tree.body:
+        names = bound_by.get(id(statement), [])
+        try:
+            lines = _summarise_statement(statement, names)
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            lines = [f"{name} = {_CONTEXT_VALUE}" for name in names]
+        always = isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr))
+        entries.extend((None if always else frozenset(names), line) for line in lines)
+    return tuple(entries)
+
+
+def _summarise_statement(statement: ast.stmt, names: list[str]) -> list[str]:
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [ast.unparse(statement)]
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
+        return [f"{keyword} {statement.name}({ast.unparse(statement.args)}): ..."]
+    if isinstance(statement, ast.ClassDef):
+        bases = ", ".join(ast.unparse(base) for base in statement.bases)
+        return [f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."]
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
+        text = ast.unparse(statement)
+        if len(text) <= _LONG_STATEMENT and "\n" not in text:
+            return [text]
+        value = statement.value  # keep what the value is (a call of what, a literal), not all of it
+        short = f"{ast.unparse(value.func)}()" if isinstance(value, ast.Call) else (
+            "0" if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)) else _CONTEXT_VALUE)
+        return [f"{name} = {short}" for name in names]
+    if isinstance(statement, ast.Expr):
+        # Only a seed set earlier changes what a later cell is told (unseeded randomness).
+        call = statement.value
+        if isinstance(call, ast.Call) and "seed" in ast.unparse(call.func).lower():
+            return [ast.unparse(statement)]
+        return []
+    return [f"{name} = {_CONTEXT_VALUE}" for name in names]
 
 
 def compact(findings: list[Finding]) -> str:
@@ -96,7 +193,7 @@ class Watcher:
             if len(source) > MAX_WATCHED_CHARACTERS:
                 print(f"readiness: this cell is over {MAX_WATCHED_CHARACTERS:,} characters; not checked in watch mode")
                 return
-            result = check_cell(source, history_cells(self.shell, drop_last=False), self.settings())
+            result = check_cell(source, history_cells(self.shell, drop_last=False), self.settings(), summarise=True)
             self.checked += 1
             self.last_seconds = result.seconds
             message = compact(result.findings)

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install check test bench fuzz clean
+.PHONY: install check test bench fuzz docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ fuzz: install
 
 bench: install
 	$(PY) benchmarks/bench_check.py
+
+# The README's rule table, from the rules' docstrings.
+docs: install
+	$(PY) -m readiness_magics.cli.docs README.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

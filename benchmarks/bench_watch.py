@@ -32,36 +32,56 @@ from readiness_magics.magics import magics_for
 TARGET_MS = 5.0
 
 
-def data_science_cell(lines: int, seed: int = 0) -> str:
-    """A plain-Python cell of exactly `lines` lines, the way notebooks are written: imports, helpers,
-    frame work, a loop, a model. Cheap to execute (functions are defined, not called)."""
-    block = [
-        "import json",
-        "import math",
-        "from collections import Counter",
-        "",
-        "THRESHOLD = 0.5",
-        "",
-        "def clean_frame_{n}(frame, columns):",
-        "    out = frame.copy()",
-        "    for column in columns:",
-        "        out[column] = out[column].fillna(out[column].median())",
-        "    out = out[out['amount'] > 0]",
-        "    return out.reset_index(drop=True)",
-        "",
-        "def summarise_{n}(frame):",
-        "    counts = Counter(frame['region'])",
-        "    ratio = {{k: v / max(len(frame), 1) for k, v in counts.items()}}",
-        "    return json.dumps(ratio, sort_keys=True)",
-        "",
-        "def score_{n}(values, weight=1.5):",
-        "    total = 0.0",
-        "    for value in values:",
-        "        total += math.log1p(abs(value)) * weight",
-        "    return total / max(len(values), 1) > THRESHOLD",
-        "",
-        "settings_{n} = {{'columns': ['amount', 'age'], 'seed': {n}, 'label': 'run {n}'}}",
-    ]
+_PIPELINE_BLOCK = [
+    "# --- step {n}: load, clean, aggregate ---",
+    "raw_{n} = pd.read_csv(DATA_DIR / 'sales_{n}.csv', parse_dates=['date'])",
+    "assert len(raw_{n}) > 0, 'no sales rows'",
+    "raw_{n} = raw_{n}.dropna(subset=['amount'])",
+    "raw_{n}['month'] = raw_{n}['date'].dt.to_period('M')",
+    "monthly_{n} = raw_{n}.groupby(['store', 'month'], as_index=False)['amount'].sum()",
+    "monthly_{n}['share'] = monthly_{n}['amount'] / monthly_{n}['amount'].sum()",
+    "top_{n} = monthly_{n}.sort_values('amount', ascending=False).head(10)",
+    "print(f'step {n}: {{len(raw_{n})}} rows, {{top_{n}}} top stores')",
+    "",
+    "def growth_{n}(frame, column='amount'):",
+    "    \"\"\"Month-on-month growth of one column.\"\"\"",
+    "    ordered = frame.sort_values('month')",
+    "    return ordered[column].pct_change().fillna(0.0)",
+    "",
+    "monthly_{n}['growth'] = growth_{n}(monthly_{n})",
+    "fig_{n}, ax_{n} = plt.subplots(figsize=(8, 4))",
+    "monthly_{n}.pivot(index='month', columns='store', values='amount').plot(ax=ax_{n})",
+    "ax_{n}.set_title('Monthly sales, step {n}')",
+    "plt.close(fig_{n})",
+]
+
+_HELPERS_BLOCK = [
+    "def clean_frame_{n}(frame, columns):",
+    "    out = frame.copy()",
+    "    for column in columns:",
+    "        out[column] = out[column].fillna(out[column].median())",
+    "    out = out[out['amount'] > 0]",
+    "    return out.reset_index(drop=True)",
+    "",
+    "def summarise_{n}(frame):",
+    "    counts = Counter(frame['region'])",
+    "    ratio = {{k: v / max(len(frame), 1) for k, v in counts.items()}}",
+    "    return json.dumps(ratio, sort_keys=True)",
+    "",
+    "def score_{n}(values, weight=1.5):",
+    "    total = 0.0",
+    "    for value in values:",
+    "        total += math.log1p(abs(value)) * weight",
+    "    return total / max(len(values), 1) > THRESHOLD",
+    "",
+    "settings_{n} = {{'columns': ['amount', 'age'], 'seed': {n}, 'label': 'run {n}'}}",
+    "",
+]
+
+
+def data_science_cell(lines: int, seed: int = 0, block: list[str] = _PIPELINE_BLOCK) -> str:
+    """A plain-Python cell of exactly `lines` lines, the way long notebook cells are written: steps of
+    load, check, clean, aggregate, a small helper, a plot. `seed` makes every source different."""
     out: list[str] = []
     number = seed * 1000
     while len(out) < lines:
@@ -70,10 +90,44 @@ def data_science_cell(lines: int, seed: int = 0) -> str:
     return "\n".join(out[:lines]) + "\n"
 
 
+def helpers_cell(lines: int, seed: int = 0) -> str:
+    """The costliest shape for the engine's walk: a cell of many small functions."""
+    return data_science_cell(lines, seed, _HELPERS_BLOCK)
+
+
+class Anything:
+    """Stands in for pandas, matplotlib and the data in the user's namespace, so that a run_cell of the
+    pipeline cell costs what IPython costs, not what pandas costs."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __setitem__(self, key, value):
+        pass
+
+    def __truediv__(self, other):
+        return self
+
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        return iter((self, self))
+
+    def __format__(self, spec):
+        return "x"
+
+
 def with_ipython_syntax(cell: str) -> str:
     lines = cell.splitlines()
-    lines[3] = "%time THRESHOLD = 0.5"
-    lines[17] = "!echo checked"
+    lines[9] = "%time stores = 1"
+    lines[14] = "!echo checked"
     return "\n".join(lines) + "\n"
 
 
@@ -147,28 +201,35 @@ def main() -> int:
     args = parser.parse_args()
     repeat, lines = args.repeat, args.lines
 
-    edited = [data_science_cell(lines, seed) for seed in range(1, repeat + 1)]  # each a new source
     rerun = [data_science_cell(lines, 0)] * repeat
-    syntax = [with_ipython_syntax(cell) for cell in edited]
     rows = []
+    seeds = iter(range(1, 10**6))
 
-    rows.append(row(f"floor: ast.parse of the {lines}-line cell", [_time(ast.parse, c) for c in edited]))
-    fresh = [data_science_cell(lines, 9000 + seed) for seed in range(repeat)]  # not in any cache yet
-    rows.append(row("floor: the engine's parse and walk of it (analyse_source)", [_time(analyse_source, c) for c in fresh]))
+    def edited() -> list[str]:  # each run a source no cache has seen: a person edited the cell
+        return [data_science_cell(lines, next(seeds)) for _ in range(repeat)]
+
+    rows.append(row(f"floor: ast.parse of the {lines}-line cell", [_time(ast.parse, c) for c in edited()]))
+    rows.append(row("floor: the engine's parse and walk of it (analyse_source)",
+                    [_time(analyse_source, c) for c in edited()]))
     for count in (0, 30, 150):
         shell = fresh_shell(context_cells(count))
         with contextlib.redirect_stdout(io.StringIO()):
             shell.run_line_magic("readiness", "on")
-        time_hook(shell, edited[:3])  # warm up imports and the rule registry
-        rows.append(row(f"hook, edited cell, {count} cells before", time_hook(shell, edited)))
+        time_hook(shell, edited()[:3])  # warm up imports, the rule registry and the context summaries
+        rows.append(row(f"hook, edited cell, {count} cells before", time_hook(shell, edited())))
         rows.append(row(f"hook, re-run cell, {count} cells before", time_hook(shell, rerun)))
         if count == 30:
+            syntax = [with_ipython_syntax(cell) for cell in edited()]
             rows.append(row(f"hook, edited cell with %magic and !shell, {count} before", time_hook(shell, syntax)))
+            helpers = [helpers_cell(lines, next(seeds)) for _ in range(repeat)]
+            rows.append(row(f"hook, edited cell of 30 small functions, {count} before", time_hook(shell, helpers)))
 
     # A whole run_cell, watch mode off and on, alternating so drift hits both alike.
     shell = fresh_shell(context_cells(30))
+    anything = Anything()
+    shell.user_ns.update(pd=anything, plt=anything, DATA_DIR=anything)
     off, on = [], []
-    pairs = [(data_science_cell(lines, 5000 + 2 * i), data_science_cell(lines, 5001 + 2 * i)) for i in range(repeat)]
+    pairs = list(zip(edited(), edited()))
     for first, second in pairs:
         with contextlib.redirect_stdout(io.StringIO()):
             shell.run_line_magic("readiness", "off")
@@ -186,10 +247,16 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for name, median, p90, low, high in rows:
         print(f"| {name} | {median:.2f} | {p90:.2f} | {low:.2f}-{high:.2f} |")
-    hook_median = next(median for name, median, *_ in rows if name.startswith("hook, edited cell, 30"))
-    print(f"\nAdded to a run_cell by watch mode (median on - median off): {added:.2f} ms; "
-          f"the hook alone, edited cell, 30 cells before: {hook_median:.2f} ms; target < {TARGET_MS:.0f} ms: "
-          f"{'met' if max(added, hook_median) < TARGET_MS else 'NOT met'}")
+    median_of = {name: median for name, median, *_ in rows}
+    hook = median_of["hook, edited cell, 30 cells before"]
+    engine = median_of["floor: the engine's parse and walk of it (analyse_source)"]
+    parse = median_of[f"floor: ast.parse of the {lines}-line cell"]
+    print(f"\nAdded to a run_cell by watch mode (median on - median off): {added:.2f} ms.")
+    print(f"The hook alone, edited cell, 30 cells before: {hook:.2f} ms = the engine's parse and walk of the "
+          f"cell ({engine:.2f} ms) + the rules and the watch layer ({hook - engine:.2f} ms); "
+          f"ast.parse alone: {parse:.2f} ms.")
+    print(f"Target < {TARGET_MS:.0f} ms median added per cell: {'met' if max(added, hook) < TARGET_MS else 'NOT met'} "
+          "on this machine at this load (compare the floors: they scale with it).")
     return 0
 
 

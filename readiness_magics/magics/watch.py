@@ -109,10 +109,11 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     bound_by: dict[int, list[str]] = {}
     for binding in facts.bindings:
         bound_by.setdefault(id(binding.statement), []).append(binding.name)
+    code_lines = (facts.python.code or "").splitlines()
     for statement in facts.tree.body:
         names = bound_by.get(id(statement), [])
         try:
-            lines = _summarise_statement(statement, names)
+            lines = _summarise_statement(statement, names, code_lines)
         except (ValueError, TypeError, AttributeError, RecursionError):
             lines = [f"{name} = {_CONTEXT_VALUE}" for name in names]
         always = isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr))
@@ -120,9 +121,19 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     return tuple(entries)
 
 
-def _summarise_statement(statement: ast.stmt, names: list[str]) -> list[str]:
+def _text(statement: ast.stmt, code_lines: list[str]) -> str | None:
+    """The statement as written, when it is one short line (slicing the source is cheaper than unparsing)."""
+    if statement.lineno != statement.end_lineno or not 0 < statement.lineno <= len(code_lines):
+        return None
+    text = code_lines[statement.lineno - 1]
+    if statement.col_offset or len(text) > _LONG_STATEMENT:
+        return None
+    return text.rstrip()
+
+
+def _summarise_statement(statement: ast.stmt, names: list[str], code_lines: list[str]) -> list[str]:
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [ast.unparse(statement)]
+        return [_text(statement, code_lines) or ast.unparse(statement)]
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
         return [f"{keyword} {statement.name}({ast.unparse(statement.args)}): ..."]
@@ -130,8 +141,8 @@ def _summarise_statement(statement: ast.stmt, names: list[str]) -> list[str]:
         bases = ", ".join(ast.unparse(base) for base in statement.bases)
         return [f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."]
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
-        text = ast.unparse(statement)
-        if len(text) <= _LONG_STATEMENT and "\n" not in text:
+        text = _text(statement, code_lines)
+        if text is not None:
             return [text]
         value = statement.value  # keep what the value is (a call of what, a literal), not all of it
         short = f"{ast.unparse(value.func)}()" if isinstance(value, ast.Call) else (
@@ -140,8 +151,10 @@ def _summarise_statement(statement: ast.stmt, names: list[str]) -> list[str]:
     if isinstance(statement, ast.Expr):
         # Only a seed set earlier changes what a later cell is told (unseeded randomness).
         call = statement.value
-        if isinstance(call, ast.Call) and "seed" in ast.unparse(call.func).lower():
-            return [ast.unparse(statement)]
+        callee = call.func if isinstance(call, ast.Call) else None
+        name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
+        if "seed" in name.lower():
+            return [_text(statement, code_lines) or ast.unparse(statement)]
         return []
     return [f"{name} = {_CONTEXT_VALUE}" for name in names]
 

@@ -1,0 +1,82 @@
+"""The `readiness` pre-commit hook, for real: `pre-commit try-repo` installs it from this repository."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_notebooks"
+PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
+
+
+def test_hook_definition():
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert hook["id"] == "readiness"
+    assert hook["entry"].split()[:2] == ["readiness", "check"]
+    assert hook["language"] == "python"
+    assert hook["types"] == ["jupyter"]  # identify's type for .ipynb
+
+
+@pytest.fixture()
+def throwaway_repo(tmp_path):
+    """A git repository with a dirty and a clean notebook (and the clean one's pins and data) and a README."""
+    repo = tmp_path / "analysis"
+    repo.mkdir()
+    for name in ("sensor_cleaning.ipynb", "clean_churn_pipeline.ipynb", "requirements.txt"):
+        shutil.copy(SAMPLES / name, repo / name)
+    shutil.copytree(SAMPLES / "data", repo / "data")
+    (repo / "README.md").write_text("# Analysis\n\nNot a notebook: the hook must not be given this file.\n")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    return repo
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, env=clean_env(repo.parent))
+
+
+def clean_env(tmp: Path) -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "PRE_COMMIT"))}
+    env["PRE_COMMIT_HOME"] = str(tmp / "pre-commit-home")  # nothing shared with the user's cache
+    # The hook needs the Python package only. A clone of this repository has no built sidebar, and
+    # building it needs Node and the npm registry; the wheel is complete without it for the CLI.
+    env["SKIP_JUPYTER_BUILDER"] = "1"
+    return env
+
+
+def try_repo(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    # The committed HEAD of this repository: the same code in both runs, so pre-commit installs the
+    # hook's environment once and reuses it (try-repo without --ref would commit the working tree).
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    return subprocess.run(
+        [str(PRE_COMMIT), "try-repo", str(ROOT), "readiness", "--ref", head, "--verbose", "--color", "never",
+         *args],
+        cwd=repo, capture_output=True, text=True, env=clean_env(repo.parent), timeout=1200,
+    )
+
+
+@pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is not installed in this environment")
+def test_try_repo_fails_on_the_dirty_notebook_and_passes_the_clean_one(throwaway_repo):
+    everything = try_repo(throwaway_repo, "--all-files")
+    output = everything.stdout + everything.stderr
+    assert everything.returncode == 1, output
+    assert "readiness (notebooks ready for production)" in output and "Failed" in output
+    assert "- exit code: 1" in output
+    assert "sensor_cleaning.ipynb:cell 2:1:1: RP102 Cloud URI" in output
+    assert "clean_churn_pipeline.ipynb:" not in output  # no finding at all in the clean one
+    # both notebooks and nothing else were handed to `readiness check` (README.md would be unreadable)
+    assert "in 2 notebooks." in output and "could not be read" not in output
+
+    clean_only = try_repo(throwaway_repo, "--files", "clean_churn_pipeline.ipynb", "README.md")
+    output = clean_only.stdout + clean_only.stderr
+    assert clean_only.returncode == 0, output
+    assert "Passed" in output
+    assert "Found 0 findings (0 error, 0 warning, 0 info) in 1 notebook" in output

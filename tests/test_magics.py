@@ -516,28 +516,37 @@ def test_rules_table(ip):
     assert "<table" in table._repr_html_() and "RP001" in repr(table)
 
 
-def test_export_says_when_it_is_not_available(ip, tmp_path):
+def test_export_says_when_it_is_not_available(ip, tmp_path, monkeypatch):
+    # An installation without the exporter: importing it fails, as it would if the module were absent.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "readiness_magics.exporter", None)
     path = write_notebook(tmp_path / "nb.ipynb", ["x = 1"])
-    try:
-        from readiness_magics.exporter import export_notebook  # noqa: F401
-    except ImportError:
-        with pytest.raises(UsageError, match="export is not available"):
-            ip.run_line_magic("readiness", f"export out --notebook {path}")
-    else:
-        pytest.skip("the exporter is installed; test_export_writes_a_package covers it")
+    with pytest.raises(UsageError, match="export is not available"):
+        ip.run_line_magic("readiness", f"export out --notebook {path}")
 
 
-def test_export_writes_a_package(ip, tmp_path):
-    pytest.importorskip("readiness_magics.exporter")
-    from readiness_magics.exporter import export_notebook  # noqa: F401
-
+def test_export_writes_a_package(ip, tmp_path, capsys):
+    pytest.importorskip("readiness_magics.exporter.api")
     path = write_notebook(tmp_path / "tiny.ipynb", ["def double(x):\n    return 2 * x", "double(2)"])
     before = path.read_bytes()
-    ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path}")
-    assert (tmp_path / "out").is_dir() and any((tmp_path / "out").rglob("pyproject.toml"))
+    assert ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path}") is None
+    assert (tmp_path / "out" / "tiny" / "pyproject.toml").is_file()
+    assert "wrote package tiny" in capsys.readouterr().out
     assert path.read_bytes() == before
-    with pytest.raises(UsageError):  # never over an existing folder without --force
+    with pytest.raises(UsageError, match="already exists"):  # never over an existing folder without --force
         ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path}")
+
+
+def test_export_refuses_a_notebook_with_blocking_findings(ip, tmp_path, capsys):
+    pytest.importorskip("readiness_magics.exporter.api")
+    path = write_notebook(tmp_path / "paths.ipynb", ["import os\nrows = os.listdir('/home/ana/data')"])
+    with pytest.raises(UsageError, match="refused"):
+        ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path}")
+    assert "RP101" in capsys.readouterr().out  # what blocks it, shown as a report
+    assert not (tmp_path / "out" / "paths").exists()
+    ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path} --force")
+    assert (tmp_path / "out" / "paths" / "pyproject.toml").is_file()
 
 
 def test_export_needs_a_saved_notebook(ip):

@@ -17,6 +17,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from ..config import ConfigError, Settings, settings_for
 from ..engine import check_notebook
+from ..findings import Severity
 from ..report import NotebookReport, display_path
 from ..rules import all_rules, get_rule
 from .display import CellView, ReadinessReport, RuleHelp, RuleTable, Snippet
@@ -144,10 +145,12 @@ def _explain_parser():
 
 @magic_arguments()
 @_named("%readiness export")
-@argument("output_dir", metavar="OUTPUT_DIR", help="the folder to write the package to")
+@argument("output_dir", nargs="?", metavar="OUTPUT_DIR",
+          help="the folder to write the package folder into (default: beside the notebook)")
 @argument("--notebook", metavar="PATH", help="the notebook to export (default: this session's notebook)")
 @argument("--name", metavar="NAME", help="the package name (default: from the notebook's name)")
-@argument("--force", action="store_true", help="replace OUTPUT_DIR when it exists")
+@argument("--force", action="store_true",
+          help="replace an exported package folder, and export despite blocking findings (listed in its README)")
 def _export_parser():
     """Export the notebook into an installable, tested Python package."""
 
@@ -533,14 +536,23 @@ class ReadinessMagics(Magics):
         for note in target.notes:
             print(f"readiness: {note}")
         expected = tuple(e for e in (getattr(exporter, "ExportError", None),) if isinstance(e, type))
+        output = Path(os.path.expanduser(args.output_dir)) if args.output_dir else None
         try:
-            result = export_notebook(target.path, Path(os.path.expanduser(args.output_dir)), name=args.name,
-                                     force=args.force)
+            result = export_notebook(target.path, output, name=args.name, force=args.force)
         except expected + (FileExistsError, ValueError) as exc:
             raise UsageError(f"export failed: {exc}") from None
-        where = getattr(result, "path", None) or getattr(result, "output_dir", None) or result or args.output_dir
-        print(f"readiness: exported {display_path(target.path)} to {where}")
-        return result
+        blocking = list(getattr(result, "blocking", []) or [])
+        if getattr(result, "status", "written") != "written":
+            from IPython.display import display
+
+            report = ReadinessReport(path=str(target.path), findings=blocking, fail_on=Severity.ERROR,
+                                     title="readiness export refused", cells=self._cell_views(target))
+            report.checked = target.short
+            display(report)
+            raise UsageError(getattr(result, "message", "export refused"))
+        print(f"readiness: {getattr(result, 'message', f'exported {target.short}')}")
+        for warning in getattr(result, "warnings", []) or []:
+            print(f"readiness: {warning}")
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -976,9 +976,15 @@ class _DataFlow:
         return []
 
     # -- flows ----------------------------------------------------------------------------------
-    def flow(self, cell: CellModel, scope, names: tuple[str, ...], after: tuple, depth: int = 0) -> _Use:
-        """The first decisive thing that happens to data held in `names` after `after`, in document order."""
+    def flow(self, cell: CellModel, scope, names: tuple[str, ...], after: tuple, depth: int = 0,
+             probe: bool = False) -> _Use:
+        """The first decisive thing that happens to data held in `names` after `after`, in document order.
+
+        A probe (a value computed from the data, such as a count of bad rows) counts as a check only
+        when everything done with it is checking or looking: `n_bad = ...; assert n_bad == 0`.
+        """
         group = set(names)
+        checked = False
         rebound_here: set[tuple[int, str]] = set()
         heap: list = []
         followed: set[str] = set()
@@ -1010,6 +1016,9 @@ class _DataFlow:
                 outcome = self._global_read(event)
             else:
                 outcome = self.climb(event.cell, event.node, scope, for_load=False)
+            if outcome.kind == CHECK and probe:
+                checked = True
+                continue
             if outcome.kind in (CHECK, RETURN):
                 return _Use(outcome.kind)
             if outcome.kind == USE:
@@ -1026,7 +1035,10 @@ class _DataFlow:
                     return _Use(USE, event.cell, event.node)  # df = df.dropna(): changed in place
                 result = _Use(NONE)
                 if depth < 3:
-                    result = self.flow(event.cell, scope, outcome.names, self._after(event.cell, outcome.statement), depth + 1)
+                    # Metadata (`missing = set(cols) - set(df.columns)`) is checked as soon as it is asserted;
+                    # a value derived from the data itself must serve only checks to count as one.
+                    result = self.flow(event.cell, scope, outcome.names, self._after(event.cell, outcome.statement),
+                                       depth + 1, probe=not outcome.meta)
                 if result.kind == CHECK:
                     return result  # computed only to be checked: missing = ...; if missing: raise
                 if result.kind == USE or outcome.computed:
@@ -1034,7 +1046,7 @@ class _DataFlow:
                 if result.kind == RETURN:
                     return result
                 continue
-        return _Use(NONE)
+        return _Use(CHECK if checked else NONE)
 
     def _global_read(self, event: _Event) -> _Outcome:
         """A notebook function called here reads the data as a global."""

@@ -149,6 +149,20 @@ def test_check_after_the_first_use_is_too_late():
     assert rp301(cells) == [("RP301", 1, 1)]
 
 
+def test_check_on_a_transformed_copy_that_is_then_used_is_too_late():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', 'X = df.drop(columns="y")\nassert X.shape[1] == 4', "model.fit(X)"]
+    assert rp301(cells) == [("RP301", 1, 1)]
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', 'y = df["y"]\nassert y.notna().all()', "model.fit(X, y)"]
+    assert rp301(cells) == [("RP301", 1, 1)]
+
+
+def test_values_computed_only_to_be_checked_are_a_check():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")',
+             'bad = df[df.amount < 0]\nif len(bad):\n    raise ValueError(f"{len(bad)} negative amounts")\nprint(bad)',
+             'df.groupby("month").amount.sum()']
+    assert rp301(cells) == []
+
+
 def test_check_on_another_variable_does_not_count():
     cells = [PD, 'sales = pd.read_csv("sales.csv")\nstores = pd.read_csv("stores.csv")',
              'assert {"store_id", "amount"} <= set(sales.columns)',

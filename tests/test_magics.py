@@ -501,8 +501,10 @@ def test_explain_a_rule(ip):
 
 
 def test_explain_an_unknown_code_suggests(ip):
-    with pytest.raises(UsageError, match="did you mean .*RP101"):
+    with pytest.raises(UsageError, match="RP10 is a family of rules: RP101 hardcoded-local-path"):
         ip.run_line_magic("readiness", "explain RP10")
+    with pytest.raises(UsageError, match="did you mean hardcoded-local-path"):
+        ip.run_line_magic("readiness", "explain hardcoded-local-pth")
 
 
 def test_explain_a_ruff_code(ip):

@@ -93,7 +93,7 @@ def _check_options(func):
 
 
 @magic_arguments()
-@_named("%readiness")
+@_named("readiness")
 @argument("path", nargs="?", metavar="PATH",
           help="a notebook to check (default: this session's notebook, else the cells run in this kernel)")
 @_check_options
@@ -102,7 +102,7 @@ def _check_parser():
 
 
 @magic_arguments()
-@_named("%%readiness")
+@_named("%readiness")
 @argument("--no-run", action="store_true", help="check the cell but do not run it")
 @_check_options
 def _cell_parser():
@@ -110,7 +110,7 @@ def _cell_parser():
 
 
 @magic_arguments()
-@_named("%readiness on")
+@_named("readiness on")
 @argument("--select", action="append", metavar="CODES", help="only these rules")
 @argument("--ignore", action="append", metavar="CODES", help="leave these rules out")
 def _on_parser():
@@ -118,7 +118,7 @@ def _on_parser():
 
 
 @magic_arguments()
-@_named("%readiness pin")
+@_named("readiness pin")
 @argument("path", nargs="?", metavar="PATH", help="a notebook (default: as for %%readiness)")
 @argument("--write", metavar="FILE", help="write the requirements to FILE instead of only showing them")
 @argument("--force", action="store_true", help="replace FILE when it exists")
@@ -127,7 +127,7 @@ def _pin_parser():
 
 
 @magic_arguments()
-@_named("%readiness datacheck")
+@_named("readiness datacheck")
 @argument("name", metavar="NAME", help="a pandas DataFrame in this kernel, e.g. df or data.train")
 @argument("--style", choices=("auto", "asserts", "pandera"), default="auto",
           help="a pandera schema or plain asserts (auto: pandera when it is installed)")
@@ -137,14 +137,14 @@ def _datacheck_parser():
 
 
 @magic_arguments()
-@_named("%readiness explain")
+@_named("readiness explain")
 @argument("code", metavar="CODE", help="a rule code or name (RP301, unchecked-data-load) or a ruff code (F401)")
 def _explain_parser():
     """Show what a rule checks, why it matters, and what to write instead."""
 
 
 @magic_arguments()
-@_named("%readiness export")
+@_named("readiness export")
 @argument("output_dir", nargs="?", metavar="OUTPUT_DIR",
           help="the folder to write the package folder into (default: beside the notebook)")
 @argument("--notebook", metavar="PATH", help="the notebook to export (default: this session's notebook)")
@@ -168,7 +168,7 @@ def _parse(kind: str, line: str):
     except ValueError as exc:  # shlex: an unclosed quote
         raise UsageError(f"cannot read the options ({exc}); %readiness? shows them") from None
     except UsageError as exc:
-        usage = parser.parser.format_usage().strip().removeprefix("usage: ")
+        usage = " ".join(parser.parser.format_usage().replace("::", " ").split()).removeprefix("usage: ")
         raise UsageError(f"{exc}\nusage: {usage}\n(%readiness? shows every option)") from None
 
 
@@ -506,6 +506,9 @@ class ReadinessMagics(Magics):
             text = _ruff_rule_docs(code)
             if text:
                 return Snippet(text, "markdown")
+        family = [f"{rule.code} {rule.name}" for rule in all_rules() if rule.code.startswith(code)]
+        if family and code.startswith("RP"):
+            raise UsageError(f"{args.code} is a family of rules: {', '.join(family)}; explain one of them")
         choices = [rule.code for rule in all_rules()] + [rule.name for rule in all_rules()]
         close = difflib.get_close_matches(args.code, choices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; %readiness rules lists them all"

@@ -97,7 +97,7 @@ _PLAUSIBLE_LOAD = re.compile(
 # ---------------------------------------------------------------------------------------------
 # What checks: a call that validates the data passed to it.
 _VALIDATOR_NAME = re.compile(
-    r"^_*(validate|check|assert|ensure|verify|expect)(_|[A-Z0-9]|$)|_(check|checks|validation|validator)$|"
+    r"^_*(validate|check|assert|ensure|verify|expect|require)(_|[A-Z0-9]|$)|_(check|checks|validate|validation|validator)$|"
     r"^(model_validate|model_validate_json|parse_obj|parse_raw|parse_obj_as|validate_python|validate_json|is_valid)$"
 )
 _VALIDATOR_LIBRARIES = frozenset({"great_expectations", "jsonschema"})
@@ -198,8 +198,12 @@ class UncheckedDataLoad(Rule):
     `.json()`, `open(...).read()`, `cv2.imread`, `load_dataset`, a database query, ...) when the data
     is then transformed, aggregated, filtered, merged, written or passed to a model or function before
     anything checks it: an `assert` on it, an `if ...: raise`, a schema's `validate` (pandera,
-    pydantic, great_expectations, jsonschema) or a function named `validate_*`/`check_*`/`assert_*`/
-    `ensure_*`/`verify_*`. The check may be in a later cell as long as it comes before the first use.
+    pydantic, great_expectations, jsonschema), a function named `validate_*`/`check_*`/`assert_*`/
+    `ensure_*`/`verify_*`/`require_*`, a function of the notebook that asserts or raises on its
+    argument, or a validator named in `data-validators`. The check may be in a later cell as long as
+    it comes before the first use; a value computed from the data counts as a check only when it is
+    used for nothing but checks (`n_bad = (df.x < 0).sum(); assert n_bad == 0`). Extra loaders are
+    named in `data-loaders`.
 
     Looking is not checking: `head()`, `info()`, `describe()`, `.shape`, `isnull().sum()`, `print`,
     `display`, plots and warnings neither use nor check the data. A check on another variable does

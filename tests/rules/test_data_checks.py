@@ -233,6 +233,8 @@ def test_local_module_loader_is_not_a_load():
     'assert_no_nulls(df)',
     'ensure_schema(df)',
     'verify_ranges(df)',
+    'require_columns(df, ["month", "amount"])',
+    'sales_sanity_check(df)',
     'pd.testing.assert_index_equal(df.columns, pd.Index(["month", "amount"]))',
     'import great_expectations as gx\ngx.from_pandas(df).expect_column_values_to_not_be_null("amount")',
 ])

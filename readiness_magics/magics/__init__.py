@@ -23,7 +23,6 @@ from ..rules import all_rules, get_rule
 from .display import CellView, ReadinessReport, RuleHelp, RuleTable, Snippet
 from .sources import (
     Target,
-    as_checkable,
     history_cells,
     history_notebook,
     history_settings,
@@ -362,13 +361,10 @@ class ReadinessMagics(Magics):
         runs = history_cells(self.shell, drop_last=self.in_cell)
         settings = history_settings(self._settings(None, args))
         source = f"%%readiness {line}".rstrip() + "\n" + cell
-        if args.no_ruff or not settings.ruff:
-            findings = check_cell(source, runs, settings).findings
-        else:
-            # ruff on this cell too: one process, worth it for a check the user asked for.
-            notebook = history_notebook(runs, path=Path.cwd() / _HISTORY_NAME, extra=as_checkable(source))
-            last = len(notebook.cells) - 1
-            findings = [f for f in check_notebook(notebook, settings).findings if f.cell_index == last]
+        checked = check_cell(source, runs, settings, summarise=True, use_ruff=not args.no_ruff)
+        findings = checked.findings
+        for last_line in checked.internal_errors.splitlines()[-1:]:
+            print(f"readiness: a rule failed on this cell and was skipped ({last_line.strip()})")
         report = ReadinessReport(path=None, findings=findings, display_format=args.format, fail_on=settings.fail_on)
         report.checked = (f"this cell, with the {len({r.source for r in runs})} cells run before it"
                           if runs else "this cell")

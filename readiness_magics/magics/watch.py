@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..analysis import analyse_source
 from ..config import Settings, settings_for
-from ..engine import run_rules
+from ..engine import check_notebook, run_rules
 from ..findings import Finding
 from .sources import (
     HistoryCell,
@@ -39,8 +39,9 @@ class CellCheck:
 
 
 def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd: Path | None = None,
-               *, summarise: bool = False) -> CellCheck:
-    """Findings (never ruff's: a subprocess per cell is too slow) that land on `source` itself.
+               *, summarise: bool = False, use_ruff: bool = False) -> CellCheck:
+    """Findings that land on `source` itself, checked after the cells of `context`. ruff's diagnostics
+    only with `use_ruff` (a process per cell is too slow for watch mode).
 
     With `summarise`, the cells before it reach the rules as one short cell holding only what the
     cell being checked can depend on (see `context_summary`), so the cost stays flat however long
@@ -64,7 +65,10 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
     captured = io.StringIO()
     # A failing rule prints its traceback to stderr; in a cell that would be noise the user did not ask for.
     with contextlib.redirect_stderr(captured):
-        findings = run_rules(notebook, settings)
+        if use_ruff and settings.ruff:
+            findings = check_notebook(notebook, settings).findings
+        else:
+            findings = run_rules(notebook, settings)
     last = len(notebook.cells) - 1
     own = [finding for finding in findings if finding.cell_index == last]
     return CellCheck(own, time.perf_counter() - started, captured.getvalue())

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install check test bench fuzz docs clean
+.PHONY: install check test test-js test-ui labextension-dev bench fuzz docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,28 @@ check: install
 
 test: install
 	$(BIN)/pytest
+	$(MAKE) test-js test-ui
+
+# jlpm (JupyterLab's yarn) and jupyter come from the venv.
+NODE_ENV_PATH = PATH="$(abspath $(BIN)):$$PATH"
+
+# The sidebar's model (grouping, filters, stale answers) under node's test runner.
+test-js: install
+	cd labextension && $(NODE_ENV_PATH) jlpm install --immutable && $(NODE_ENV_PATH) jlpm test
+
+# Rebuild the sidebar from labextension/src and point the venv's JupyterLab at the build.
+labextension-dev: install
+	cd labextension && $(NODE_ENV_PATH) jlpm build
+	$(NODE_ENV_PATH) $(BIN)/jupyter labextension develop --overwrite .
+
+ui-tests/node_modules/.installed: ui-tests/package.json ui-tests/yarn.lock
+	cd ui-tests && $(NODE_ENV_PATH) PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 jlpm install --immutable
+	touch $@
+
+# The panel in headless chromium against a real `jupyter lab` on 127.0.0.1 (galata + Playwright).
+# READINESS_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots in docs/screenshots/.
+test-ui: labextension-dev ui-tests/node_modules/.installed
+	cd ui-tests && JUPYTER_RUNTIME_DIR="$$(mktemp -d)" $(NODE_ENV_PATH) jlpm playwright test
 
 # The long fuzzing run of the engine (the default test run tries fewer examples).
 fuzz: install

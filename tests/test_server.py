@@ -86,7 +86,8 @@ async def test_unsaved_content_of_a_notebook_not_yet_on_disk(jp_fetch, notebook_
     content = json.dumps(make_notebook("import os"))  # a string is accepted too
     response = await post(jp_fetch, "check", {"path": "work/Untitled.ipynb", "content": content})
     assert response.code == 200
-    assert [f["code"] for f in answer(response)["findings"]] == ["F401"]
+    codes = [f["code"] for f in answer(response)["findings"] if f["category"] == "code-quality"]
+    assert codes == ["F401"]
 
 
 async def test_ruff_can_be_switched_off(jp_fetch, notebook_dir):
@@ -220,25 +221,48 @@ async def test_export_refuses_paths_outside_the_root(jp_fetch, notebook_dir):
 
 
 async def test_export_writes_a_package_inside_the_root(jp_fetch, notebook_dir):
-    pytest.importorskip("readiness_magics.exporter", reason="the exporter is not in this version yet")
+    pytest.importorskip("readiness_magics.exporter.api", reason="the exporter is not in this version yet")
     nbformat.write(
-        make_notebook(
-            "def double(x):\n    return x * 2",
-            "print(double(2))",
-        ),
+        make_notebook("def double(x):\n    return x * 2", "print(double(2))"),
         notebook_dir / "work" / "small.ipynb",
     )
-    response = await post(jp_fetch, "export", {"path": "work/small.ipynb", "output_dir": "work/small_pkg"})
+    request = {"path": "work/small.ipynb", "output_dir": "work/out", "name": "small_pkg"}
+    response = await post(jp_fetch, "export", request)
     assert response.code == 200, response.body
-    assert answer(response)["output_dir"] == "work/small_pkg"
-    assert (notebook_dir / "work" / "small_pkg" / "pyproject.toml").is_file()
+    result = answer(response)
+    assert result["status"] == "written", result
+    assert result["output_dir"] == "work/out/small_pkg"
+    assert result["notebook"] == "work/small.ipynb"
+    assert str(notebook_dir) not in response.body.decode()
+    assert (notebook_dir / "work" / "out" / "small_pkg" / "pyproject.toml").is_file()
 
-    again = await post(jp_fetch, "export", {"path": "work/small.ipynb", "output_dir": "work/small_pkg"})
+    again = await post(jp_fetch, "export", request)
     assert again.code == 409
-    forced = await post(
-        jp_fetch, "export", {"path": "work/small.ipynb", "output_dir": "work/small_pkg", "force": True}
-    )
+    assert "work/out/small_pkg" in answer(again)["message"]
+    assert str(notebook_dir) not in again.body.decode()
+    forced = await post(jp_fetch, "export", {**request, "force": True})
     assert forced.code == 200
+    assert answer(forced)["status"] == "written"
+
+
+async def test_export_refuses_a_notebook_with_blocking_findings_unless_forced(jp_fetch, notebook_dir):
+    pytest.importorskip("readiness_magics.exporter.api", reason="the exporter is not in this version yet")
+    nbformat.write(
+        make_notebook("import pandas as pd\n\ndf = pd.read_csv('/home/ana/churn.csv')\nprint(df.shape)"),
+        notebook_dir / "work" / "blocked.ipynb",
+    )
+    response = await post(jp_fetch, "export", {"path": "work/blocked.ipynb", "name": "blocked"})
+    assert response.code == 200
+    result = answer(response)
+    assert result["status"] == "refused"
+    assert any(f["code"].startswith("RP1") for f in result["blocking"])
+    assert not (notebook_dir / "work" / "blocked").exists()
+
+
+async def test_export_bad_package_name_is_400(jp_fetch, notebook_dir):
+    pytest.importorskip("readiness_magics.exporter.api", reason="the exporter is not in this version yet")
+    response = await post(jp_fetch, "export", {"path": "work/clean.ipynb", "name": "../evil"})
+    assert response.code == 400
 
 
 def test_extension_points_are_declared():
@@ -254,3 +278,36 @@ def test_install_enables_the_server_extension():
     config = Path(__file__).parent.parent / "jupyter-config" / "server-config" / "readiness_magics.json"
     assert json.loads(config.read_text())["ServerApp"]["jpserver_extensions"] == {"readiness_magics": True}
 
+
+
+def _jupyter(*args: str) -> str:
+    import shutil
+    import subprocess
+
+    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
+    if jupyter is None:
+        pytest.skip("jupyter is not installed here")
+    done = subprocess.run([jupyter, *args], capture_output=True, text=True, timeout=120)
+    return done.stdout + done.stderr
+
+
+def _installed() -> bool:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        distribution("readiness-magics")
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _installed(), reason="readiness-magics is not pip-installed in this environment")
+def test_pip_install_registers_both_extensions():
+    import re
+
+    plain = lambda text: re.sub(r"\x1b\[[0-9;]*m", "", text)  # noqa: E731 - strip colours
+    labextensions = plain(_jupyter("labextension", "list"))
+    assert re.search(r"readiness-magics v\S+ enabled\s+OK", labextensions), labextensions
+    server_extensions = plain(_jupyter("server", "extension", "list"))
+    assert re.search(r"readiness_magics enabled", server_extensions), server_extensions
+    assert re.search(r"readiness_magics \S+ OK", server_extensions), server_extensions

@@ -227,18 +227,13 @@ async function exportActive(follower: NotebookFollower): Promise<void> {
   const path = notebook.context.localPath;
   let force = false;
   for (;;) {
+    let result;
     try {
-      const result = await exportNotebook(path, { force });
-      await showDialog({
-        title: 'Exported',
-        body: `${path} is now the package in ${result.output_dir}.`,
-        buttons: [Dialog.okButton()]
-      });
-      return;
+      result = await exportNotebook(path, { force });
     } catch (error) {
       if (error instanceof ReadinessRequestError && error.status === 409 && !force) {
         const answer = await showDialog({
-          title: 'Replace the package?',
+          title: 'Replace the earlier export?',
           body: error.message,
           buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Replace' })]
         });
@@ -248,9 +243,33 @@ async function exportActive(follower: NotebookFollower): Promise<void> {
         force = true;
         continue;
       }
-      await showErrorMessage('Export failed', error instanceof Error ? error.message : String(error));
+      await showErrorMessage(
+        'Export failed',
+        error instanceof Error ? error.message : String(error)
+      );
       return;
     }
+    if (result.status === 'refused' && !force) {
+      const codes = [...new Set(result.blocking.map(f => f.code))].join(', ');
+      const answer = await showDialog({
+        title: 'Not ready to export',
+        body:
+          `${result.blocking.length} finding(s) block the export (${codes}). ` +
+          'Fix them first, or export anyway: they are listed in the package README as known issues.',
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Export anyway' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+      force = true;
+      continue;
+    }
+    await showDialog({
+      title: 'Exported',
+      body: `${path} is now a package in ${result.output_dir} (${result.files.length} files).`,
+      buttons: [Dialog.okButton()]
+    });
+    return;
   }
 }
 

@@ -102,9 +102,14 @@ export class ReadinessPanel extends Widget {
     const header = el('div', 'jp-readiness-header');
     const title = el('div', 'jp-readiness-title');
     title.appendChild(el('h2', 'jp-readiness-heading', 'Readiness'));
-    title.appendChild(
-      el('span', 'jp-readiness-notebook', this._notebookName || 'No notebook')
+    const name = this._notebookName;
+    const notebook = el(
+      'span',
+      'jp-readiness-notebook',
+      name ? name.split('/').pop() : 'No notebook'
     );
+    notebook.title = name;
+    title.appendChild(notebook);
     header.appendChild(title);
 
     const actions = el('div', 'jp-readiness-actions');
@@ -291,7 +296,9 @@ export class ReadinessPanel extends Widget {
     jump.appendChild(el('span', 'jp-readiness-message', finding.message));
     const why = shortWhy(this.model.rules.get(finding.code));
     if (why) {
-      jump.appendChild(el('span', 'jp-readiness-why', why));
+      const whyNode = el('span', 'jp-readiness-why', why);
+      whyNode.title = why;
+      jump.appendChild(whyNode);
     }
     if (finding.cell_index !== null) {
       jump.addEventListener('click', () => this._actions.jump(finding));

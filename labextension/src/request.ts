@@ -4,7 +4,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { INotebookReport, IRuleDoc } from './model';
+import { IFinding, INotebookReport, IRuleDoc } from './model';
 
 /** A failed call, with the server's message and the HTTP status (0 when unreachable). */
 export class ReadinessRequestError extends Error {
@@ -80,11 +80,20 @@ export async function fetchRules(): Promise<IRuleDoc[]> {
 
 /** What `POST /readiness/export` answers. */
 export interface IExportResult {
+  /** "written", or "refused" when findings at the fail level block the export. */
+  status: 'written' | 'refused';
+  message: string;
+  /** The package folder, relative to the server root. */
   output_dir: string;
+  files: string[];
+  blocking: IFinding[];
   [key: string]: unknown;
 }
 
-/** Export a notebook as a package (beside it unless `outputDir` says where). */
+/**
+ * Export a notebook as a package, into `outputDir`/<name> (beside the notebook by default);
+ * `force` exports past blocking findings and replaces an earlier export.
+ */
 export function exportNotebook(
   path: string,
   options: { outputDir?: string; name?: string; force?: boolean } = {}

@@ -43,7 +43,11 @@ def resolve_api_path(root_dir: str, api_path: Any, *, allow_hidden: bool = True)
     if not allow_hidden and any(part.startswith(".") for part in pure.parts):
         raise PathRejected(404, f"No such notebook: {api_path}")
     root = Path(root_dir).resolve()
-    candidate = (root / Path(*pure.parts)).resolve()
+    try:
+        candidate = (root / Path(*pure.parts)).resolve()
+        candidate.exists()  # a name longer than the system allows fails here, not later as a 500
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        raise PathRejected(404, f"No such notebook: {api_path}") from None
     if candidate != root and root not in candidate.parents:
         raise PathRejected(404, f"No such notebook: {api_path}")
     return candidate
@@ -78,6 +82,8 @@ class ReadinessHandler(APIHandler):
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise tornado.web.HTTPError(400, f"Request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise tornado.web.HTTPError(400, "Request body is not valid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise tornado.web.HTTPError(400, "Request body must be a JSON object")
         return data
@@ -133,43 +139,48 @@ class RulesHandler(ReadinessHandler):
 
 
 class ExportHandler(ReadinessHandler):
-    """POST {"path", "output_dir"?, "name"?, "force"?}: write the notebook out as a tested package."""
+    """POST {"path", "output_dir"?, "name"?, "force"?}: write the notebook out as a tested package.
+
+    The package goes to `output_dir`/<name> (default: beside the notebook). An answer with
+    status "refused" lists the blocking findings; `force` exports anyway and replaces an
+    earlier export.
+    """
 
     @tornado.web.authenticated
     @authorized("write")
     async def post(self) -> None:
         data = self.json_body()
         notebook = self.resolve(data.get("path"))
-        if not notebook.is_file():
-            raise tornado.web.HTTPError(404, f"No such notebook: {data['path']}")
         output_dir = data.get("output_dir")
-        target = self.resolve(output_dir) if output_dir else notebook.with_suffix("")
+        target = self.resolve(output_dir) if output_dir else notebook.parent
         name = data.get("name")
         if name is not None and not isinstance(name, str):
             raise tornado.web.HTTPError(400, "'name' must be a string")
         force = data.get("force", False)
         if not isinstance(force, bool):
             raise tornado.web.HTTPError(400, "'force' must be true or false")
+        if not notebook.is_file():
+            raise tornado.web.HTTPError(404, f"No such notebook: {data['path']}")
         try:
-            from ..exporter import export_notebook
+            from ..exporter import ExportError, export_notebook
         except ImportError:
             raise tornado.web.HTTPError(501, "Export is not available in this version of readiness-magics") from None
 
-        from ..notebook import NotebookError
-
         try:
             result = await asyncio.to_thread(export_notebook, notebook, target, name=name, force=force)
-        except FileExistsError:
-            raise tornado.web.HTTPError(
-                409, f"{self.api_path(target)} already exists; export again with force to replace it"
-            ) from None
-        except NotebookError as exc:
-            raise tornado.web.HTTPError(422, f"Cannot export {data['path']}: {exc.message}") from None
-        except (ValueError, OSError) as exc:
-            raise tornado.web.HTTPError(422, f"Cannot export {data['path']}: {exc}") from None
-        payload = result.to_dict() if hasattr(result, "to_dict") else {}
-        payload.setdefault("output_dir", self.api_path(target))
+        except ExportError as exc:
+            status = {"exists": 409, "bad-name": 400}.get(exc.kind, 422)
+            raise tornado.web.HTTPError(status, self.relative_message(exc.message)) from None
+        payload = result.to_dict()
+        payload["notebook"] = self.api_path(notebook)
+        payload["output"] = payload["output_dir"] = self.api_path(Path(result.output).resolve())
+        payload["message"] = self.relative_message(payload.get("message", ""))
         self.answer(payload)
+
+    def relative_message(self, message: str) -> str:
+        """Messages name folders inside the root by their API path, as the user sees them."""
+        root = str(Path(self.root_dir).resolve())
+        return message.replace(root + os.sep, "").replace(root, ".")
 
 
 def setup_handlers(web_app: tornado.web.Application) -> None:

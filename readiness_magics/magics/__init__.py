@@ -39,6 +39,7 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
+_LONG_LITERAL = re.compile(r"""(['"])[^'"\\]{9,}\1""")
 SUBCOMMANDS = ("on", "off", "pin", "datacheck", "explain", "export", "rules", "status")
 _HISTORY_NAME = "kernel-history.ipynb"  # where the kernel's history "lives", for settings and project files
 
@@ -324,6 +325,8 @@ class ReadinessMagics(Magics):
             return views
         for cell in notebook.cells:
             first = next((text.strip() for text in cell.source.splitlines() if text.strip()), "")
+            # A hint to find the cell by, not a copy of it: long literals (a key, a password) are masked.
+            first = _LONG_LITERAL.sub(r"\1…\1", first)
             first = first if len(first) <= 60 else first[:59] + "…"
             if target.kind == "history":
                 label = f"In [{target.history_counts.get(cell.index, '?')}]"

@@ -52,11 +52,12 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
     # history, its parse and summary come from the cache.
     checkable = as_checkable(source.rstrip("\n"))
     if summarise:
-        wanted = names_read(checkable)
-        lines = dict.fromkeys(
-            line for cell in context for names, line in context_summary(cell.source)
-            if names is None or not names.isdisjoint(wanted)
-        )
+        entries = [entry for cell in context for entry in context_summary(cell.source)]
+        wanted = set(names_read(checkable))
+        for names, _, reads in entries:
+            if names is None:
+                wanted.update(reads)  # `sys.path.insert(0, folder)` needs what `folder` is
+        lines = dict.fromkeys(line for names, line, _ in entries if names is None or not names.isdisjoint(wanted))
         count = context[-1].count if context else 0
         summary = [HistoryCell(count, "\n".join(lines) + "\n")] if lines else []
         notebook = history_notebook(summary, path=path, extra=checkable)
@@ -79,7 +80,8 @@ _INSTALLERS = frozenset({"pip", "pip3", "conda", "mamba", "micromamba", "uv", "p
 _CONTEXT_VALUE = "__readiness_context__()"  # a value of unknown kind: the rules take it for data
 _LONG_STATEMENT = 400
 
-Entry = tuple[frozenset[str] | None, str]  # (names it defines, or None when always relevant; a line of Python)
+# (the names it defines, or None when it is always relevant; a line of Python; the names that line reads)
+Entry = tuple[frozenset[str] | None, str, frozenset[str]]
 
 
 def names_read(source: str) -> frozenset[str]:
@@ -107,7 +109,7 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     text_lines = source.splitlines()
     for magic in facts.magics:
         if magic.kind in ("line", "shell") and magic.name in _INSTALLERS and 0 < magic.line <= len(text_lines):
-            entries.append((None, text_lines[magic.line - 1].strip()))
+            entries.append((None, text_lines[magic.line - 1].strip(), frozenset()))
     if facts.tree is None:
         return tuple(entries)
     bound_by: dict[int, list[str]] = {}
@@ -121,7 +123,9 @@ def context_summary(source: str) -> tuple[Entry, ...]:
         except (ValueError, TypeError, AttributeError, RecursionError):
             lines = [f"{name} = {_CONTEXT_VALUE}" for name in names]
         always = isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr))
-        entries.extend((None if always else frozenset(names), line) for line in lines)
+        reads = frozenset(node.id for node in ast.walk(statement) if isinstance(node, ast.Name)) \
+            if lines and isinstance(statement, ast.Expr) else frozenset()
+        entries.extend((None if always else frozenset(names), line, reads) for line in lines)
     return tuple(entries)
 
 
@@ -153,11 +157,13 @@ def _summarise_statement(statement: ast.stmt, names: list[str], code_lines: list
             "0" if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)) else _CONTEXT_VALUE)
         return [f"{name} = {short}" for name in names]
     if isinstance(statement, ast.Expr):
-        # Only a seed set earlier changes what a later cell is told (unseeded randomness).
+        # Of the bare calls, only these change what a later cell is told: a random seed already set
+        # (unseeded randomness), and `sys.path` pointed at a folder of local modules (unpinned imports).
         call = statement.value
         callee = call.func if isinstance(call, ast.Call) else None
         name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
-        if "seed" in name.lower():
+        on_sys_path = isinstance(callee, ast.Attribute) and ast.unparse(callee.value) == "sys.path"
+        if "seed" in name.lower() or on_sys_path:
             return [_text(statement, code_lines) or ast.unparse(statement)]
         return []
     return [f"{name} = {_CONTEXT_VALUE}" for name in names]

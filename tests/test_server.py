@@ -285,17 +285,6 @@ def test_install_enables_the_server_extension():
 
 
 
-def _jupyter(*args: str) -> str:
-    import shutil
-    import subprocess
-
-    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
-    if jupyter is None:
-        pytest.skip("jupyter is not installed here")
-    done = subprocess.run([jupyter, *args], capture_output=True, text=True, timeout=120)
-    return done.stdout + done.stderr
-
-
 def _installed() -> bool:
     from importlib.metadata import PackageNotFoundError, distribution
 
@@ -308,11 +297,19 @@ def _installed() -> bool:
 
 @pytest.mark.skipif(not _installed(), reason="readiness-magics is not pip-installed in this environment")
 def test_pip_install_registers_both_extensions():
-    import re
+    """What `jupyter labextension list` and `jupyter server extension list` read, read the same way."""
+    from pathlib import Path
 
-    plain = lambda text: re.sub(r"\x1b\[[0-9;]*m", "", text)  # noqa: E731 - strip colours
-    labextensions = plain(_jupyter("labextension", "list"))
-    assert re.search(r"readiness-magics v\S+ enabled\s+OK", labextensions), labextensions
-    server_extensions = plain(_jupyter("server", "extension", "list"))
-    assert re.search(r"readiness_magics enabled", server_extensions), server_extensions
-    assert re.search(r"readiness_magics \S+ OK", server_extensions), server_extensions
+    from jupyter_core.paths import jupyter_config_path, jupyter_path
+    from jupyter_server.extension.config import ExtensionConfigManager
+
+    built = [Path(folder) / "readiness-magics" for folder in jupyter_path("labextensions")]
+    installed = [folder for folder in built if (folder / "package.json").is_file()]
+    assert installed, f"no readiness-magics in {jupyter_path('labextensions')}"
+    package = json.loads((installed[0] / "package.json").read_text())
+    assert package["name"] == "readiness-magics"
+    assert package["jupyterlab"]["_build"]["load"].startswith("static/remoteEntry.")
+    assert json.loads((installed[0] / "install.json").read_text())["packageName"] == "readiness-magics"
+
+    manager = ExtensionConfigManager(read_config_path=jupyter_config_path())
+    assert manager.get_jpserver_extensions().get("readiness_magics") is True

@@ -31,7 +31,7 @@ def test_config_ignores_are_applied_when_checking_a_file(tmp_path):
     import nbformat
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BROKEN)]), str(path))
     assert notebook_json.cells[0].source == BROKEN
-    assert check_file(path, use_ruff=False).findings == []
+    assert [f for f in check_file(path, use_ruff=False).findings if f.code == "RP001"] == []
 
 
 @pytest.mark.parametrize("text, message", [
@@ -54,20 +54,22 @@ def test_flags_override_the_file():
 
 
 def test_readiness_ignore_comment_on_a_line():
-    assert codes_for(["x = 1\nprint 'x'  # readiness: ignore[RP001]"]) == []
-    assert codes_for(["x = 1\nprint 'x'  # readiness: ignore[RP101]"]) == [("RP001", 0, 2)]
-    assert codes_for(["x = 1\nprint 'x'  # noqa: RP001"]) == []
-    assert codes_for(["x = 1\nprint 'x'  # noqa"]) == []
+    assert codes_for(["x = 1\nprint 'x'  # readiness: ignore[RP001]"], select="RP0") == []
+    assert codes_for(["x = 1\nprint 'x'  # readiness: ignore[RP101]"], select="RP0") == [("RP001", 0, 2)]
+    assert codes_for(["x = 1\nprint 'x'  # noqa: RP001"], select="RP0") == []
+    # A bare directive silences every code on its line, and only there.
+    assert codes_for(["x = 1\nprint 'x'  # noqa"], select="RP0") == []
+    assert codes_for(["x = 1\ny = 2  # noqa\nprint 'x'"], select="RP0") == [("RP001", 0, 3)]
 
 
 def test_readiness_ignore_on_the_first_line_covers_the_cell():
-    assert codes_for(["# readiness: ignore[RP001]\nx = 1\nprint 'x'"]) == []
-    assert codes_for(["# readiness: ignore[syntax-error]\nprint 'x'"]) == []
-    assert codes_for(["# readiness: ignore[RP001]\nprint 'x'", BROKEN]) == [("RP001", 1, 1)]
+    assert codes_for(["# readiness: ignore[RP001]\nx = 1\nprint 'x'"], select="RP0") == []
+    assert codes_for(["# readiness: ignore[syntax-error]\nprint 'x'"], select="RP0") == []
+    assert codes_for(["# readiness: ignore[RP001]\nprint 'x'", BROKEN], select="RP0") == [("RP001", 1, 1)]
 
 
 def test_readiness_ignore_tag_skips_the_cell():
-    assert codes_for([{"source": BROKEN, "tags": ["readiness-ignore"]}, BROKEN]) == [("RP001", 1, 1)]
+    assert codes_for([{"source": BROKEN, "tags": ["readiness-ignore"]}, BROKEN], select="RP0") == [("RP001", 1, 1)]
 
 
 def test_select_by_code_prefix_name_or_category():

@@ -13,7 +13,8 @@ from readiness_magics.engine import check_content
 from readiness_magics.report import NotebookReport
 
 EXAMPLES = int(os.environ.get("READINESS_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=5000, suppress_health_check=list(HealthCheck), derandomize=False)
+# No per-example deadline: CI machines are shared and noisy (the 1 MB time bound is its own test).
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=False)
 
 FRAGMENTS = [
     "import pandas as pd\n", "df = pd.read_csv('/home/ana/x.csv')\n", "%pip install pandas\n", "!pip install numpy\n",

@@ -492,8 +492,10 @@ _CSS = """
   font-family: var(--jp-code-font-family, monospace); font-size: var(--jp-code-font-size, 13px); white-space: pre-wrap; }
 .readiness-lineno { color: var(--jp-ui-font-color2, #616161); margin-right: 12px; user-select: none; }
 .readiness-why p, .readiness-fix { margin: 4px 0; }
+.readiness-finding .jp-RenderedHTMLCommon { font-size: inherit; line-height: 1.45; padding-right: 0; }
+.readiness-docs a, .readiness-use-instead summary { color: var(--jp-content-link-color, #1976d2); }
 .readiness-why > p:first-of-type { display: inline; }
-.readiness-use-instead summary { cursor: pointer; color: var(--jp-content-link-color, #1976d2); }
+.readiness-use-instead summary { cursor: pointer; }
 .readiness-cell-anchor.readiness-error + .jp-Cell { box-shadow: inset 4px 0 0 var(--jp-error-color1, #d32f2f); }
 .readiness-cell-anchor.readiness-warning + .jp-Cell { box-shadow: inset 4px 0 0 var(--jp-warn-color1, #e65100); }
 .readiness-cell-anchor.readiness-info + .jp-Cell { box-shadow: inset 4px 0 0 var(--jp-info-color1, #0277bd); }
@@ -663,6 +665,7 @@ def markdown_report(view: ReportView, report_url: str = "") -> str:
         lines += [f"| {category} | {count} |" for category, count in summary["by_category"].items()]
         lines.append("")
     current: object = object()
+    explained: set[str] = set()  # each rule's docs once per comment: comments have a size limit
     for item in view.findings:
         finding = item.finding
         if finding.cell_index != current:
@@ -673,13 +676,15 @@ def markdown_report(view: ReportView, report_url: str = "") -> str:
         lines.append(f"- {mark} **{finding.code}** {where}{_md_text(finding.message)}")
         if item.source_line.strip():
             lines.append(f"  {_md_code(item.source_line.strip())}")
-        details = []
-        if item.why:
-            details += [item.why, ""]
-        if item.use_instead:
-            details += ["**Use instead**", "", item.use_instead, ""]
         if item.docs_url:
-            details += [f"ruff's documentation: [{finding.name}]({item.docs_url})", ""]
+            lines.append(f"  ruff's documentation: [{finding.name}]({item.docs_url})")
+        details = []
+        if finding.code not in explained:
+            if item.why:
+                details += [item.why, ""]
+            if item.use_instead:
+                details += ["**Use instead**", "", item.use_instead, ""]
+        explained.add(finding.code)
         if details:
             lines += ["", "  <details><summary>Why it matters</summary>", ""]
             lines += [f"  {text}" if text else "" for block in details for text in block.split("\n")]

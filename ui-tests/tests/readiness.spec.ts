@@ -2,7 +2,7 @@
  * The Readiness panel in a real JupyterLab, as a person uses it: open a sample notebook,
  * read the findings, click one, type a problem, ignore it, switch notebooks.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -189,4 +189,37 @@ test('palette commands and the dark theme', async ({ page, tmpPath }) => {
   await expect(finding(panel, 'RP101', 4)).toBeVisible();
   await screenshot(page, 'panel-dark.png');
   await page.theme.setLightTheme();
+});
+
+test.describe('with settings', () => {
+  test.use({
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      // Only cells in view are in the DOM: the jump must still reach a cell far down.
+      '@jupyterlab/notebook-extension:tracker': { windowingMode: 'full' },
+      'readiness-magics:plugin': { categories: ['hardcoded-path', 'untestable-code'] }
+    }
+  });
+
+  test('jumps in a fully windowed notebook and shows only the chosen categories', async ({
+    page,
+    tmpPath
+  }) => {
+    await uploadSamples(page, tmpPath, ['churn_model.ipynb']);
+    await page.notebook.openByPath(`${tmpPath}/churn_model.ipynb`);
+    const panel = await openPanel(page);
+    await expect(finding(panel, 'RP101', 4)).toBeVisible();
+    await expect(panel.locator('.jp-readiness-category')).toHaveCount(2);
+    await expect(panel.locator('.jp-readiness-finding[data-category="code-quality"]')).toHaveCount(0);
+    await expect(finding(panel, 'RP201', 1)).toHaveCount(0);
+
+    const last = panel.locator('.jp-readiness-finding[data-category="untestable-code"]').last();
+    const cellIndex = Number(await last.getAttribute('data-cell-index'));
+    expect(cellIndex).toBeGreaterThan(10);
+    await last.locator('.jp-readiness-jump').click();
+    await expect.poll(() => activeCellIndex(page)).toBe(cellIndex);
+    const activeCell = page.locator('.jp-Notebook .jp-Cell.jp-mod-active');
+    await expect(activeCell).toBeInViewport();
+    await expect(activeCell.locator('.jp-readiness-lineHighlight')).toHaveCount(1);
+  });
 });

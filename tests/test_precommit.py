@@ -81,3 +81,73 @@ def test_try_repo_fails_on_the_dirty_notebook_and_passes_the_clean_one(throwaway
     assert clean_only.returncode == 0, output
     assert "Passed" in output
     assert "Found 0 findings (0 error, 0 warning, 0 info) in 1 notebook" in output
+
+
+# -- docs/ci.md: the copy-paste setups stay valid ------------------------------------------------
+
+def ci_doc_blocks(language: str) -> list[str]:
+    text = (ROOT / "docs" / "ci.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def shell_commands(blocks: list) -> list[str]:
+    """Every shell command line of the workflows, continuation lines joined."""
+    scripts: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("run", "script") and isinstance(value, str):
+                    scripts.append(value)
+                elif key == "script" and isinstance(value, list):
+                    scripts.extend(str(item) for item in value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for block in blocks:
+        walk(block)
+    lines = []
+    for script in scripts:
+        lines.extend(line.strip() for line in script.replace("\\\n", " ").splitlines() if line.strip())
+    return lines
+
+
+def test_ci_doc_yaml_is_valid_and_names_the_real_hook():
+    blocks = [yaml.safe_load(block) for block in ci_doc_blocks("yaml")]
+    workflow, steps, gitlab, precommit = blocks
+    assert [step.get("name") for step in workflow["jobs"]["readiness"]["steps"]][-1] == "Keep the HTML reports"
+    assert workflow["permissions"]["security-events"] == "write"
+    assert isinstance(steps, list) and all("run" in step for step in steps)
+    assert gitlab["readiness"]["artifacts"]["reports"]["junit"] == "readiness-junit.xml"
+    hook_ids = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert precommit["repos"][0]["hooks"][0]["id"] in hook_ids
+
+
+def test_ci_doc_commands_use_real_options():
+    import shlex
+
+    from nbconvert.exporters import get_exporter
+
+    from readiness_magics.cli.main import build_parser
+
+    commands = shell_commands([yaml.safe_load(block) for block in ci_doc_blocks("yaml")])
+    commands += [line for block in ci_doc_blocks("sh") for line in block.splitlines() if line.strip()]
+    checked = nbconverted = 0
+    for line in commands:
+        line = line.split(" || ")[0].split("  #")[0]
+        words = shlex.split(line.replace("$(", "").replace(")", ""))
+        if words[:2] == ["readiness", "check"]:
+            build_parser().parse_args(words[1:])  # exits (fails the test) on an unknown option
+            checked += 1
+        elif words[:2] == ["jupyter", "nbconvert"]:
+            exporter = get_exporter(words[words.index("--to") + 1])
+            for word in words:
+                if word.startswith("--Readiness"):
+                    cls, trait = word[2:].split("=")[0].split(".")
+                    assert cls in {klass.__name__ for klass in exporter.__mro__}, word
+                    assert exporter.class_traits(config=True).get(trait) is not None, word
+            nbconverted += 1
+    assert checked >= 3 and nbconverted >= 3

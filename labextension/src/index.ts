@@ -88,8 +88,9 @@ class NotebookFollower {
     notebook.context.saveState.connect(this._onSaveState, this);
     notebook.context.pathChanged.connect(this._onPathChanged, this);
     notebook.disposed.connect(this._onDisposed, this);
+    // A notebook is always checked when the panel starts following it; `autoCheck` is about edits.
     void notebook.context.ready.then(() => {
-      if (this._notebook === notebook && this.settings.autoCheck) {
+      if (this._notebook === notebook) {
         void this.check();
       }
     });

@@ -606,3 +606,42 @@ def test_watch_mode_knows_the_imports_of_earlier_cells(ip, capsys):
     capsys.readouterr()
     run(ip, "frame = pd.read_csv('data.csv') if False else pd.DataFrame({'a': [1]})\nframe.groupby('a').size()")
     assert "RP301" in capsys.readouterr().out  # `pd` resolved through the earlier cell's import
+
+
+SESSIONS = {
+    "import-inside-try": (["try:\n    from tqdm.auto import tqdm\nexcept ImportError:\n    tqdm = list"],
+                          "def batches(rows):\n    return [row for row in tqdm(rows)]"),
+    "module-written-by-a-cell": (["%%writefile mprun_demo.py\ndef double(x):\n    return 2 * x"],
+                                 "from mprun_demo import double"),
+    "requirements-written-by-a-cell": (["%%writefile requirements.txt\nrequests==2.32.3"], "import requests"),
+    "pinned-by-pip": (["%pip install requests==2.32.3"], "import requests"),
+    "sys-path": (["import sys\nfolder = 'vendor'\nsys.path.insert(0, folder)"], "import vendored_thing"),
+    "seeded": (["import numpy as np\nnp.random.seed(0)"], "import numpy as np\nnoise = np.random.normal(size=10)"),
+    "loop-bound-data": (["import pandas as pd\nfor name in ['a', 'b']:\n    frame = pd.read_csv(name + '.csv')"],
+                        "def first(column):\n    return frame[column][0]"),
+    "setting-not-data": (["N_ROWS = 10\nthreshold = 0.5"], "def keep(x):\n    return x > threshold"),
+}
+
+
+# Sessions where the cell alone gets a different answer; in the others the summary must simply not
+# invent a finding (an import inside try/except taken for data, a requirements file ignored).
+CONTEXT_CHANGES_THE_ANSWER = {"module-written-by-a-cell", "pinned-by-pip", "sys-path", "seeded", "loop-bound-data",
+                              "setting-not-data"}
+
+
+@pytest.mark.parametrize("name", sorted(SESSIONS))
+def test_watch_mode_summary_keeps_what_the_rules_need(name, tmp_path, monkeypatch):
+    from readiness_magics.config import Settings
+    from readiness_magics.magics.sources import HistoryCell, history_settings
+    from readiness_magics.magics.watch import check_cell
+
+    monkeypatch.chdir(tmp_path)
+    before, current = SESSIONS[name]
+    context = [HistoryCell(number, source) for number, source in enumerate(before, start=1)]
+    settings = history_settings(Settings(ruff=False))
+    full = check_cell(current, context, settings).findings
+    short = check_cell(current, context, settings, summarise=True).findings
+    assert [(f.code, f.line, f.column) for f in short] == [(f.code, f.line, f.column) for f in full]
+    if name in CONTEXT_CHANGES_THE_ANSWER:  # so the summary is shown to carry what matters
+        alone = check_cell(current, [], settings).findings
+        assert [f.code for f in alone] != [f.code for f in full]

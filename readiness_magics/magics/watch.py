@@ -59,7 +59,11 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
                 wanted.update(reads)  # `sys.path.insert(0, folder)` needs what `folder` is
         lines = dict.fromkeys(line for names, line, _ in entries if names is None or not names.isdisjoint(wanted))
         count = context[-1].count if context else 0
-        summary = [HistoryCell(count, "\n".join(lines) + "\n")] if lines else []
+        # Cell magics (%%writefile x.py) must open a cell: they go first, each on its own.
+        summary = [HistoryCell(count, line) for line in lines if line.startswith("%%")]
+        python = [line for line in lines if not line.startswith("%%")]
+        if python:
+            summary.append(HistoryCell(count, "\n".join(python) + "\n"))
         notebook = history_notebook(summary, path=path, extra=checkable)
     else:
         notebook = history_notebook(context, path=path, extra=checkable)
@@ -100,11 +104,17 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     """What a cell run earlier can tell the rules about a later cell, as lines of Python.
 
     A finding on the cell running now depends on earlier cells only through what they define: the
-    imports (aliases, what is already imported), installs (pins), random seeds already set, and for
-    each name the later cell reads: whether it is a function or a class, and what value was bound
-    to it (data, a setting, a model object). Loops, prints, plots and function bodies are left out:
-    they are what makes a long session slow to check. Cached by source: each cell is summarised once."""
-    facts = analyse_source(as_checkable(source))
+    imports (aliases, what is already imported), installs (pins), files they write (local modules,
+    requirements), random seeds already set, `sys.path`, and for each name the later cell reads:
+    whether it is a function or a class, and what value was bound to it (data, a setting, a model
+    object). Loops, prints, plots and function bodies are left out: they are what makes a long
+    session slow to check. Cached by source: each cell is summarised once."""
+    checkable = as_checkable(source)
+    facts = analyse_source(checkable)
+    if facts.python.code is None:
+        # %%writefile, %%bash, %%sql...: kept whole, as a cell of its own (rules read the file name,
+        # what a shell cell installs); the rules spend next to nothing on cells that are not Python.
+        return ((None, checkable, frozenset()),)
     entries: list[Entry] = []
     text_lines = source.splitlines()
     for magic in facts.magics:
@@ -112,20 +122,13 @@ def context_summary(source: str) -> tuple[Entry, ...]:
             entries.append((None, text_lines[magic.line - 1].strip(), frozenset()))
     if facts.tree is None:
         return tuple(entries)
-    bound_by: dict[int, list[str]] = {}
-    for binding in facts.bindings:
-        bound_by.setdefault(id(binding.statement), []).append(binding.name)
     code_lines = (facts.python.code or "").splitlines()
     for statement in facts.tree.body:
-        names = bound_by.get(id(statement), [])
         try:
-            lines = _summarise_statement(statement, names, code_lines)
+            entries.extend(_summarise_statement(statement, code_lines))
         except (ValueError, TypeError, AttributeError, RecursionError):
-            lines = [f"{name} = {_CONTEXT_VALUE}" for name in names]
-        always = isinstance(statement, (ast.Import, ast.ImportFrom, ast.Expr))
-        reads = frozenset(node.id for node in ast.walk(statement) if isinstance(node, ast.Name)) \
-            if lines and isinstance(statement, ast.Expr) else frozenset()
-        entries.extend((None if always else frozenset(names), line, reads) for line in lines)
+            entries.extend((frozenset({name}), f"{name} = {_CONTEXT_VALUE}", frozenset())
+                           for name in _bound_names(statement))
     return tuple(entries)
 
 
@@ -139,23 +142,57 @@ def _text(statement: ast.stmt, code_lines: list[str]) -> str | None:
     return text.rstrip()
 
 
-def _summarise_statement(statement: ast.stmt, names: list[str], code_lines: list[str]) -> list[str]:
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
+           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _bound_names(node: ast.AST) -> set[str]:
+    """Names a statement binds in the notebook's global scope (not inside functions or comprehensions)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(current.name)
+            stack.extend(current.decorator_list)
+            continue
+        if isinstance(current, _SCOPES):
+            continue
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
+            found.add(current.id)
+        elif isinstance(current, (ast.Import, ast.ImportFrom)):
+            found.update((alias.asname or alias.name.split(".")[0]) for alias in current.names if alias.name != "*")
+        elif isinstance(current, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and current.name:
+            found.add(current.name)
+        stack.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def _placeholders(names) -> list[Entry]:
+    return [(frozenset({name}), f"{name} = {_CONTEXT_VALUE}", frozenset()) for name in sorted(names)]
+
+
+def _summarise_statement(statement: ast.stmt, code_lines: list[str]) -> list[Entry]:
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [_text(statement, code_lines) or ast.unparse(statement)]
+        return [(None, _text(statement, code_lines) or ast.unparse(statement), frozenset())]
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
-        return [f"{keyword} {statement.name}({ast.unparse(statement.args)}): ..."]
+        return [(frozenset({statement.name}), f"{keyword} {statement.name}({ast.unparse(statement.args)}): ...",
+                 frozenset())]
     if isinstance(statement, ast.ClassDef):
         bases = ", ".join(ast.unparse(base) for base in statement.bases)
-        return [f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."]
+        line = f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."
+        return [(frozenset({statement.name}), line, frozenset())]
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
+        names = _bound_names(statement) | ({statement.target.id} if isinstance(statement, ast.AugAssign)
+                                            and isinstance(statement.target, ast.Name) else set())
         text = _text(statement, code_lines)
         if text is not None:
-            return [text]
+            return [(frozenset(names), text, frozenset())]
         value = statement.value  # keep what the value is (a call of what, a literal), not all of it
         short = f"{ast.unparse(value.func)}()" if isinstance(value, ast.Call) else (
             "0" if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)) else _CONTEXT_VALUE)
-        return [f"{name} = {short}" for name in names]
+        return [(frozenset({name}), f"{name} = {short}", frozenset()) for name in sorted(names)]
     if isinstance(statement, ast.Expr):
         # Of the bare calls, only these change what a later cell is told: a random seed already set
         # (unseeded randomness), and `sys.path` pointed at a folder of local modules (unpinned imports).
@@ -164,9 +201,22 @@ def _summarise_statement(statement: ast.stmt, names: list[str], code_lines: list
         name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
         on_sys_path = isinstance(callee, ast.Attribute) and ast.unparse(callee.value) == "sys.path"
         if "seed" in name.lower() or on_sys_path:
-            return [_text(statement, code_lines) or ast.unparse(statement)]
-        return []
-    return [f"{name} = {_CONTEXT_VALUE}" for name in names]
+            reads = frozenset(node.id for node in ast.walk(statement) if isinstance(node, ast.Name))
+            return [(None, _text(statement, code_lines) or ast.unparse(statement), reads)]
+        return _placeholders(_bound_names(statement))  # a walrus in a bare expression
+    blocks = [getattr(statement, field, None) or [] for field in ("body", "orelse", "finalbody")]
+    blocks += [handler.body for handler in getattr(statement, "handlers", [])]
+    blocks += [case.body for case in getattr(statement, "cases", [])]
+    inner = [child for block in blocks for child in block if isinstance(child, ast.stmt)]
+    if not inner:
+        return _placeholders(_bound_names(statement))
+    # if / for / while / with / try / match: what the blocks inside define is defined at top level.
+    entries: list[Entry] = []
+    inside: set[str] = set()
+    for child in inner:
+        entries.extend(_summarise_statement(child, code_lines))
+        inside |= _bound_names(child)
+    return _placeholders(_bound_names(statement) - inside) + entries
 
 
 def compact(findings: list[Finding]) -> str:

@@ -1,6 +1,7 @@
 """Turn a cell's IPython source (%magics, !shell, ?help) into Python, keeping a map back to its lines."""
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from dataclasses import dataclass, field, replace
@@ -74,15 +75,98 @@ def to_python(source: str) -> PythonSource:
     if not needs_ipython(source):
         return PythonSource(source)
     magics = _magic_lines(source)
-    try:
-        code = _transformer().transform_cell(source)
-    except Exception:  # IPython gives up on some half-written syntax; let the parser report it
-        return PythonSource(source, magics=tuple(magics), magic_lines=frozenset(m.line for m in magics))
+    code = _simple_transform(source)
+    if code is None:
+        try:
+            code = _transformer().transform_cell(source)
+        except Exception:  # IPython gives up on some half-written syntax; let the parser report it
+            return PythonSource(source, magics=tuple(magics), magic_lines=frozenset(m.line for m in magics))
     original = source.splitlines()
     transformed = code.splitlines()
     line_map = _line_map(original, transformed)
     changed = {m.line for m in magics}
     return PythonSource(code, line_map, frozenset(changed), tuple(magics))
+
+
+# IPython's transformer tokenises the cell in pure Python, again after each line it rewrites: most of
+# the cost of a cell with `%matplotlib inline` or `!pip install x`. The common case, whole lines of
+# `%magic args`, `!cmd`, `!!cmd`, `x = %magic args` and `x = !cmd` at the start of a statement, is
+# rewritten here to exactly the text IPython writes; anything else (or any doubt) goes to IPython.
+_SIMPLE_ESCAPE = re.compile(r"^(?P<lhs>[ \t]*(?:[\w.,\[\] \t]+?=[ \t]*)?)(?P<escape>!!|!|%(?=[A-Za-z_]))")
+# What IPython's cleanup steps would change: prompts pasted from a console, odd line breaks.
+_PROMPT = re.compile(r"^(((\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?)")
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _simple_transform(source: str) -> str | None:
+    """IPython's `transform_cell(source)` for simple cells, else None (then ask IPython)."""
+    if ">>>" in source or _ODD_BREAKS.search(source):
+        return None
+    import textwrap
+
+    lines = textwrap.dedent(source if source.endswith("\n") else source + "\n").splitlines(keepends=True)
+    if any(_PROMPT.match(line) for line in lines[:2]):
+        return None
+    out: list[str] = []
+    rewritten: list[tuple[int, int]] = []  # (1-based line of the result, column where the statement starts)
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        match = _SIMPLE_ESCAPE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        parts = [line[match.end():]]
+        while parts[-1].endswith("\\\n"):  # joined as IPython joins them
+            if number >= len(lines):
+                return None
+            parts.append(lines[number])
+            number += 1
+        content = " ".join([part.rstrip()[:-1] for part in parts[:-1]] + [parts[-1].rstrip()])
+        if content.endswith("?"):
+            return None  # a help request: IPython's business
+        lhs, escape = match["lhs"], match["escape"]
+        if escape == "%":
+            name, _, args = content.partition(" ")
+            call = f"get_ipython().run_line_magic({name!r}, {args!r})"
+        elif escape == "!!" and lhs.strip():
+            return None
+        elif escape == "!!" or lhs.strip():
+            call = f"get_ipython().getoutput({content!r})"
+        else:
+            call = f"get_ipython().system({content!r})"
+        out.append(lhs + call + "\n")
+        rewritten.append((len(out), len(lhs) - len(lhs.lstrip(" \t"))))
+    lines = out
+    code = "".join(lines)
+    # Only what starts a statement is IPython syntax; inside brackets or a string it is not.
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if rewritten and not set(rewritten) <= _statement_starts(tree):
+        return None
+    return code
+
+
+def _statement_starts(tree: ast.Module) -> set[tuple[int, int]]:
+    starts = set()
+    stack = [tree.body]
+    while stack:
+        for statement in stack.pop():
+            starts.add((statement.lineno, statement.col_offset))
+            for name in ("body", "orelse", "finalbody"):
+                block = getattr(statement, name, None)
+                if type(block) is list:
+                    stack.append(block)
+            for part in getattr(statement, "handlers", ()) or getattr(statement, "cases", ()):
+                stack.append(part.body)
+    return starts
 
 
 def _cell_magic(source: str) -> PythonSource:

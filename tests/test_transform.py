@@ -53,3 +53,55 @@ def test_syntax_error_positions_are_in_the_cell():
     facts = analyse_source("%load_ext autoreload\nprint 'hello'\n")
     assert facts.syntax_error is not None
     assert facts.syntax_error.span.line == 2
+
+
+# The fast path for simple IPython lines must write exactly what IPython's transformer writes, and
+# leave everything it is not sure about to IPython.
+_TRICKY_CELLS = [
+    "%matplotlib inline\nimport pandas as pd\n",
+    "!pip install -qU \\\n  pandas==2.2.0 \\\n  numpy==1.26.4\nimport numpy\n",
+    "files = !ls data\nout = !!echo hi\nt = %timeit -o sum(range(9))\n",
+    "files = !ls data\nt = %timeit -o sum(range(9))\nfiles\n",
+    "x = !!echo hi\n",
+    "!!date\n! ls -la  \n",
+    "if True:\n    %time f()\n\tpass\n",
+    "for i in range(3):\n    !echo {i}\n",
+    'text = """\n%s\n!not a command\n"""\n',
+    "total = (1 +\n%2)\n",
+    "d = dict(\n  a = !ls\n)\n",
+    "value = 1 + \\\n%time\n",
+    "%timeit np.fromiter((x for x in y),\n    dtype=float)\n",
+    "df?\n",
+    "%time?\n",
+    "x = 1  # why?\n",
+    "?len\n",
+    "  %pwd\n  x = 1\n",
+    "   \n%pwd\n  \n",
+    ">>> %pwd\n>>> x = 1\n",
+    "In [1]: %pwd\n",
+    "% matplotlib inline\n",
+    "%%time\nx = 1\n",
+    "x = 1\n%%time\n",
+    "print('a')\r\n%pwd\r\n",
+    "!echo 'unbalanced\nx = 1\n",
+    "!pip install x \\\n",
+    "a, b[0] = %who_ls\n",
+    "x = y = %pwd\n",
+    "café = %pwd\nprint(café)\n",
+    "%load_ext autoreload\n%autoreload 2",
+    "def f():\n    return 1\n%env A=1\n",
+    "x = {'a': 1,\n%pwd\n}\n",
+]
+
+
+def test_the_fast_path_writes_what_ipython_writes():
+    from readiness_magics.transform import _simple_transform, _transformer
+
+    taken = 0
+    for cell in _TRICKY_CELLS:
+        fast = _simple_transform(cell)
+        if fast is None:
+            continue
+        taken += 1
+        assert fast == _transformer().transform_cell(cell), cell
+    assert taken >= 10

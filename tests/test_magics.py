@@ -615,6 +615,7 @@ SESSIONS = {
                                  "from mprun_demo import double"),
     "requirements-written-by-a-cell": (["%%writefile requirements.txt\nrequests==2.32.3"], "import requests"),
     "pinned-by-pip": (["%pip install requests==2.32.3"], "import requests"),
+    "install-over-lines": (["%pip install -qU \\\n    requests==2.32.3 \\\n    pinecone~=7.0"], "import requests\nimport pinecone"),
     "sys-path": (["import sys\nfolder = 'vendor'\nsys.path.insert(0, folder)"], "import vendored_thing"),
     "seeded": (["import numpy as np\nnp.random.seed(0)"], "import numpy as np\nnoise = np.random.normal(size=10)"),
     "loop-bound-data": (["import pandas as pd\nfor name in ['a', 'b']:\n    frame = pd.read_csv(name + '.csv')"],
@@ -625,7 +626,7 @@ SESSIONS = {
 
 # Sessions where the cell alone gets a different answer; in the others the summary must simply not
 # invent a finding (an import inside try/except taken for data, a requirements file ignored).
-CONTEXT_CHANGES_THE_ANSWER = {"module-written-by-a-cell", "pinned-by-pip", "sys-path", "seeded", "loop-bound-data",
+CONTEXT_CHANGES_THE_ANSWER = {"module-written-by-a-cell", "pinned-by-pip", "install-over-lines", "sys-path", "seeded", "loop-bound-data",
                               "setting-not-data"}
 
 

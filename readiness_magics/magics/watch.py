@@ -5,6 +5,7 @@ import ast
 import contextlib
 import io
 import sys
+import textwrap
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
 _INSTALLERS = frozenset({"pip", "pip3", "conda", "mamba", "micromamba", "uv", "python", "python3"})
 _CONTEXT_VALUE = "__readiness_context__()"  # a value of unknown kind: the rules take it for data
 _LONG_STATEMENT = 400
+_LONG_BLOCK = 80
 
 # (the names it defines, or None when it is always relevant; a line of Python; the names that line reads)
 Entry = tuple[frozenset[str] | None, str, frozenset[str]]
@@ -119,7 +121,10 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     text_lines = source.splitlines()
     for magic in facts.magics:
         if magic.kind in ("line", "shell") and magic.name in _INSTALLERS and 0 < magic.line <= len(text_lines):
-            entries.append((None, text_lines[magic.line - 1].strip(), frozenset()))
+            end = magic.line  # an install may go on over lines ending in a backslash
+            while text_lines[end - 1].rstrip().endswith("\\") and end < len(text_lines):
+                end += 1
+            entries.append((None, "\n".join(text_lines[magic.line - 1:end]).strip(), frozenset()))
     if facts.tree is None:
         return tuple(entries)
     code_lines = (facts.python.code or "").splitlines()
@@ -140,6 +145,16 @@ def _text(statement: ast.stmt, code_lines: list[str]) -> str | None:
     if statement.col_offset or len(text) > _LONG_STATEMENT:
         return None
     return text.rstrip()
+
+
+def _block(statement: ast.stmt, code_lines: list[str]) -> str | None:
+    """A definition's own lines (decorators included), dedented, when it has at most _LONG_BLOCK lines."""
+    first = min([statement.lineno] + [node.lineno for node in getattr(statement, "decorator_list", [])])
+    last = statement.end_lineno or statement.lineno
+    if last - first >= _LONG_BLOCK or not 0 < first <= last <= len(code_lines):
+        return None
+    text = textwrap.dedent("\n".join(code_lines[first - 1:last]))
+    return text if not text[:1].isspace() else None
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
@@ -175,13 +190,18 @@ def _placeholders(names) -> list[Entry]:
 def _summarise_statement(statement: ast.stmt, code_lines: list[str]) -> list[Entry]:
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
         return [(None, _text(statement, code_lines) or ast.unparse(statement), frozenset())]
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
-        return [(frozenset({statement.name}), f"{keyword} {statement.name}({ast.unparse(statement.args)}): ...",
-                 frozenset())]
-    if isinstance(statement, ast.ClassDef):
-        bases = ", ".join(ast.unparse(base) for base in statement.bases)
-        line = f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        # Whole, when short: what a function does inside decides what calling it is (a load, a
+        # check, training). Only read when the later cell uses the name, so long sessions stay cheap.
+        whole = _block(statement, code_lines)
+        if whole is not None:
+            return [(frozenset({statement.name}), whole, frozenset())]
+        if isinstance(statement, ast.ClassDef):
+            bases = ", ".join(ast.unparse(base) for base in statement.bases)
+            line = f"class {statement.name}({bases}): ..." if bases else f"class {statement.name}: ..."
+        else:
+            keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
+            line = f"{keyword} {statement.name}({ast.unparse(statement.args)}): ..."
         return [(frozenset({statement.name}), line, frozenset())]
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and statement.value is not None:
         names = _bound_names(statement) | ({statement.target.id} if isinstance(statement, ast.AugAssign)

@@ -94,8 +94,9 @@ class ReadinessItem(pytest.Item):
 def failure_text(report: NotebookReport, fail_on: str) -> str:
     blocking = report.blocking(fail_on)
     others = [finding for finding in report.findings if finding not in blocking]
-    lines = [f"{report.path}: {len(blocking)} finding{'s' if len(blocking) != 1 else ''} at or above "
-             f"fail-on={fail_on} (readiness score {report.score}/100)", findings_text(blocking)]
+    header = (f"{report.path}: {len(blocking)} finding{'s' if len(blocking) != 1 else ''} at or above "
+              f"fail-on={fail_on} (readiness score {report.score}/100)")
+    lines = [header, findings_text(blocking)]
     if others:
         lines += [f"also below fail-on={fail_on}:", findings_text(others)]
     return "\n".join(lines)

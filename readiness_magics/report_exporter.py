@@ -205,7 +205,7 @@ class ReadinessGate(PostProcessorBase):
         if view.exit_code:
             self.failures.append((name, view))
 
-    def postprocess(self, input: str | None) -> None:  # noqa: A002 - nbconvert's signature
+    def postprocess(self, input: str | None) -> None:
         if self.then is not None:
             self.then(input)
         self.written += 1
@@ -225,8 +225,8 @@ def gate_message(name: str, view: ReportView) -> str:
     if view.error is not None:
         return f"{name}: cannot check it: {view.error}"
     blocking = view.blocking
-    lines = [f"{name}: {len(blocking)} finding{'s' if len(blocking) != 1 else ''} at or above "
-             f"fail-on={view.fail_on.value} (score {view.summary['score']}/100)"]
+    lines = [(f"{name}: {len(blocking)} finding{'s' if len(blocking) != 1 else ''} at or above "
+              f"fail-on={view.fail_on.value} (score {view.summary['score']}/100)")]
     for item in blocking:
         lines.append(f"  {item.where}: {item.finding.code} {item.finding.message}")
     return "\n".join(lines)
@@ -634,7 +634,7 @@ class ReadinessReportMarkdownExporter(ReadinessReportBase, Exporter):
 
     def from_notebook_node(self, nb, resources: dict | None = None, **kw: Any):
         view = self.readiness_view(nb, resources)
-        nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
+        _, resources = super().from_notebook_node(nb, resources, **kw)  # the preprocessors' resources
         resources["readiness"] = view.to_dict()
         return markdown_report(view, report_url=self.report_url), resources
 

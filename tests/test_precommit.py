@@ -60,7 +60,7 @@ def try_repo(repo: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(PRE_COMMIT), "try-repo", str(ROOT), "readiness", "--ref", head, "--verbose", "--color", "never",
          *args],
-        cwd=repo, capture_output=True, text=True, env=clean_env(repo.parent), timeout=1200,
+        cwd=repo, capture_output=True, text=True, env=clean_env(repo.parent), timeout=1200, check=False,
     )
 
 

@@ -122,9 +122,9 @@ def test_plugin_is_registered_and_imports_cheaply():
     assert plugins.get("readiness") == "readiness_magics.pytest_plugin"
     loaded = subprocess.run(
         [sys.executable, "-c",
-         "import sys, readiness_magics.pytest_plugin\n"
-         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-         "('readiness_magics', 'nbformat', 'IPython', 'nbconvert', 'jupyter_core')))"],
+         ("import sys, readiness_magics.pytest_plugin\n"
+          "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+          "('readiness_magics', 'nbformat', 'IPython', 'nbconvert', 'jupyter_core')))")],
         capture_output=True, text=True, check=True,
     )
     assert loaded.stdout.strip() == "['readiness_magics', 'readiness_magics.pytest_plugin']"

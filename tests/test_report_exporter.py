@@ -200,7 +200,11 @@ def test_markdown_flavour_lists_every_finding(tmp_path, monkeypatch):
 
 def test_markdown_flavour_keeps_messages_literal():
     from readiness_magics.findings import Finding, Severity
-    from readiness_magics.report_exporter import FindingView, ReportView, markdown_report
+    from readiness_magics.report_exporter import (
+        FindingView,
+        ReportView,
+        markdown_report,
+    )
 
     finding = Finding("RP999", "notebook-hygiene", Severity.WARNING, "uses <b>html</b> & `code`", cell_index=3,
                       line=2)
@@ -217,7 +221,7 @@ def test_markdown_flavour_keeps_messages_literal():
 
 def nbconvert(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(JUPYTER), "nbconvert", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=240)
+                          timeout=240, check=False)
 
 
 @pytest.fixture()
@@ -270,7 +274,8 @@ def test_fail_on_from_the_flag_and_from_tool_readiness(project):
     assert blocking_of(expected) == [] and warnings and len(everything) > len(warnings)
     from_config = nbconvert("--to", "readiness-report", "sensor_cleaning.ipynb", cwd=project)
     assert from_config.returncode == 1, from_config.stderr
-    assert f"{len(warnings)} finding{'s' if len(warnings) > 1 else ''} at or above fail-on=warning" in from_config.stderr
+    noun = "findings" if len(warnings) > 1 else "finding"
+    assert f"{len(warnings)} {noun} at or above fail-on=warning" in from_config.stderr
     stricter = nbconvert("--to", "readiness-report", "sensor_cleaning.ipynb", "--stdout",
                          "--ReadinessReportExporter.fail_on=info", cwd=project)
     assert stricter.returncode == 1
@@ -292,7 +297,7 @@ def test_exit_code_2_when_the_configuration_cannot_be_read(project):
 
 def test_python_api_never_exits(project):
     expected = cli_json(project / "sensor_cleaning.ipynb", project)
-    body, resources = ReadinessReportExporter().from_filename(str(project / "sensor_cleaning.ipynb"))
+    _, resources = ReadinessReportExporter().from_filename(str(project / "sensor_cleaning.ipynb"))
     assert resources["readiness"]["exit_code"] == 1
     assert resources["readiness"]["blocking"] == len(blocking_of(expected))
     assert "readiness_view" not in resources  # only plain data is handed back
@@ -306,16 +311,16 @@ class Chromium:
     def __init__(self, executable: str):
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
-
-        def wire():  # the browser reads commands on fd 3 and answers on fd 4
-            os.dup2(to_browser, 3)
-            os.dup2(from_browser, 4)
-
+        # The browser reads commands on fd 3 and answers on fd 4: a small Python moves the pipes there
+        # (dash's redirections only take one-digit descriptors) and becomes the browser.
+        wire = ("import os, sys; a, b = os.dup(int(sys.argv[1])), os.dup(int(sys.argv[2])); "
+                "os.dup2(a, 3); os.dup2(b, 4); os.set_inheritable(3, True); os.set_inheritable(4, True); "
+                "os.execv(sys.argv[3], sys.argv[3:])")
         self.process = subprocess.Popen(
-            [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            [sys.executable, "-c", wire, str(to_browser), str(from_browser), executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--hide-scrollbars", "--remote-debugging-pipe", "about:blank"],
-            preexec_fn=wire, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pass_fds=(to_browser, from_browser), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser)
         os.close(from_browser)
         self._buffer = b""

@@ -22,8 +22,9 @@ from readiness_magics.rules import all_rules, get_rule
 @pytest.fixture(scope="module")
 def shell():
     config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    return InteractiveShell.instance(config=config)
+    config.HistoryManager.hist_file = ":memory:"  # nothing written to ~/.ipython
+    yield InteractiveShell.instance(config=config)
+    InteractiveShell.clear_instance()  # later test modules get no shell they did not ask for
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,9 @@ class Notebook:
 def read_notebook(path: str | os.PathLike) -> Notebook:
     path = Path(path)
     try:
+        # A FIFO or a device named *.ipynb would block the read (or never end): regular files only.
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            raise NotebookError("not-a-file", f"{path} is not a regular file (a pipe or a device?)")
         data = path.read_bytes()
     except IsADirectoryError:
         raise NotebookError("not-a-file", f"{path} is a directory, not a notebook") from None

@@ -377,16 +377,16 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
         return frozenset()
     for entry in entries:
         name = entry.name
-        if entry.is_file():
-            stem, _dot, suffix = name.partition(".")
-            if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
-                names.add(stem)
-        elif entry.is_dir() and name.isidentifier():
-            try:
+        try:  # a symlink loop or a vanished entry raises here: it provides nothing importable
+            if entry.is_file():
+                stem, _dot, suffix = name.partition(".")
+                if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
+                    names.add(stem)
+            elif entry.is_dir() and name.isidentifier():
                 if any(child.name.endswith(".py") for child in os.scandir(entry.path)):
                     names.add(name)
-            except OSError:
-                continue
+        except OSError:
+            continue
     return frozenset(names)
 
 

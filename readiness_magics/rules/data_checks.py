@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import heapq
 import itertools
 import re
@@ -992,18 +993,26 @@ class _DataFlow:
         rebound_here: set[tuple[int, str]] = set()
         heap: list = []
         followed: set[str] = set()
+        sequence = itertools.count()
 
         def follow(name: str, start: tuple) -> None:
+            # One event per followed name waits on the heap, the next one is pushed when it is taken:
+            # a flow mostly ends at the next use, and pushing every later event made a notebook with
+            # thousands of loads of one name quadratic. (The events are sorted by key.)
             followed.add(name)
-            for event in self.events(cell, scope, name):
-                if event.key > start:
-                    heapq.heappush(heap, (event.key, next(self._counter), event))
+            events = self.events(cell, scope, name)
+            first = bisect.bisect_right(events, start, key=lambda event: event.key)
+            if first < len(events):
+                heapq.heappush(heap, (events[first].key, next(sequence), first, events))
 
         for name in names:
             follow(name, after)
         seen: set[tuple[int, str]] = set()
         while heap:
-            _, _, event = heapq.heappop(heap)
+            _, order, index, events = heapq.heappop(heap)
+            event = events[index]
+            if index + 1 < len(events):
+                heapq.heappush(heap, (events[index + 1].key, order, index + 1, events))
             if event.name not in group or (id(event.node), event.name) in seen:
                 continue
             seen.add((id(event.node), event.name))

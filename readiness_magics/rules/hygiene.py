@@ -499,7 +499,9 @@ class ScatteredImports(Rule):
         names = {a.asname or a.name.split(".")[0] for a in statement.names}
         for definition_name in names:
             for definition in model.definitions.get(definition_name, []):
-                if definition.binding.statement is not statement and definition.cell.index <= cell.index:
+                # Cells with the same source share their parsed statements: compare cells first.
+                if definition.cell.index < cell.index or (
+                        definition.cell.index == cell.index and definition.binding.statement is not statement):
                     return False
         return True
 

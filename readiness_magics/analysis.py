@@ -192,18 +192,55 @@ def _syntax_problem(exc: SyntaxError, python: PythonSource) -> SyntaxProblem:
     return SyntaxProblem(exc.msg or "invalid syntax", Span(line, column, end_line, max(end_column, column)))
 
 
+# Fields that never hold a node (names, numbers, flags), skipped by the walk; `ctx` is skipped too.
+_SCALAR_FIELDS = frozenset({
+    "ctx", "id", "attr", "name", "asname", "module", "level", "arg", "kind", "type_comment", "conversion",
+    "is_async", "simple", "tag", "kwd_attrs", "rest",
+})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(name for name in kind._fields if name not in _SCALAR_FIELDS)
+    return fields
+
+
+def _children(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
+    children = []
+    AST = ast.AST
+    for field_name in fields:
+        value = getattr(node, field_name, None)
+        if type(value) is list:
+            children.extend([item for item in value if isinstance(item, AST)])
+        elif isinstance(value, AST):
+            children.append(value)
+    return children
+
+
 def _walk(facts: CellFacts, tree: ast.Module) -> None:
-    """One pass over the tree: parents, calls, strings, imports, top-level bindings and reads."""
+    """One pass over the tree: parents, calls, strings, imports, top-level bindings and reads.
+
+    Nodes are visited in source order (depth first, fields in order), so `calls` and `strings` are too.
+    Bodies of functions, lambdas and classes go through `_walk_nested`, which records less."""
     parents = facts.parents
-    calls, strings = facts.calls, facts.strings
+    calls, strings, reads, bindings = facts.calls, facts.strings, facts.reads, facts.bindings
     Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
-    AST, scope_types = ast.AST, _SCOPES
-    stack: list[tuple[ast.AST, ast.stmt | None, bool]] = []
+    Import, ImportFrom, FunctionDef, AsyncFunctionDef, ClassDef = (
+        ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    AST, scope_types, child_fields = ast.AST, _SCOPES, _CHILD_FIELDS
+    # (node, its top-level statement); None in place of the statement marks a node of a nested scope.
+    stack: list[tuple[ast.AST, ast.stmt | None]] = []
     for statement in reversed(tree.body):
         parents[statement] = tree
-        stack.append((statement, statement, True))
+        stack.append((statement, statement))
+    pop, push = stack.pop, stack.append
     while stack:
-        node, statement, top_scope = stack.pop()
+        node, statement = pop()
+        if statement is None:
+            _walk_nested(facts, node)
+            continue
         kind = type(node)
         if kind is Call:
             calls.append(node)
@@ -212,45 +249,69 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
                 strings.append(node)
             continue
         elif kind is Name:
-            if top_scope:
-                if type(node.ctx) is Load:
-                    facts.reads.append(NameRead(node.id, node, statement))
-                elif not _is_comprehension_target(node, parents):
-                    facts.bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
+            if type(node.ctx) is Load:
+                reads.append(NameRead(node.id, node, statement))
+            elif not _is_comprehension_target(node, parents):
+                bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
             continue
-        elif kind is ast.Import or kind is ast.ImportFrom:
-            _add_imports(facts, node, statement, top_scope)
+        elif kind is Import or kind is ImportFrom:
+            _add_imports(facts, node, statement, True)
             continue
-        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            if top_scope:
-                facts.bindings.append(Binding(node.name, "def", node, statement))
-                facts.functions.append(_function_fact(node))
-        elif kind is ast.ClassDef:
-            if top_scope:
-                facts.bindings.append(Binding(node.name, "class", node, statement))
-                facts.classes.append(node)
-        new_scope = top_scope and kind in scope_types
+        elif kind is FunctionDef or kind is AsyncFunctionDef:
+            bindings.append(Binding(node.name, "def", node, statement))
+            facts.functions.append(_function_fact(node))
+        elif kind is ClassDef:
+            bindings.append(Binding(node.name, "class", node, statement))
+            facts.classes.append(node)
         children = []
-        for field_name in node._fields:
-            if field_name == "ctx":
-                continue
+        for field_name in child_fields.get(kind) or _child_fields(kind):
             value = getattr(node, field_name, None)
             if type(value) is list:
-                children.extend(item for item in value if isinstance(item, AST))
+                children.extend([item for item in value if isinstance(item, AST)])
             elif isinstance(value, AST):
                 children.append(value)
+        if kind in scope_types:
+            # Decorators, bases and defaults run in the enclosing scope; bodies do not.
+            decorators = getattr(node, "decorator_list", ())
+            bases = getattr(node, "bases", ())
+            arguments = getattr(node, "args", None)
+            for child in reversed(children):
+                parents[child] = node
+                top = child in decorators or child in bases or child is arguments
+                push((child, statement if top else None))
+        else:
+            for child in reversed(children):
+                parents[child] = node
+                push((child, statement))
+    reads.sort(key=lambda read: (read.node.lineno, read.node.col_offset))
+    bindings.sort(key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
+
+
+def _walk_nested(facts: CellFacts, root: ast.AST) -> None:
+    """`_walk` inside a function, lambda or class body: parents, calls, strings and imports only."""
+    parents, calls, strings = facts.parents, facts.calls, facts.strings
+    Call, Constant, Name, Import, ImportFrom = ast.Call, ast.Constant, ast.Name, ast.Import, ast.ImportFrom
+    child_fields = _CHILD_FIELDS
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is Call:
+            calls.append(node)
+        elif kind is Constant:
+            if type(node.value) is str:
+                strings.append(node)
+            continue
+        elif kind is Name:
+            continue
+        elif kind is Import or kind is ImportFrom:
+            _add_imports(facts, node, None, False)
+            continue
+        children = _children(node, child_fields.get(kind) or _child_fields(kind))
         for child in reversed(children):
             parents[child] = node
-            child_top = top_scope
-            if new_scope:
-                # Decorators, bases and defaults run in the enclosing scope; bodies do not.
-                child_top = child in getattr(node, "decorator_list", ()) or child in getattr(node, "bases", ()) \
-                    or _is_default(node, child)
-            elif not top_scope:
-                child_top = False
-            stack.append((child, statement, child_top))
-    facts.reads.sort(key=lambda read: (read.node.lineno, read.node.col_offset))
-    facts.bindings.sort(key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
+            push(child)
 
 
 def _is_default(function: ast.AST, child: ast.AST) -> bool:

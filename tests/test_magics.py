@@ -618,6 +618,12 @@ SESSIONS = {
     "pinned-by-pip": (["%pip install requests==2.32.3"], "import requests"),
     "install-over-lines": (["%pip install -qU \\\n    requests==2.32.3 \\\n    pinecone~=7.0"], "import requests\nimport pinecone"),
     "sys-path": (["import sys\nfolder = 'vendor'\nsys.path.insert(0, folder)"], "import vendored_thing"),
+    "cloned-package": (["!git clone https://github.com/facebookresearch/inversecooking.git"],
+                       "from inversecooking.src.args import get_parser"),
+    "module-written-by-code": (["import requests\nwith open('chains.py', 'w') as out:\n    out.write('x = 1')"],
+                               "from chains import x"),
+    "import-inside-a-function": (["def plot(values):\n    import statsmodels.api as sm\n    return sm"],
+                                 "import statsmodels.api as sm"),
     "seeded": (["import numpy as np\nnp.random.seed(0)"], "import numpy as np\nnoise = np.random.normal(size=10)"),
     "loop-bound-data": (["import pandas as pd\nfor name in ['a', 'b']:\n    frame = pd.read_csv(name + '.csv')"],
                         "def first(column):\n    return frame[column][0]"),
@@ -627,8 +633,10 @@ SESSIONS = {
 
 # Sessions where the cell alone gets a different answer; in the others the summary must simply not
 # invent a finding (an import inside try/except taken for data, a requirements file ignored).
-CONTEXT_CHANGES_THE_ANSWER = {"module-written-by-a-cell", "pinned-by-pip", "install-over-lines", "sys-path", "seeded", "loop-bound-data",
-                              "setting-not-data"}
+CONTEXT_CHANGES_THE_ANSWER = {
+    "module-written-by-a-cell", "pinned-by-pip", "install-over-lines", "sys-path", "seeded", "loop-bound-data",
+    "setting-not-data", "cloned-package", "module-written-by-code", "import-inside-a-function",
+}
 
 
 @pytest.mark.parametrize("name", sorted(SESSIONS))

@@ -80,8 +80,11 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
     return CellCheck(own, time.perf_counter() - started, captured.getvalue())
 
 
-# Installs the dependency rules read across cells (a pin in an earlier cell counts).
-_INSTALLERS = frozenset({"pip", "pip3", "conda", "mamba", "micromamba", "uv", "python", "python3"})
+# Line magics that change what later cells are told: installs (a pin in an earlier cell counts), the
+# working folder, scripts run and environment variables. Every `!shell` line is kept too (`!git clone`
+# makes local packages, `!pip install` pins).
+_KEPT_LINE_MAGICS = frozenset({"pip", "pip3", "conda", "mamba", "micromamba", "uv", "cd", "run", "env", "load",
+                               "system", "sx"})
 _CONTEXT_VALUE = "__readiness_context__()"  # a value of unknown kind: the rules take it for data
 _LONG_STATEMENT = 400
 _LONG_BLOCK = 80
@@ -120,7 +123,8 @@ def context_summary(source: str) -> tuple[Entry, ...]:
     entries: list[Entry] = []
     text_lines = source.splitlines()
     for magic in facts.magics:
-        if magic.kind in ("line", "shell") and magic.name in _INSTALLERS and 0 < magic.line <= len(text_lines):
+        kept = magic.kind == "shell" or (magic.kind == "line" and magic.name in _KEPT_LINE_MAGICS)
+        if kept and 0 < magic.line <= len(text_lines):
             end = magic.line  # an install may go on over lines ending in a backslash
             while text_lines[end - 1].rstrip().endswith("\\") and end < len(text_lines):
                 end += 1
@@ -134,6 +138,12 @@ def context_summary(source: str) -> tuple[Entry, ...]:
         except (ValueError, TypeError, AttributeError, RecursionError):
             entries.extend((frozenset({name}), f"{name} = {_CONTEXT_VALUE}", frozenset())
                            for name in _bound_names(statement))
+    # Imports inside functions count too: the first cell that imports a package is where a missing
+    # pin is reported, not again in later cells.
+    top = {id(statement) for statement in facts.tree.body}
+    for fact in facts.imports:
+        if id(fact.node) not in top:
+            entries.append((None, ast.unparse(fact.node), frozenset()))
     return tuple(entries)
 
 
@@ -224,19 +234,29 @@ def _summarise_statement(statement: ast.stmt, code_lines: list[str]) -> list[Ent
             reads = frozenset(node.id for node in ast.walk(statement) if isinstance(node, ast.Name))
             return [(None, _text(statement, code_lines) or ast.unparse(statement), reads)]
         return _placeholders(_bound_names(statement))  # a walrus in a bare expression
+    if isinstance(statement, (ast.With, ast.AsyncWith)) and any(isinstance(item.context_expr, ast.Call)
+                                                                 for item in statement.items):
+        # `with open("chains.py", "w") as out:` writes a local module: keep the opening line.
+        items = ", ".join(ast.unparse(item) for item in statement.items)
+        keyword = "async with" if isinstance(statement, ast.AsyncWith) else "with"
+        reads = frozenset(node.id for item in statement.items for node in ast.walk(item.context_expr)
+                          if isinstance(node, ast.Name))
+        opening = [(None, f"{keyword} {items}:\n    pass", reads)]
+    else:
+        opening = []
     blocks = [getattr(statement, field, None) or [] for field in ("body", "orelse", "finalbody")]
     blocks += [handler.body for handler in getattr(statement, "handlers", [])]
     blocks += [case.body for case in getattr(statement, "cases", [])]
     inner = [child for block in blocks for child in block if isinstance(child, ast.stmt)]
     if not inner:
-        return _placeholders(_bound_names(statement))
+        return opening + _placeholders(_bound_names(statement))
     # if / for / while / with / try / match: what the blocks inside define is defined at top level.
     entries: list[Entry] = []
     inside: set[str] = set()
     for child in inner:
         entries.extend(_summarise_statement(child, code_lines))
         inside |= _bound_names(child)
-    return _placeholders(_bound_names(statement) - inside) + entries
+    return opening + _placeholders(_bound_names(statement) - inside) + entries
 
 
 def compact(findings: list[Finding]) -> str:

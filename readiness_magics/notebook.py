@@ -143,14 +143,15 @@ def notebook_from_sources(cells: list, path: str | os.PathLike | None = None) ->
 
 
 def _decode_json(content: str | bytes) -> Any:
+    # isspace() stops at the first other character; strip() would copy the whole file.
     if isinstance(content, bytes):
-        if not content.strip():
+        if not content or content.isspace():
             raise NotebookError("empty", "the file is empty")
         try:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise NotebookError("not-json", "the file is not UTF-8 text (binary?)") from None
-    if not content.strip():
+    if not content or content.isspace():
         raise NotebookError("empty", "the file is empty")
     try:
         return json.loads(content)
@@ -183,32 +184,47 @@ def _language(metadata: dict) -> str:
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        return "".join(value)
+    if isinstance(value, list):
+        try:
+            return "".join(value)
+        except TypeError:  # an item that is not a string
+            return None
     return None
+
+
+_CELL_KINDS = frozenset({"code", "markdown", "raw"})
 
 
 def _read_cell(index: int, raw: Any) -> Cell:
     if not isinstance(raw, dict):
         return Cell(index, None, "invalid", "", problem=f"cell is a {type(raw).__name__}, not an object")
-    kind = raw.get("cell_type")
-    cell_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-    source = _text(raw.get("source", ""))
+    get = raw.get
+    kind = get("cell_type")
+    cell_id = get("id")
+    if not isinstance(cell_id, str):
+        cell_id = None
+    source = get("source", "")
+    if type(source) is not str:
+        source = _text(source)
     problem = None
     if source is None:
         problem, source = "'source' is neither a string nor a list of strings", ""
-    if kind not in ("code", "markdown", "raw"):
+    if kind not in _CELL_KINDS:
         problem = f"unknown cell_type {kind!r}"
         kind = "invalid"
-    metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
-    tags = metadata.get("tags", ())
-    tags = tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else ()
-    count = raw.get("execution_count")
-    if not isinstance(count, int) or isinstance(count, bool):
+    tags = ()
+    metadata = get("metadata")
+    if metadata and isinstance(metadata, dict):
+        tags = metadata.get("tags", ())
+        tags = tuple([tag for tag in tags if isinstance(tag, str)]) if isinstance(tags, list) else ()
+    count = get("execution_count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
         count = None
     outputs = ()
-    if kind == "code" and isinstance(raw.get("outputs"), list):
-        outputs = tuple(filter(None, (_read_output(out) for out in raw["outputs"])))
+    if kind == "code":
+        raw_outputs = get("outputs")
+        if raw_outputs and isinstance(raw_outputs, list):
+            outputs = tuple([out for out in map(_read_output, raw_outputs) if out])
     return Cell(index, cell_id, kind, source, tags, count, outputs, problem)
 
 

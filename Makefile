@@ -22,15 +22,21 @@ test: install
 	$(BIN)/pytest
 	$(MAKE) test-js test-ui
 
-# jlpm (JupyterLab's yarn) and jupyter come from the venv.
+# jlpm (JupyterLab's yarn) and `jupyter lab` come from the venv.
 NODE_ENV_PATH = PATH="$(abspath $(BIN)):$$PATH"
 
+# JupyterLab itself, for jlpm and for the browser tests' server (pip install builds the sidebar in an
+# isolated environment that has its own).
+$(VENV)/.jupyterlab: $(VENV)/.installed
+	$(BIN)/jlpm --version >/dev/null 2>&1 || $(PY) -m pip install -q "jupyterlab>=4.0,<5"
+	touch $@
+
 # The sidebar's model (grouping, filters, stale answers) under node's test runner.
-test-js: install
+test-js: install $(VENV)/.jupyterlab
 	cd labextension && $(NODE_ENV_PATH) jlpm install --immutable && $(NODE_ENV_PATH) jlpm test
 
 # Rebuild the sidebar from labextension/src and point the venv's JupyterLab at the build.
-labextension-dev: install
+labextension-dev: install $(VENV)/.jupyterlab
 	cd labextension && $(NODE_ENV_PATH) jlpm build
 	$(NODE_ENV_PATH) $(BIN)/jupyter labextension develop --overwrite .
 

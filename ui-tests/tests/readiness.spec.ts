@@ -189,6 +189,16 @@ test('palette commands and the dark theme', async ({ page, tmpPath }) => {
   await expect(finding(panel, 'RP101', 4)).toBeVisible();
   await screenshot(page, 'panel-dark.png');
   await page.theme.setLightTheme();
+
+  // Without the server extension the panel says so, instead of showing nothing.
+  await page.route(/\/readiness\/check/, route =>
+    route.fulfill({ status: 404, contentType: 'text/html', body: '<html>404: Not Found</html>' })
+  );
+  await panel.locator('.jp-readiness-checkButton').click();
+  await expect(panel.locator('.jp-readiness-status[role="alert"]')).toContainText(
+    'server extension is not reachable'
+  );
+  await expect(page.locator('.jp-Cell.jp-readiness-marked')).toHaveCount(0);
 });
 
 test.describe('with settings', () => {

@@ -55,12 +55,18 @@ def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) ->
 
 
 def check_notebook(notebook: Notebook, settings: Settings | None = None, *, use_ruff: bool = True,
-                   ruff_findings: list[Finding] | None = None) -> NotebookReport:
+                   ruff_findings: list[Finding] | None = None, ruff_reads_file: bool | None = None
+                   ) -> NotebookReport:
+    """`ruff_reads_file`: ruff lints the saved file at the notebook's path (True), the cells given here
+    (False), or the file when there is one (None). Ruff runs while the rules do."""
     settings = settings or settings_for(notebook.path)
+    ruff_run = None
     if ruff_findings is None and use_ruff and settings.ruff:
-        ruff_findings = _ruff_for_notebook(notebook, settings)
-    findings = run_rules(notebook, settings, ruff_findings or ())
-    return NotebookReport(display_path(notebook.path), findings)
+        ruff_run = _start_ruff(notebook, settings, ruff_reads_file)
+    found = rule_findings(notebook, settings)
+    if ruff_run is not None:
+        ruff_findings = _ruff_result(ruff_run, notebook)
+    return NotebookReport(display_path(notebook.path), keep_wanted(notebook, settings, [*(ruff_findings or ()), *found]))
 
 
 def check_file(path: str | os.PathLike, settings: Settings | None = None, *, use_ruff: bool = True,
@@ -70,7 +76,7 @@ def check_file(path: str | os.PathLike, settings: Settings | None = None, *, use
         notebook = read_notebook(path)
     except NotebookError as error:
         return NotebookReport(display_path(path), error=error)
-    return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_findings=ruff_findings)
+    return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_findings=ruff_findings, ruff_reads_file=True)
 
 
 def check_content(content: str | bytes | dict, *, path: str | os.PathLike | None = None,
@@ -80,23 +86,38 @@ def check_content(content: str | bytes | dict, *, path: str | os.PathLike | None
         notebook = parse_notebook(content, path=path)
     except NotebookError as error:
         return NotebookReport(display_path(path), error=error)
-    return check_notebook(notebook, settings, use_ruff=use_ruff)
+    # The content, not the file at `path`: that is the saved version, not what the browser shows.
+    return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_reads_file=False)
 
 
-def _ruff_for_notebook(notebook: Notebook, settings: Settings) -> list[Finding]:
+def _start_ruff(notebook: Notebook, settings: Settings, reads_file: bool | None):
+    """A ruff process over this notebook, started before the rules and read after them; None if unavailable."""
     from . import ruff_bridge
 
-    cells = [cell for cell in notebook.cells]
     try:
-        if notebook.path is not None and notebook.path.is_file():
-            diagnostics = ruff_bridge.run_ruff_on_files([notebook.path], settings.ruff_select)
-            return ruff_bridge.to_findings(diagnostics.get(os.path.abspath(notebook.path), []), cells)
+        if reads_file is None:
+            reads_file = notebook.path is not None and notebook.path.is_file()
+        if reads_file and notebook.path is not None:
+            return ruff_bridge.RuffRun([notebook.path], settings.ruff_select)
         text = json.dumps(_ruff_json(notebook))
         name = str(notebook.path or "notebook.ipynb")
-        return ruff_bridge.to_findings(ruff_bridge.run_ruff_on_content(text, name, settings.ruff_select), cells)
+        return ruff_bridge.RuffRun([], settings.ruff_select, text=text, filename=name)
+    except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
+        ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
+        return None
+
+
+def _ruff_result(run, notebook: Notebook) -> list[Finding]:
+    from . import ruff_bridge
+
+    try:
+        by_file = run.result()
     except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
         ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
         return []
+    # One notebook: from the file, keyed by its absolute path; from stdin, by the name given.
+    diagnostics = next(iter(by_file.values()), [])
+    return ruff_bridge.to_findings(diagnostics, notebook.cells)
 
 
 def _ruff_json(notebook: Notebook) -> dict:

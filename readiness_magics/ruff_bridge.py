@@ -70,11 +70,25 @@ def _parse(output: str) -> dict[str, list[RuffDiagnostic]]:
 
 
 class RuffRun:
-    """A ruff process over many files, started now and read later, so it runs beside our own rules."""
+    """A ruff process over many files, started now and read later, so it runs beside our own rules.
 
-    def __init__(self, paths: list[Path], select: tuple[str, ...] = ()):
+    With `text`, ruff reads that notebook JSON from stdin instead (named `filename` for its settings):
+    unsaved content, written to ruff at once so it is linted while our rules run."""
+
+    def __init__(self, paths: list[Path], select: tuple[str, ...] = (), *, text: str | None = None,
+                 filename: str = "notebook.ipynb"):
         self._process = None
-        if paths:
+        if text is not None:
+            self._process = subprocess.Popen(_command(select) + ["--stdin-filename", filename, "-"],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True)
+            try:
+                self._process.stdin.write(text)  # ruff reads all of stdin before it writes anything
+                self._process.stdin.close()
+            except BrokenPipeError:  # ruff already gave up; result() reports why
+                pass
+            self._process.stdin = None  # so communicate() does not flush the closed pipe
+        elif paths:
             self._process = subprocess.Popen(_command(select) + [str(path) for path in paths],
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -94,11 +108,7 @@ def run_ruff_on_files(paths: list[Path], select: tuple[str, ...] = ()) -> dict[s
 
 
 def run_ruff_on_content(text: str, filename: str, select: tuple[str, ...] = ()) -> list[RuffDiagnostic]:
-    command = _command(select) + ["--stdin-filename", filename, "-"]
-    result = subprocess.run(command, input=text, capture_output=True, text=True, check=False)
-    if result.returncode not in (0, 1):
-        raise RuffUnavailable(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "ruff failed")
-    found = _parse(result.stdout)
+    found = RuffRun([], select, text=text, filename=filename).result()
     return next(iter(found.values()), [])
 
 

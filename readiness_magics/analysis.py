@@ -88,6 +88,9 @@ class CellFacts:
     strings: list[ast.Constant] = field(default_factory=list)  # every str constant, any depth
     parents: dict = field(default_factory=dict)
     _lines: list[str] | None = None
+    # What rules derive from this cell alone (see NotebookModel.per_cell): kept with the facts, so
+    # a re-check of an edited notebook recomputes it only for the cells whose source changed.
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def statements(self) -> list[ast.stmt]:
@@ -474,6 +477,26 @@ class NotebookModel:
 
     def resolve(self, node: ast.AST) -> str | None:
         return qualified_name(node, self.aliases)
+
+    @cached_property
+    def imports_key(self) -> tuple:
+        """The notebook's import aliases as one comparable value: the context of per-cell results that
+        resolve names (`pd.read_csv` means pandas.read_csv in this notebook)."""
+        return tuple(self.aliases.items())
+
+    def per_cell(self, cell: CellModel, name: str, compute, context=None):
+        """`compute(cell)`, remembered with the cell's facts for as long as the analysis cache keeps them.
+
+        Only for a result that depends on nothing but the cell's source and `context` (a comparable value
+        such as `imports_key` or the settings it reads): identical cells share facts, and the sidebar's
+        re-checks then pay only for the cells that changed. The result must not hold `cell` itself."""
+        memo = cell.facts.memo
+        entry = memo.get(name)
+        if entry is not None and entry[0] == context:
+            return entry[1]
+        value = compute(cell)
+        memo[name] = (context, value)
+        return value
 
     @cached_property
     def definitions(self) -> dict[str, list[Definition]]:

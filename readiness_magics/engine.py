@@ -132,6 +132,13 @@ def _ruff_json(notebook: Notebook) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {"language_info": {"name": "python"}}, "cells": cells}
 
 
+def clear_caches() -> None:
+    """Forget every cell's analysis and what rules remembered with it (benchmarks start cold with this)."""
+    from .analysis import analyse_source
+
+    analyse_source.cache_clear()
+
+
 def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files as given; folders searched recursively for .ipynb, skipping checkpoints and environments."""
     found: list[Path] = []

@@ -289,11 +289,18 @@ def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
 
 def _find_sightings(model: NotebookModel):
     for cell in model.code_cells:
-        facts = cell.facts
-        for magic in facts.magics:
-            yield from _magic_sightings(cell, magic)
-        if facts.tree is None:
-            continue
+        # A cell's secrets depend on its source and on what the notebook's imports make of names.
+        found = model.per_cell(cell, "secrets", lambda cell: [(s.code, s.span, s.message) for s in
+                                                             _cell_sightings(model, cell)], model.imports_key)
+        for code, span, message in found:
+            yield SecretSighting(code, cell, span, message)
+
+
+def _cell_sightings(model: NotebookModel, cell: CellModel):
+    facts = cell.facts
+    for magic in facts.magics:
+        yield from _magic_sightings(cell, magic)
+    if facts.tree is not None:
         aws_key_id = False
         for node in facts.strings:
             value = node.value

@@ -263,11 +263,10 @@ def _call_use(model: NotebookModel, call: ast.Call, child: ast.AST, keyword: str
 def names_reaching_io(model: NotebookModel) -> frozenset[str]:
     """Names read by file I/O calls anywhere in the notebook, and the names those are built from."""
     names: set[str] = set()
+    settings = model.settings
+    context = (model.imports_key, tuple(settings.data_loaders) if settings is not None else ())
     for cell in model.parsed_cells:
-        for call in cell.facts.calls:
-            if (call.args or call.keywords) and is_io_call(model, call):
-                for argument in (*call.args, *(keyword.value for keyword in call.keywords)):
-                    names.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name))
+        names.update(model.per_cell(cell, "paths.io_names", lambda cell: _io_argument_names(model, cell), context))
     frontier = set(names)
     for _ in range(4):  # `path = os.path.join(ROOT, "x")`, then `open(path)`: ROOT reaches I/O too
         found: set[str] = set()
@@ -280,6 +279,15 @@ def names_reaching_io(model: NotebookModel) -> frozenset[str]:
         if not frontier:
             break
         names |= frontier
+    return frozenset(names)
+
+
+def _io_argument_names(model: NotebookModel, cell: CellModel) -> frozenset[str]:
+    names: set[str] = set()
+    for call in cell.facts.calls:
+        if (call.args or call.keywords) and is_io_call(model, call):
+            for argument in (*call.args, *(keyword.value for keyword in call.keywords)):
+                names.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name))
     return frozenset(names)
 
 
@@ -308,51 +316,66 @@ def path_sightings(model: NotebookModel) -> list[PathSighting]:
 
 
 def _find_sightings(model: NotebookModel) -> list[PathSighting]:
-    allowed = tuple(model.settings.allowed_path_prefixes) if model.settings is not None else ()
+    settings = model.settings
+    allowed = tuple(settings.allowed_path_prefixes) if settings is not None else ()
+    # What a cell holds depends on its source, the notebook's imports and these settings; only whether
+    # a name reaches I/O in another cell is decided here, across the notebook.
+    context = (model.imports_key, allowed, tuple(settings.data_loaders) if settings is not None else ())
     io_names: frozenset[str] | None = None
     found: list[PathSighting] = []
     for cell in model.code_cells:
-        facts = cell.facts
-        for magic in facts.magics:
-            found.extend(_magic_sightings(cell, magic, allowed))
-        if facts.tree is None:
-            continue
-        for node in facts.strings:
-            value = node.value
-            if not value or (value[0] not in "/~\\" and value[1:2] != ":" and "://" not in value[:12]
-                             and not value.startswith(("dbfs:", _SQLITE))):
-                continue  # the common case, decided without a call
-            parent = facts.parent(node)
-            is_prefix = False
-            if isinstance(parent, ast.JoinedStr):
-                if parent.values[0] is not node or isinstance(facts.parent(parent), ast.FormattedValue):
-                    continue  # a piece after an interpolation, or a format spec
-                is_prefix = len(parent.values) > 1
-                literal_node = parent
-            else:
-                literal_node = node
-            literal = classify(node.value, is_prefix, allowed)
-            if literal is None or isinstance(parent, ast.Expr) or on_magic_line(facts, node):
-                continue
-            use = _use(model, facts, literal_node)
-            if use.skip:
-                continue
-            if literal.kind != "cloud" and any(urlish_name(name) for name in use.names) and \
-                    literal.kind in ("machine", "absolute") and not use.io:
-                continue
-            io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
-            if not io and use.names and not literal.anywhere:
+        for span, literal, io, names, written, magic in model.per_cell(
+                cell, "paths", lambda cell: _cell_sightings(model, cell, allowed), context):
+            if names:  # not known to reach I/O, but bound to these names: do they?
                 if io_names is None:
                     io_names = names_reaching_io(model)
-                io = any(name in io_names for name in use.names)
-            written = ast.unparse(literal_node) if is_prefix else None
-            found.append(PathSighting(cell, facts.span(literal_node), literal, io, written=written))
-        for call in facts.calls:
-            # Path.home() is os.path.expanduser("~") written another way.
-            func = call.func
-            if isinstance(func, ast.Attribute) and func.attr == "home" and not call.args and \
-                    (model.resolve(func) or "").endswith("Path.home") and not on_magic_line(facts, call):
-                found.append(PathSighting(cell, facts.span(call), _PATH_HOME, True))
+                io = any(name in io_names for name in names)
+            found.append(PathSighting(cell, span, literal, io, magic, written))
+    return found
+
+
+def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, ...]) -> list[tuple]:
+    """(span, literal, io, names, written, magic) of each location literal in one cell; `names`, when
+    not empty, are the names the literal is bound to, which reach I/O if another cell's I/O reads them."""
+    facts = cell.facts
+    found: list[tuple] = []
+    for magic in facts.magics:
+        found.extend((s.span, s.literal, s.io, (), s.written, s.magic) for s in _magic_sightings(cell, magic, allowed))
+    if facts.tree is None:
+        return found
+    for node in facts.strings:
+        value = node.value
+        if not value or (value[0] not in "/~\\" and value[1:2] != ":" and "://" not in value[:12]
+                         and not value.startswith(("dbfs:", _SQLITE))):
+            continue  # the common case, decided without a call
+        parent = facts.parent(node)
+        is_prefix = False
+        if isinstance(parent, ast.JoinedStr):
+            if parent.values[0] is not node or isinstance(facts.parent(parent), ast.FormattedValue):
+                continue  # a piece after an interpolation, or a format spec
+            is_prefix = len(parent.values) > 1
+            literal_node = parent
+        else:
+            literal_node = node
+        literal = classify(node.value, is_prefix, allowed)
+        if literal is None or isinstance(parent, ast.Expr) or on_magic_line(facts, node):
+            continue
+        use = _use(model, facts, literal_node)
+        if use.skip:
+            continue
+        if literal.kind != "cloud" and any(urlish_name(name) for name in use.names) and \
+                literal.kind in ("machine", "absolute") and not use.io:
+            continue
+        io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
+        names = use.names if not io and use.names and not literal.anywhere else ()
+        written = ast.unparse(literal_node) if is_prefix else None
+        found.append((facts.span(literal_node), literal, io, names, written, None))
+    for call in facts.calls:
+        # Path.home() is os.path.expanduser("~") written another way.
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "home" and not call.args and \
+                (model.resolve(func) or "").endswith("Path.home") and not on_magic_line(facts, call):
+            found.append((facts.span(call), _PATH_HOME, True, (), None, None))
     return found
 
 

@@ -587,15 +587,16 @@ def test_watch_mode_finds_what_a_full_check_of_the_history_finds(path):
     themselves; cell by cell, through real notebooks, the findings must be the same."""
     from readiness_magics.config import Settings
     from readiness_magics.magics.sources import HistoryCell, history_settings
-    from readiness_magics.magics.watch import check_cell
+    from readiness_magics.magics.watch import ContextIndex, check_cell
     from readiness_magics.notebook import read_notebook
 
     settings = history_settings(Settings(ruff=False))
     cells = [HistoryCell(number, cell.source) for number, cell in enumerate(read_notebook(path).code_cells, 1)
              if cell.source.strip()]
+    summaries = ContextIndex()  # grows cell by cell, as in a session
     for index, cell in enumerate(cells):
         full = check_cell(cell.source, cells[:index], settings).findings
-        short = check_cell(cell.source, cells[:index], settings, summarise=True).findings
+        short = check_cell(cell.source, cells[:index], settings, summarise=True, index=summaries).findings
         # Messages may name a cell by its place in the checked notebook, which differs; what and where must not.
         assert [(f.code, f.line, f.column) for f in short] == [(f.code, f.line, f.column) for f in full], (
             f"cell {index + 1}:\n{cell.source}")
@@ -655,3 +656,15 @@ def test_watch_mode_summary_keeps_what_the_rules_need(name, tmp_path, monkeypatc
     if name in CONTEXT_CHANGES_THE_ANSWER:  # so the summary is shown to carry what matters
         alone = check_cell(current, [], settings).findings
         assert [f.code for f in alone] != [f.code for f in full]
+
+
+def test_the_context_index_starts_again_when_the_history_does():
+    from readiness_magics.magics.sources import HistoryCell
+    from readiness_magics.magics.watch import ContextIndex
+
+    index = ContextIndex()
+    first = [HistoryCell(1, "import pandas as pd"), HistoryCell(2, "frame = pd.DataFrame()")]
+    assert index.update(first).lines_for(frozenset({"frame"})) == ["import pandas as pd", "frame = pd.DataFrame()"]
+    assert index.update(first + [HistoryCell(3, "frame = 1")]).lines_for(frozenset({"frame"}))[-1] == "frame = 1"
+    after_reset = [HistoryCell(1, "import numpy as np")]  # %reset, or a restarted kernel's new session
+    assert index.update(after_reset).lines_for(frozenset({"frame"})) == ["import numpy as np"]

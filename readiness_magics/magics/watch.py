@@ -39,26 +39,70 @@ class CellCheck:
     internal_errors: str = ""  # what broken rules printed, kept out of the user's cell
 
 
+class ContextIndex:
+    """The summaries of the cells run so far, indexed by the names they define.
+
+    A kernel's history only grows, so each new cell is added once; choosing what a cell needs then
+    costs what that cell reads, not what the whole session holds."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._consumed = 0
+        self._last_source: str | None = None
+        self._sources: set[str] = set()
+        self._order = 0
+        self._always: dict[str, int] = {}  # line -> first place
+        self._always_reads: set[str] = set()
+        self._by_name: dict[str, list[tuple[int, str]]] = {}
+
+    def update(self, context: list[HistoryCell]) -> ContextIndex:
+        if len(context) < self._consumed or (
+                self._consumed and context[self._consumed - 1].source != self._last_source):
+            self._reset()  # the history was reset (%reset, a new session): start again
+        for cell in context[self._consumed:]:
+            if cell.source in self._sources:
+                continue  # a cell run again adds nothing: its lines are in, at their first place
+            self._sources.add(cell.source)
+            for names, line, reads in context_summary(cell.source):
+                self._order += 1
+                if names is None:
+                    self._always.setdefault(line, self._order)
+                    self._always_reads.update(reads)
+                else:
+                    for name in names:
+                        self._by_name.setdefault(name, []).append((self._order, line))
+        self._consumed = len(context)
+        self._last_source = context[-1].source if context else None
+        return self
+
+    def lines_for(self, reads: frozenset[str]) -> list[str]:
+        """The summary lines a cell that reads `reads` depends on, in the order they were run."""
+        chosen = dict(self._always)
+        # `sys.path.insert(0, folder)` needs what `folder` is, whatever the cell reads.
+        for name in reads | self._always_reads:
+            for order, line in self._by_name.get(name, ()):
+                if chosen.setdefault(line, order) > order:
+                    chosen[line] = order
+        return [line for line, _ in sorted(chosen.items(), key=lambda item: item[1])]
+
+
 def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd: Path | None = None,
-               *, summarise: bool = False, use_ruff: bool = False) -> CellCheck:
+               *, summarise: bool = False, use_ruff: bool = False, index: ContextIndex | None = None) -> CellCheck:
     """Findings that land on `source` itself, checked after the cells of `context`. ruff's diagnostics
     only with `use_ruff` (a process per cell is too slow for watch mode).
 
     With `summarise`, the cells before it reach the rules as one short cell holding only what the
     cell being checked can depend on (see `context_summary`), so the cost stays flat however long
-    the session grows."""
+    the session grows. `index` keeps those summaries from one check to the next."""
     started = time.perf_counter()
     path = (cwd or Path.cwd()) / "kernel-history.ipynb"
     # As IPython's history keeps it (without trailing newlines), so that once this cell is in the
     # history, its parse and summary come from the cache.
     checkable = as_checkable(source.rstrip("\n"))
     if summarise:
-        entries = [entry for cell in context for entry in context_summary(cell.source)]
-        wanted = set(names_read(checkable))
-        for names, _, reads in entries:
-            if names is None:
-                wanted.update(reads)  # `sys.path.insert(0, folder)` needs what `folder` is
-        lines = dict.fromkeys(line for names, line, _ in entries if names is None or not names.isdisjoint(wanted))
+        lines = (index or ContextIndex()).update(context).lines_for(names_read(checkable))
         count = context[-1].count if context else 0
         # Cell magics (%%writefile x.py) must open a cell: they go first, each on its own.
         summary = [HistoryCell(count, line) for line in lines if line.startswith("%%")]
@@ -289,7 +333,7 @@ class Watcher:
     last_failure: str = ""
     last_seconds: float = 0.0
     checked: int = 0
-    paused: bool = False  # while %%readiness runs its own check
+    context: ContextIndex = field(default_factory=ContextIndex, repr=False)
     _settings_error: str = field(default="", repr=False)
 
     def settings(self) -> Settings:
@@ -299,14 +343,15 @@ class Watcher:
     def __call__(self, info=None) -> None:
         try:
             source = getattr(info, "raw_cell", None)
-            if self.paused or not isinstance(source, str) or not source.strip():
+            if not isinstance(source, str) or not source.strip():
                 return
             if not getattr(info, "store_history", True) or is_own_magic(source):
                 return
             if len(source) > MAX_WATCHED_CHARACTERS:
                 print(f"readiness: this cell is over {MAX_WATCHED_CHARACTERS:,} characters; not checked in watch mode")
                 return
-            result = check_cell(source, history_cells(self.shell, drop_last=False), self.settings(), summarise=True)
+            result = check_cell(source, history_cells(self.shell, drop_last=False), self.settings(),
+                                summarise=True, index=self.context)
             self.checked += 1
             self.last_seconds = result.seconds
             message = compact(result.findings)

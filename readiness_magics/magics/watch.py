@@ -334,7 +334,6 @@ class Watcher:
     last_seconds: float = 0.0
     checked: int = 0
     context: ContextIndex = field(default_factory=ContextIndex, repr=False)
-    _settings_error: str = field(default="", repr=False)
 
     def settings(self) -> Settings:
         base = settings_for(self.notebook_path or Path.cwd())

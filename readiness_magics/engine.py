@@ -5,8 +5,10 @@ import gc
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from .analysis import NotebookModel
@@ -18,6 +20,32 @@ from .rules import all_rules
 from .suppression import is_selected, is_suppressed
 
 SKIPPED_FOLDERS = {".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def without_cyclic_gc():
+    """No cyclic garbage collection inside: parsing and rules make millions of small objects and no
+    cycles worth collecting, and each collection would walk every tree the per-cell cache holds again
+    (a third of a run, more in big notebooks). Reference counting still frees everything. Nests, and
+    threads of one server may overlap: the collector is back on when the last one leaves."""
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] = ()) -> list[Finding]:
@@ -63,31 +91,36 @@ def check_notebook(notebook: Notebook, settings: Settings | None = None, *, use_
     ruff_run = None
     if ruff_findings is None and use_ruff and settings.ruff:
         ruff_run = _start_ruff(notebook, settings, ruff_reads_file)
-    found = rule_findings(notebook, settings)
-    if ruff_run is not None:
-        ruff_findings = _ruff_result(ruff_run, notebook)
-    return NotebookReport(display_path(notebook.path), keep_wanted(notebook, settings, [*(ruff_findings or ()), *found]))
+    with without_cyclic_gc():
+        found = rule_findings(notebook, settings)
+        if ruff_run is not None:
+            ruff_findings = _ruff_result(ruff_run, notebook)
+        found = keep_wanted(notebook, settings, [*(ruff_findings or ()), *found])
+    return NotebookReport(display_path(notebook.path), found)
 
 
 def check_file(path: str | os.PathLike, settings: Settings | None = None, *, use_ruff: bool = True,
                ruff_findings=None) -> NotebookReport:
     """Never raises for an unreadable notebook: the report carries the error instead."""
-    try:
-        notebook = read_notebook(path)
-    except NotebookError as error:
-        return NotebookReport(display_path(path), error=error)
-    return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_findings=ruff_findings, ruff_reads_file=True)
+    with without_cyclic_gc():
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            return NotebookReport(display_path(path), error=error)
+        return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_findings=ruff_findings,
+                              ruff_reads_file=True)
 
 
 def check_content(content: str | bytes | dict, *, path: str | os.PathLike | None = None,
                   settings: Settings | None = None, use_ruff: bool = True) -> NotebookReport:
     """Check notebook JSON that is not (or not yet) on disk, e.g. unsaved edits from the browser."""
-    try:
-        notebook = parse_notebook(content, path=path)
-    except NotebookError as error:
-        return NotebookReport(display_path(path), error=error)
-    # The content, not the file at `path`: that is the saved version, not what the browser shows.
-    return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_reads_file=False)
+    with without_cyclic_gc():
+        try:
+            notebook = parse_notebook(content, path=path)
+        except NotebookError as error:
+            return NotebookReport(display_path(path), error=error)
+        # The content, not the file at `path`: that is the saved version, not what the browser shows.
+        return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_reads_file=False)
 
 
 def _start_ruff(notebook: Notebook, settings: Settings, reads_file: bool | None):
@@ -158,15 +191,8 @@ def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
     """Check some notebooks with one ruff process over all of them, running beside our rules."""
-    # Parsing makes millions of small objects and no cycles; the cyclic collector would walk every
-    # tree held by the per-cell cache again and again (a third of the run). Counting still frees them.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with without_cyclic_gc():
         return _check_batch(paths, overrides, use_ruff)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:

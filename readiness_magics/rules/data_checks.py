@@ -346,6 +346,8 @@ class _DataFlow:
         self._param_checks: dict[tuple[int, str], _Use] = {}
         self._counter = itertools.count()
         self._loads: list[_Load] | None = None
+        self._top_values: dict[str, list[ast.AST]] = {}  # name -> values bound to it at top level
+        self._loads_by_scope: tuple[list[_Load], dict[int, list[_Load]]] | None = None
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -370,10 +372,12 @@ class _DataFlow:
                         values.append(value)
             if values:
                 return values
-        for definition in self.model.definitions.get(name, ()):
-            value = self._bound_value(definition.cell, definition.binding.node)
-            if value is not None:
-                values.append(value)
+        top = self._top_values.get(name)
+        if top is None:  # once per name: a name bound in every cell would make this quadratic
+            top = self._top_values[name] = [
+                value for definition in self.model.definitions.get(name, ())
+                if (value := self._bound_value(definition.cell, definition.binding.node)) is not None]
+        values.extend(top)
         return values
 
     @staticmethod
@@ -596,7 +600,13 @@ class _DataFlow:
 
     def _loads_in_function(self, cell: CellModel, function: ast.AST) -> list[_Load]:
         """The loads a function's body makes, its calls of other unchecked loaders included."""
-        found = [load for load in self.loads() if load.scope is function]
+        loads = self.loads()
+        if self._loads_by_scope is None or self._loads_by_scope[0] is not loads:
+            by_scope: dict[int, list[_Load]] = {}
+            for load in loads:
+                by_scope.setdefault(id(load.scope), []).append(load)
+            self._loads_by_scope = (loads, by_scope)
+        found = list(self._loads_by_scope[1].get(id(function), ()))
         for call in cell.facts.calls:
             func = call.func
             if isinstance(func, ast.Name) and func.id in self.model.functions and \

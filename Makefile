@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install check test test-js test-ui labextension-dev bench fuzz docs clean
+.PHONY: install check lab test test-js test-ui labextension-dev bench fuzz docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ ui-tests/node_modules/.installed: ui-tests/package.json ui-tests/yarn.lock
 # READINESS_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots in docs/screenshots/.
 test-ui: labextension-dev ui-tests/node_modules/.installed
 	cd ui-tests && JUPYTER_RUNTIME_DIR="$$(mktemp -d)" $(NODE_ENV_PATH) jlpm playwright test
+
+# JupyterLab with the Readiness sidebar on the sample notebooks.
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=sample_notebooks
 
 # The long fuzzing run of the engine (the default test run tries fewer examples).
 fuzz: install

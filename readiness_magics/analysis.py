@@ -96,6 +96,17 @@ class CellFacts:
     def statements(self) -> list[ast.stmt]:
         return self.tree.body if self.tree else []
 
+    @cached_property
+    def call_words(self) -> frozenset[str]:
+        """The attribute or name each call calls (`read_csv` of `pd.read_csv(...)`, `open` of `open(...)`)."""
+        return frozenset(func.attr if type(func) is ast.Attribute else func.id
+                         for func in (call.func for call in self.calls) if type(func) in (ast.Attribute, ast.Name))
+
+    @cached_property
+    def read_names(self) -> frozenset[str]:
+        """Every name read at top level (`reads`), as a set."""
+        return frozenset(read.name for read in self.reads)
+
     @property
     def magics(self) -> tuple[MagicLine, ...]:
         return self.python.magics
@@ -477,6 +488,23 @@ class NotebookModel:
 
     def resolve(self, node: ast.AST) -> str | None:
         return qualified_name(node, self.aliases)
+
+    def may_call(self, cell: CellModel, lasts: frozenset[str] | set[str]) -> bool:
+        """False when no call in the cell has a last name in `lasts` (a module-level constant): not as an
+        attribute (`x.fit`), a name (`fit`), nor through an import (`from sklearn import fit as f`; `f`).
+        A cheap test before looking at each call; True says only "maybe"."""
+        words = cell.facts.call_words
+        if not words.isdisjoint(lasts):
+            return True
+        entry = self._aliased.get(id(lasts))
+        if entry is None or entry[0] is not lasts:
+            bound = frozenset(name for name, full in self.aliases.items() if full.rsplit(".", 1)[-1] in lasts)
+            entry = self._aliased[id(lasts)] = (lasts, bound)
+        return not words.isdisjoint(entry[1])
+
+    @cached_property
+    def _aliased(self) -> dict:
+        return {}
 
     @cached_property
     def imports_key(self) -> tuple:

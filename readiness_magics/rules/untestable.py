@@ -486,6 +486,8 @@ class FunctionComputesAndWrites(Rule):
 
     def check(self, model: NotebookModel) -> Iterator:
         for cell in model.parsed_cells:
+            if not model.may_call(cell, _WRITE_LAST_NAMES):
+                continue  # no call named like a write: _is_write is False for each
             writes: dict[ast.AST, list[ast.Call]] = {}
             for call in cell.facts.calls:
                 function = _outer_function(cell, call)
@@ -588,7 +590,7 @@ class TopLevelTraining(Rule):
 
     def check(self, model: NotebookModel) -> Iterator:
         for cell in model.parsed_cells:
-            if cell.is_parameters:
+            if cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
                 continue
             for call in cell.facts.calls:
                 trained = _training_call(model, call)
@@ -893,6 +895,17 @@ _PLOT_METHODS = _DRAWING | _DECORATIONS
 _CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
 
 
+def _candidate_statements(cell: CellModel) -> list[ast.stmt]:
+    return [s for s in _flat_statements(cell.facts.statements) if isinstance(s, _CANDIDATES)]
+
+
+def _reads_by_statement(cell: CellModel) -> dict[int, list[str]]:
+    reads: dict[int, list[str]] = {}
+    for read in cell.facts.reads:
+        reads.setdefault(id(read.statement), []).append(read.name)
+    return reads
+
+
 class TopLevelDataPipeline(Rule):
     """## What it does
     Reports a cell with four or more top-level statements that derive or mutate data: assignments
@@ -944,12 +957,10 @@ class TopLevelDataPipeline(Rule):
         for cell in model.parsed_cells:
             if cell.is_parameters:
                 continue
-            statements = [s for s in _flat_statements(cell.facts.statements) if isinstance(s, _CANDIDATES)]
+            statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
             if len(statements) < self.threshold:
                 continue  # most cells: too few assignments to be a pipeline, whatever they hold
-            reads: dict[int, list[str]] = {}
-            for read in cell.facts.reads:
-                reads.setdefault(id(read.statement), []).append(read.name)
+            reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
             work = [s for s in statements if _is_data_work(model, s, reads)]
             if len(work) < self.threshold:
                 continue
@@ -965,6 +976,9 @@ class TopLevelDataPipeline(Rule):
 
 # ---------------------------------------------------------------------------------------------------
 # RP406
+
+
+_PROMPTS = frozenset({"input", "raw_input"})
 
 
 class InteractiveInput(Rule):
@@ -996,9 +1010,11 @@ class InteractiveInput(Rule):
 
     def check(self, model: NotebookModel) -> Iterator:
         for cell in model.parsed_cells:
+            if cell.facts.call_words.isdisjoint(_PROMPTS):
+                continue
             for call in cell.facts.calls:
                 func = call.func
-                if isinstance(func, ast.Name) and func.id in ("input", "raw_input") \
+                if isinstance(func, ast.Name) and func.id in _PROMPTS \
                         and func.id not in model.definitions:
                     yield self.at_node(
                         cell, call,
@@ -1112,6 +1128,8 @@ class UnseededRandomness(Rule):
     def check(self, model: NotebookModel) -> Iterator:
         seeds = self._seed_positions(model)
         for cell in model.parsed_cells:
+            if not model.may_call(cell, _RANDOM_LAST_NAMES):
+                continue
             for call in cell.facts.calls:
                 if _short_name(model, call) not in _RANDOM_LAST_NAMES:
                     continue
@@ -1128,6 +1146,8 @@ class UnseededRandomness(Rule):
         """Family -> the first place (cell index, line, column) a seed is set."""
         first: dict[str, tuple] = {}
         for cell in model.parsed_cells:
+            if not model.may_call(cell, _SEED_LAST_NAMES):
+                continue
             for call in cell.facts.calls:
                 if _short_name(model, call) not in _SEED_LAST_NAMES:
                     continue
@@ -1304,9 +1324,12 @@ class FunctionCalledBeforeDefinition(Rule):
 
     def check(self, model: NotebookModel) -> Iterator:
         opaque_from = _first_opaque_cell(model)
+        functions = frozenset(model.functions)
         for cell in model.parsed_cells:
             if opaque_from is not None and opaque_from <= cell.index:
                 return
+            if cell.facts.read_names.isdisjoint(functions):
+                continue  # reads no function of the notebook
             reported: set[str] = set()
             for read in cell.facts.reads:
                 name = read.name

@@ -10,7 +10,7 @@ from functools import lru_cache
 # Cell magics whose body is Python run by the kernel: analyse the body as code.
 PYTHON_CELL_MAGICS = frozenset({
     "time", "timeit", "capture", "prun", "debug", "pypy", "python", "python3", "memit", "mprun",
-    "snakeviz", "spark", "cython", "px", "cache", "skip", "notify", "tensorflow_version",
+    "snakeviz", "spark", "cython", "px", "cache", "skip", "notify", "tensorflow_version", "readiness",
 })
 
 # A cheap test that spares most cells the import and cost of IPython's transformer.

@@ -252,6 +252,7 @@ def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = 
         return reports
     # Round-robin batches even out big and small folders; the order is restored at the end.
     batches = [notebooks[start::jobs * 2] for start in range(jobs * 2)]
+    all_rules()  # imported once here, before the workers fork, instead of once in each of them
     order = {os.path.abspath(path): number for number, path in enumerate(notebooks)}
     reports = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:

@@ -84,7 +84,9 @@ def read_notebook(path: str | os.PathLike) -> Notebook:
         raise NotebookError("not-found", f"{path} does not exist") from None
     except OSError as exc:
         raise NotebookError("unreadable", f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_notebook(data, path=path)
+    text = _decode_bytes(data)
+    del data  # a big notebook is not held twice (bytes and text) while its JSON is parsed
+    return parse_notebook(text, path=path)
 
 
 def parse_notebook(content: str | bytes | dict, path: str | os.PathLike | None = None) -> Notebook:
@@ -143,14 +145,8 @@ def notebook_from_sources(cells: list, path: str | os.PathLike | None = None) ->
 
 
 def _decode_json(content: str | bytes) -> Any:
-    # isspace() stops at the first other character; strip() would copy the whole file.
     if isinstance(content, bytes):
-        if not content or content.isspace():
-            raise NotebookError("empty", "the file is empty")
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise NotebookError("not-json", "the file is not UTF-8 text (binary?)") from None
+        content = _decode_bytes(content)
     if not content or content.isspace():
         raise NotebookError("empty", "the file is empty")
     try:
@@ -159,6 +155,16 @@ def _decode_json(content: str | bytes) -> Any:
         raise NotebookError("not-json", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except RecursionError:
         raise NotebookError("not-json", "JSON nested too deeply") from None
+
+
+def _decode_bytes(content: bytes) -> str:
+    # isspace() stops at the first other character; strip() would copy the whole file.
+    if not content or content.isspace():
+        raise NotebookError("empty", "the file is empty")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NotebookError("not-json", "the file is not UTF-8 text (binary?)") from None
 
 
 def _upgrade(data: dict, major: int) -> dict:

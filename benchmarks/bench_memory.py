@@ -93,6 +93,11 @@ def readiness_command(notebook: Path, *extra: str) -> list[str]:
             str(notebook)]
 
 
+# Floors in the same run: the interpreter with the engine imported, and json.load of the notebook.
+_IMPORTS_ONLY = "import readiness_magics.engine, readiness_magics.rules as r; r.all_rules()"
+_JSON_LOAD = "import json, sys; json.load(open(sys.argv[1], encoding='utf-8'))"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
@@ -105,19 +110,31 @@ def main() -> None:
             ("many-cells", write_many_cells(Path(folder) / "many_cells.ipynb", args.cells)),
             ("image-outputs", write_image_notebook(Path(folder) / "image_outputs.ipynb", args.megabytes)),
         ]
+        imports_only = peak_rss([sys.executable, "-c", _IMPORTS_ONLY])["peak_bytes"]
         for name, notebook in cases:
             size = os.path.getsize(notebook)
+            json_load = peak_rss([sys.executable, "-c", _JSON_LOAD, str(notebook)])["peak_bytes"]
             for ruff in (False, True):
                 result = peak_rss(readiness_command(notebook, *([] if ruff else ["--no-ruff"])))
                 rows.append({"case": name, "ruff": ruff, "file_bytes": size, "peak_bytes": result["peak_bytes"],
-                             "seconds": round(result["seconds"], 2), "returncode": result["returncode"]})
+                             "seconds": round(result["seconds"], 2), "returncode": result["returncode"],
+                             "json_load_peak_bytes": json_load, "imports_peak_bytes": imports_only})
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    for row in rows:
-        print(f"{row['case']:<14} ruff={'on ' if row['ruff'] else 'off'}  file {row['file_bytes'] / 1e6:6.1f} MB  "
-              f"peak RSS {row['peak_bytes'] / 1e6:6.1f} MB  ({row['peak_bytes'] / row['file_bytes']:.1f}x)  "
-              f"{row['seconds']:.1f} s  exit {row['returncode']}")
+    print(f"Peak RSS (getrusage of a child process, largest process; ruff runs in its own); "
+          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print()
+    print("| notebook | file (MB) | readiness check --no-ruff (MB) | readiness check (MB) | "
+          "floor: json.load (MB) | floor: Python + engine imported (MB) |")
+    print("|---|---|---|---|---|---|")
+    for name in dict.fromkeys(row["case"] for row in rows):
+        off, on = (next(r for r in rows if r["case"] == name and r["ruff"] is ruff) for ruff in (False, True))
+        label = f"{args.cells:,} code and markdown cells" if name == "many-cells" else \
+            f"{args.megabytes} MB of image outputs"
+        print(f"| {label} | {off['file_bytes'] / 1e6:.1f} | {off['peak_bytes'] / 1e6:.0f} | "
+              f"{on['peak_bytes'] / 1e6:.0f} | {off['json_load_peak_bytes'] / 1e6:.0f} | "
+              f"{off['imports_peak_bytes'] / 1e6:.0f} |")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,10 @@ fuzz: install
 
 bench: install
 	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/bench_sidebar.py
+	$(PY) benchmarks/bench_growth.py
+	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_watch.py
 
 # The README's rule table, from the rules' docstrings.
 docs: install

@@ -330,6 +330,18 @@ def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     return False
 
 
+def _load_candidates(cell: CellModel, plausible) -> tuple[list[ast.Call], bool]:
+    """The calls named like a file opener or a loader, and whether any opens a file."""
+    candidates, opens = [], False
+    for call in cell.facts.calls:
+        last = _call_name(call)
+        opener = last in _OPENERS
+        opens = opens or opener
+        if opener or plausible(last):
+            candidates.append(call)
+    return candidates, opens
+
+
 class _DataFlow:
     """Loads of one notebook, each followed by name through the cells to its first check or use."""
 
@@ -516,13 +528,11 @@ class _DataFlow:
         found: list[_Load] = []
         for cell in self.model.parsed_cells:
             facts = cell.facts
-            opens = False
-            for call in facts.calls:
-                last = _call_name(call)
-                opener = last in _OPENERS
-                opens = opens or opener
-                if not (opener or self._plausible(last)):
-                    continue
+            # The cheap look at each call's name depends on the cell alone: kept per cell source.
+            candidates, opens = self.model.per_cell(cell, "RP301.candidates",
+                                                    lambda cell: _load_candidates(cell, self._plausible),
+                                                    bool(self.extra_loaders))
+            for call in candidates:
                 scope = facts.enclosing_function(call)
                 if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
                     continue  # runs whenever the lambda is called; too far from here to follow

@@ -62,6 +62,17 @@ def _edits(content: dict):
     yield "the copy moved to the top", copy.deepcopy(current)
     cells[0]["source"] = _source(cells[0]).replace("import polars as pd", "import pandas as pd", 1)
     yield "the alias back as it was", copy.deepcopy(current)
+    current["cells"].append(_code("for i in range(3):\n    row = helper(i)\n    rows = load_rows(i)\n"))
+    yield "a loop calling names the notebook does not define", copy.deepcopy(current)
+    current["cells"].insert(1, _code("def helper(x):\n    return x\n\n\ndef load_rows(i):\n"
+                                     "    return pd.read_csv(f'part{i}.csv')\n"))
+    yield "those names defined as functions in another cell", copy.deepcopy(current)
+    current["cells"].insert(1, _code("from helpers import *\n"))
+    yield "a star import above", copy.deepcopy(current)
+
+
+def _code(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.stem)

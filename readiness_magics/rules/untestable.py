@@ -729,19 +729,30 @@ class TopLevelLoop(Rule):
     severity = Severity.WARNING
 
     def check(self, model: NotebookModel) -> Iterator:
+        # What _loop_work reads of the notebook beyond the cell: its imports and its functions' names.
+        context = (model.imports_key, frozenset(model.functions), model.imported_names)
         for cell in model.parsed_cells:
-            for loop in _top_level_loops(cell.facts.statements):
-                work = _loop_work(model, loop)
-                if work is None:
-                    continue
-                kind = "while" if isinstance(loop, ast.While) else "for"
-                span = cell.facts.span(loop)
+            for span, kind, line in model.per_cell(cell, "RP404", lambda cell: _working_loops(model, cell), context):
                 yield self.finding(
-                    cell, Span(span.line, span.column, span.line, span.column + len(kind)),
-                    f"Top-level {kind} loop computes or mutates data (line {cell.facts.span(work).line}); "
+                    cell, span,
+                    f"Top-level {kind} loop computes or mutates data (line {line}); "
                     "move it into a function that takes its inputs as parameters and returns the result",
                     Fix("Move the loop into a function", "unsafe"),
                 )
+
+
+def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, str, int]]:
+    """(span of the keyword, for or while, line of the work) of each top-level loop that computes."""
+    found = []
+    for loop in _top_level_loops(cell.facts.statements):
+        work = _loop_work(model, loop)
+        if work is None:
+            continue
+        kind = "while" if isinstance(loop, ast.While) else "for"
+        span = cell.facts.span(loop)
+        found.append((Span(span.line, span.column, span.line, span.column + len(kind)), kind,
+                      cell.facts.span(work).line))
+    return found
 
 
 def _top_level_loops(statements: list[ast.stmt]):

@@ -218,19 +218,11 @@ def _child_fields(kind: type) -> tuple[str, ...]:
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         fields = _CHILD_FIELDS[kind] = tuple(name for name in kind._fields if name not in _SCALAR_FIELDS)
+        _CHILD_FIELDS_REVERSED[kind] = fields[::-1]
     return fields
 
 
-def _children(node: ast.AST, fields: tuple[str, ...]) -> list[ast.AST]:
-    children = []
-    AST = ast.AST
-    for field_name in fields:
-        value = getattr(node, field_name, None)
-        if type(value) is list:
-            children.extend([item for item in value if isinstance(item, AST)])
-        elif isinstance(value, AST):
-            children.append(value)
-    return children
+_CHILD_FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
 
 
 def _walk(facts: CellFacts, tree: ast.Module) -> None:
@@ -243,60 +235,70 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
     Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
     Import, ImportFrom, FunctionDef, AsyncFunctionDef, ClassDef = (
         ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    AST, scope_types, child_fields = ast.AST, _SCOPES, _CHILD_FIELDS
-    # (node, its top-level statement); None in place of the statement marks a node of a nested scope.
-    stack: list[tuple[ast.AST, ast.stmt | None]] = []
-    for statement in reversed(tree.body):
+    AST, scope_types, child_fields, reversed_fields = ast.AST, _SCOPES, _CHILD_FIELDS, _CHILD_FIELDS_REVERSED
+    for statement in tree.body:
         parents[statement] = tree
-        stack.append((statement, statement))
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, statement = pop()
-        if statement is None:
-            _walk_nested(facts, node)
-            continue
-        kind = type(node)
-        if kind is Call:
-            calls.append(node)
-        elif kind is Constant:
-            if type(node.value) is str:
-                strings.append(node)
-            continue
-        elif kind is Name:
-            if type(node.ctx) is Load:
-                reads.append(NameRead(node.id, node, statement))
-            elif not _is_comprehension_target(node, parents):
-                bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
-            continue
-        elif kind is Import or kind is ImportFrom:
-            _add_imports(facts, node, statement, True)
-            continue
-        elif kind is FunctionDef or kind is AsyncFunctionDef:
-            bindings.append(Binding(node.name, "def", node, statement))
-            facts.functions.append(_function_fact(node))
-        elif kind is ClassDef:
-            bindings.append(Binding(node.name, "class", node, statement))
-            facts.classes.append(node)
-        children = []
-        for field_name in child_fields.get(kind) or _child_fields(kind):
-            value = getattr(node, field_name, None)
-            if type(value) is list:
-                children.extend([item for item in value if isinstance(item, AST)])
-            elif isinstance(value, AST):
-                children.append(value)
-        if kind in scope_types:
-            # Decorators, bases and defaults run in the enclosing scope; bodies do not.
-            decorators = getattr(node, "decorator_list", ())
-            bases = getattr(node, "bases", ())
-            arguments = getattr(node, "args", None)
-            for child in reversed(children):
-                parents[child] = node
-                top = child in decorators or child in bases or child is arguments
-                push((child, statement if top else None))
-        else:
-            for child in reversed(children):
-                parents[child] = node
-                push((child, statement))
+        # Nodes of this statement; a node in a 1-tuple starts a nested scope's body (see _walk_nested).
+        stack: list = [statement]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            kind = type(node)
+            if kind is tuple:
+                _walk_nested(facts, node[0])
+                continue
+            if kind is Call:
+                calls.append(node)
+            elif kind is Constant:
+                if type(node.value) is str:
+                    strings.append(node)
+                continue
+            elif kind is Name:
+                if type(node.ctx) is Load:
+                    reads.append(NameRead(node.id, node, statement))
+                elif not _is_comprehension_target(node, parents):
+                    bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
+                continue
+            elif kind is Import or kind is ImportFrom:
+                _add_imports(facts, node, statement, True)
+                continue
+            elif kind is FunctionDef or kind is AsyncFunctionDef:
+                bindings.append(Binding(node.name, "def", node, statement))
+                facts.functions.append(_function_fact(node))
+            elif kind is ClassDef:
+                bindings.append(Binding(node.name, "class", node, statement))
+                facts.classes.append(node)
+            if kind in scope_types:
+                children = []
+                for field_name in child_fields.get(kind) or _child_fields(kind):
+                    value = getattr(node, field_name, None)
+                    if type(value) is list:
+                        children.extend([item for item in value if isinstance(item, AST)])
+                    elif isinstance(value, AST):
+                        children.append(value)
+                # Decorators, bases and defaults run in the enclosing scope; bodies do not.
+                decorators = getattr(node, "decorator_list", ())
+                bases = getattr(node, "bases", ())
+                arguments = getattr(node, "args", None)
+                for child in reversed(children):
+                    parents[child] = node
+                    push(child if child in decorators or child in bases or child is arguments else (child,))
+                continue
+            # Children pushed last field first, last item first: popped in source order.
+            fields = reversed_fields.get(kind)
+            if fields is None:
+                _child_fields(kind)
+                fields = reversed_fields[kind]
+            for field_name in fields:
+                value = getattr(node, field_name, None)
+                if type(value) is list:
+                    for item in reversed(value):
+                        if isinstance(item, AST):
+                            parents[item] = node
+                            push(item)
+                elif isinstance(value, AST):
+                    parents[value] = node
+                    push(value)
     reads.sort(key=lambda read: (read.node.lineno, read.node.col_offset))
     bindings.sort(key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
 
@@ -305,7 +307,7 @@ def _walk_nested(facts: CellFacts, root: ast.AST) -> None:
     """`_walk` inside a function, lambda or class body: parents, calls, strings and imports only."""
     parents, calls, strings = facts.parents, facts.calls, facts.strings
     Call, Constant, Name, Import, ImportFrom = ast.Call, ast.Constant, ast.Name, ast.Import, ast.ImportFrom
-    child_fields = _CHILD_FIELDS
+    AST, reversed_fields = ast.AST, _CHILD_FIELDS_REVERSED
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
@@ -322,10 +324,20 @@ def _walk_nested(facts: CellFacts, root: ast.AST) -> None:
         elif kind is Import or kind is ImportFrom:
             _add_imports(facts, node, None, False)
             continue
-        children = _children(node, child_fields.get(kind) or _child_fields(kind))
-        for child in reversed(children):
-            parents[child] = node
-            push(child)
+        fields = reversed_fields.get(kind)
+        if fields is None:
+            _child_fields(kind)
+            fields = reversed_fields[kind]
+        for field_name in fields:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                for item in reversed(value):
+                    if isinstance(item, AST):
+                        parents[item] = node
+                        push(item)
+            elif isinstance(value, AST):
+                parents[value] = node
+                push(value)
 
 
 def _is_default(function: ast.AST, child: ast.AST) -> bool:
@@ -384,7 +396,7 @@ def _function_fact(node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFact
     # Nested scopes are folded into the function: a name bound anywhere inside counts as local,
     # which errs towards not flagging.
     # Defaults and decorators run in the enclosing scope, so only the body is walked.
-    for child in (n for statement in node.body for n in ast.walk(statement)):
+    for child in _walk_statements(node.body):
         if isinstance(child, ast.Global):
             declared_global.update(child.names)
         elif isinstance(child, ast.Nonlocal):
@@ -408,6 +420,24 @@ def _function_fact(node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFact
     free = [name for name in loads if name.id not in local]
     free.sort(key=lambda n: (n.lineno, n.col_offset))
     return FunctionFact(node.name, node, frozenset(params), frozenset(local), frozenset(declared_global), free)
+
+
+def _walk_statements(statements: list[ast.stmt]):
+    """`ast.walk` of each statement in turn (breadth first, the same order), expression contexts left out."""
+    AST, Name, Constant, child_fields = ast.AST, ast.Name, ast.Constant, _CHILD_FIELDS
+    for statement in statements:
+        queue = [statement]
+        for node in queue:  # the list grows as it is read: a queue
+            yield node
+            kind = type(node)
+            if kind is Name or kind is Constant:
+                continue
+            for field_name in child_fields.get(kind) or _child_fields(kind):
+                value = getattr(node, field_name, None)
+                if type(value) is list:
+                    queue.extend([item for item in value if isinstance(item, AST)])
+                elif isinstance(value, AST):
+                    queue.append(value)
 
 
 def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:

@@ -135,13 +135,16 @@ def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     for cell in model.code_cells:
         if not cell.facts.magics:
             continue
-        for magic in _magic_lines(cell):
-            commands = _install_commands(magic)
-            if commands:
-                lines.append(_install_line(cell, magic, commands, folder))
+        for magic, commands in model.per_cell(cell, "installs", _cell_install_commands):
+            lines.append(_install_line(cell, magic, commands, folder))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
     return NotebookInstalls(lines, pinned, reported, folder)
+
+
+def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
+    """Each install line of one cell with its parsed commands (kept per cell source)."""
+    return [(magic, commands) for magic in _magic_lines(cell) if (commands := _install_commands(magic))]
 
 
 def _install_commands(magic: MagicLine) -> list[InstallCommand]:
@@ -434,14 +437,20 @@ def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
     downloaded, checked for) and repositories it `git clone`s."""
     names: set[str] = set()
     for cell in model.code_cells:
-        for magic in cell.facts.magics:
-            text = " ".join((magic.args, *magic.continuation))
-            names.update(_PY_FILE.findall(text))
-            for url, folder in _GIT_CLONE.findall(text):
-                names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
-        for string in cell.facts.strings:
-            if ".py" in string.value:
-                names.update(_PY_FILE.findall(string.value))
+        names.update(model.per_cell(cell, "named-modules", _named_in_cell))
+    return frozenset(names)
+
+
+def _named_in_cell(cell: CellModel) -> frozenset[str]:
+    names: set[str] = set()
+    for magic in cell.facts.magics:
+        text = " ".join((magic.args, *magic.continuation))
+        names.update(_PY_FILE.findall(text))
+        for url, folder in _GIT_CLONE.findall(text):
+            names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
+    for string in cell.facts.strings:
+        if ".py" in string.value:
+            names.update(_PY_FILE.findall(string.value))
     return frozenset(name.replace("-", "_") for name in names)
 
 

@@ -127,6 +127,65 @@ def _is_local_module(folder: Path, name: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# What the kernel knows about the notebook it checks (read by the rules in rules/live_kernel.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KernelFacts:
+    """What the kernel running `%readiness` knows beyond the saved file; the magics put it on
+    `Notebook.kernel`. The live rules stay silent without it (the CLI, the server, the exporter)."""
+
+    # IPython's `In`: the source of every execution of this session as typed, In[0] empty.
+    inputs: tuple[str, ...] = ()
+    # The notebook is the one this kernel's session runs (`__session__` or VS Code names it), so its
+    # saved execution counts may have been given by this kernel.
+    same_session: bool = False
+    # A cell checked before it runs (`%%readiness`): its install lines have not run yet.
+    pending_cell: int | None = None
+
+
+def kernel_facts(inputs, *, same_session: bool, pending_cell: int | None = None) -> KernelFacts:
+    """KernelFacts from a kernel's `In` list (any sequence; items that are not text count as empty)."""
+    return KernelFacts(tuple(item if isinstance(item, str) else "" for item in inputs), same_session, pending_cell)
+
+
+def installed_version_now(distribution: str) -> str | None:
+    """The installed version, looked up now: a `%pip install` in this kernel changes it, so no cache."""
+    try:
+        return importlib.metadata.version(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+    except Exception:  # noqa: BLE001 - broken metadata must not stop the check
+        return None
+
+
+def module_origin(top_level: str) -> Path | None:
+    """Where this kernel would import a top-level module from (its file or package folder), without
+    importing it; None when it cannot be imported here."""
+    loaded = sys.modules.get(top_level)
+    spec = getattr(loaded, "__spec__", None) if loaded is not None else None
+    if spec is None:
+        try:
+            spec = importlib.util.find_spec(top_level)
+        except (ImportError, ValueError):
+            return None
+    if spec is None:
+        return None
+    if spec.origin and spec.origin not in ("built-in", "frozen", "namespace"):
+        return Path(spec.origin)
+    locations = list(spec.submodule_search_locations or ())
+    return Path(locations[0]) if locations else Path(top_level)
+
+
+def loaded_version(top_level: str) -> str | None:
+    """`__version__` of a module this kernel has already imported (what the running code uses)."""
+    module = sys.modules.get(top_level)
+    version = getattr(module, "__version__", None) if module is not None else None
+    return version if isinstance(version, str) else None
+
+
+# ---------------------------------------------------------------------------------------------
 # Data checks
 # ---------------------------------------------------------------------------------------------
 

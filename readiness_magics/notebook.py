@@ -61,6 +61,8 @@ class Notebook:
     nbformat_minor: int = 0
     language: str = "python"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What a live kernel knows about this notebook (live.KernelFacts), set by the magics; None elsewhere.
+    kernel: Any = None
 
     @property
     def code_cells(self) -> list[Cell]:

@@ -181,6 +181,39 @@ def parse_conda_spec(text: str, source: str = "") -> Requirement | None:
     return Requirement(name, text, True, source=source)
 
 
+_POETRY_VERSION = re.compile(r"""^[^=]+=\s*(?:"(?:==)?\s*([0-9][^"]*)"|\{.*"version":\s*"(?:==)?\s*([0-9][^"]*)")""")
+
+
+def pinned_version(requirement: Requirement) -> str | None:
+    """The one version a pinned requirement names (`2.2.0` of `pandas==2.2.0`, `pandas=2.2.0=py311_0` or
+    Poetry's `pandas = "2.2.0"`); None for pins without a version (a commit, a wheel, a lock file's name)
+    and for requirements whose environment marker excludes this interpreter."""
+    if not requirement.pinned:
+        return None
+    text = requirement.text.strip()
+    try:
+        parsed = PackagingRequirement(text)
+    except InvalidRequirement:
+        parsed = None
+    if parsed is not None:
+        if parsed.marker is not None:
+            try:
+                applies = parsed.marker.evaluate()
+            except Exception:  # noqa: BLE001 - a marker packaging cannot evaluate: take it as applying
+                applies = True
+            if not applies:
+                return None
+        for spec in parsed.specifier:
+            if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+                return spec.version
+        return None
+    poetry = _POETRY_VERSION.match(text)
+    if poetry:
+        return (poetry.group(1) or poetry.group(2)).strip()
+    conda = re.match(r"^(?:[^:\s]+::)?[A-Za-z0-9_][A-Za-z0-9._-]*\s*(?:==?|\s)\s*([0-9][^=\s,|*]*)", text)
+    return conda.group(1) if conda else None
+
+
 def _with_source(requirement: Requirement, source: str) -> Requirement:
     if not source:
         return requirement

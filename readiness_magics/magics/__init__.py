@@ -260,6 +260,7 @@ class ReadinessMagics(Magics):
         if target.kind == "history":
             settings = history_settings(settings)
         if target.notebook is not None:
+            target.notebook.kernel = self._kernel_facts(same_session=target.kind in ("session", "vscode"))
             report = check_notebook(target.notebook, settings, use_ruff=not args.no_ruff)
         else:
             report = NotebookReport(display_path(target.path), error=target.error)
@@ -351,6 +352,14 @@ class ReadinessMagics(Magics):
             result.notes.append(f"Installed in this kernel: {shown}. `%readiness pin --write requirements.txt` "
                                 "writes them as pins.")
 
+    def _kernel_facts(self, *, same_session: bool):
+        """What this kernel knows beyond the saved file, for the live rules (RP730-RP732)."""
+        from ..live import kernel_facts
+
+        manager = getattr(self.shell, "history_manager", None)
+        inputs = manager.input_hist_raw if manager is not None else self.shell.user_ns.get("In", [])
+        return kernel_facts(inputs, same_session=same_session)
+
     @staticmethod
     def _local_dirs(target: Target) -> tuple[Path, ...]:
         folders = [Path.cwd()]
@@ -364,7 +373,8 @@ class ReadinessMagics(Magics):
         runs = history_cells(self.shell, drop_last=self.in_cell)
         settings = history_settings(self._settings(None, args))
         source = f"%%readiness {line}".rstrip() + "\n" + cell
-        checked = check_cell(source, runs, settings, summarise=True, use_ruff=not args.no_ruff)
+        checked = check_cell(source, runs, settings, summarise=True, use_ruff=not args.no_ruff,
+                             kernel=self._kernel_facts(same_session=False))
         findings = checked.findings
         for last_line in checked.internal_errors.splitlines()[-1:]:
             print(f"readiness: a rule failed on this cell and was skipped ({last_line.strip()})")

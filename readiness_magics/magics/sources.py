@@ -121,7 +121,9 @@ def history_notebook(cells: list[HistoryCell], path: Path | None = None, extra: 
 
 
 # A kernel's history is not a document: it has no title, markdown, file name or cell order to judge.
-_DOCUMENT_ONLY_KEEP = frozenset({"cell-too-long", "long-comment-block"})
+# What it imports and installs still meets the requirements file of the folder it runs in.
+_DOCUMENT_ONLY_KEEP = frozenset({"cell-too-long", "long-comment-block", "import-missing-from-requirements",
+                                 "installed-version-differs"})
 
 
 def history_settings(settings: Settings) -> Settings:

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..analysis import analyse_source
 from ..config import Settings, settings_for
 from ..engine import check_notebook, run_rules
 from ..findings import Finding
+from ..live import KernelFacts
 from .sources import (
     HistoryCell,
     as_checkable,
@@ -89,13 +90,15 @@ class ContextIndex:
 
 
 def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd: Path | None = None,
-               *, summarise: bool = False, use_ruff: bool = False, index: ContextIndex | None = None) -> CellCheck:
+               *, summarise: bool = False, use_ruff: bool = False, index: ContextIndex | None = None,
+               kernel: KernelFacts | None = None) -> CellCheck:
     """Findings that land on `source` itself, checked after the cells of `context`. ruff's diagnostics
     only with `use_ruff` (a process per cell is too slow for watch mode).
 
     With `summarise`, the cells before it reach the rules as one short cell holding only what the
     cell being checked can depend on (see `context_summary`), so the cost stays flat however long
-    the session grows. `index` keeps those summaries from one check to the next."""
+    the session grows. `index` keeps those summaries from one check to the next. `kernel`: what the
+    kernel knows (live.KernelFacts), for the live rules; the cell checked has not run yet."""
     started = time.perf_counter()
     path = (cwd or Path.cwd()) / "kernel-history.ipynb"
     # As IPython's history keeps it (without trailing newlines), so that once this cell is in the
@@ -112,6 +115,8 @@ def check_cell(source: str, context: list[HistoryCell], settings: Settings, cwd:
         notebook = history_notebook(summary, path=path, extra=checkable)
     else:
         notebook = history_notebook(context, path=path, extra=checkable)
+    if kernel is not None:
+        notebook.kernel = replace(kernel, pending_cell=len(notebook.cells) - 1)
     captured = io.StringIO()
     # A failing rule prints its traceback to stderr; in a cell that would be noise the user did not ask for.
     with contextlib.redirect_stderr(captured):

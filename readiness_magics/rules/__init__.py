@@ -15,6 +15,7 @@ _FAMILIES = (
     "hidden_state",
     "secrets",
     "hygiene",
+    "live_kernel",
 )
 
 

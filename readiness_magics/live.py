@@ -143,11 +143,16 @@ class KernelFacts:
     same_session: bool = False
     # A cell checked before it runs (`%%readiness`): its install lines have not run yet.
     pending_cell: int | None = None
+    # Execution counts this kernel gave after the file was last saved: the file cannot hold them, so a
+    # saved cell with one of these counts got it from an earlier session.
+    ran_after_save: frozenset[int] = frozenset()
 
 
-def kernel_facts(inputs, *, same_session: bool, pending_cell: int | None = None) -> KernelFacts:
+def kernel_facts(inputs, *, same_session: bool, pending_cell: int | None = None,
+                 ran_after_save=frozenset()) -> KernelFacts:
     """KernelFacts from a kernel's `In` list (any sequence; items that are not text count as empty)."""
-    return KernelFacts(tuple(item if isinstance(item, str) else "" for item in inputs), same_session, pending_cell)
+    return KernelFacts(tuple(item if isinstance(item, str) else "" for item in inputs), same_session, pending_cell,
+                       frozenset(ran_after_save))
 
 
 def installed_version_now(distribution: str) -> str | None:

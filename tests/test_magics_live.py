@@ -3,7 +3,9 @@ notebook can tell (what it ran as In[N], what it has installed), with the near m
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -291,3 +293,27 @@ def test_live_imports_do_not_import_anything(ip, tmp_path):
     sys.modules.pop("noisy_module_xyz", None)
     assert live(ip, str(path)) == []
     assert "noisy_module_xyz" not in sys.modules
+
+
+def test_a_version_that_is_not_a_version_says_nothing(ip, tmp_path, monkeypatch):
+    import packaging
+
+    monkeypatch.setattr(packaging, "__version__", "unknown", raising=False)
+    path = save(tmp_path / "nb.ipynb", [f"%pip install packaging=={PACKAGING}", "import packaging"])
+    assert live(ip, str(path)) == []
+
+
+def test_a_count_given_after_the_last_save_is_not_the_files(ip, tmp_path):
+    # The file was saved before this kernel ran In[3]: its cell counted 3 got that count from an
+    # earlier session (a restart and a re-run since), so the difference says nothing about staleness.
+    run(ip, "a = 1")  # In[2]
+    time.sleep(0.05)
+    run(ip, "b = a + 1\nprint(b)")  # In[3]
+    run(ip, "c = b * 2")  # In[4]
+    path = save(tmp_path / "sales.ipynb", ["%load_ext readiness_magics", "a = 1", "b = a + 2\nprint(b)", "c = b * 2"],
+                counts=[1, 2, 3, 4])
+    finished = magics_for(ip).finished
+    saved_at = (finished[2] + finished[3]) / 2  # after In[2], before In[3]
+    os.utime(path, (saved_at, saved_at))
+    ip.user_ns["__session__"] = "sales.ipynb"
+    assert live(ip) == []

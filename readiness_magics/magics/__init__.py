@@ -260,7 +260,8 @@ class ReadinessMagics(Magics):
         if target.kind == "history":
             settings = history_settings(settings)
         if target.notebook is not None:
-            target.notebook.kernel = self._kernel_facts(same_session=target.kind in ("session", "vscode"))
+            target.notebook.kernel = self._kernel_facts(same_session=target.kind in ("session", "vscode"),
+                                                        saved=target.path)
             report = check_notebook(target.notebook, settings, use_ruff=not args.no_ruff)
         else:
             report = NotebookReport(display_path(target.path), error=target.error)
@@ -352,13 +353,21 @@ class ReadinessMagics(Magics):
             result.notes.append(f"Installed in this kernel: {shown}. `%readiness pin --write requirements.txt` "
                                 "writes them as pins.")
 
-    def _kernel_facts(self, *, same_session: bool):
+    def _kernel_facts(self, *, same_session: bool, saved: Path | None = None):
         """What this kernel knows beyond the saved file, for the live rules (RP730-RP732)."""
         from ..live import kernel_facts
 
         manager = getattr(self.shell, "history_manager", None)
         inputs = manager.input_hist_raw if manager is not None else self.shell.user_ns.get("In", [])
-        return kernel_facts(inputs, same_session=same_session)
+        ran_after_save: set[int] = set()
+        if same_session and saved is not None:
+            try:
+                mtime = saved.stat().st_mtime
+            except OSError:
+                mtime = None
+            if mtime is not None:
+                ran_after_save = {count for count, finished in self.finished.items() if finished > mtime}
+        return kernel_facts(inputs, same_session=same_session, ran_after_save=ran_after_save)
 
     @staticmethod
     def _local_dirs(target: Target) -> tuple[Path, ...]:

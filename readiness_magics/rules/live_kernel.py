@@ -87,8 +87,11 @@ def live_imports(model: NotebookModel) -> list[LiveImport]:
                 continue
             seen.add(key)
             top = module.split(".", 1)[0]
-            origin = module_origin(top)
-            distribution = distribution_for(top, module) if origin is not None else None
+            try:
+                origin = module_origin(top)
+                distribution = distribution_for(top, module) if origin is not None else None
+            except Exception:  # noqa: BLE001 - broken metadata of one package must not stop the check
+                origin = distribution = None
             found.append(LiveImport(cell, fact, key, top, canonicalize_name(distribution) if distribution else None,
                                     origin))
     _IMPORTS[model] = found
@@ -118,11 +121,12 @@ def _same_version(installed: str, pin: str, exact: bool = False) -> bool:
 
 
 def _release_compatible(a: str, b: str) -> bool:
-    """`4.8.0` (a module's __version__) and `4.8.0.76` (its distribution's) name one release."""
+    """`4.8.0` (a module's __version__) and `4.8.0.76` (its distribution's) name one release; a
+    `__version__` that is not a version ("unknown", "dev") cannot tell, and counts as compatible."""
     try:
         first, second = Version(a).release, Version(b).release
     except InvalidVersion:
-        return a.strip() == b.strip()
+        return True
     length = min(len(first), len(second))
     return first[:length] == second[:length]
 
@@ -362,8 +366,9 @@ class StaleOutput(Rule):
     The kernel can tell only for the notebook of its own session (`__session__`, or VS Code's file),
     and only when the saved counts are its own: nothing is reported when some saved count is higher
     than any this kernel gave (the counts come from an earlier session, before a restart), when no
-    saved cell matches what the kernel ran, for a count two cells share, or for an empty cell without
-    outputs.
+    saved cell matches what the kernel ran, for a count two cells share, for a count this kernel gave
+    after the file was last saved (the file's count is then an older one), or for an empty cell
+    without outputs.
 
     ## Why is this bad?
     Readers, reviewers and the exporter's characterisation tests trust a saved output to be what the
@@ -400,8 +405,9 @@ class StaleOutput(Rule):
         if not counted or max(counts) > last or min(counts) < 1:
             return  # counts this kernel never gave: they come from another session
         repeated = {count for count in counts if counts.count(count) > 1}
+        unsaved = repeated | kernel.ran_after_save  # counts the saved file cannot have been given here
         compared = [(cell, _normal(cell.cell.source), _normal(inputs[cell.cell.execution_count]))
-                    for cell in counted if cell.cell.execution_count not in repeated]
+                    for cell in counted if cell.cell.execution_count not in unsaved]
         if not any(now == ran for _, now, ran in compared):
             return  # nothing matches: these counts are not evidence about this kernel's runs
         for cell, now, ran in compared:

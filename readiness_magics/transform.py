@@ -79,15 +79,77 @@ def to_python(source: str) -> PythonSource:
     magics = _magic_lines(source)
     code = _simple_transform(source)
     if code is None:
-        try:
-            code = _transformer().transform_cell(source)
-        except Exception:  # IPython gives up on some half-written syntax; let the parser report it
-            return PythonSource(source, magics=tuple(magics), magic_lines=frozenset(m.line for m in magics))
+        if _costly_for_ipython(source):
+            code = _line_by_line(source)
+        else:
+            try:
+                code = _transformer().transform_cell(source)
+            except Exception:  # noqa: BLE001 - IPython gives up on some half-written syntax; the parser reports it
+                return PythonSource(source, magics=tuple(magics), magic_lines=frozenset(m.line for m in magics))
     original = source.splitlines()
     transformed = code.splitlines()
     line_map = _line_map(original, transformed)
     changed = {m.line for m in magics}
     return PythonSource(code, line_map, frozenset(changed), tuple(magics))
+
+
+# IPython's transformer tokenises the whole cell again after each line it rewrites (up to 500 times),
+# and its `name?` pattern is quadratic in a run of name characters: on a big cell full of IPython
+# syntax, or with a long run before a `?`, that is minutes. Such cells are rewritten line by line
+# instead (linear); the few cells that reach IPython in real notebooks rewrite a handful of lines.
+_MAX_CELL_REWRITES = 8
+_IPYTHON_BUDGET = 300_000  # rewrites x characters, at most a second or two of IPython's time
+_LONGEST_HELP_RUN = 1_000
+_LONGEST_LINE, _LONGEST_NAME = 2_000, 200  # what a line rewritten alone may hold
+_NAME_RUN = re.compile(r"[\w*]+")
+
+
+def _costly_for_ipython(source: str) -> bool:
+    rewrites = sum(1 for _ in _IPYTHON_SYNTAX.finditer(source))
+    if rewrites > _MAX_CELL_REWRITES or rewrites * len(source) > _IPYTHON_BUDGET:
+        return True
+    if "?" in source and len(source) > _LONGEST_HELP_RUN:
+        return any(match.end() - match.start() > _LONGEST_HELP_RUN for match in _NAME_RUN.finditer(source))
+    return False
+
+
+def _line_by_line(source: str) -> str:
+    """Each line of IPython syntax rewritten by IPython on its own, the rest as written; the same
+    number of lines. A line inside brackets or a string may come out wrong: the parser then reports
+    the cell, which is what a cell this odd deserves."""
+    lines = source.splitlines(keepends=True)
+    out: list[str] = []
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        if not _IPYTHON_SYNTAX.search(line):
+            out.append(line)
+            continue
+        joined = [line]
+        while joined[-1].rstrip("\r\n").endswith("\\") and number < len(lines):
+            joined.append(lines[number])
+            number += 1
+        text = "".join(joined)
+        body = text.lstrip(" \t")
+        rewritten = None
+        if len(body) <= _LONGEST_LINE and all(len(run) <= _LONGEST_NAME for run in _NAME_RUN.findall(body)):
+            rewritten = _rewrite_line(body if body.endswith("\n") else body + "\n")
+        if rewritten is None:
+            out.extend(joined)  # as written: the parser says what is wrong with it
+            continue
+        out.append(text[: len(text) - len(body)] + rewritten)
+        out.extend("\n" for _ in joined[1:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _rewrite_line(text: str) -> str | None:
+    try:
+        code = _transformer().transform_cell(text)
+    except Exception:  # noqa: BLE001 - IPython gives up on some half-written syntax
+        return None
+    return code if code.count("\n") == 1 and code.endswith("\n") else None
 
 
 # IPython's transformer tokenises the cell in pure Python, again after each line it rewrites: most of
@@ -221,9 +283,41 @@ def _line_map(original: list[str], transformed: list[str]) -> tuple[int, ...]:
     if len(original) == len(transformed):
         return ()
     # Line continuations merge lines; map unchanged lines exactly, changed ones to where they start.
-    mapping = [0] * len(transformed)
-    matcher = difflib.SequenceMatcher(a=original, b=transformed, autojunk=False)
-    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        for offset, index in enumerate(range(b0, b1)):
-            mapping[index] = min(a0 + offset, max(a1 - 1, a0)) + 1
+    # Lines before the first change and after the last map one to one; difflib (quadratic on big
+    # inputs) sees only the middle, and a long middle is aligned in one linear pass instead.
+    head, shortest = 0, min(len(original), len(transformed))
+    while head < shortest and original[head] == transformed[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and original[-1 - tail] == transformed[-1 - tail]:
+        tail += 1
+    middle_a, middle_b = original[head:len(original) - tail], transformed[head:len(transformed) - tail]
+    mapping = list(range(1, head + 1))
+    if len(middle_a) + len(middle_b) > 2_000:
+        mapping.extend(head + line for line in _aligned(middle_a, middle_b))
+    else:
+        mapping.extend([0] * len(middle_b))
+        matcher = difflib.SequenceMatcher(a=middle_a, b=middle_b, autojunk=False)
+        for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+            for offset, index in enumerate(range(b0, b1)):
+                mapping[head + index] = head + min(a0 + offset, max(a1 - 1, a0)) + 1
+    mapping.extend(range(len(original) - tail + 1, len(original) + 1))
     return tuple(mapping)
+
+
+def _aligned(original: list[str], transformed: list[str], look_ahead: int = 200) -> list[int]:
+    """1-based original line of each transformed line, in one pass: a rewritten line stands for the
+    original line here and the lines joined to it, up to where the next transformed line resumes."""
+    mapping = []
+    here = 0
+    for index, line in enumerate(transformed):
+        mapping.append(min(here, max(len(original) - 1, 0)) + 1)
+        if here < len(original) and original[here] == line:
+            here += 1
+            continue
+        following = transformed[index + 1] if index + 1 < len(transformed) else None
+        resume = here + 1
+        while resume < min(len(original), here + look_ahead) and original[resume] != following:
+            resume += 1
+        here = resume if resume < len(original) and original[resume] == following else here + 1
+    return mapping

@@ -67,7 +67,7 @@ def test_display_path_of_a_symlink_loop(odd_folder, monkeypatch):
 @pytest.mark.parametrize("ruff", [False, True], ids=["no-ruff", "ruff"])
 def test_cli_on_the_folder_finishes_and_reports_each_file(odd_folder, ruff):
     command = [str(READINESS), "check", "--format", "json", str(odd_folder)] + ([] if ruff else ["--no-ruff"])
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=odd_folder)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=odd_folder, check=False)
     assert done.returncode == 2, done.stderr  # some files could not be read
     assert "Traceback" not in done.stderr
     entries = {Path(entry["path"]).name: entry for entry in json.loads(done.stdout)["notebooks"]}

@@ -42,8 +42,9 @@ def routes() -> list[tuple[str, type]]:
     """Every route the extension registers, read from setup_handlers itself (new ones are covered too)."""
 
     class Recorder:
-        settings = {"base_url": "/"}
-        registered: list = []
+        def __init__(self):
+            self.settings = {"base_url": "/"}
+            self.registered: list = []
 
         def add_handlers(self, host, rules):
             self.registered.extend(rules)
@@ -230,7 +231,7 @@ async def test_export_refuses_every_way_out_in_every_field(jp_fetch, links, fiel
     "work/100%s %(x)d %.ipynb",  # format directives where tornado formats its log lines
 ])
 async def test_odd_paths_are_client_errors_not_server_errors(jp_fetch, root, path):
-    jp_root, outside = root
+    jp_root, _ = root
     if sys.platform != "win32":
         os.symlink("loop.ipynb", jp_root / "work" / "loop.ipynb")
     beside = sorted(os.listdir(jp_root.parent))

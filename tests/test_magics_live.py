@@ -317,3 +317,45 @@ def test_a_count_given_after_the_last_save_is_not_the_files(ip, tmp_path):
     os.utime(path, (saved_at, saved_at))
     ip.user_ns["__session__"] = "sales.ipynb"
     assert live(ip) == []
+
+
+# --- a real kernel, started by a jupyter_server session ------------------------------------------------
+
+async def test_a_real_session_kernel_reports_a_cell_edited_after_it_ran(jp_fetch, jp_root_dir, jp_serverapp,
+                                                                        monkeypatch):
+    import json
+
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    save(jp_root_dir / "sales.ipynb", ["x = 1"], counts=[None])
+    body = {"path": "sales.ipynb", "name": "sales.ipynb", "type": "notebook", "kernel": {"name": "python3"}}
+    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    session = json.loads(response.body)
+    manager = jp_serverapp.kernel_manager.get_kernel(session["kernel"]["id"])
+    client = manager.client()
+    client.start_channels()
+    texts: list[str] = []
+
+    def keep(message):
+        if message["msg_type"] == "stream":
+            texts.append(message["content"]["text"])
+        elif message["msg_type"] == "error":
+            texts.append("ERROR " + message["content"]["evalue"])
+
+    try:
+        await client.wait_for_ready(timeout=180)
+        for cell in ("%load_ext readiness_magics", "a = 1", "b = a + 1\nprint(b)"):
+            await client.execute_interactive(cell, output_hook=keep, timeout=180)
+        # The front end saves: the third cell was edited after it ran, and not run again.
+        save(jp_root_dir / "sales.ipynb", ["%load_ext readiness_magics", "a = 1", "b = a + 2\nprint(b)"],
+             counts=[1, 2, 3], outputs={2: "2\n"})
+        await client.execute_interactive(
+            "r = %readiness --no-ruff --select stale-output\nprint(r.checked, [(f.code, f.cell_index) for f in r.findings])",
+            output_hook=keep, timeout=180)
+    finally:
+        client.stop_channels()
+        await jp_fetch("api", "sessions", session["id"], method="DELETE")
+    output = "".join(texts)
+    assert "ERROR" not in output, output
+    assert "sales.ipynb (the notebook of this Jupyter session) [('RP732', 2)]" in output

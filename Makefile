@@ -53,9 +53,9 @@ test-ui: labextension-dev ui-tests/node_modules/.installed
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=sample_notebooks
 
-# The long fuzzing run of the engine (the default test run tries fewer examples).
+# The long fuzzing run of the engine (the default test run tries fewer examples and 100 kB shapes).
 fuzz: install
-	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q tests/test_fuzz_engine.py
+	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q tests/test_fuzz_engine.py tests/hardening/test_fuzz_formats.py
 
 bench: install
 	$(PY) benchmarks/bench_check.py

@@ -359,3 +359,16 @@ async def test_a_real_session_kernel_reports_a_cell_edited_after_it_ran(jp_fetch
     output = "".join(texts)
     assert "ERROR" not in output, output
     assert "sales.ipynb (the notebook of this Jupyter session) [('RP732', 2)]" in output
+
+
+def test_a_file_saved_before_this_session_began_holds_none_of_its_counts(ip, tmp_path):
+    # Saved before the kernel (re)started; the extension's own run times do not cover In[1]. The history
+    # session's start tells: nothing in the file was counted by this kernel.
+    path = save(tmp_path / "sales.ipynb", ["%load_ext readiness_magics", "a = 1", "b = a + 2\nprint(b)", "c = b * 2"],
+                counts=[1, 2, 3, 4])
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+    magics_for(ip).finished.clear()  # as if the extension had been loaded later in the session
+    ran_three_cells(ip)
+    magics_for(ip).finished.clear()
+    ip.user_ns["__session__"] = "sales.ipynb"
+    assert live(ip) == []

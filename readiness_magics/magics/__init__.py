@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import datetime
 import difflib
 import importlib
 import os
@@ -367,6 +368,10 @@ class ReadinessMagics(Magics):
                 mtime = None
             if mtime is not None:
                 ran_after_save = {count for count, finished in self.finished.items() if finished > mtime}
+                started = _session_start(manager)
+                if started is not None and mtime < started:
+                    # Saved before this session began (a kernel restarted since): none of its counts are ours.
+                    ran_after_save = set(range(1, len(inputs)))
         return kernel_facts(inputs, same_session=same_session, ran_after_save=ran_after_save)
 
     @staticmethod
@@ -574,6 +579,18 @@ class ReadinessMagics(Magics):
         print(f"readiness: {getattr(result, 'message', f'exported {target.short}')}")
         for warning in getattr(result, "warnings", []) or []:
             print(f"readiness: {warning}")
+
+
+def _session_start(manager) -> float | None:
+    """When this kernel's history session began (IPython's `sessions` table), or None when unknown."""
+    try:
+        rows = list(manager.db.execute("SELECT start FROM sessions WHERE session = ?", (manager.session_number,)))
+        start = rows[0][0] if rows else None
+        if isinstance(start, str):
+            start = datetime.datetime.fromisoformat(start)
+        return start.timestamp() if isinstance(start, datetime.datetime) else None
+    except Exception:  # noqa: BLE001 - history disabled, a DummyDB, another schema: not known
+        return None
 
 
 def _same_file(a: Path, b: Path) -> bool:

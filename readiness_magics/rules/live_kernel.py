@@ -366,9 +366,9 @@ class StaleOutput(Rule):
     The kernel can tell only for the notebook of its own session (`__session__`, or VS Code's file),
     and only when the saved counts are its own: nothing is reported when some saved count is higher
     than any this kernel gave (the counts come from an earlier session, before a restart), when no
-    saved cell matches what the kernel ran, for a count two cells share, for a count this kernel gave
-    after the file was last saved (the file's count is then an older one), or for an empty cell
-    without outputs.
+    saved cell matches what the kernel ran, when the file was saved before this kernel's session
+    began, for a count two cells share, for a count this kernel gave after the file was last saved
+    (the file's count is then an older one), or for an empty cell without outputs.
 
     ## Why is this bad?
     Readers, reviewers and the exporter's characterisation tests trust a saved output to be what the

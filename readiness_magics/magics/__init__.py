@@ -223,6 +223,7 @@ class ReadinessMagics(Magics):
         # Whether a cell is running now (its source is then the last entry of the history); None
         # until the hooks have seen a cell start, e.g. when the extension was loaded in this cell.
         self.in_cell: bool | None = None
+        self.last_failure = ""  # the traceback of the last internal failure, for %readiness status
 
     # -- hooks ----------------------------------------------------------------------------------
     def record_start(self, info=None) -> None:
@@ -244,9 +245,32 @@ class ReadinessMagics(Magics):
         words = line.split(None, 1)
         command = words[0] if words else ""
         rest = words[1] if len(words) > 1 else ""
-        if command in SUBCOMMANDS:
-            return getattr(self, f"_{command}")(rest)
-        return self._check(line)
+        try:
+            if command in SUBCOMMANDS:
+                return getattr(self, f"_{command}")(rest)
+            return self._check(line)
+        except (UsageError, ReadinessFailure):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in the linter must not fail the user's cell
+            failed = self._failed(exc, f"%readiness {line}".strip())
+            if command in SUBCOMMANDS:
+                print(f"readiness {command}: {failed.error.message}")
+                return None
+            return self._finish(failed, strict=_parse("check", line).strict)
+
+    def _failed(self, exc: Exception, checked: str) -> ReadinessReport:
+        """A report that says the check itself failed; the traceback waits for %readiness status."""
+        import traceback
+
+        from ..notebook import NotebookError
+
+        self.last_failure = traceback.format_exc()
+        summary = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        error = NotebookError("internal-error", f"the linter failed ({summary}); your code is not affected. "
+                                               "Details: %readiness status")
+        report = ReadinessReport(path=None, findings=[], error=error)
+        report.checked = checked
+        return report
 
     readiness.__doc__ = _HELP + "\n" + "\n".join(
         parser.__doc__ or "" for parser in (_check_parser, _cell_parser, _on_parser, _pin_parser,
@@ -384,21 +408,26 @@ class ReadinessMagics(Magics):
     # -- %%readiness -------------------------------------------------------------------------
     def _cell(self, line: str, cell: str):
         args = _parse("cell", line)
-        runs = history_cells(self.shell, drop_last=self.in_cell)
         settings = history_settings(self._settings(None, args))
-        source = f"%%readiness {line}".rstrip() + "\n" + cell
-        checked = check_cell(source, runs, settings, summarise=True, use_ruff=not args.no_ruff,
-                             kernel=self._kernel_facts(same_session=False))
-        findings = checked.findings
-        for last_line in checked.internal_errors.splitlines()[-1:]:
-            print(f"readiness: a rule failed on this cell and was skipped ({last_line.strip()})")
-        report = ReadinessReport(path=None, findings=findings, display_format=args.format, fail_on=settings.fail_on)
-        report.checked = (f"this cell, with the {len({r.source for r in runs})} cells run before it"
-                          if runs else "this cell")
-        report.cells = {f.cell_index: CellView("this cell") for f in findings}
+        try:
+            runs = history_cells(self.shell, drop_last=self.in_cell)
+            source = f"%%readiness {line}".rstrip() + "\n" + cell
+            checked = check_cell(source, runs, settings, summarise=True, use_ruff=not args.no_ruff,
+                                 kernel=self._kernel_facts(same_session=False))
+            findings = checked.findings
+            for last_line in checked.internal_errors.splitlines()[-1:]:
+                print(f"readiness: a rule failed on this cell and was skipped ({last_line.strip()})")
+            report = ReadinessReport(path=None, findings=findings, display_format=args.format,
+                                     fail_on=settings.fail_on)
+            report.checked = (f"this cell, with the {len({r.source for r in runs})} cells run before it"
+                              if runs else "this cell")
+            report.cells = {f.cell_index: CellView("this cell") for f in findings}
+        except Exception as exc:  # noqa: BLE001 - the cell runs whatever happens to its check
+            report = self._failed(exc, "this cell")
+            report.display_format, report.fail_on = args.format, settings.fail_on
         from IPython.display import display
 
-        if args.strict and report.blocking(settings.fail_on):
+        if args.strict and (report.error is not None or report.blocking(settings.fail_on)):
             display(report)
             raise ReadinessFailure(report)
         display(report)
@@ -462,8 +491,8 @@ class ReadinessMagics(Magics):
                          f"{self.watcher.last_seconds * 1000:.1f} ms)")
         target = self.target()
         lines.append(f"%readiness checks: {target.description}")
-        failure = self.watcher.last_failure if self.watcher else ""
-        lines.append("last internal failure: " + (f"\n{failure}" if failure else "none"))
+        failures = dict.fromkeys(filter(None, [self.last_failure, self.watcher.last_failure if self.watcher else ""]))
+        lines.append("last internal failure: " + ("\n" + "\n".join(failures) if failures else "none"))
         print("\n".join(lines))
 
     # -- live-kernel extras ----------------------------------------------------------------------

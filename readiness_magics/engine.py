@@ -192,7 +192,12 @@ def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
 def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
     """Check some notebooks with one ruff process over all of them, running beside our rules."""
     with without_cyclic_gc():
-        return _check_batch(paths, overrides, use_ruff)
+        try:
+            return _check_batch(paths, overrides, use_ruff)
+        finally:
+            # A batch checks each notebook once: what the per-cell cache holds is not asked for again,
+            # and once the collector is back it would walk all of it (half a second per batch).
+            clear_caches()
 
 
 def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:

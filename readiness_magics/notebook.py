@@ -174,9 +174,14 @@ def _upgrade(data: dict, major: int) -> dict:
 
     try:
         node = nbformat.reader.reads(json.dumps(data))
-        return json.loads(json.dumps(nbformat.convert(node, 4)))
+        upgraded = json.loads(json.dumps(nbformat.convert(node, 4)))
     except Exception as exc:  # nbformat raises many kinds on malformed v3 files
         raise NotebookError("invalid-notebook", f"cannot upgrade nbformat {major} notebook: {exc}") from None
+    # The upgrade invents random cell ids; the file has none, and the same file must give the same report.
+    for cell in upgraded.get("cells", ()):
+        if isinstance(cell, dict):
+            cell.pop("id", None)
+    return upgraded
 
 
 def _language(metadata: dict) -> str:

@@ -220,6 +220,8 @@ def test_nbformat4_minors_as_dict_text_and_bytes(notebook, indent, ensure_ascii,
 @given(v3_notebooks)
 def test_nbformat3_notebooks(notebook):
     report = answers(json.dumps(notebook))
+    # The same file, the same answer: upgrading once invented random cell ids.
+    assert check_content(json.dumps(notebook), use_ruff=False).to_dict() == report.to_dict()
     if report.error is None:
         assert len({f.cell_index for f in report.findings if f.cell_index is not None}) <= sum(
             len(sheet.get("cells", [])) for sheet in notebook["worksheets"] if isinstance(sheet, dict))

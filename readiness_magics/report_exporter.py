@@ -155,8 +155,33 @@ def build_report(nb: dict, path: Path | None, fail_on: str | None = None) -> Rep
     if report.error is not None:
         return ReportView(report.path, settings.fail_on, report.summary(), error=report.error.message,
                           cell_sources=sources)
+    sources = mask_secrets(sources, report.findings)
     views = [_view(number, finding, sources) for number, finding in enumerate(report.findings, start=1)]
     return ReportView(report.path, settings.fail_on, report.summary(), views, cell_sources=sources)
+
+
+def mask_secrets(sources: list[str], findings: list[Finding]) -> list[str]:
+    """Cell sources with every detected secret cut to its first characters: a report is an artifact
+    that CI uploads and reviewers forward, so it must not carry the secret it warns about."""
+    masked = list(sources)
+    for finding in findings:
+        if finding.category != "hardcoded-secret" or finding.cell_index is None:
+            continue
+        if not 0 <= finding.cell_index < len(masked) or finding.end_line not in (None, finding.line):
+            continue
+        lines = masked[finding.cell_index].split("\n")
+        if not 1 <= finding.line <= len(lines):
+            continue
+        text = lines[finding.line - 1]
+        start, end = finding.column - 1, (finding.end_column or finding.column) - 1
+        secret = text[start:end]
+        if len(secret) < 2:
+            continue
+        quote = secret[0] if secret[0] in "'\"" else ""
+        kept = secret[len(quote):len(quote) + 4]
+        lines[finding.line - 1] = text[:start] + f"{quote}{kept}…{quote}" + text[end:]
+        masked[finding.cell_index] = "\n".join(lines)
+    return masked
 
 
 def _empty_summary() -> dict:
@@ -554,6 +579,8 @@ class ReadinessReportExporter(ReadinessReportBase, HTMLExporter):
         stamped = copy.deepcopy(nb)
         for index, cell in enumerate(stamped.cells):
             cell.setdefault("metadata", {})[_CELL_KEY] = index
+            if index < len(view.cell_sources) and view.cell_sources[index] != _source_text(cell):
+                cell.source = view.cell_sources[index]  # a detected secret, masked
         resources = dict(resources or {})
         resources["readiness"] = view.to_dict()
         resources["readiness_view"] = view

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
@@ -17,6 +18,7 @@ from readiness_magics.report_exporter import (
     ReadinessReportExporter,
     ReadinessReportMarkdownExporter,
     mark_lines,
+    mask_secrets,
 )
 from readiness_magics.rules import get_rule
 
@@ -79,6 +81,9 @@ def test_every_finding_is_under_its_cell_and_line(rendered):
     boxes = soup.select("div.readiness-finding")
     assert len(boxes) == len(expected["findings"])  # each once: no duplicates, none missing
     cells = notebook["cells"]
+    # Detected secrets are shown masked (tests/hardening/test_secrets_masked.py); the rest verbatim.
+    shown_sources = mask_secrets(["".join(cell["source"]) for cell in cells],
+                                 [SimpleNamespace(**finding) for finding in expected["findings"]])
     for finding in expected["findings"]:
         matches = [box for box in boxes
                    if box["data-code"] == finding["code"] and box["data-line"] == str(finding["line"])
@@ -101,7 +106,7 @@ def test_every_finding_is_under_its_cell_and_line(rendered):
         assert "jp-Cell" in cell_div["class"]
         if cells[index].get("id"):
             assert cell_div.get("id") == f"cell-id={cells[index]['id']}"
-        source = "".join(cells[index]["source"])
+        source = shown_sources[index]
         if cells[index]["cell_type"] == "code":
             assert box in cell_div.descendants  # under the input, inside the cell
             shown = cell_div.select_one(".jp-InputArea-editor").get_text()

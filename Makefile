@@ -55,7 +55,7 @@ lab: install
 
 # The long fuzzing run of the engine (the default test run tries fewer examples and 100 kB shapes).
 fuzz: install
-	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q tests/test_fuzz_engine.py tests/hardening/test_fuzz_formats.py
+	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider --hypothesis-seed=20261126 tests/test_fuzz_engine.py tests/hardening/test_fuzz_formats.py
 
 bench: install
 	$(PY) benchmarks/bench_check.py

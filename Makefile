@@ -46,7 +46,11 @@ ui-tests/node_modules/.installed: ui-tests/package.json ui-tests/yarn.lock
 
 # The panel in headless chromium against a real `jupyter lab` on 127.0.0.1 (galata + Playwright).
 # READINESS_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots in docs/screenshots/.
-test-ui: labextension-dev ui-tests/node_modules/.installed
+# Debian's chromium for the browser tests (Playwright's own browser download is not reachable here).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test-ui: labextension-dev ui-tests/node_modules/.installed /usr/bin/chromium
 	cd ui-tests && JUPYTER_RUNTIME_DIR="$$(mktemp -d)" $(NODE_ENV_PATH) jlpm playwright test
 
 # JupyterLab with the Readiness sidebar on the sample notebooks.

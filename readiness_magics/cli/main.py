@@ -94,7 +94,7 @@ def run_check(args) -> int:
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.output is None:
         progress = _progress_bar
-    reports = check_paths(args.paths, overrides=_settings_overrides(overrides), use_ruff=not args.no_ruff,
+    reports = check_paths(args.paths, overrides=overrides, use_ruff=not args.no_ruff,
                           jobs=args.jobs, progress=progress)
     if progress:
         print("\r\x1b[K", end="", file=sys.stderr)
@@ -117,14 +117,6 @@ def run_check(args) -> int:
         return EXIT_USAGE
     blocking = any(report.blocking(fail_on) for report in reports)
     return EXIT_FINDINGS if blocking else EXIT_CLEAN
-
-
-def _settings_overrides(overrides: dict) -> dict:
-    """Turn flags into Settings fields; --extend-select is resolved per notebook in the engine."""
-    extend = overrides.pop("extend_select", None)
-    if extend:
-        overrides["extend_select"] = extend
-    return overrides
 
 
 def _fail_on_from_config(paths) -> Severity:

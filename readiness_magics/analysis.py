@@ -214,7 +214,8 @@ _SCALAR_FIELDS = frozenset({
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _child_fields(kind: type) -> tuple[str, ...]:
+def child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold nodes, in order (cached: a walk asks for every node)."""
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
         fields = _CHILD_FIELDS[kind] = tuple(name for name in kind._fields if name not in _SCALAR_FIELDS)
@@ -235,7 +236,7 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
     Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
     Import, ImportFrom, FunctionDef, AsyncFunctionDef, ClassDef = (
         ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    AST, scope_types, child_fields, reversed_fields = ast.AST, _SCOPES, _CHILD_FIELDS, _CHILD_FIELDS_REVERSED
+    AST, scope_types, fields_of, reversed_fields = ast.AST, _SCOPES, _CHILD_FIELDS, _CHILD_FIELDS_REVERSED
     for statement in tree.body:
         parents[statement] = tree
         # Nodes of this statement; a node in a 1-tuple starts a nested scope's body (see _walk_nested).
@@ -270,7 +271,7 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
                 facts.classes.append(node)
             if kind in scope_types:
                 children = []
-                for field_name in child_fields.get(kind) or _child_fields(kind):
+                for field_name in fields_of.get(kind) or child_fields(kind):
                     value = getattr(node, field_name, None)
                     if type(value) is list:
                         children.extend([item for item in value if isinstance(item, AST)])
@@ -287,7 +288,7 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
             # Children pushed last field first, last item first: popped in source order.
             fields = reversed_fields.get(kind)
             if fields is None:
-                _child_fields(kind)
+                child_fields(kind)
                 fields = reversed_fields[kind]
             for field_name in fields:
                 value = getattr(node, field_name, None)
@@ -326,7 +327,7 @@ def _walk_nested(facts: CellFacts, root: ast.AST) -> None:
             continue
         fields = reversed_fields.get(kind)
         if fields is None:
-            _child_fields(kind)
+            child_fields(kind)
             fields = reversed_fields[kind]
         for field_name in fields:
             value = getattr(node, field_name, None)
@@ -424,7 +425,7 @@ def _function_fact(node: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionFact
 
 def _walk_statements(statements: list[ast.stmt]):
     """`ast.walk` of each statement in turn (breadth first, the same order), expression contexts left out."""
-    AST, Name, Constant, child_fields = ast.AST, ast.Name, ast.Constant, _CHILD_FIELDS
+    AST, Name, Constant, fields_of = ast.AST, ast.Name, ast.Constant, _CHILD_FIELDS
     for statement in statements:
         queue = [statement]
         for node in queue:  # the list grows as it is read: a queue
@@ -432,7 +433,7 @@ def _walk_statements(statements: list[ast.stmt]):
             kind = type(node)
             if kind is Name or kind is Constant:
                 continue
-            for field_name in child_fields.get(kind) or _child_fields(kind):
+            for field_name in fields_of.get(kind) or child_fields(kind):
                 value = getattr(node, field_name, None)
                 if type(value) is list:
                     queue.extend([item for item in value if isinstance(item, AST)])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from ..analysis import analyse_source
+from ..analysis import analyse_source, child_fields
 from ..config import Settings, settings_for
 from ..engine import check_notebook, run_rules
 from ..findings import Finding
@@ -216,29 +216,44 @@ def _block(statement: ast.stmt, code_lines: list[str]) -> str | None:
     return text if not text[:1].isspace() else None
 
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda,
-           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# Their own scopes: what they bind stays inside (comprehension variables, lambda parameters).
+_INNER_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_NAMED_BINDERS = (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 
 
 def _bound_names(node: ast.AST) -> set[str]:
-    """Names a statement binds in the notebook's global scope (not inside functions or comprehensions)."""
+    """Names a statement binds in the notebook's global scope (not inside functions or comprehensions).
+
+    Every statement of every cell run goes through here, so it dispatches on the exact node type and
+    skips the fields that never hold nodes, as the engine's own walk does."""
     found: set[str] = set()
     stack = [node]
+    AST, Name, Store, Constant = ast.AST, ast.Name, ast.Store, ast.Constant
     while stack:
         current = stack.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        kind = type(current)
+        if kind is Name:
+            if type(current.ctx) is Store:
+                found.add(current.id)
+            continue
+        if kind is Constant or kind in _INNER_SCOPES:
+            continue
+        if kind in _DEFINITIONS:
             found.add(current.name)
             stack.extend(current.decorator_list)
             continue
-        if isinstance(current, _SCOPES):
-            continue
-        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Store):
-            found.add(current.id)
-        elif isinstance(current, (ast.Import, ast.ImportFrom)):
+        if kind is ast.Import or kind is ast.ImportFrom:
             found.update((alias.asname or alias.name.split(".")[0]) for alias in current.names if alias.name != "*")
-        elif isinstance(current, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and current.name:
+            continue
+        if kind in _NAMED_BINDERS and current.name:
             found.add(current.name)
-        stack.extend(ast.iter_child_nodes(current))
+        for field_name in child_fields(kind):
+            value = getattr(current, field_name, None)
+            if type(value) is list:
+                stack.extend([item for item in value if isinstance(item, AST)])
+            elif isinstance(value, AST):
+                stack.append(value)
     return found
 
 
@@ -278,7 +293,9 @@ def _summarise_statement(statement: ast.stmt, code_lines: list[str]) -> list[Ent
         call = statement.value
         callee = call.func if isinstance(call, ast.Call) else None
         name = callee.attr if isinstance(callee, ast.Attribute) else getattr(callee, "id", "")
-        on_sys_path = isinstance(callee, ast.Attribute) and ast.unparse(callee.value) == "sys.path"
+        target = callee.value if isinstance(callee, ast.Attribute) else None
+        on_sys_path = (isinstance(target, ast.Attribute) and target.attr == "path"
+                       and isinstance(target.value, ast.Name) and target.value.id == "sys")
         if "seed" in name.lower() or on_sys_path:
             reads = frozenset(node.id for node in ast.walk(statement) if isinstance(node, ast.Name))
             return [(None, _text(statement, code_lines) or ast.unparse(statement), reads)]

@@ -206,10 +206,11 @@ def _syntax_problem(exc: SyntaxError, python: PythonSource) -> SyntaxProblem:
     return SyntaxProblem(exc.msg or "invalid syntax", Span(line, column, end_line, max(end_column, column)))
 
 
-# Fields that never hold a node (names, numbers, flags), skipped by the walk; `ctx` is skipped too.
+# Fields the walk skips: those that never hold a node (names, numbers, flags), and those that hold
+# only operator and context singletons (`op`, `ops`, `ctx`: shared objects that no rule looks up).
 _SCALAR_FIELDS = frozenset({
     "ctx", "id", "attr", "name", "asname", "module", "level", "arg", "kind", "type_comment", "conversion",
-    "is_async", "simple", "tag", "kwd_attrs", "rest",
+    "is_async", "simple", "tag", "kwd_attrs", "rest", "op", "ops",
 })
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 

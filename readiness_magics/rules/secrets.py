@@ -137,6 +137,15 @@ def is_placeholder(value: str) -> bool:
             or (len(lowered) >= 3 and len(set(lowered)) <= 2))
 
 
+def _could_look_real(value: str) -> bool:
+    """What `looks_real` asks first, for any kind: something left after a scheme, with no whitespace."""
+    value = value.strip()
+    scheme = _SCHEME.match(value)
+    if scheme:
+        value = scheme["rest"]
+    return bool(value) and not any(ch.isspace() for ch in value)
+
+
 def looks_real(value: str, kind: str) -> bool:
     """Whether a literal given to a secret's name looks like the secret itself rather than a stand-in."""
     value = value.strip()
@@ -325,6 +334,9 @@ def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str)
         url = credentials_in_url(value)
         if url:
             return "RP602", _url_message(url)
+    interesting = _INTERESTING.search(value)
+    if not interesting and not _could_look_real(value):
+        return None  # neither a token nor a secret's shape, whatever it is given to: spare the name lookups
     name = holder_name(facts, node, model.resolve)
     kind = secret_kind(name)
     if kind is None:
@@ -334,7 +346,6 @@ def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str)
         elif name is None:
             name = _auth_pair(facts, node, model.resolve)
             kind = "password" if name else None
-    interesting = _INTERESTING.search(value)
     token = known_token(value) if interesting else None
     if kind and (token or looks_real(value, kind)):
         return "RP601", _named_message(kind, name, value)

@@ -76,6 +76,14 @@ def to_python(source: str) -> PythonSource:
         return _cell_magic(source)
     if not needs_ipython(source):
         return PythonSource(source)
+    if "%time" in source:
+        timed = _with_timed_statements(source)
+        if timed is not None:
+            return timed
+    return _transformed(source)
+
+
+def _transformed(source: str) -> PythonSource:
     magics = _magic_lines(source)
     code = _simple_transform(source)
     if code is None:
@@ -91,6 +99,50 @@ def to_python(source: str) -> PythonSource:
     line_map = _line_map(original, transformed)
     changed = {m.line for m in magics}
     return PythonSource(code, line_map, frozenset(changed), tuple(magics))
+
+
+# `%time STMT` runs STMT in the notebook's namespace (what it binds stays bound), so the rules see the
+# statement itself: `%time df = pd.read_csv(path)` is a load like any other. Its line stays marked as
+# IPython syntax, so findings there point at the whole line.
+_TIMED = re.compile(r"^(?P<indent>[ \t]*)%time[ \t]+(?P<statement>\S.*?)[ \t]*$")
+
+
+def _with_timed_statements(source: str) -> PythonSource | None:
+    """The cell with each `%time STMT` line replaced by STMT, or None when there is none (or when
+    one is not where a statement starts: inside brackets or a string, it is not a magic)."""
+    lines = source.splitlines(keepends=True)
+    timed: list[MagicLine] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.rstrip("\r\n")
+        match = _TIMED.match(text)
+        if match is None or text.endswith(("\\", "?")):
+            continue
+        if number > 1 and lines[number - 2].rstrip("\r\n").endswith("\\"):
+            continue  # the end of a line joined to the one before
+        lines[number - 1] = match["indent"] + match["statement"] + line[len(text):]
+        timed.append(MagicLine("line", "time", match["statement"], number, match.start("statement") + 1))
+    if not timed:
+        return None
+    inner = _transformed("".join(lines)) if needs_ipython("".join(lines)) else PythonSource("".join(lines))
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            starts = _statement_starts(ast.parse(inner.code or ""))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    first_python_line = {}
+    for python_line in range(len((inner.code or "").splitlines()), 0, -1):
+        first_python_line[inner.cell_line(python_line)] = python_line
+    if any((first_python_line.get(magic.line), _indent(lines[magic.line - 1])) not in starts for magic in timed):
+        return None
+    magics = tuple(sorted((*inner.magics, *timed), key=lambda magic: magic.line))
+    return replace(inner, magics=magics, magic_lines=inner.magic_lines | {magic.line for magic in timed})
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
 
 
 # IPython's transformer tokenises the whole cell again after each line it rewrites (up to 500 times),

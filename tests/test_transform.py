@@ -31,6 +31,25 @@ def test_python_cell_magic_bodies_are_analysed_with_positions_in_the_cell():
     assert facts.span(literal).line == 3 and facts.span(literal).column == 18
 
 
+def test_a_timed_statement_is_analysed_as_the_statement_on_its_magic_line():
+    facts = analyse_source("import pandas as pd\n%time df = pd.read_csv('x.csv')\nfor i in range(2):\n    %time f(i)\n")
+    assert facts.syntax_error is None
+    assert [b.name for b in facts.bindings] == ["pd", "df", "i"]
+    assert facts.python.magic_lines == {2, 4}
+    assert [(m.name, m.line, m.args) for m in facts.magics] == [("time", 2, "df = pd.read_csv('x.csv')"),
+                                                                ("time", 4, "f(i)")]
+    [literal] = facts.strings
+    assert facts.span(literal).line == 2 and facts.span(literal).column == 1  # the magic line as a whole
+
+
+def test_timed_lines_that_are_not_statements_stay_as_ipython_writes_them():
+    in_a_string = analyse_source('x = """\n%time y = 1\n"""\n')
+    assert [b.name for b in in_a_string.bindings] == ["x"]
+    assert in_a_string.strings[0].value == "\n%time y = 1\n"
+    python = to_python("a = 1\n%timeit b = 2\n%time\n")
+    assert "run_line_magic('timeit', 'b = 2')" in python.code and "run_line_magic('time', '')" in python.code
+
+
 def test_other_language_cell_magics_are_not_analysed_as_python():
     facts = analyse_source("%%bash\nfor f in *.csv; do echo $f; done\n")
     assert facts.python.code is None and facts.syntax_error is None

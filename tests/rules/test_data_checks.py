@@ -74,6 +74,26 @@ def test_load_used_in_the_same_statement():
     assert "used in the same statement" in finding.message and "'data/sales.csv'" in finding.message
 
 
+def test_a_load_timed_with_the_time_magic_is_a_load():
+    # `%time STMT` runs STMT in the notebook: df is bound and used unchecked in the next cell.
+    cells = [PD, 'x = 1\n%time df = pd.read_csv("data/sales.csv")', 'df.groupby("region").sum()']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line, finding.column) == (1, 2, 1)  # the whole magic line
+    assert "'df' is loaded from 'data/sales.csv'" in finding.message
+
+
+@pytest.mark.parametrize("cells", [
+    # checked right after the timed load
+    [PD, '%time df = pd.read_csv("data/sales.csv")\nassert len(df) > 0, "no rows"', 'df.groupby("a").sum()'],
+    # %timeit runs the statement in a namespace of its own: nothing is bound in the notebook
+    [PD, '%timeit df = pd.read_csv("data/sales.csv")', 'df = None'],
+    # the words inside a string are not a magic
+    [PD, 'note = """\n%time df = pd.read_csv("data/sales.csv")\n"""', 'print(note)'],
+])
+def test_timed_statements_near_misses(cells):
+    assert rp301(cells) == []
+
+
 def test_two_loads_in_one_cell_each_get_their_own_finding():
     cells = [PD, 'a = pd.read_csv("a.csv")\nb = pd.read_csv("b.csv")', 'merged = pd.merge(a, b, on="id")']
     assert rp301(cells) == [("RP301", 1, 1), ("RP301", 1, 2)]

@@ -1,4 +1,4 @@
-"""Hardcoded paths in a cell that the exporter lifts into Params: machine-specific ones, and data files read or written."""
+"""Hardcoded paths the exporter lifts into Params: those RP101/RP102 report, and data files read or written."""
 from __future__ import annotations
 
 import ast
@@ -6,14 +6,10 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-from ..analysis import CellModel
+from ..analysis import CellModel, NotebookModel, Span
+from ..rules.paths import is_reported, path_sightings
 from .names import identifier
 
-# Absolute or user-specific roots (DESIGN.md, hardcoded-path): they cannot run on another machine.
-_MACHINE_SPECIFIC = re.compile(
-    r"^(?:/(?:home|Users|mnt|data|kaggle/input|media|Volumes|root)(?:/|$)|~(?:[/\\]|$)|[A-Za-z]:[\\/]"
-    r"|(?:s3|s3a|gs|abfss?|hdfs|az)://|\\\\[^\\])"
-)
 _DATA_FILE = re.compile(
     r"\.(?:csv|tsv|txt|json|jsonl|parquet|pq|feather|arrow|xlsx|xls|h5|hdf5|npy|npz|pkl|pickle|joblib|"
     r"yaml|yml|xml|db|sqlite|zip|gz|bz2|png|jpe?g|pdf|html|onnx|pt|pth|ckpt|tfrecord|avro|orc)$",
@@ -33,7 +29,7 @@ class PathLiteral:
     cell_index: int
     line: int  # in the cell as the user sees it
     in_function: str | None  # the function whose body holds it, if any
-    machine_specific: bool
+    machine_specific: bool  # RP101 (or RP102) reports it: it only exists on one machine or in one account
 
     @property
     def suggested_name(self) -> str:
@@ -45,8 +41,10 @@ class PathLiteral:
         return identifier(base, "data") + "_dir"
 
 
-def is_machine_specific(value: str) -> bool:
-    return bool(_MACHINE_SPECIFIC.match(value.strip()))
+def _reported_spans(model: NotebookModel, cell: CellModel) -> set[Span]:
+    """Where RP101/RP102 report a path literal in the cell's Python (not its magic lines)."""
+    return {sighting.span for sighting in path_sightings(model)
+            if sighting.cell is cell and sighting.magic is None and is_reported(sighting)}
 
 
 def _is_relative_data_path(value: str) -> bool:
@@ -57,11 +55,13 @@ def _is_relative_data_path(value: str) -> bool:
     return bool(_DATA_FILE.search(value)) and len(value) < 300
 
 
-def find_path_literals(cell: CellModel) -> list[PathLiteral]:
-    """Path literals of a code cell that should become parameters, in source order."""
+def find_path_literals(model: NotebookModel, cell: CellModel) -> list[PathLiteral]:
+    """Path literals of a code cell that should become parameters, in source order: the ones RP101/RP102
+    report, and relative data file paths passed to a call or assigned to a name."""
     facts = cell.facts
     if facts is None or facts.tree is None:
         return []
+    reported = _reported_spans(model, cell)
     found = []
     for node in facts.strings:
         value = node.value
@@ -73,7 +73,7 @@ def find_path_literals(cell: CellModel) -> list[PathLiteral]:
             continue
         if isinstance(parent, ast.Dict) and any(key is node for key in parent.keys):
             continue
-        machine = is_machine_specific(value)
+        machine = bool(reported) and facts.span(node) in reported
         if not machine:
             if not _is_relative_data_path(value):
                 continue

@@ -340,7 +340,7 @@ class Planner:
         if self.lift_paths:
             for cell in exported:
                 if cell.facts.tree is not None and not cell.is_parameters:
-                    literals.extend(find_path_literals(cell))
+                    literals.extend(find_path_literals(self.model, cell))
         lifted = self._lift(literals, parameters, param_names)
 
         # Sections: a markdown heading starts one; code before the first heading is its own section.
@@ -450,7 +450,7 @@ class Planner:
         source = _Source(cell)
         statements = facts.statements
         replacements: dict[int, list] = {}
-        for literal in find_path_literals(cell) if self.lift_paths else []:
+        for literal in find_path_literals(self.model, cell) if self.lift_paths else []:
             if id(literal.node) in lifted and not literal.in_function:
                 replacements.setdefault(id(literal.statement), []).append(literal)
 

@@ -431,6 +431,15 @@ def _where(magic: MagicLine | None) -> str:
     return f" in `%{'%' if magic.kind == 'cell' else ''}{magic.name}`"
 
 
+def is_reported(sighting: PathSighting) -> bool:
+    """Whether RP101 (or RP102, for a cloud URI) reports this sighting; the exporter lifts these into Params."""
+    literal = sighting.literal
+    if sighting.cell.is_parameters and sighting.magic is None:
+        # A default belongs in the parameters cell, unless it only exists on one machine.
+        return literal.kind != "cloud" and (literal.anywhere or (literal.kind == "machine" and sighting.io))
+    return literal.kind == "cloud" or literal.anywhere or sighting.io
+
+
 class HardcodedLocalPath(Rule):
     """## What it does
     Reports an absolute or user-specific local path written into code: `/home/..`, `/Users/..`,

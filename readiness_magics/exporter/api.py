@@ -11,7 +11,8 @@ from ..analysis import NotebookModel
 from ..config import Settings, settings_for
 from ..findings import Finding, Severity
 from ..notebook import Notebook, NotebookError, read_notebook
-from .dependencies import Dependency, installed_version, resolve_dependencies
+from ..requirements import installed_version
+from .dependencies import Dependency, resolve_dependencies
 from .names import PackageNameError, check_package_name, package_name_from
 from .plan import ExportPlan, Planner
 from .render import (render_init, render_main, render_params, render_pipeline, render_pyproject,
@@ -149,7 +150,7 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
                 files[f"src/{package}/{relative}"] = path.read_bytes()
                 modules.extend(_imports_of(path))
         warnings.append(f"the local module {module} was copied into the package and imported relatively")
-    dependencies, dependency_warnings = resolve_dependencies(modules, model, folder)
+    dependencies, dependency_warnings = resolve_dependencies(modules, model)
     warnings += dependency_warnings
     data = plan_data(plan, folder)
     pytest_version = installed_version("pytest")

@@ -1,32 +1,33 @@
-"""The generated package's dependencies: each third-party import pinned from the notebook, else installed."""
+"""The generated package's dependencies: each import pinned as the notebook or its project pins it, else installed."""
 from __future__ import annotations
 
-import re
-import shlex
-import sys
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from ..analysis import NotebookModel
-
-# Used when readiness_magics.requirements is not there: the usual import/distribution mismatches.
-_IMPORT_TO_DISTRIBUTION = {
-    "sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "Pillow", "yaml": "PyYAML",
-    "bs4": "beautifulsoup4", "skimage": "scikit-image", "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv", "jwt": "PyJWT", "attr": "attrs", "mpl_toolkits": "matplotlib",
-    "imblearn": "imbalanced-learn", "umap": "umap-learn", "Bio": "biopython",
-}
-_KERNEL_PROVIDED = {"IPython", "ipykernel", "google.colab", "kaggle_secrets"}
+from ..requirements import (
+    Requirement,
+    display_name,
+    distributions_for_import,
+    installed_version,
+    is_kernel_provided,
+    is_standard_library,
+    parse_conda_spec,
+    pinned_version,
+    project_dependencies,
+    read_requirements_txt,
+)
+from ..rules.dependencies import notebook_installs
 
 
 @dataclass(frozen=True)
 class Dependency:
     name: str  # distribution name as people write it: "scikit-learn"
     requirement: str  # "scikit-learn==1.4.2", or the bare name when no version is known
-    source: str  # "notebook" (%pip line), "requirements.txt", "installed", or "unknown"
+    source: str  # "notebook" (an install line), a dependency file ("requirements.txt"), "installed" or "unknown"
     imports: tuple[str, ...] = ()  # the import names that need it
 
     @property
@@ -38,167 +39,111 @@ class Dependency:
                 "imports": list(self.imports)}
 
 
-def _requirements_module():
+@dataclass(frozen=True)
+class Pin:
+    """One exact version that the notebook or its project fixes for a distribution, and where."""
+
+    name: str  # canonical distribution name
+    version: str
+    source: str  # "notebook", or the dependency file as seen from the notebook's folder
+    installed_by_notebook: bool  # named by an install line (or a file it installs): the package needs it too
+
+    @property
+    def requirement(self) -> str:
+        try:
+            Version(self.version)
+        except InvalidVersion:
+            return f"{display_name(self.name)}==={self.version}"  # `===` pins a version that is not PEP 440
+        return f"{display_name(self.name)}=={self.version}"
+
+
+def pins(model: NotebookModel) -> dict[str, Pin]:
+    """The exact versions of what the RP2xx rules count as pinned, by canonical name: the notebook's install
+    lines first (with the files they name: `-r`, `-c`, conda's `--file`), then the dependency files beside
+    and above the notebook (requirements*.txt, pyproject.toml, environment.yml). The first pin wins; pins
+    without a version (a commit, a wheel, a lock file's entry) are left to the installed version."""
+    found: dict[str, Pin] = {}
+
+    def add(requirement: Requirement, source: str, installed: bool) -> None:
+        version = pinned_version(requirement) if requirement.name else None
+        if version is not None and requirement.name not in found:
+            found[requirement.name] = Pin(requirement.name, version, source, installed)
+
+    installs = notebook_installs(model)
+    folder = installs.folder
+    for line in installs.lines:
+        for command in line.commands:
+            constraints: dict[str, Requirement] = {}
+            for token in command.constraint_files if folder is not None else ():
+                for requirement in read_requirements_txt(_beside(folder, token.text)).requirements:
+                    constraints.setdefault(requirement.name, requirement)
+            for requirement, _ in command.packages:
+                if requirement.pinned:
+                    add(requirement, "notebook", True)
+                elif requirement.name in constraints:  # `%pip install pandas -c constraints.txt`
+                    add(constraints[requirement.name], constraints[requirement.name].source, True)
+            for token in command.requirement_files if folder is not None else ():
+                for requirement in _listed_file(_beside(folder, token.text), command.tool):
+                    add(requirement, requirement.source, True)
+    if folder is not None:
+        for file in project_dependencies(model.path).files:
+            shown = os.path.relpath(file.path, folder) if file.path.parent != folder else file.path.name
+            for requirement in file.requirements:
+                add(requirement, Path(shown).as_posix(), False)
+    return found
+
+
+def _beside(folder: Path, name: str) -> Path:
+    """A file an install line names, as the shell in the notebook's folder would find it."""
+    return folder / os.path.expanduser(name)
+
+
+def _listed_file(path: Path, tool: str) -> tuple[Requirement, ...]:
+    """What `pip install -r FILE` or `conda install --file FILE` installs."""
+    if tool == "pip":
+        return read_requirements_txt(path).requirements
     try:
-        from .. import requirements
-    except ImportError:  # the shared helpers are optional; the small table above covers the usual cases
-        return None
-    return requirements
-
-
-def is_standard_library(module: str) -> bool:
-    helpers = _requirements_module()
-    if helpers is not None and hasattr(helpers, "is_standard_library"):
-        return helpers.is_standard_library(module)
-    return module.split(".")[0] in sys.stdlib_module_names or module.split(".")[0] == "__future__"
-
-
-def is_kernel_provided(module: str) -> bool:
-    return any(module == name or module.startswith(name + ".") for name in _KERNEL_PROVIDED)
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return ()
+    specs = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return tuple(r for r in (parse_conda_spec(spec, path.name) for spec in specs if spec) if r is not None)
 
 
 def distribution_candidates(module: str) -> list[str]:
-    """Distribution names that may provide an import, the installed ones first."""
-    helpers = _requirements_module()
-    if helpers is not None and hasattr(helpers, "distributions_for_import"):
-        candidates = list(helpers.distributions_for_import(module))
-    else:
-        top = module.split(".")[0]
-        candidates = [_IMPORT_TO_DISTRIBUTION.get(top, top)]
-        try:
-            from importlib.metadata import packages_distributions
-
-            candidates += packages_distributions().get(top, [])
-        except Exception:  # broken metadata must not stop an export
-            pass
+    """Canonical distribution names that may provide an import, the installed ones first."""
+    candidates = list(distributions_for_import(module))
     installed = [name for name in candidates if installed_version(name)]
     return list(dict.fromkeys(installed + candidates))
 
 
-def installed_version(distribution: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except (PackageNotFoundError, ValueError):
-        return None
-    except Exception:  # broken metadata
-        return None
-
-
-def display_name(distribution: str) -> str:
-    helpers = _requirements_module()
-    if helpers is not None and hasattr(helpers, "display_name"):
-        return helpers.display_name(canonicalize_name(distribution))
-    for name in _IMPORT_TO_DISTRIBUTION.values():
-        if canonicalize_name(name) == canonicalize_name(distribution):
-            return name
-    return distribution
-
-
-def _install_words(command: str) -> list[str]:
-    """The package arguments of `pip install ...` (options and their values dropped)."""
-    try:
-        words = shlex.split(command, comments=True)
-    except ValueError:
-        words = command.split()
-    if "install" not in words:
-        return []
-    words = words[words.index("install") + 1:]
-    found, skip = [], False
-    for word in words:
-        if skip:
-            skip = False
-            continue
-        if word.startswith("-"):
-            skip = word in {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
-                            "-f", "--find-links", "-t", "--target", "-e", "--editable"}
-            continue
-        found.append(word)
-    return found
-
-
-def notebook_pins(model: NotebookModel) -> tuple[dict[str, Requirement], list[str]]:
-    """Exact pins the notebook installs with `%pip install x==1.2` (any code cell), and the other install lines."""
-    pins: dict[str, Requirement] = {}
-    loose: list[str] = []
-    for cell in model.code_cells:
-        for magic in cell.facts.magics:
-            command = magic.command
-            if not re.match(r"^(pip3?|python3? -m pip|conda|mamba)\b", command):
-                continue
-            for word in _install_words(command):
-                try:
-                    requirement = Requirement(word)
-                except InvalidRequirement:
-                    loose.append(word)
-                    continue
-                exact = [spec for spec in requirement.specifier if spec.operator in ("==", "===")
-                         and not spec.version.endswith(".*")]
-                if exact:
-                    pins[canonicalize_name(requirement.name)] = requirement
-                else:
-                    loose.append(word)
-    return pins, loose
-
-
-def file_pins(folder: Path | None) -> dict[str, Requirement]:
-    """Exact pins of a requirements.txt beside the notebook."""
-    if folder is None or not (folder / "requirements.txt").is_file():
-        return {}
-    pins = {}
-    for line in (folder / "requirements.txt").read_text(encoding="utf-8", errors="replace").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
-            continue
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if any(spec.operator in ("==", "===") for spec in requirement.specifier):
-            pins[canonicalize_name(requirement.name)] = requirement
-    return pins
-
-
-def resolve_dependencies(modules: list[str], model: NotebookModel, folder: Path | None
-                         ) -> tuple[list[Dependency], list[str]]:
+def resolve_dependencies(modules: list[str], model: NotebookModel) -> tuple[list[Dependency], list[str]]:
     """One pinned dependency per distribution the imported `modules` need; warnings for what is not pinned."""
-    from_notebook, _ = notebook_pins(model)
-    from_file = file_pins(folder)
+    pinned = pins(model)
     by_distribution: dict[str, tuple[str, str, str, list[str]]] = {}
     warnings: list[str] = []
     for module in sorted(set(modules)):
         if is_standard_library(module) or is_kernel_provided(module):
             continue
         candidates = distribution_candidates(module)
-        chosen = None
-        for name in candidates:
-            key = canonicalize_name(name)
-            if key in from_notebook or key in from_file:
-                chosen = name
-                break
-        chosen = chosen or candidates[0]
-        key = canonicalize_name(chosen)
+        key = next((name for name in candidates if name in pinned), candidates[0])
         if key in by_distribution:
             by_distribution[key][3].append(module)
             continue
-        label = display_name(chosen)
-        if key in from_notebook:
-            requirement, source = f"{label}{from_notebook[key].specifier}", "notebook"
-        elif key in from_file:
-            requirement, source = f"{label}{from_file[key].specifier}", "requirements.txt"
-        elif installed_version(chosen):
-            requirement, source = f"{label}=={installed_version(chosen)}", "installed"
+        label = display_name(key)
+        if key in pinned:
+            requirement, source = pinned[key].requirement, pinned[key].source
+        elif installed_version(key):
+            requirement, source = f"{label}=={installed_version(key)}", "installed"
         else:
             requirement, source = label, "unknown"
             warnings.append(f"'{module}' is imported but no version of {label} is pinned in the notebook or "
                             "installed here; pin it in pyproject.toml")
         by_distribution[key] = (label, requirement, source, [module])
     # Pinned installs the notebook asked for that no import names (e.g. a pandas engine such as pyarrow).
-    for key, requirement in from_notebook.items():
-        if key not in by_distribution:
-            label = display_name(requirement.name)
-            by_distribution[key] = (label, f"{label}{requirement.specifier}", "notebook", [])
+    for key, pin in pinned.items():
+        if pin.installed_by_notebook and key not in by_distribution:
+            by_distribution[key] = (display_name(key), pin.requirement, pin.source, [])
     dependencies = [
         Dependency(label, requirement, source, tuple(imports))
         for key, (label, requirement, source, imports) in sorted(by_distribution.items())

@@ -7,7 +7,8 @@ import sys
 import tokenize
 
 from .. import __version__
-from .dependencies import Dependency, is_kernel_provided, is_standard_library
+from ..requirements import is_kernel_provided, is_standard_library
+from .dependencies import Dependency
 from .plan import PARAMS_PLACEHOLDER, ExportPlan, Step
 
 INDENT = "    "
@@ -319,8 +320,10 @@ def render_readme(plan: ExportPlan, package: str, dependencies: list[Dependency]
         outputs = ", ".join(step.outputs) or "-"
         out.append(f"{number}. `{step.name}` ({_cells_text(step.cells)}): inputs {inputs}; outputs {outputs}")
     out += ["", "## Dependencies", "",
-            "Pinned from the notebook's `%pip install` lines where it pins them, else from the version installed "
-            "where it was exported.", "", "| requirement | pinned from |", "| --- | --- |"]
+            "Pinned from the notebook's install lines (and the files they install) where they pin them, else from "
+            "a dependency file beside or above the notebook (requirements.txt, pyproject.toml, environment.yml), "
+            "else from the version installed where it was exported.",
+            "", "| requirement | pinned from |", "| --- | --- |"]
     for dependency in dependencies:
         out.append(f"| `{dependency.requirement}` | {dependency.source} |")
     out += ["", "## Tests", "", "```bash", "pip install '.[test]'", "pytest", "```", "",

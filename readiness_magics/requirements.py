@@ -494,6 +494,25 @@ class DependencyFile:
         return tuple(r for r in self.requirements if not r.pinned)
 
 
+def file_beside(folder: Path, name: str) -> Path:
+    """A file an install line names (`-r requirements.txt`), as the shell in the notebook's folder finds it."""
+    expanded = os.path.expanduser(name)
+    return Path(expanded) if os.path.isabs(expanded) else folder / name
+
+
+def read_listed_file(path: Path, tool: str) -> DependencyFile:
+    """What `pip install -r FILE` or `conda install --file FILE` (one match spec a line) installs."""
+    if tool == "pip":
+        return read_requirements_txt(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return DependencyFile(path, (), (str(path),))
+    specs = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    requirements = tuple(r for r in (parse_conda_spec(spec, path.name) for spec in specs if spec) if r is not None)
+    return DependencyFile(path, requirements)
+
+
 def read_requirements_txt(path: Path, _seen: frozenset[Path] = frozenset()) -> DependencyFile:
     """A pip requirements file, following `-r` and `-c` includes relative to it."""
     path = Path(path)

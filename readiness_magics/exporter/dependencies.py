@@ -12,12 +12,13 @@ from ..requirements import (
     Requirement,
     display_name,
     distributions_for_import,
+    file_beside,
     installed_version,
     is_kernel_provided,
     is_standard_library,
-    parse_conda_spec,
     pinned_version,
     project_dependencies,
+    read_listed_file,
     read_requirements_txt,
 )
 from ..rules.dependencies import notebook_installs
@@ -75,7 +76,7 @@ def pins(model: NotebookModel) -> dict[str, Pin]:
         for command in line.commands:
             constraints: dict[str, Requirement] = {}
             for token in command.constraint_files if folder is not None else ():
-                for requirement in read_requirements_txt(_beside(folder, token.text)).requirements:
+                for requirement in read_requirements_txt(file_beside(folder, token.text)).requirements:
                     constraints.setdefault(requirement.name, requirement)
             for requirement, _ in command.packages:
                 if requirement.pinned:
@@ -83,7 +84,7 @@ def pins(model: NotebookModel) -> dict[str, Pin]:
                 elif requirement.name in constraints:  # `%pip install pandas -c constraints.txt`
                     add(constraints[requirement.name], constraints[requirement.name].source, True)
             for token in command.requirement_files if folder is not None else ():
-                for requirement in _listed_file(_beside(folder, token.text), command.tool):
+                for requirement in read_listed_file(file_beside(folder, token.text), command.tool).requirements:
                     add(requirement, requirement.source, True)
     if folder is not None:
         for file in project_dependencies(model.path).files:
@@ -91,23 +92,6 @@ def pins(model: NotebookModel) -> dict[str, Pin]:
             for requirement in file.requirements:
                 add(requirement, Path(shown).as_posix(), False)
     return found
-
-
-def _beside(folder: Path, name: str) -> Path:
-    """A file an install line names, as the shell in the notebook's folder would find it."""
-    return folder / os.path.expanduser(name)
-
-
-def _listed_file(path: Path, tool: str) -> tuple[Requirement, ...]:
-    """What `pip install -r FILE` or `conda install --file FILE` installs."""
-    if tool == "pip":
-        return read_requirements_txt(path).requirements
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return ()
-    specs = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    return tuple(r for r in (parse_conda_spec(spec, path.name) for spec in specs if spec) if r is not None)
 
 
 def distribution_candidates(module: str) -> list[str]:

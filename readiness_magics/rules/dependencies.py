@@ -14,12 +14,12 @@ from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
     IMPORT_TO_DISTRIBUTIONS,
-    DependencyFile,
     InstallCommand,
     ProjectDependencies,
     Requirement,
     Token,
     display_name,
+    file_beside,
     import_key,
     installed_version,
     is_installed,
@@ -27,10 +27,10 @@ from ..requirements import (
     is_namespace_prefix,
     is_standard_library,
     likely_distributions,
-    parse_conda_spec,
     parse_install_commands,
     project_dependencies,
     providing,
+    read_listed_file,
     read_requirements_txt,
 )
 from ..transform import MagicLine
@@ -164,7 +164,7 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
         constrained = set()
         for token in command.constraint_files:
             if folder is not None:
-                constrained |= {r.name for r in read_requirements_txt(_beside(folder, token.text)).requirements
+                constrained |= {r.name for r in read_requirements_txt(file_beside(folder, token.text)).requirements
                                 if r.pinned and r.name}
         for requirement, token in command.packages:
             if requirement.pinned or requirement.name in constrained:
@@ -178,7 +178,7 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
         for token in command.requirement_files:
             if folder is None:
                 continue  # an unsaved notebook: nothing to read the file against
-            file = _read_listed_file(_beside(folder, token.text), command.tool)
+            file = read_listed_file(file_beside(folder, token.text), command.tool)
             if file.unreadable:
                 option = "-r" if command.tool == "pip" else "--file"
                 line.unpinned.append(Unpinned(None, token, f"{option} {token.text}",
@@ -194,22 +194,6 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
                 if requirement.name:
                     line.unpinned_names.add(requirement.name)
     return line
-
-
-def _beside(folder: Path, name: str) -> Path:
-    return Path(os.path.expanduser(name)) if os.path.isabs(os.path.expanduser(name)) else folder / name
-
-
-def _read_listed_file(path: Path, tool: str) -> DependencyFile:
-    if tool == "pip":
-        return read_requirements_txt(path)
-    try:  # conda --file: one match spec a line
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return DependencyFile(path, (), (str(path),))
-    specs = (line.split("#", 1)[0].strip() for line in text.splitlines())
-    requirements = tuple(r for r in (parse_conda_spec(spec, path.name) for spec in specs if spec) if r is not None)
-    return DependencyFile(path, requirements)
 
 
 def _pin_suggestion(requirement: Requirement | None, tool: str) -> str | None:

@@ -432,10 +432,10 @@ def _where(magic: MagicLine | None) -> str:
 
 
 def is_reported(sighting: PathSighting) -> bool:
-    """Whether RP101 (or RP102, for a cloud URI) reports this sighting; the exporter lifts these into Params."""
+    """Whether RP101 (or RP102, for a cloud URI) reports this sighting; the exporter lifts the same ones
+    into Params. In the parameters cell a default is fine unless it only exists on one machine."""
     literal = sighting.literal
     if sighting.cell.is_parameters and sighting.magic is None:
-        # A default belongs in the parameters cell, unless it only exists on one machine.
         return literal.kind != "cloud" and (literal.anywhere or (literal.kind == "machine" and sighting.io))
     return literal.kind == "cloud" or literal.anywhere or sighting.io
 
@@ -483,25 +483,19 @@ class HardcodedLocalPath(Rule):
     def check(self, model: NotebookModel):
         for sighting in path_sightings(model):
             literal = sighting.literal
-            if literal.kind == "cloud":
+            if literal.kind == "cloud" or not is_reported(sighting):
                 continue
             shown = sighting.shown
             if sighting.cell.is_parameters and sighting.magic is None:
-                if not literal.anywhere and literal.kind != "machine":
-                    continue  # /tmp, /etc: the same on every machine of a kind; fine as a default
-                if not literal.anywhere and not sighting.io:
-                    continue
                 message = (f"{literal.label} '{shown}' is the default in the parameters cell but only exists "
                            f"on one machine; make the default a path relative to the project (or read it from "
                            f"an environment variable) so it runs anywhere")
             elif literal.anywhere:
                 where = "depends on whose account runs it" if literal.kind == "home" else "only exists on one machine"
                 message = f"{literal.label} '{shown}'{_where(sighting.magic)} {where}; {AS_PARAMETER}"
-            elif sighting.io:
+            else:  # used for file access
                 message = (f"{literal.label} '{shown}'{_where(sighting.magic)} is used for file access here; "
                            f"{AS_PARAMETER}")
-            else:
-                continue
             yield self.finding(sighting.cell, sighting.span, message, FIX)
 
 
@@ -543,7 +537,7 @@ class HardcodedCloudUri(Rule):
     def check(self, model: NotebookModel):
         for sighting in path_sightings(model):
             literal = sighting.literal
-            if literal.kind != "cloud" or (sighting.cell.is_parameters and sighting.magic is None):
+            if literal.kind != "cloud" or not is_reported(sighting):
                 continue
             message = f"Cloud URI '{sighting.shown}'{_where(sighting.magic)} is hardcoded; {AS_PARAMETER}"
             yield self.finding(sighting.cell, sighting.span, message, FIX)

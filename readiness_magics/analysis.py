@@ -180,7 +180,7 @@ def analyse_source(source: str) -> CellFacts:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences are ruff's to report
-            tree = ast.parse(python.code)
+            tree = python.tree or ast.parse(python.code)
     except SyntaxError as exc:
         facts.syntax_error = _syntax_problem(exc, python)
         return facts

@@ -47,6 +47,8 @@ class PythonSource:
     magic_lines: frozenset[int] = field(default_factory=frozenset)  # cell lines that were IPython syntax
     magics: tuple[MagicLine, ...] = ()
     cell_magic: str | None = None
+    # The parse of `code`, when rewriting it already parsed it (to check where magics stand): not again.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
     def cell_line(self, python_line: int) -> int:
         if not self.line_map:
@@ -85,7 +87,7 @@ def to_python(source: str) -> PythonSource:
 
 def _transformed(source: str) -> PythonSource:
     magics = _magic_lines(source)
-    code = _simple_transform(source)
+    code, tree = _simple_transform_parsed(source) or (None, None)
     if code is None:
         if _costly_for_ipython(source):
             code = _line_by_line(source)
@@ -98,7 +100,7 @@ def _transformed(source: str) -> PythonSource:
     transformed = code.splitlines()
     line_map = _line_map(original, transformed)
     changed = {m.line for m in magics}
-    return PythonSource(code, line_map, frozenset(changed), tuple(magics))
+    return PythonSource(code, line_map, frozenset(changed), tuple(magics), tree=tree)
 
 
 # `%time STMT` runs STMT in the notebook's namespace (what it binds stays bound), so the rules see the
@@ -124,21 +126,17 @@ def _with_timed_statements(source: str) -> PythonSource | None:
     if not timed:
         return None
     inner = _transformed("".join(lines)) if needs_ipython("".join(lines)) else PythonSource("".join(lines))
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            starts = _statement_starts(ast.parse(inner.code or ""))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = inner.tree or _parse(inner.code or "")
+    if tree is None:
         return None
+    starts = _statement_starts(tree)
     first_python_line = {}
     for python_line in range(len((inner.code or "").splitlines()), 0, -1):
         first_python_line[inner.cell_line(python_line)] = python_line
     if any((first_python_line.get(magic.line), _indent(lines[magic.line - 1])) not in starts for magic in timed):
         return None
     magics = tuple(sorted((*inner.magics, *timed), key=lambda magic: magic.line))
-    return replace(inner, magics=magics, magic_lines=inner.magic_lines | {magic.line for magic in timed})
+    return replace(inner, magics=magics, magic_lines=inner.magic_lines | {magic.line for magic in timed}, tree=tree)
 
 
 def _indent(line: str) -> int:
@@ -216,6 +214,23 @@ _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def _simple_transform(source: str) -> str | None:
     """IPython's `transform_cell(source)` for simple cells, else None (then ask IPython)."""
+    done = _simple_transform_parsed(source)
+    return done[0] if done is not None else None
+
+
+def _parse(code: str) -> ast.Module | None:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences are ruff's to report
+            return ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _simple_transform_parsed(source: str) -> tuple[str, ast.Module] | None:
+    """`_simple_transform`, with the parse of the result (made to check it) handed on to the analysis."""
     if ">>>" in source or _ODD_BREAKS.search(source):
         return None
     import textwrap
@@ -257,17 +272,10 @@ def _simple_transform(source: str) -> str | None:
     lines = out
     code = "".join(lines)
     # Only what starts a statement is IPython syntax; inside brackets or a string it is not.
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _parse(code)
+    if tree is None or (rewritten and not set(rewritten) <= _statement_starts(tree)):
         return None
-    if rewritten and not set(rewritten) <= _statement_starts(tree):
-        return None
-    return code
+    return code, tree
 
 
 def _statement_starts(tree: ast.Module) -> set[tuple[int, int]]:

@@ -217,3 +217,42 @@ def test_nbconvert_to_readiness_by_entry_point(tmp_path):
                 "--output-dir", str(tmp_path / "nbc")], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert _files(tmp_path / "nbc" / "order_totals") == _files(tmp_path / "cli" / "order_totals")
+
+
+def test_nbconvert_force_replaces_the_package_whole(tmp_path):
+    notebook = write_orders_notebook(tmp_path / "project")
+    export_notebook(notebook, tmp_path / "cli")
+    exporter = "readiness_magics.exporter.nbconvert_exporter.ReadinessExporter"
+    first = _nbconvert(["--to", exporter, str(notebook), "--output-dir", str(tmp_path / "nbc")], tmp_path)
+    assert first.returncode == 0, first.stderr
+    package = tmp_path / "nbc" / "order_totals"
+    (package / "stale_module.py").write_text("left over from an older export\n")
+    forced = _nbconvert(["--to", exporter, "--ReadinessExporter.force=True", str(notebook), "--output-dir",
+                         str(tmp_path / "nbc")], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert _files(package) == _files(tmp_path / "cli" / "order_totals")  # the stale file is gone
+    assert sorted(p.name for p in (tmp_path / "nbc").iterdir()) == ["order_totals"]  # no staging left
+
+
+def test_nbconvert_failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from readiness_magics.exporter import writer
+    from readiness_magics.exporter.nbconvert_exporter import ExportRefused, ReadinessExporter
+
+    notebook = write_orders_notebook(tmp_path / "project")
+    out = tmp_path / "nbc"
+    real, written = writer._write_file, []
+
+    def failing(root, relative, content):
+        if len(written) == 3:
+            raise OSError(28, "No space left on device")
+        written.append(relative)
+        real(root, relative, content)
+
+    monkeypatch.setattr(writer, "_write_file", failing)
+    exporter = ReadinessExporter(config=Config({"FilesWriter": {"build_directory": str(out)}}))
+    with pytest.raises(ExportRefused, match="No space left"):
+        exporter.from_filename(str(notebook))
+    assert len(written) == 3
+    assert not out.exists() or list(out.iterdir()) == []

@@ -219,13 +219,23 @@ def export_notebook(path: str | os.PathLike, output_dir: str | os.PathLike | Non
     """
     path = Path(path)
     try:
+        resolve_package_name(path, name)  # a bad name is said before the notebook is read
+        notebook = read_notebook(path)
+    except PackageNameError as exc:
+        raise ExportError("bad-name", str(exc)) from None
+    except NotebookError as exc:
+        raise ExportError(exc.kind, exc.message) from None
+    return export_loaded_notebook(notebook, path, output_dir, name=name, force=force, settings=settings)
+
+
+def export_loaded_notebook(notebook: Notebook, path: Path, output_dir: str | os.PathLike | None = None, *,
+                           name: str | None = None, force: bool = False, settings: Settings | None = None
+                           ) -> ExportResult:
+    """`export_notebook` for a notebook already in memory (nbconvert's route); `path` is where it lives."""
+    try:
         package = resolve_package_name(path, name)
     except PackageNameError as exc:
         raise ExportError("bad-name", str(exc)) from None
-    try:
-        notebook = read_notebook(path)
-    except NotebookError as exc:
-        raise ExportError(exc.kind, exc.message) from None
     output_dir = Path(output_dir) if output_dir is not None else path.parent
     root = Path(os.path.abspath(output_dir))
     target = root / package

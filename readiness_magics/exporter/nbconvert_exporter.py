@@ -30,45 +30,38 @@ class ReadinessExporter(Exporter):
         return ".md"
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        """Write the package as `readiness export` writes it (whole, or not at all: staged beside the
+        target and renamed into place; `force` replaces the folder as a whole), then hand nbconvert
+        its README as the body, which nbconvert's writer writes again, the same bytes, in place."""
         from ..config import settings_for
         from ..notebook import parse_notebook
-        from .api import ExportError, build_package, gate, resolve_package_name
-        from .names import PackageNameError
+        from .api import ExportError, export_loaded_notebook
 
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         metadata = resources.get("metadata", {})
         folder = metadata.get("path") or os.getcwd()
         name = metadata.get("name") or "notebook"
         path = Path(folder) / f"{name}.ipynb"
-        try:
-            package = resolve_package_name(path, self.package_name or None)
-        except PackageNameError as exc:
-            raise ExportRefused(str(exc)) from None
         notebook = parse_notebook(dict(nb_copy), path=path)
         settings = settings_for(path)
         if self.fail_on:
             settings = settings.with_overrides(fail_on=self.fail_on)
-        _, blocking = gate(notebook, settings)
-        if blocking and not self.force:
-            lines = [f"refused: {len(blocking)} finding(s) at the fail level in {path.name}; fix them or pass "
-                     "--ReadinessExporter.force=True:"]
-            lines += [f"  cell {f.cell_index}:{f.line}: {f.code} {f.message}" for f in blocking]
-            raise ExportRefused("\n".join(lines))
         build_directory = self.config.get("FilesWriter", {}).get("build_directory", "") or folder
-        target = Path(os.path.abspath(build_directory)) / package
-        if target.exists() and not self.force:
-            raise ExportRefused(f"{target} already exists; pass --ReadinessExporter.force=True to replace it")
         try:
-            build = build_package(notebook, package, known_issues=blocking, settings=settings)
+            result = export_loaded_notebook(notebook, path, build_directory, name=self.package_name or None,
+                                            force=self.force, settings=settings)
         except ExportError as exc:
-            raise ExportRefused(exc.message) from None
-        files = dict(build.files)
-        body = files.pop("README.md").decode("utf-8")
-        outputs = resources.setdefault("outputs", {})
-        for relative, content in files.items():
-            outputs[f"{package}/{relative}"] = content
+            message = exc.message.replace("pass --force", "pass --ReadinessExporter.force=True")
+            raise ExportRefused(message) from None
+        if result.status == "refused":
+            lines = [f"refused: {len(result.blocking)} finding(s) at the fail level in {path.name}; fix them or "
+                     "pass --ReadinessExporter.force=True:"]
+            lines += [f"  cell {f.cell_index}:{f.line}: {f.code} {f.message}" for f in result.blocking]
+            raise ExportRefused("\n".join(lines))
+        target = Path(result.output)
+        body = (target / "README.md").read_text(encoding="utf-8")
         # nbconvert writes the body to <output dir>/<unique_key><extension>: the package's README.md.
-        resources["unique_key"] = f"{package}/README"
+        resources["unique_key"] = f"{result.package}/README"
         resources["output_extension"] = ".md"
-        resources["readiness"] = {"package": package, "warnings": build.warnings}
+        resources["readiness"] = {"package": result.package, "warnings": result.warnings}
         return body, resources

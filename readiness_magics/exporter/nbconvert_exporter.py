@@ -14,7 +14,7 @@ class ExportRefused(ConversionException):
 
 
 class ReadinessExporter(Exporter):
-    """Writes the same package as `readiness export`: the body is its README.md, every other file an output."""
+    """Writes the same package as `readiness export`, itself; the body nbconvert gets is its README.md."""
 
     export_from_notebook = "Readiness package"
     output_mimetype = "text/markdown"

@@ -49,7 +49,7 @@ interface ISettings {
 
 const DEFAULT_SETTINGS: ISettings = {
   autoCheck: true,
-  debounceMs: 500,
+  debounceMs: 300,
   categories: [...CATEGORIES],
   useRuff: true,
   cellMarkers: true

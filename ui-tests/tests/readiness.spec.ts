@@ -126,7 +126,7 @@ test('typing a hardcoded path shows its finding; "ignore here" removes it', asyn
   fs.mkdirSync(RESULTS, { recursive: true });
   fs.writeFileSync(
     path.join(RESULTS, 'latency.json'),
-    JSON.stringify({ findingAfterLastKeystrokeMs: latency, debounceMs: 500 }) + '\n'
+    JSON.stringify({ findingAfterLastKeystrokeMs: latency, debounceMs: 300 }) + '\n'
   );
 
   // "ignore here" writes the comment on that line, and the finding goes away.

@@ -125,7 +125,8 @@ def _with_timed_statements(source: str) -> PythonSource | None:
         timed.append(MagicLine("line", "time", match["statement"], number, match.start("statement") + 1))
     if not timed:
         return None
-    inner = _transformed("".join(lines)) if needs_ipython("".join(lines)) else PythonSource("".join(lines))
+    rewritten = "".join(lines)
+    inner = _transformed(rewritten) if needs_ipython(rewritten) else PythonSource(rewritten)
     tree = inner.tree or _parse(inner.code or "")
     if tree is None:
         return None

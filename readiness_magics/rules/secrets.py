@@ -137,22 +137,24 @@ def is_placeholder(value: str) -> bool:
             or (len(lowered) >= 3 and len(set(lowered)) <= 2))
 
 
-def _could_look_real(value: str) -> bool:
-    """What `looks_real` asks first, for any kind: something left after a scheme, with no whitespace."""
+def _secret_part(value: str) -> str | None:
+    """The part of a literal that would be the secret (after `Bearer `, `token `...), if it is one word."""
     value = value.strip()
     scheme = _SCHEME.match(value)
     if scheme:
         value = scheme["rest"]
-    return bool(value) and not any(ch.isspace() for ch in value)
+    return value if value and not any(ch.isspace() for ch in value) else None
+
+
+def _could_look_real(value: str) -> bool:
+    """What `looks_real` asks first, whatever the kind of secret."""
+    return _secret_part(value) is not None
 
 
 def looks_real(value: str, kind: str) -> bool:
     """Whether a literal given to a secret's name looks like the secret itself rather than a stand-in."""
-    value = value.strip()
-    scheme = _SCHEME.match(value)
-    if scheme:
-        value = scheme["rest"]
-    if not value or any(ch.isspace() for ch in value) or is_placeholder(value):
+    value = _secret_part(value)
+    if value is None or is_placeholder(value):
         return False
     if "://" in value or value[0] in "/.~\\" or value[1:3] in (":\\", ":/") or _FILE_VALUE.search(value):
         return False  # URLs (credentials in them are RP602's) and file names

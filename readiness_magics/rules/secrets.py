@@ -146,11 +146,6 @@ def _secret_part(value: str) -> str | None:
     return value if value and not any(ch.isspace() for ch in value) else None
 
 
-def _could_look_real(value: str) -> bool:
-    """What `looks_real` asks first, whatever the kind of secret."""
-    return _secret_part(value) is not None
-
-
 def looks_real(value: str, kind: str) -> bool:
     """Whether a literal given to a secret's name looks like the secret itself rather than a stand-in."""
     value = _secret_part(value)
@@ -337,7 +332,7 @@ def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str)
         if url:
             return "RP602", _url_message(url)
     interesting = _INTERESTING.search(value)
-    if not interesting and not _could_look_real(value):
+    if not interesting and _secret_part(value) is None:
         return None  # neither a token nor a secret's shape, whatever it is given to: spare the name lookups
     name = holder_name(facts, node, model.resolve)
     kind = secret_kind(name)

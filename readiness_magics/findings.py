@@ -26,6 +26,7 @@ CATEGORIES = (
     "code-quality",
     "notebook-format",
     "notebook-hygiene",
+    "data-leakage",
 )
 
 

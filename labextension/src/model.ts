@@ -86,7 +86,8 @@ export const CATEGORIES: readonly string[] = [
   'hardcoded-secret',
   'code-quality',
   'notebook-format',
-  'notebook-hygiene'
+  'notebook-hygiene',
+  'data-leakage'
 ];
 
 const SEVERITY_RANK: { [key in Severity]: number } = {

@@ -27,7 +27,10 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     fail_on: Severity = Severity.ERROR
     ruff: bool = True
-    ruff_select: tuple[str, ...] = ()  # empty = ruff's own default (or the project's [tool.ruff])
+    # empty = readiness's own selection (ruff_bridge.DEFAULT_RUFF_SELECT), widened by the project's
+    # [tool.ruff]; see ruff_bridge.selection_arguments
+    ruff_select: tuple[str, ...] = ()
+    ruff_extend_select: tuple[str, ...] = ()
     data_loaders: tuple[str, ...] = ()  # extra qualified names that load external data
     data_validators: tuple[str, ...] = ()  # extra qualified names that validate data
     allowed_path_prefixes: tuple[str, ...] = ()
@@ -113,12 +116,16 @@ def settings_from_table(table: dict, source: Path | None = None) -> Settings:
     if unknown:
         raise ConfigError(f"{source}: unknown [tool.readiness] setting(s): {', '.join(unknown)}")
     ruff = table.get("ruff", True)
-    ruff_on, ruff_select = True, ()
+    ruff_on, ruff_select, ruff_extend = True, (), ()
     if isinstance(ruff, bool):
         ruff_on = ruff
     elif isinstance(ruff, dict):
+        unknown_ruff = sorted(set(ruff) - {"enabled", "select", "extend-select"})
+        if unknown_ruff:
+            raise ConfigError(f"{source}: unknown [tool.readiness] ruff setting(s): {', '.join(unknown_ruff)}")
         ruff_on = bool(ruff.get("enabled", True))
         ruff_select = _strings(ruff, "select", source)
+        ruff_extend = _strings(ruff, "extend-select", source)
     else:
         raise ConfigError(f"{source}: [tool.readiness] ruff must be true, false or a table")
     per_file = table.get("per-file-ignores", {})
@@ -137,6 +144,7 @@ def settings_from_table(table: dict, source: Path | None = None) -> Settings:
         fail_on=parse_severity(table.get("fail-on", "error")),
         ruff=ruff_on,
         ruff_select=ruff_select,
+        ruff_extend_select=ruff_extend,
         data_loaders=_strings(table, "data-loaders", source),
         data_validators=_strings(table, "data-validators", source),
         allowed_path_prefixes=_strings(table, "allowed-path-prefixes", source),

@@ -130,11 +130,12 @@ def _start_ruff(notebook: Notebook, settings: Settings, reads_file: bool | None)
     try:
         if reads_file is None:
             reads_file = notebook.path is not None and notebook.path.is_file()
+        selection = ruff_bridge.selection_arguments(settings, notebook.path)
         if reads_file and notebook.path is not None:
-            return ruff_bridge.RuffRun([notebook.path], settings.ruff_select)
+            return ruff_bridge.RuffRun([notebook.path], selection)
         text = json.dumps(_ruff_json(notebook))
         name = str(notebook.path or "notebook.ipynb")
-        return ruff_bridge.RuffRun([], settings.ruff_select, text=text, filename=name)
+        return ruff_bridge.RuffRun([], selection, text=text, filename=name)
     except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
         ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
         return None
@@ -204,13 +205,19 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
     from . import ruff_bridge
 
     settings_by_path = {path: settings_for(path).with_overrides(**overrides) for path in paths}
-    ruff_run = None
-    wants_ruff = [path for path in paths if use_ruff and settings_by_path[path].ruff and path.is_file()]
-    if wants_ruff:
+    # One ruff process per rule selection in the batch (projects may choose their own; usually one).
+    by_selection: dict[tuple[str, ...], list[Path]] = {}
+    for path in paths:
+        if use_ruff and settings_by_path[path].ruff and path.is_file():
+            selection = ruff_bridge.selection_arguments(settings_by_path[path], path)
+            by_selection.setdefault(selection, []).append(path)
+    ruff_runs = []
+    for selection, wants_ruff in by_selection.items():
         try:
-            ruff_run = ruff_bridge.RuffRun(wants_ruff, settings_by_path[wants_ruff[0]].ruff_select)
+            ruff_runs.append(ruff_bridge.RuffRun(wants_ruff, selection))
         except (ruff_bridge.RuffUnavailable, OSError) as exc:
             ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
+            break
     pending = []
     for path in paths:
         try:
@@ -220,9 +227,9 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
             continue
         pending.append((path, notebook, None, rule_findings(notebook, settings_by_path[path])))
     ruff_by_file: dict = {}
-    if ruff_run is not None:
+    for ruff_run in ruff_runs:
         try:
-            ruff_by_file = ruff_run.result()
+            ruff_by_file.update(ruff_run.result())
         except (ruff_bridge.RuffUnavailable, OSError, ValueError) as exc:
             ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
     reports = []

@@ -6,12 +6,70 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .findings import Finding, Fix, Severity
 
-# ruff's syntax errors duplicate RP001; E703 on a cell's last line is how people hide output.
-_DROPPED = {"E999"}
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# readiness's own choice of ruff rules, whatever ruff's default is: what breaks or misleads when the
+# notebook runs, not style (ruff's default grew to import sorting and pyupgrade, a quarter of all
+# findings on real notebooks). Each entry: a code or prefix, and why it is here.
+DEFAULT_RUFF_RULES: tuple[tuple[str, str], ...] = (
+    ("E9", "the file cannot be read or parsed (syntax errors themselves are left to RP001)"),
+    # pyflakes, all but F405 (repeats F403 at every use of a star-imported name) and F541 (an f-string
+    # without placeholders prints the same text: cosmetic)
+    ("F401", "unused import: a dependency the notebook installs and imports but never uses"),
+    ("F402", "an import shadowed by a loop variable"),
+    ("F403", "`from x import *`: names nobody can trace"),
+    ("F404", "`from __future__` after other code: a SyntaxError"),
+    ("F406", "star import inside a function: a SyntaxError"),
+    ("F407", "an unknown __future__ feature: a SyntaxError"),
+    ("F50", "%-format strings that raise or drop arguments"),
+    ("F52", ".format() calls that raise or drop arguments"),
+    ("F6", "repeated dict keys, `assert (x, msg)` that is always true, `is` with a literal"),
+    ("F7", "break, continue, return or yield outside their place: a SyntaxError"),
+    ("F8", "undefined names, redefinitions of unused names, unused variables"),
+    ("F9", "`raise NotImplemented`: a TypeError"),
+    # flake8-bugbear's rules for real bugs, not its opinions (B007, B9xx are left out)
+    ("B002", "`++x` is not an increment"),
+    ("B005", "`.strip('abc')` strips characters, not a suffix"),
+    ("B006", "a mutable default argument is shared between calls"),
+    ("B008", "a call in a default argument runs once, at definition"),
+    ("B012", "return/break/continue in `finally` swallows the exception"),
+    ("B015", "a comparison whose result is thrown away (an assert or assignment was meant)"),
+    ("B016", "raising a literal is a TypeError"),
+    ("B018", "an expression that does nothing, not at a cell's end (nothing is shown)"),
+    ("B020", "a loop variable that overwrites the iterable it loops over"),
+    ("B023", "a function defined in a loop sees the loop variable's last value"),
+    ("B029", "`except ():` catches nothing"),
+    ("B030", "`except` of something that is not an exception: a TypeError"),
+    ("B031", "a groupby group used twice is empty the second time"),
+    ("B032", "`x: 1` (an annotation) where `x = 1` was meant"),
+    ("B034", "re.sub/split with count or flags passed by position"),
+    ("B035", "a dict comprehension with a constant key keeps one entry"),
+    ("E722", "a bare `except:` also swallows KeyboardInterrupt and hides every failure"),
+    ("W605", "an invalid escape sequence: a SyntaxWarning since Python 3.12, an error later"),
+    ("PLE", "pylint's errors: code that raises or is rejected when it runs"),
+    ("PLW0129", "`assert 'message'` is always true"),
+    ("PLW0133", "an exception created and not raised"),
+    ("PLW0177", "a comparison with NaN is always False"),
+    ("PLW0711", "`except A or B` catches only A"),
+    # APIs their libraries removed: the cell raises AttributeError on a current install
+    ("NPY001", "np.float, np.int, ... were removed in NumPy 1.24"),
+    ("NPY201", "names removed in NumPy 2.0 (np.NaN, np.float_, np.product, ...)"),
+    ("PD007", "DataFrame.ix was removed in pandas 1.0"),
+)
+DEFAULT_RUFF_SELECT: tuple[str, ...] = tuple(code for code, _why in DEFAULT_RUFF_RULES)
+
+# ruff's syntax diagnostics repeat RP001 on the same cell; RP001 is kept (it reads IPython syntax
+# the way the kernel does). A cell ruff cannot parse gets no other ruff finding either: what ruff says
+# after its parser recovered from an error is about code that does not exist.
+_SYNTAX_CODES = {"E999", "invalid-syntax"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +84,10 @@ class RuffDiagnostic:
     end_column: int
     fix_message: str | None
     fix_applicability: str | None
+
+    @property
+    def is_syntax_error(self) -> bool:
+        return self.code in _SYNTAX_CODES
 
 
 class RuffUnavailable(RuntimeError):
@@ -46,19 +108,73 @@ def ruff_binary() -> str:
         return found
 
 
-def _command(select: tuple[str, ...]) -> list[str]:
-    command = [ruff_binary(), "check", "--output-format", "json", "--no-cache", "--exit-zero", "--quiet"]
-    if select:
-        command += ["--select", ",".join(select)]
-    return command
+def _command(selection: tuple[str, ...]) -> list[str]:
+    """`selection`: the options that choose ruff's rules (see `selection_arguments`)."""
+    return [ruff_binary(), "check", "--output-format", "json", "--no-cache", "--exit-zero", "--quiet",
+            *selection]
+
+
+_RUFF_CONFIG_NAMES = (".ruff.toml", "ruff.toml", "pyproject.toml")
+
+
+def project_ruff_config(start: Path | None) -> dict | None:
+    """The lint table of the ruff configuration ruff itself would use for a file in `start` (the
+    nearest .ruff.toml, ruff.toml or pyproject.toml with a [tool.ruff] table), or None."""
+    if start is None:
+        return None
+    start = Path(os.path.abspath(start))
+    return _ruff_config_in(start if start.is_dir() else start.parent)
+
+
+@lru_cache(maxsize=256)
+def _ruff_config_in(folder: Path) -> dict | None:
+    for candidate in (folder, *folder.parents):
+        for name in _RUFF_CONFIG_NAMES:
+            path = candidate / name
+            if not path.is_file():
+                continue
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue  # ruff will say what is wrong with it
+            table = data.get("tool", {}).get("ruff") if name == "pyproject.toml" else data
+            if not isinstance(table, dict):
+                continue  # a pyproject.toml without [tool.ruff]: ruff looks further up too
+            lint = table.get("lint") if isinstance(table.get("lint"), dict) else {}
+            return {**{k: v for k, v in table.items() if k != "lint"}, **lint}
+    return None
+
+
+def selection_arguments(settings, notebook_path: Path | None) -> tuple[str, ...]:
+    """The ruff options that choose the rules for one notebook, in this order of precedence:
+
+    1. `[tool.readiness] ruff = {select = [...]}`: exactly those rules (`--select`).
+    2. The project's own ruff configuration chooses rules (`select` or `extend-select`): ruff runs
+       with it as the project wrote it (its ignores hold) plus readiness's selection (`--extend-select`).
+    3. Otherwise readiness's selection (`--select`), less the codes the project's ruff configuration
+       ignores; ruff's own default set is never used.
+    `[tool.readiness] ruff = {extend-select = [...]}` adds rules in every case."""
+    extend = settings.ruff_extend_select
+    if settings.ruff_select:
+        return ("--select", ",".join(settings.ruff_select + extend))
+    ours = DEFAULT_RUFF_SELECT + extend
+    project = project_ruff_config(notebook_path) or {}
+    # Options given to ruff come after its configuration, so the project's ignores are given again.
+    ignored = [code for key in ("ignore", "extend-ignore") for code in project.get(key) or ()
+               if isinstance(code, str)]
+    keep_ignores = ("--ignore", ",".join(ignored)) if ignored else ()
+    if project.get("select") or project.get("extend-select"):
+        return ("--extend-select", ",".join(ours), *keep_ignores)
+    return ("--select", ",".join(ours), *keep_ignores)
 
 
 def _parse(output: str) -> dict[str, list[RuffDiagnostic]]:
     by_file: dict[str, list[RuffDiagnostic]] = {}
     for item in json.loads(output or "[]"):
         code = item.get("code")
-        if not code or code in _DROPPED or item.get("cell") is None:
+        if item.get("cell") is None:
             continue
+        code = code or "invalid-syntax"  # ruff's syntax errors carry no code in some versions
         fix = item.get("fix") or {}
         location, end = item["location"], item.get("end_location") or item["location"]
         by_file.setdefault(os.path.abspath(item["filename"]), []).append(RuffDiagnostic(
@@ -75,11 +191,11 @@ class RuffRun:
     With `text`, ruff reads that notebook JSON from stdin instead (named `filename` for its settings):
     unsaved content, written to ruff at once so it is linted while our rules run."""
 
-    def __init__(self, paths: list[Path], select: tuple[str, ...] = (), *, text: str | None = None,
+    def __init__(self, paths: list[Path], selection: tuple[str, ...] = (), *, text: str | None = None,
                  filename: str = "notebook.ipynb"):
         self._process = None
         if text is not None:
-            self._process = subprocess.Popen(_command(select) + ["--stdin-filename", filename, "-"],
+            self._process = subprocess.Popen(_command(selection) + ["--stdin-filename", filename, "-"],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                              stderr=subprocess.PIPE, text=True)
             try:
@@ -89,7 +205,7 @@ class RuffRun:
                 pass
             self._process.stdin = None  # so communicate() does not flush the closed pipe
         elif paths:
-            self._process = subprocess.Popen(_command(select) + [str(path) for path in paths],
+            self._process = subprocess.Popen(_command(selection) + [str(path) for path in paths],
                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def result(self) -> dict[str, list[RuffDiagnostic]]:
@@ -102,22 +218,23 @@ class RuffRun:
         return _parse(stdout)
 
 
-def run_ruff_on_files(paths: list[Path], select: tuple[str, ...] = ()) -> dict[str, list[RuffDiagnostic]]:
-    """One ruff process for all files; keys are absolute paths."""
-    return RuffRun(paths, select).result()
+def run_ruff_on_files(paths: list[Path], selection: tuple[str, ...] = ()) -> dict[str, list[RuffDiagnostic]]:
+    """One ruff process for all files; keys are absolute paths. `selection`: ruff options (`--select`, ...)."""
+    return RuffRun(paths, selection).result()
 
 
-def run_ruff_on_content(text: str, filename: str, select: tuple[str, ...] = ()) -> list[RuffDiagnostic]:
-    found = RuffRun([], select, text=text, filename=filename).result()
+def run_ruff_on_content(text: str, filename: str, selection: tuple[str, ...] = ()) -> list[RuffDiagnostic]:
+    found = RuffRun([], selection, text=text, filename=filename).result()
     return next(iter(found.values()), [])
 
 
 def to_findings(diagnostics: list[RuffDiagnostic], cells) -> list[Finding]:
     """Map ruff's (cell, row, column) onto our cells; `cells` is the notebook's list of Cell."""
     findings = []
+    unparsable = {diagnostic.cell for diagnostic in diagnostics if diagnostic.is_syntax_error}
     for diagnostic in diagnostics:
         index = diagnostic.cell - 1
-        if not 0 <= index < len(cells):
+        if not 0 <= index < len(cells) or diagnostic.cell in unparsable:
             continue
         cell = cells[index]
         lines = cell.source.splitlines()

@@ -10,6 +10,7 @@ from .base import Rule
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _WHOLE_CELL = Span(1, 1, 1, 1)
+_SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
 
 
 def _code_cells(model: NotebookModel) -> list[CellModel]:
@@ -27,6 +28,8 @@ class OutOfOrderExecution(Rule):
     it: the cells were not run top to bottom. One finding per notebook.
 
     Gaps in the counts (`[1]`, `[2]`, `[7]`) are not reported: re-running a cell in place is fine.
+    Cells without code (empty or only comments) are left out, and so is a count of 0, which no
+    kernel gives (some front ends save it for a count they lost).
 
     ## Why is this bad?
     The saved outputs came from a kernel state that "Restart and run all" does not recreate: a
@@ -61,7 +64,9 @@ class OutOfOrderExecution(Rule):
         highest: CellModel | None = None
         for cell in _code_cells(model):
             count = cell.cell.execution_count
-            if count is None:
+            # A cell with no code cannot change state wherever it ran; a count of 0 is not one a kernel
+            # gives (they start at 1): some front ends save it for cells whose count they lost.
+            if not count or _is_empty(cell):
                 continue
             if highest is not None and count < highest.cell.execution_count:
                 yield self.finding(
@@ -79,7 +84,8 @@ class OutOfOrderExecution(Rule):
 class SavedErrorOutput(Rule):
     """## What it does
     Reports a code cell saved with an error output (a traceback), `KeyboardInterrupt` included. The
-    message names the exception.
+    message names the exception. A saved `SyntaxError` in a cell that still does not parse is left
+    to RP001.
 
     ## Why is this bad?
     The notebook did not run to the end the last time, or some of its outputs come from a run that
@@ -110,7 +116,10 @@ class SavedErrorOutput(Rule):
             if not errors:
                 continue
             error = errors[0]
-            ename = error.ename or "an error"
+            if error.ename in _SYNTAX_ERRORS and cell.facts is not None and cell.facts.syntax_error:
+                continue  # the cell still does not parse: RP001 reports it, once
+            # No exception name: a front end's message, such as VS Code's after the kernel died.
+            ename = error.ename or "an error without an exception name: did the kernel crash?"
             evalue = " ".join(error.evalue.split())
             if len(evalue) > 80:
                 evalue = evalue[:77] + "..."
@@ -126,7 +135,7 @@ class SavedErrorOutput(Rule):
 class UnexecutedCell(Rule):
     """## What it does
     Reports a non-empty code cell that was never run (no execution count) although cells above and
-    below it were.
+    below it were. Consecutive unexecuted cells (a section skipped) are one finding, on the first.
 
     Not reported: unexecuted cells at the end (or the start) of the notebook, empty or comment-only
     cells, cells that still carry outputs, and a notebook that was never run at all.
@@ -171,14 +180,30 @@ class UnexecutedCell(Rule):
         ran = [position for position, cell in enumerate(cells) if _ran(cell)]
         if len(ran) < 2:
             return
+        # A run of unexecuted cells (a section skipped) is one problem: one finding, on its first cell.
+        runs: list[list[CellModel]] = []
+        previous_skipped = False
         for cell in cells[ran[0] + 1:ran[-1]]:
-            if _ran(cell) or cell.cell.outputs or _is_empty(cell):
-                continue
+            if _is_empty(cell):
+                continue  # an empty cell neither starts nor ends a run
+            skipped = not _ran(cell) and not cell.cell.outputs
+            if skipped:
+                if previous_skipped:
+                    runs[-1].append(cell)
+                else:
+                    runs.append([cell])
+            previous_skipped = skipped
+        for run in runs:
+            if len(run) == 1:
+                what = "This code cell was never run"
+            else:
+                what = (f"This code cell and the {len(run) - 1} after it (to cell {run[-1].index}) were never "
+                        "run")
             yield self.finding(
-                cell, _WHOLE_CELL,
-                "This code cell was never run, but cells above and below it were: the saved results do not "
-                "include it. Run the notebook from the top, or delete the cell",
-                Fix("Restart the kernel and run all cells, or delete the cell", "unsafe"),
+                run[0], _WHOLE_CELL,
+                f"{what}, but cells above and below were: the saved results do not include "
+                f"{'it' if len(run) == 1 else 'them'}. Run the notebook from the top, or delete what is not needed",
+                Fix("Restart the kernel and run all cells, or delete the cells", "unsafe"),
             )
 
 
@@ -192,7 +217,8 @@ def _is_empty(cell: CellModel) -> bool:
 class NameDefinedLater(Rule):
     """## What it does
     Reports a cell that ran (it has an execution count) and uses a name that no cell at or above it
-    defines, only a cell below it. A function used like this is also reported by RP408.
+    defines, only a cell below it: one finding per cell, at the first such name, listing them all. A
+    function used like this is also reported by RP408.
 
     Not reported: a name defined above and redefined below, builtins, names that nothing in the
     notebook defines (a plain undefined name), and cells below a `from x import *` or `%run`.
@@ -233,21 +259,32 @@ class NameDefinedLater(Rule):
                 return
             if not _ran(cell):
                 continue
-            reported: set[str] = set()
+            # One finding per cell, at the first such name, listing every one (one import cell moved
+            # up usually fixes them all).
+            later: dict[str, int] = {}
+            first_read = None
             for read in cell.facts.reads:
                 name = read.name
-                if name in reported or name in NOTEBOOK_BUILTINS:
+                if name in later or name in NOTEBOOK_BUILTINS:
                     continue
                 first = model.first_definition_cell(name)
                 if first is None or first <= cell.index or _comprehension_bound(cell, read.node):
                     continue
-                reported.add(name)
-                yield self.at_node(
-                    cell, read.node,
-                    f"'{name}' is used here but first defined in cell {first} below; this cell works only when "
-                    "that cell has run first. Move the definition above this cell",
-                    Fix(f"Move the definition of '{name}' above this cell", "unsafe"),
-                )
+                later[name] = first
+                first_read = first_read or read
+            if not later:
+                continue
+            if len(later) == 1:
+                [(name, first)] = later.items()
+                message = (f"'{name}' is used here but first defined in cell {first} below; this cell works only "
+                           "when that cell has run first. Move the definition above this cell")
+                fix = Fix(f"Move the definition of '{name}' above this cell", "unsafe")
+            else:
+                names = ", ".join(f"'{name}' (cell {first})" for name, first in later.items())
+                message = (f"{names} are used here but first defined in cells below; this cell works only when "
+                           "those cells have run first. Move the definitions above this cell")
+                fix = Fix("Move the definitions above this cell", "unsafe")
+            yield self.at_node(cell, first_read.node, message, fix)
 
 
 def _first_opaque_cell(model: NotebookModel) -> int | None:

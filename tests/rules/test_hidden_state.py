@@ -50,6 +50,22 @@ def test_cells_that_do_not_parse_still_count():
     assert codes_for(cells, select="RP501") == [("RP501", 1, 1)]
 
 
+@pytest.mark.parametrize("cells", [
+    # an exercise notebook with the solution removed: an empty cell that ran late changes nothing
+    [ran("a = 1", 1), ran("b = 2", 13), ran("", 9), ran("c = 3", 14)],
+    [ran("a = 1", 1), ran("b = 2", 13), ran("# What is the shape of X?\n", 5), ran("c = 3", 14)],
+    # count 0 is no kernel's: some front ends save it for cells whose count they lost
+    [ran("import numpy as np", 0), ran("x = np.ones(2)", 2), ran("y = x * 2", 3), ran("import pandas", 0)],
+])
+def test_cells_without_code_or_without_a_real_count_are_not_out_of_order(cells):
+    assert codes_for(cells, select="RP501") == []
+
+
+def test_a_code_cell_after_an_empty_one_is_still_compared_with_the_highest_count_above():
+    cells = [ran("a = 1", 1), ran("b = 2", 13), ran("", 9), ran("c = 3", 4)]
+    assert codes_for(cells, select="RP501") == [("RP501", 3, 1)]
+
+
 # --- RP502 saved-error-output ------------------------------------------------------------------------
 
 
@@ -68,8 +84,23 @@ def test_keyboard_interrupt_is_reported():
 
 
 def test_error_saved_on_an_unexecuted_or_unparsable_cell():
-    cells = [ran("print 'x'", None, [error("SyntaxError", "Missing parentheses")])]
+    cells = [ran("print 'x'", None, [error("NameError", "name 'x' is not defined")])]
     assert codes_for(cells, select="RP502") == [("RP502", 0, 1)]
+
+
+def test_saved_syntax_error_on_a_cell_that_still_does_not_parse_is_left_to_rp001():
+    cells = [ran("x = 1", 1), ran("health.loc[(:, 1), (:, 'HR')]", 2, [error("SyntaxError", "invalid syntax")])]
+    assert codes_for(cells, select=("RP502", "RP001")) == [("RP001", 1, 1)]
+
+
+def test_saved_syntax_error_on_a_cell_fixed_since_is_still_reported():
+    cells = [ran("x = 1", 1), ran("y = (x + 1)", 2, [error("SyntaxError", "invalid syntax")])]
+    assert codes_for(cells, select=("RP502", "RP001")) == [("RP502", 1, 1)]
+
+
+def test_error_without_a_name_says_so():
+    found = findings_for([ran("load()", 3, [error("", "")])], select="RP502")
+    assert "without an exception name" in found[0].message and "(an error)" not in found[0].message
 
 
 def test_long_error_values_are_shortened():
@@ -96,9 +127,22 @@ def test_unexecuted_cell_between_executed_ones():
     assert found[0].severity is Severity.WARNING
 
 
-def test_every_unexecuted_cell_in_the_middle_is_reported():
-    cells = [ran("a = 1", 1), ran("b = 1", None), ran("%matplotlib inline", None), ran("c = 2", 2)]
-    assert codes_for(cells, select="RP503") == [("RP503", 1, 1), ("RP503", 2, 1)]
+def test_a_run_of_unexecuted_cells_is_one_finding_on_its_first_cell():
+    cells = [ran("a = 1", 1), ran("b = 1", None), ran("", None), ran("%matplotlib inline", None), ran("c = 2", 2)]
+    found = findings_for(cells, select="RP503")
+    assert [(f.code, f.cell_index) for f in found] == [("RP503", 1)]
+    assert "the 1 after it (to cell 3)" in found[0].message
+
+
+def test_runs_separated_by_a_cell_that_ran_are_two_findings():
+    cells = [ran("a = 1", 1), ran("b = 1", None), ran("c = 2", 2), ran("d = 1", None), MARKDOWN,
+             ran("e = 1", None), ran("f = 2", 3)]
+    assert codes_for(cells, select="RP503") == [("RP503", 1, 1), ("RP503", 3, 1)]
+
+
+def test_count_zero_counts_as_run():
+    cells = [ran("a = 1", 1), ran("b = 1", 0), ran("c = 2", 2)]
+    assert codes_for(cells, select="RP503") == []
 
 
 @pytest.mark.parametrize("cells", [
@@ -132,9 +176,16 @@ def test_an_import_further_down_is_a_later_definition():
     assert codes_for(cells, select="RP504") == [("RP504", 0, 1)]
 
 
-def test_each_name_once_per_cell():
-    cells = [ran("a = later + later\nb = other * 2\nc = later", 5), ran("later = 1\nother = 2", 4)]
-    assert codes_for(cells, select="RP504") == [("RP504", 0, 1), ("RP504", 0, 2)]
+def test_one_finding_per_cell_listing_every_name():
+    cells = [ran("a = later + later\nb = other * 2\nc = later", 5), ran("later = 1", 4), ran("other = 2", 6)]
+    found = findings_for(cells, select="RP504")
+    assert [(f.code, f.cell_index, f.line) for f in found] == [("RP504", 0, 1)]
+    assert "'later' (cell 1), 'other' (cell 2)" in found[0].message
+
+
+def test_each_cell_that_uses_a_later_name_is_its_own_finding():
+    cells = [ran("x = np.zeros(3)", 2), ran("y = np.ones(3)", 3), ran("import numpy as np", 1)]
+    assert codes_for(cells, select="RP504") == [("RP504", 0, 1), ("RP504", 1, 1)]
 
 
 @pytest.mark.parametrize("cells", [

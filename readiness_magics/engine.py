@@ -79,7 +79,9 @@ def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) ->
             if is_suppressed(finding, cell.source, cell.tags):
                 continue
         kept.append(finding)
-    return sorted(set(kept), key=lambda f: f.sort_key)
+    from .ruff_bridge import drop_repeated
+
+    return sorted(set(drop_repeated(kept)), key=lambda f: f.sort_key)
 
 
 def check_notebook(notebook: Notebook, settings: Settings | None = None, *, use_ruff: bool = True,

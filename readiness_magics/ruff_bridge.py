@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ else:  # pragma: no cover
 # findings on real notebooks). Each entry: a code or prefix, and why it is here.
 DEFAULT_RUFF_RULES: tuple[tuple[str, str], ...] = (
     ("E9", "the file cannot be read or parsed (syntax errors themselves are left to RP001)"),
-    # pyflakes, all but F405 (repeats F403 at every use of a star-imported name) and F541 (an f-string
-    # without placeholders prints the same text: cosmetic)
+    # pyflakes, all but F405 (repeats F403 at every use of a star-imported name), F541 (an f-string
+    # without placeholders prints the same text: cosmetic) and F811 (a name imported or defined again
+    # before use: in a notebook, sections re-import what they use so each runs alone; 6 of 6 read on
+    # the corpus were such re-imports, harmless at run time)
     ("F401", "unused import: a dependency the notebook installs and imports but never uses"),
     ("F402", "an import shadowed by a loop variable"),
     ("F403", "`from x import *`: names nobody can trace"),
@@ -33,7 +36,11 @@ DEFAULT_RUFF_RULES: tuple[tuple[str, str], ...] = (
     ("F52", ".format() calls that raise or drop arguments"),
     ("F6", "repeated dict keys, `assert (x, msg)` that is always true, `is` with a literal"),
     ("F7", "break, continue, return or yield outside their place: a SyntaxError"),
-    ("F8", "undefined names, redefinitions of unused names, unused variables"),
+    ("F821", "an undefined name: a NameError when the notebook runs top to bottom"),
+    ("F822", "an undefined name in __all__"),
+    ("F823", "a local variable used before its assignment: an UnboundLocalError"),
+    ("F841", "a local variable assigned and never used: a result computed and dropped"),
+    ("F842", "a local annotation never assigned"),
     ("F9", "`raise NotImplemented`: a TypeError"),
     # flake8-bugbear's rules for real bugs, not its opinions (B007, B9xx are left out)
     ("B002", "`++x` is not an increment"),
@@ -228,6 +235,47 @@ def run_ruff_on_content(text: str, filename: str, selection: tuple[str, ...] = (
     return next(iter(found.values()), [])
 
 
+# ruff's words where they understate what happens at run time.
+_MESSAGES = {
+    "PD007": "`.ix` was removed in pandas 1.0: this raises AttributeError on a current pandas; use `.loc` "
+             "(labels) or `.iloc` (positions)",
+}
+_UNDEFINED_NAME = re.compile(r"Undefined name `([^`]+)`")
+_QUOTED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
+# Our rules that report a name used above the cell defining it: ruff's F821 on that name repeats them.
+_USED_BEFORE_DEFINED = {"RP504", "RP408"}
+
+
+def _bound_where_ruff_cannot_see(name: str, cells, index: int) -> bool:
+    """True when a cell at or above `index` binds `name` in IPython syntax ruff reads as opaque
+    (`%time x = ...`, which runs in the notebook's namespace): our analysis sees that binding."""
+    from .analysis import analyse_source
+
+    for cell in cells[:index + 1]:
+        if cell.is_code and "%" in cell.source and name in cell.source:
+            facts = analyse_source(cell.source)
+            if any(binding.name == name for binding in facts.bindings):
+                return True
+    return False
+
+
+def drop_repeated(findings: list[Finding]) -> list[Finding]:
+    """One problem, one finding: ruff's undefined name on a cell where RP504/RP408 names it already."""
+    named: dict[int | None, set[str]] = {}
+    for finding in findings:
+        if finding.code in _USED_BEFORE_DEFINED:
+            named.setdefault(finding.cell_index, set()).update(_QUOTED_NAME.findall(finding.message))
+    if not named:
+        return findings
+    kept = []
+    for finding in findings:
+        match = _UNDEFINED_NAME.match(finding.message) if finding.code == "F821" else None
+        if match and match.group(1) in named.get(finding.cell_index, ()):
+            continue
+        kept.append(finding)
+    return kept
+
+
 def to_findings(diagnostics: list[RuffDiagnostic], cells) -> list[Finding]:
     """Map ruff's (cell, row, column) onto our cells; `cells` is the notebook's list of Cell."""
     findings = []
@@ -236,10 +284,14 @@ def to_findings(diagnostics: list[RuffDiagnostic], cells) -> list[Finding]:
         index = diagnostic.cell - 1
         if not 0 <= index < len(cells) or diagnostic.cell in unparsable:
             continue
+        undefined = _UNDEFINED_NAME.match(diagnostic.message) if diagnostic.code == "F821" else None
+        if undefined and _bound_where_ruff_cannot_see(undefined.group(1), cells, index):
+            continue
         cell = cells[index]
         lines = cell.source.splitlines()
         if diagnostic.code == "E703" and diagnostic.row >= len([line for line in lines if line.strip()]):
             continue
+        message = _MESSAGES.get(diagnostic.code, diagnostic.message)
         fix = None
         if diagnostic.fix_message:
             fix = Fix(diagnostic.fix_message, "safe" if diagnostic.fix_applicability == "safe" else "unsafe")
@@ -248,7 +300,7 @@ def to_findings(diagnostics: list[RuffDiagnostic], cells) -> list[Finding]:
             name=diagnostic.name,
             category="code-quality",
             severity=Severity.WARNING,
-            message=diagnostic.message,
+            message=message,
             cell_index=index,
             cell_id=cell.id,
             line=diagnostic.row,

@@ -121,3 +121,43 @@ def test_ruff_reports_the_rest_once_the_syntax_error_is_fixed(tmp_path):
     assert [(f.code, f.cell_index) for f in check_file(broken).findings if f.category in kinds] == [("RP001", 2)]
     assert [(f.code, f.cell_index) for f in check_file(fixed).findings if f.category in kinds] \
         == [("F401", 1), ("F821", 3)]
+
+
+# --- classes found reading the corpus ---------------------------------------------------------------
+
+
+def test_a_name_bound_by_a_timed_statement_is_not_undefined(tmp_path):
+    # ruff reads `%time x = ...` as opaque IPython; the kernel binds `tris` all the same
+    path = write(tmp_path / "timed.ipynb", ["verts = [1, 2, 3]", "%time tris = sorted(verts)", "print(tris)"])
+    assert ruff_codes(check_file(path)) == []
+
+
+def test_a_name_bound_nowhere_is_still_undefined(tmp_path):
+    path = write(tmp_path / "timed.ipynb", ["verts = [1, 2, 3]", "%time tri = sorted(verts)", "print(tris)"])
+    assert ruff_codes(check_file(path)) == ["F821"]
+
+
+def test_a_name_defined_in_a_later_cell_is_reported_once_by_rp504(tmp_path):
+    path = tmp_path / "later.ipynb"
+    cells = [nbformat.v4.new_code_cell("total = prices.sum()", execution_count=2),
+             nbformat.v4.new_code_cell("import pandas as pd\nprices = pd.Series([1])", execution_count=1)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(path))
+    found = [(f.code, f.cell_index) for f in check_file(path).findings if f.cell_index == 0]
+    assert ("RP504", 0) in found and ("F821", 0) not in found
+
+
+def test_a_later_definition_in_a_never_run_notebook_is_still_ruffs_f821(tmp_path):
+    # RP504 needs saved execution counts; without them ruff's F821 is the only finding, and it stays
+    path = write(tmp_path / "later.ipynb", ["total = prices.sum()", "prices = [1]"])
+    assert ruff_codes(check_file(path)) == ["F821"]
+
+
+def test_re_imports_in_later_cells_are_not_reported(tmp_path):
+    path = write(tmp_path / "sections.ipynb", ["import time", "import time\ntime.sleep(0)"])
+    assert ruff_codes(check_file(path)) == []
+
+
+def test_dot_ix_says_it_was_removed(tmp_path):
+    path = write(tmp_path / "ix.ipynb", ["import pandas as pd\ndf = pd.DataFrame({'a': [1]})\ndf.ix[0, 'a']"])
+    [finding] = [f for f in check_file(path).findings if f.code == "PD007"]
+    assert "removed in pandas 1.0" in finding.message and "`.loc`" in finding.message

@@ -4,11 +4,11 @@ from __future__ import annotations
 import ast
 import builtins
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from .notebook import Cell, Notebook
-from .transform import MagicLine, PythonSource, to_python
+from .transform import MagicLine, PythonSource, as_the_kernel_reads, to_python
 
 # Names a notebook may read without defining them: builtins and what IPython puts in the namespace.
 NOTEBOOK_BUILTINS = frozenset(dir(builtins)) | {
@@ -182,6 +182,11 @@ def analyse_source(source: str) -> CellFacts:
             warnings.simplefilter("ignore")  # invalid escape sequences are ruff's to report
             tree = python.tree or ast.parse(python.code)
     except SyntaxError as exc:
+        kernel_reads = as_the_kernel_reads(source)
+        if kernel_reads is not None:  # `pip install x` without `%`, an indented first line: the kernel runs them
+            rewritten = analyse_source(kernel_reads)
+            if rewritten.syntax_error is None:
+                return replace(rewritten, source=source)
         facts.syntax_error = _syntax_problem(exc, python)
         return facts
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting

@@ -73,6 +73,27 @@ def _transformer():
     return manager
 
 
+# Line magics people type without `%`: IPython's automagic (on by default) runs `pip install x` as
+# `%pip install x`, and aliases such as `ls` likewise.
+_AUTOMAGIC = re.compile(
+    r"^(?P<indent>[ \t]*)(?=(?:pip3?|conda|mamba|micromamba|cd|ls|ll|mkdir|rmdir|cp|mv|rm|cat|env|load_ext|"
+    r"reload_ext|matplotlib|autoreload|time|timeit|run|who|whos|store|sx|system|pushd|popd|bookmark)"
+    r"[ \t]+[^=(\s])", re.MULTILINE)
+
+
+def as_the_kernel_reads(source: str) -> str | None:
+    """The cell as IPython runs it when plain Python would not parse: automagic lines (`pip install x`)
+    get their `%`, and a first line's indentation is removed from every line (IPython's leading_indent).
+    Same number of lines, so line numbers hold. None when nothing changes."""
+    lines = source.splitlines(keepends=True)
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[:len(first) - len(first.lstrip(" \t"))]
+    if indent:
+        lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
+    rewritten = _AUTOMAGIC.sub(lambda match: match["indent"] + "%", "".join(lines))
+    return rewritten if rewritten != source else None
+
+
 def to_python(source: str) -> PythonSource:
     if source.lstrip(" \t").startswith("%%"):
         return _cell_magic(source)

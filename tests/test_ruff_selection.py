@@ -161,3 +161,16 @@ def test_dot_ix_says_it_was_removed(tmp_path):
     path = write(tmp_path / "ix.ipynb", ["import pandas as pd\ndf = pd.DataFrame({'a': [1]})\ndf.ix[0, 'a']"])
     [finding] = [f for f in check_file(path).findings if f.code == "PD007"]
     assert "removed in pandas 1.0" in finding.message and "`.loc`" in finding.message
+
+
+def test_a_timed_statement_continued_on_the_next_line_binds_too(tmp_path):
+    path = write(tmp_path / "timed.ipynb", ["import pandas as pd",
+                                            "%time df = pd.DataFrame({'a': [1]}, \\\n    columns=['a'])",
+                                            "print(df)"])
+    assert "F821" not in ruff_codes(check_file(path))
+
+
+def test_lambdas_called_at_once_in_a_loop_are_not_reported(tmp_path):
+    source = ("import pandas as pd\ndef show(df, features):\n    for column, typ in features.items():\n"
+              "        df[column] = df[column].transform(lambda i: typ.names[i])\n    return df")
+    assert ruff_codes(check_file(write(tmp_path / "show.ipynb", [source]))) == []

@@ -171,6 +171,6 @@ def test_a_timed_statement_continued_on_the_next_line_binds_too(tmp_path):
 
 
 def test_lambdas_called_at_once_in_a_loop_are_not_reported(tmp_path):
-    source = ("import pandas as pd\ndef show(df, features):\n    for column, typ in features.items():\n"
+    source = ("def show(df, features):\n    for column, typ in features.items():\n"
               "        df[column] = df[column].transform(lambda i: typ.names[i])\n    return df")
     assert ruff_codes(check_file(write(tmp_path / "show.ipynb", [source]))) == []

@@ -32,6 +32,7 @@ from traitlets import Bool, CaselessStrEnum, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from .findings import Finding, Severity
+from .report import score_band, score_explanation
 
 FAIL_LEVELS = ("error", "warning", "info")
 EXIT_FINDINGS, EXIT_USAGE = 1, 2
@@ -185,7 +186,7 @@ def mask_secrets(sources: list[str], findings: list[Finding]) -> list[str]:
 
 
 def _empty_summary() -> dict:
-    return {"error": 0, "warning": 0, "info": 0, "score": 0, "by_category": {}}
+    return {"error": 0, "warning": 0, "info": 0, "score": 0, "score_breakdown": {}, "by_category": {}}
 
 
 def _source_text(cell: dict) -> str:
@@ -382,7 +383,7 @@ _TEMPLATE = r"""
          data-summary="{{ resources.readiness_summary_json | e }}" data-fail-on="{{ report.fail_on.value }}"
          data-blocking="{{ report.blocking | length }}">
 <div class="readiness-summary-head">
-<div class="readiness-score readiness-score-{{ resources.readiness_score_band }}" title="readiness score">
+<div class="readiness-score readiness-score-{{ resources.readiness_score_band }}" title="readiness score: {{ resources.readiness_score_explained | e }}">
 <span class="readiness-score-value">{{ s.score }}</span><span class="readiness-score-of">/100</span></div>
 <div>
 <div class="readiness-title">Readiness report: <code>{{ (report.path or 'notebook') | e }}</code></div>
@@ -394,6 +395,7 @@ _TEMPLATE = r"""
 <span class="readiness-count readiness-warning" data-severity="warning"><b>{{ s.warning }}</b> warning{{ 's' if s.warning != 1 }}</span>
 <span class="readiness-count readiness-info" data-severity="info"><b>{{ s.info }}</b> info</span>
 </div>
+<div class="readiness-score-explained">Score: {{ resources.readiness_score_explained | e }}</div>
 {%- if report.blocking %}
 <div class="readiness-verdict readiness-error">Not ready: {{ report.blocking | length }} finding{{ 's' if report.blocking | length != 1 }} at or above <code>fail-on = {{ report.fail_on.value }}</code></div>
 {%- else %}
@@ -476,6 +478,7 @@ _CSS = """
 .readiness-score { min-width: 86px; text-align: center; padding: 10px 8px; border-radius: 8px; color: #fff; }
 .readiness-score-value { font-size: 2.2em; font-weight: 700; line-height: 1; }
 .readiness-score-of { font-size: 1em; opacity: 0.85; }
+.readiness-score-explained { margin-top: 4px; opacity: 0.8; font-size: 0.9em; }
 .readiness-score-good { background: var(--jp-success-color1, #2e7d32); }
 .readiness-score-fair { background: var(--jp-warn-color1, #e65100); }
 .readiness-score-poor { background: var(--jp-error-color1, #d32f2f); }
@@ -587,15 +590,15 @@ class ReadinessReportExporter(ReadinessReportBase, HTMLExporter):
         resources["readiness_summary_json"] = json.dumps(view.summary, sort_keys=True)
         resources["readiness_css"] = _CSS
         resources["readiness_cdn_scripts"] = self.include_cdn_scripts
-        score = view.summary["score"]
-        resources["readiness_score_band"] = "good" if score >= 90 else "fair" if score >= 70 else "poor"
+        resources["readiness_score_band"] = score_band(view.summary["score"])
+        resources["readiness_score_explained"] = score_explanation(view.summary.get("score_breakdown", {}))
         self._current_view = view
         try:
             body, resources = super().from_notebook_node(stamped, resources, **kw)
         finally:
             self._current_view = None
         for key in ("readiness_view", "readiness_css", "readiness_summary_json", "readiness_cdn_scripts",
-                    "readiness_score_band"):
+                    "readiness_score_band", "readiness_score_explained"):
             resources.pop(key, None)
         return body, resources
 
@@ -677,6 +680,8 @@ def markdown_report(view: ReportView, report_url: str = "") -> str:
     lines.append(f"**{summary['error']}** error{'s' if summary['error'] != 1 else ''} · "
                  f"**{summary['warning']}** warning{'s' if summary['warning'] != 1 else ''} · "
                  f"**{summary['info']}** info")
+    lines.append("")
+    lines.append(f"Score: {score_explanation(summary.get('score_breakdown', {}))}.")
     lines.append("")
     blocking = view.blocking
     if blocking:

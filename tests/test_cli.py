@@ -34,6 +34,9 @@ CONTRACT = {
                                            "warning": {"type": "integer", "minimum": 0},
                                            "info": {"type": "integer", "minimum": 0},
                                            "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                                           # additive: each category's place in the score's rubric
+                                           "score_breakdown": {"type": "object", "additionalProperties": {
+                                               "enum": ["pass", "partial", "fail"]}},
                                            "by_category": {"type": "object",
                                                            "additionalProperties": {"type": "integer"}}}},
                 "findings": {"type": "array", "items": {

@@ -190,7 +190,11 @@ def test_markdown_flavour_lists_every_finding(tmp_path, monkeypatch):
     body, resources = ReadinessReportMarkdownExporter(report_url="https://ci.example/run/7").from_filename(str(path))
     summary = expected["summary"]
     assert body.startswith(f"### Readiness of `{expected['path']}`: {summary['score']}/100")
-    assert f"**{summary['error']}** errors · **{summary['warning']}** warnings · **{summary['info']}** info" in body
+    def counted(n, word):
+        return f"**{n}** {word}{'s' if n != 1 else ''}"
+    assert f"{counted(summary['error'], 'error')} · {counted(summary['warning'], 'warning')} · " \
+           f"**{summary['info']}** info" in body
+    assert "Score: fails hardcoded-path" in body  # what the score is made of, as the magics say it
     assert "[Full report with the notebook](https://ci.example/run/7)" in body
     for category, count in summary["by_category"].items():
         assert f"| {category} | {count} |" in body

@@ -32,13 +32,43 @@ export interface IFinding {
   fix: IFix | null;
 }
 
+/** How a category fares in the readiness score's rubric (docs/score.md). */
+export type CategoryStatus = 'pass' | 'partial' | 'fail';
+
 /** The summary of one notebook's report. */
 export interface ISummary {
   error: number;
   warning: number;
   info: number;
+  /** The server's score: the panel shows it as sent, never computes its own. */
   score: number;
+  /** Each category's status in the rubric; absent from older servers. */
+  score_breakdown?: { [category: string]: CategoryStatus };
   by_category: { [category: string]: number };
+}
+
+/**
+ * What the score is made of, in the words the magics and the reports use
+ * (`readiness_magics.report.score_explanation`).
+ */
+export function scoreExplanation(breakdown: {
+  [category: string]: CategoryStatus;
+}): string {
+  const failed = Object.keys(breakdown).filter(c => breakdown[c] === 'fail');
+  const partial = Object.keys(breakdown).filter(c => breakdown[c] === 'partial');
+  const parts: string[] = [];
+  if (failed.length > 0) {
+    parts.push('fails ' + failed.join(', '));
+  }
+  if (partial.length > 0) {
+    parts.push('partly ' + partial.join(', '));
+  }
+  return parts.length > 0 ? parts.join('; ') : 'every category passes';
+}
+
+/** good / fair / poor, the bands of `readiness_magics.report.score_band`. */
+export function scoreBand(score: number): 'good' | 'fair' | 'poor' {
+  return score >= 90 ? 'good' : score >= 70 ? 'fair' : 'poor';
 }
 
 /** One notebook entry of the contract: what `POST /readiness/check` answers. */

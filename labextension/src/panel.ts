@@ -5,7 +5,14 @@
 import { Widget } from '@lumino/widgets';
 
 import { readinessIcon } from './icon';
-import { ICellGroup, IFinding, ReadinessModel, shortWhy } from './model';
+import {
+  ICellGroup,
+  IFinding,
+  ReadinessModel,
+  scoreBand,
+  scoreExplanation,
+  shortWhy
+} from './model';
 
 /** What the panel asks its owner to do. */
 export interface IPanelActions {
@@ -151,10 +158,11 @@ export class ReadinessPanel extends Widget {
     const scoreRow = el('div', 'jp-readiness-scoreRow');
     const score = report.summary.score;
     const badge = el('div', 'jp-readiness-score', String(score));
-    badge.dataset.level = score >= 90 ? 'good' : score >= 60 ? 'fair' : 'poor';
+    badge.dataset.level = scoreBand(score);
+    const explained = scoreExplanation(report.summary.score_breakdown ?? {});
     badge.setAttribute('role', 'img');
-    badge.setAttribute('aria-label', `Readiness score ${score} out of 100`);
-    badge.title = 'Readiness score (100 is ready)';
+    badge.setAttribute('aria-label', `Readiness score ${score} out of 100: ${explained}`);
+    badge.title = `Readiness score (100 is ready): ${explained}`;
     scoreRow.appendChild(badge);
     const severities = el('div', 'jp-readiness-severities');
     for (const severity of ['error', 'warning', 'info'] as const) {

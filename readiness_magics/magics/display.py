@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from ..findings import Finding, Severity
-from ..report import NotebookReport
+from ..report import NotebookReport, score_explanation
 
 # JupyterLab's own variables keep the colours readable in light and dark themes; the fallbacks
 # are for classic Notebook, VS Code and nbconvert's HTML.
@@ -79,11 +79,12 @@ class ReadinessReport(NotebookReport):
 
     def _counts_text(self) -> str:
         summary = self.summary()
+        score = f"score {summary['score']} ({score_explanation(summary['score_breakdown'])})"
         if not self.findings:
-            return f"no findings · score {summary['score']}"
+            return f"no findings · {score}"
         parts = [f"{summary[level]} {level}{'s' if summary[level] != 1 and level != 'info' else ''}"
                  for level in ("error", "warning", "info")]
-        return f"score {summary['score']} · " + " · ".join(parts)
+        return f"{score} · " + " · ".join(parts)
 
     def _groups(self):
         ordered = sorted(self.findings, key=lambda f: f.sort_key)
@@ -128,14 +129,17 @@ class ReadinessReport(NotebookReport):
 
     def _summary_html(self) -> str:
         summary = self.summary()
+        explained = html.escape(score_explanation(summary["score_breakdown"]))
+        score = (f'<span title="readiness score: {explained}">score <b>{summary["score"]}</b></span> '
+                 f'<span style="color: {_MUTED}">({explained})</span>')
         if not self.findings:
-            return (f'<div style="color: {_COLOURS["ok"]}">✓ No findings · score {summary["score"]}</div>')
+            return f'<div style="color: {_COLOURS["ok"]}">✓ No findings · {score}</div>'
         badges = []
         for level in ("error", "warning", "info"):
             count = summary[level]
             style = f'color: {_COLOURS[level]}; font-weight: bold' if count else f"color: {_MUTED}"
             badges.append(f'<span style="{style}">{count} {level}{"s" if count != 1 and level != "info" else ""}</span>')
-        return f'<div>score <b>{summary["score"]}</b> · ' + " · ".join(badges) + "</div>"
+        return f'<div>{score} · ' + " · ".join(badges) + "</div>"
 
     def _table_html(self) -> str:
         escape = html.escape

@@ -8,6 +8,8 @@ import {
   addIgnoreComment,
   groupByCell,
   ignoreInSource,
+  scoreBand,
+  scoreExplanation,
   shortWhy
 } from '../model';
 
@@ -192,5 +194,32 @@ describe('shortWhy', () => {
       'It breaks on other machines.'
     );
     assert.equal(shortWhy(undefined), '');
+  });
+});
+
+describe('score', () => {
+  it('explains the server\'s breakdown in the words of the magics and reports', () => {
+    assert.equal(
+      scoreExplanation({
+        'hardcoded-path': 'fail',
+        'untestable-code': 'partial',
+        'unpinned-dependency': 'fail',
+        'hidden-state': 'pass'
+      }),
+      'fails hardcoded-path, unpinned-dependency; partly untestable-code'
+    );
+    assert.equal(scoreExplanation({ 'hidden-state': 'pass' }), 'every category passes');
+    assert.equal(scoreExplanation({}), 'every category passes');
+  });
+
+  it('bands the score as the reports do', () => {
+    assert.deepEqual([100, 90, 89, 70, 69, 0].map(scoreBand), [
+      'good',
+      'good',
+      'fair',
+      'fair',
+      'poor',
+      'poor'
+    ]);
   });
 });

@@ -84,8 +84,9 @@ class OutOfOrderExecution(Rule):
 class SavedErrorOutput(Rule):
     """## What it does
     Reports a code cell saved with an error output (a traceback), `KeyboardInterrupt` included. The
-    message names the exception. A saved `SyntaxError` in a cell that still does not parse is left
-    to RP001.
+    message names the exception.
+
+    A saved `SyntaxError` in a cell that still does not parse is left to RP001.
 
     ## Why is this bad?
     The notebook did not run to the end the last time, or some of its outputs come from a run that
@@ -135,7 +136,9 @@ class SavedErrorOutput(Rule):
 class UnexecutedCell(Rule):
     """## What it does
     Reports a non-empty code cell that was never run (no execution count) although cells above and
-    below it were. Consecutive unexecuted cells (a section skipped) are one finding, on the first.
+    below it were.
+
+    Consecutive unexecuted cells (a section skipped) are one finding, on the first.
 
     Not reported: unexecuted cells at the end (or the start) of the notebook, empty or comment-only
     cells, cells that still carry outputs, and a notebook that was never run at all.
@@ -217,8 +220,9 @@ def _is_empty(cell: CellModel) -> bool:
 class NameDefinedLater(Rule):
     """## What it does
     Reports a cell that ran (it has an execution count) and uses a name that no cell at or above it
-    defines, only a cell below it: one finding per cell, at the first such name, listing them all. A
-    function used like this is also reported by RP408.
+    defines, only a cell below it. A function used like this is also reported by RP408.
+
+    One finding per cell, at the first such name, listing them all.
 
     Not reported: a name defined above and redefined below, builtins, names that nothing in the
     notebook defines (a plain undefined name), and cells below a `from x import *` or `%run`.

@@ -153,6 +153,8 @@ def _ruff_result(run, notebook: Notebook) -> list[Finding]:
         return []
     # One notebook: from the file, keyed by its absolute path; from stdin, by the name given.
     diagnostics = next(iter(by_file.values()), [])
+    diagnostics = ruff_bridge.reread(diagnostics, notebook.cells, lambda: _ruff_json(notebook),
+                                     str(notebook.path or "notebook.ipynb"), run.selection)
     return ruff_bridge.to_findings(diagnostics, notebook.cells)
 
 
@@ -240,6 +242,10 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
             reports.append(NotebookReport(display_path(path), error=error))
             continue
         diagnostics = ruff_by_file.get(os.path.abspath(path), [])
+        if diagnostics:  # a notebook ruff stopped reading at a cell the kernel runs: read as the kernel does
+            selection = ruff_bridge.selection_arguments(settings_by_path[path], path)
+            diagnostics = ruff_bridge.reread(diagnostics, notebook.cells, lambda nb=notebook: _ruff_json(nb),
+                                             str(path), selection)
         found = ruff_bridge.to_findings(diagnostics, notebook.cells) + found
         reports.append(NotebookReport(display_path(path), keep_wanted(notebook, settings_by_path[path], found)))
     return reports

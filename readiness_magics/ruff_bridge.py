@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -203,6 +203,7 @@ class RuffRun:
     def __init__(self, paths: list[Path], selection: tuple[str, ...] = (), *, text: str | None = None,
                  filename: str = "notebook.ipynb"):
         self._process = None
+        self.selection = selection
         if text is not None:
             self._process = subprocess.Popen(_command(selection) + ["--stdin-filename", filename, "-"],
                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -264,6 +265,56 @@ def _bound_where_ruff_cannot_see(name: str, cells, index: int) -> bool:
                 if name in re.split(r"[\s,()\[\]]+", match.group(1)):
                     return True
     return False
+
+
+def kernel_reading(diagnostics: list[RuffDiagnostic], cells) -> dict[int, str] | None:
+    """Ruff reads a notebook as one module and says nothing more once a cell does not parse. When every
+    such cell is one the kernel runs (an indented first line, which IPython dedents; a magic ruff does
+    not know without its `%`), the sources to lint instead, by cell index; None when there is nothing
+    to re-read or it would not help."""
+    from .analysis import analyse_source
+    from .transform import as_the_kernel_reads
+
+    unparsable = {diagnostic.cell - 1 for diagnostic in diagnostics if diagnostic.is_syntax_error}
+    if not unparsable:
+        return None
+    sources = {}
+    for index in unparsable:
+        if not 0 <= index < len(cells) or not cells[index].is_code:
+            return None
+        source = cells[index].source
+        kernel = as_the_kernel_reads(source)
+        if kernel is None or analyse_source(source).syntax_error is not None:
+            return None  # Python 2, half-written code: RP001 reports it and ruff has nothing to add
+        sources[index] = kernel
+    return sources
+
+
+def reread(diagnostics: list[RuffDiagnostic], cells, notebook_json, filename: str,
+           selection: tuple[str, ...]) -> list[RuffDiagnostic]:
+    """ruff's diagnostics of the notebook as the kernel reads it (see `kernel_reading`), with columns
+    put back where the user sees them; the first diagnostics when that does not apply or fails.
+    `notebook_json()` makes the notebook ruff reads, cell for cell the same as `cells`."""
+    sources = kernel_reading(diagnostics, cells)
+    if not sources:
+        return diagnostics
+    content = notebook_json()
+    for index, source in sources.items():
+        content["cells"][index]["source"] = source
+    try:
+        again = run_ruff_on_content(json.dumps(content), filename, selection)
+    except (RuffUnavailable, OSError, ValueError):
+        return diagnostics
+    shifted = []
+    for diagnostic in again:
+        index = diagnostic.cell - 1
+        if index in sources:  # a dedented cell: columns move back by the indentation removed
+            first = next((line for line in cells[index].source.splitlines() if line.strip()), "")
+            shift = len(first) - len(first.lstrip(" \t"))
+            diagnostic = replace(diagnostic, column=diagnostic.column + shift,
+                                 end_column=diagnostic.end_column + shift)
+        shifted.append(diagnostic)
+    return shifted
 
 
 def drop_repeated(findings: list[Finding]) -> list[Finding]:

@@ -178,3 +178,21 @@ def test_lambdas_called_at_once_in_a_loop_are_not_reported(tmp_path):
     source = ("def show(df, features):\n    for column, typ in features.items():\n"
               "        df[column] = df[column].transform(lambda i: typ.names[i])\n    return df")
     assert ruff_codes(check_file(write(tmp_path / "show.ipynb", [source]))) == []
+
+
+def test_a_cell_the_kernel_runs_does_not_silence_ruff_for_the_notebook(tmp_path):
+    # ruff reads `pip install x` (automagic) itself but stops at a cell with an indented first line,
+    # which the kernel runs (IPython removes the indentation): readiness has ruff read it so
+    path = write(tmp_path / "automagic.ipynb", ["pip install pandas==2.2.2", "import os", "  y = undefined_name"])
+    report = check_file(path)
+    found = sorted((f.code, f.cell_index, f.column) for f in report.findings
+                   if f.category in ("code-quality", "notebook-format"))
+    assert found == [("F401", 2, 8), ("F821", 3, 7)]  # columns as the user sees the cells
+    path2 = write(tmp_path / "batch" / "automagic.ipynb", ["pip install pandas==2.2.2", "import os"])
+    [batched] = check_paths([path2], jobs=1)
+    assert ruff_codes(batched) == ["F401"]
+
+
+def test_a_python_2_cell_still_leaves_ruff_silent(tmp_path):
+    path = write(tmp_path / "py2.ipynb", ["pip install pandas==2.2.2", "import os", "print 'x'"])
+    assert ruff_codes(check_file(path)) == []

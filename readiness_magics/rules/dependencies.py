@@ -14,24 +14,25 @@ from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
     IMPORT_TO_DISTRIBUTIONS,
+    WELL_KNOWN_IMPORTS,
     InstallCommand,
     ProjectDependencies,
     Requirement,
     Token,
     display_name,
+    distribution_provides,
     file_beside,
     import_key,
-    installed_version,
-    is_installed,
     is_kernel_provided,
     is_namespace_prefix,
     is_standard_library,
     likely_distributions,
     parse_install_commands,
+    printed_versions,
     project_dependencies,
-    providing,
     read_listed_file,
     read_requirements_txt,
+    versions_in_output,
 )
 from ..transform import MagicLine
 from .base import Rule
@@ -81,6 +82,7 @@ class NotebookInstalls:
     pinned: set[str]  # distributions some install line of the notebook pins
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
+    written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
 
 
 _CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
@@ -119,6 +121,28 @@ def _shell_cell_lines(cell: CellModel, magic: MagicLine) -> list[MagicLine]:
     return found
 
 
+# `pip install x` without `%` or `!`: IPython's automagic runs it as `%pip`, but it is no Python, so the cell
+# does not parse and the transformer reports no magic for it.
+_AUTOMAGIC_INSTALL = re.compile(r"^([ \t]*)((?:pip3?|conda|mamba)[ \t]+install\b.*)$")
+
+
+def _automagic_lines(cell: CellModel) -> list[MagicLine]:
+    if cell.facts.syntax_error is None or "install" not in cell.facts.source:
+        return []
+    lines = cell.facts.source.splitlines()
+    found = []
+    for index, text in enumerate(lines):
+        match = _AUTOMAGIC_INSTALL.match(text)
+        if match:
+            name, _, args = match.group(2).partition(" ")
+            end = index
+            while lines[end].endswith("\\") and end + 1 < len(lines):
+                end += 1
+            found.append(MagicLine("line", "pip" if name.startswith("pip") else name, args.strip(), index + 1,
+                                   len(match.group(1)) + len(name) + 2, tuple(lines[index + 1: end + 1])))
+    return found
+
+
 def _magic_lines(cell: CellModel) -> list[MagicLine]:
     found = []
     for magic in cell.facts.magics:
@@ -126,20 +150,37 @@ def _magic_lines(cell: CellModel) -> list[MagicLine]:
             found.append(magic)
         elif magic.name in _SHELL_CELLS or (magic.name == "script" and magic.args.split(" ", 1)[0] in _SHELL_CELLS):
             found.extend(_shell_cell_lines(cell, magic))
-    return found
+    return found + _automagic_lines(cell)
+
+
+def written_files(model: NotebookModel) -> dict[str, str]:
+    """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
+    written: dict[str, str] = {}
+    for cell in model.code_cells:
+        source = cell.facts.source
+        if not source.lstrip().startswith("%%writefile"):
+            continue
+        first, _, body = source.lstrip().partition("\n")
+        words = first.split()[1:]
+        append = any(word in ("-a", "--append") for word in words)
+        paths = [word.strip("'\"") for word in words if not word.startswith("-")]
+        if paths:
+            written[paths[0]] = (written.get(paths[0], "") if append else "") + body
+    return written
 
 
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
+    written = written_files(model)
     lines: list[InstallLine] = []
     for cell in model.code_cells:
-        if not cell.facts.magics:
+        if not cell.facts.magics and cell.facts.syntax_error is None:
             continue
         for magic, commands in model.per_cell(cell, "installs", _cell_install_commands):
-            lines.append(_install_line(cell, magic, commands, folder))
+            lines.append(_install_line(cell, magic, commands, folder, written))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported, folder)
+    return NotebookInstalls(lines, pinned, reported, folder, written)
 
 
 def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -158,14 +199,25 @@ def _install_commands(magic: MagicLine) -> list[InstallCommand]:
     return []
 
 
-def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None) -> InstallLine:
+def _listed_file(folder: Path | None, name: str, tool: str, written: dict[str, str]):
+    """What `-r FILE` installs: the file the notebook wrote itself if it did, else the one on disk."""
+    text = written.get(name, written.get(name.removeprefix("./")))
+    if text is not None and tool == "pip":
+        return read_requirements_txt(Path(name), text=text)
+    if folder is None:
+        return None  # an unsaved notebook: nothing to read the file against
+    return read_listed_file(file_beside(folder, name), tool)
+
+
+def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None,
+                  written: dict[str, str]) -> InstallLine:
     line = InstallLine(cell, magic, commands)
     for command in commands:
         constrained = set()
         for token in command.constraint_files:
-            if folder is not None:
-                constrained |= {r.name for r in read_requirements_txt(file_beside(folder, token.text)).requirements
-                                if r.pinned and r.name}
+            file = _listed_file(folder, token.text, "pip", written)
+            if file is not None:
+                constrained |= {r.name for r in file.requirements if r.pinned and r.name}
         for requirement, token in command.packages:
             if requirement.pinned or requirement.name in constrained:
                 if requirement.name:
@@ -176,9 +228,9 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
             if requirement.name:
                 line.unpinned_names.add(requirement.name)
         for token in command.requirement_files:
-            if folder is None:
-                continue  # an unsaved notebook: nothing to read the file against
-            file = read_listed_file(file_beside(folder, token.text), command.tool)
+            file = _listed_file(folder, token.text, command.tool, written)
+            if file is None:
+                continue
             if file.unreadable:
                 option = "-r" if command.tool == "pip" else "--file"
                 line.unpinned.append(Unpinned(None, token, f"{option} {token.text}",
@@ -196,10 +248,62 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
     return line
 
 
-def _pin_suggestion(requirement: Requirement | None, tool: str) -> str | None:
+@dataclass(frozen=True)
+class Evidence:
+    """Versions the notebook shows it ran with: its saved outputs, or the live kernel in the magics.
+
+    Never the environment the CLI runs in: a version suggested from there would differ by machine and
+    need not be the one the notebook was written against."""
+
+    versions: dict[str, str]  # canonical distribution -> version
+    source: str  # "shown in the notebook's outputs" or "installed in this kernel"
+
+    def version(self, distribution: str) -> str | None:
+        found = self.versions.get(distribution)
+        if found is None and self.source == _KERNEL:
+            from ..live import installed_version_now
+
+            found = installed_version_now(distribution)
+        return found
+
+
+_EVIDENCE: weakref.WeakKeyDictionary[NotebookModel, Evidence] = weakref.WeakKeyDictionary()
+_KERNEL, _OUTPUTS = "installed in this kernel", "shown in the notebook's outputs"
+
+
+def version_evidence(model: NotebookModel) -> Evidence:
+    cached = _EVIDENCE.get(model)
+    if cached is None:
+        live = getattr(model.notebook, "kernel", None) is not None
+        cached = _EVIDENCE[model] = Evidence(_versions_in_outputs(model), _KERNEL if live else _OUTPUTS)
+    return cached
+
+
+def _versions_in_outputs(model: NotebookModel) -> dict[str, str]:
+    """Install logs (`Successfully installed x-1.2.3`, `Requirement already satisfied: ... (1.2.3)`), `pip show`
+    and `pip freeze` output, and printed `__version__`s, later cells winning."""
+    found: dict[str, str] = {}
+    for cell in model.code_cells:
+        outputs = [out.text for out in cell.cell.outputs if out.text]
+        if not outputs:
+            continue
+        text = "\n".join(outputs)
+        found.update(versions_in_output(text))
+        if "__version__" in cell.facts.source and cell.facts.tree is not None:
+            modules = [model.resolve(node.value) for node in ast.walk(cell.facts.tree)
+                       if isinstance(node, ast.Attribute) and node.attr == "__version__"]
+            shown = printed_versions(text)
+            if modules and len(modules) == len(shown) and all(modules):
+                for module, version in zip(modules, shown):
+                    if not is_standard_library(module):
+                        found[likely_distributions(module)[0]] = version
+    return found
+
+
+def _pin_suggestion(requirement: Requirement | None, evidence: Evidence) -> str | None:
     if requirement is None or not requirement.name or requirement.source:
         return None
-    version = installed_version(requirement.name)
+    version = evidence.version(requirement.name)
     if version is None:
         return None
     text = requirement.text
@@ -247,32 +351,32 @@ class UnpinnedInstall(Rule):
     severity = Severity.ERROR
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
+        evidence = version_evidence(model)
         for line in notebook_installs(model).lines:
             if not line.unpinned:
                 continue
             first = line.unpinned[0]
-            tool = line.commands[0].tool
             by_problem: dict[str, list[str]] = {}
             for item in line.unpinned:
                 by_problem.setdefault(item.problem, []).append(item.shown)
             listed = "; ".join(f"{', '.join(names)} ({problem})" for problem, names in by_problem.items())
-            suggestions = [s for s in (_pin_suggestion(item.requirement, tool) for item in line.unpinned) if s]
+            suggestions = [s for s in (_pin_suggestion(item.requirement, evidence) for item in line.unpinned) if s]
             message = f"Unpinned install: {listed}; pin every package to an exact version"
             if line.upgrade and "no version" in by_problem:
                 message = message.replace(" (no version)", " (no version, and the upgrade flag takes the newest)", 1)
             if suggestions:
-                message += f" (versions in this environment: {' '.join(suggestions)})"
-            yield self.finding(line.cell, line.span(first.token), message, self._fix(line, tool))
+                message += f" (versions {evidence.source}: {' '.join(suggestions)})"
+            yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
 
-    def _fix(self, line: InstallLine, tool: str) -> Fix:
+    def _fix(self, line: InstallLine, evidence: Evidence) -> Fix:
         edits = []
         for item in line.unpinned:
-            suggestion = _pin_suggestion(item.requirement, tool)
+            suggestion = _pin_suggestion(item.requirement, evidence)
             if suggestion and item.token.piece >= 0:
                 number, column, end_column = line.position(item.token)
                 edits.append(Edit(line.cell.index, number, column, number, end_column, suggestion))
         if edits and len(edits) == len(line.unpinned):
-            return Fix("Pin each package to the version installed in this environment", "unsafe", tuple(edits))
+            return Fix(f"Pin each package to the version {evidence.source}", "unsafe", tuple(edits))
         return Fix("Pin each package with == to the version the notebook was run with", "unsafe", tuple(edits))
 
 
@@ -303,6 +407,8 @@ class ShellPipInstall(Rule):
     severity = Severity.WARNING
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
+        # One finding per cell: a cell of five `!pip install` lines is one habit to change, not five.
+        by_cell: dict[int, list[tuple[InstallLine, InstallCommand]]] = {}
         for line in notebook_installs(model).lines:
             if line.magic.kind != "shell":
                 continue
@@ -310,17 +416,32 @@ class ShellPipInstall(Rule):
             # itself and there is no `%uv` to suggest.
             command = next((c for c in line.commands
                             if not c.program[0].text.startswith(("{", "$")) and c.program[0].text != "uv"), None)
-            if command is None:
-                continue
+            if command is not None:
+                by_cell.setdefault(line.cell.index, []).append((line, command))
+        for found in by_cell.values():
+            line, command = found[0]
             program = command.program
-            magic = "%pip" if command.tool == "pip" else "%" + os.path.basename(program[0].text).removesuffix(".exe")
+            magic = self._magic_for(command)
             shown = " ".join(token.text for token in program)
             where = f"`!{shown} install`" if self._is_bang_line(line) else f"`{shown} install` in a shell cell"
+            if len(found) > 1:
+                where += f" (lines {', '.join(str(item.magic.line) for item, _ in found)})"
             message = (f"{where} installs into whatever environment the shell finds, not necessarily "
                        f"the kernel's; use `{magic} install`")
             span = line.span(program[0])
             span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
-            yield self.finding(line.cell, span, message, self._fix(line, command, magic))
+            fixes = [self._fix(item, item_command, self._magic_for(item_command)) for item, item_command in found]
+            fix = None
+            if all(fixes):
+                edits = tuple(edit for one in fixes for edit in one.edits)
+                fix = fixes[0] if len(fixes) == 1 else Fix(f"Replace each `!{shown}` with `{magic}`" if len(
+                    {self._magic_for(c) for _, c in found}) == 1 else "Replace each shell install with its magic",
+                    "safe", edits)
+            yield self.finding(line.cell, span, message, fix)
+
+    @staticmethod
+    def _magic_for(command: InstallCommand) -> str:
+        return "%pip" if command.tool == "pip" else "%" + os.path.basename(command.program[0].text).removesuffix(".exe")
 
     @staticmethod
     def _bang(line: InstallLine) -> int | None:
@@ -430,6 +551,11 @@ def _named_in_cell(cell: CellModel) -> frozenset[str]:
     for magic in cell.facts.magics:
         text = " ".join((magic.args, *magic.continuation))
         names.update(_PY_FILE.findall(text))
+        if magic.kind == "cell" and magic.name == "writefile":
+            # `%%writefile src/mypkg/model.py`: `mypkg` (and `src`) are the notebook's own too
+            for word in magic.args.split():
+                if not word.startswith("-"):
+                    names.update(part for part in re.split(r"[\\/]", word.strip("'\""))[:-1] if part.isidentifier())
         for url, folder in _GIT_CLONE.findall(text):
             names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
     for string in cell.facts.strings:
@@ -523,51 +649,19 @@ class UnpinnedImport(Rule):
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         installs = notebook_installs(model)
-        folder = installs.folder
         project = project_dependencies(model.path)
         pinned = installs.pinned | project.pinned
-        local: set[str] = set(_named_in_notebook(model))
-        added, computed_path = _path_additions(model)
-        if folder is not None:
-            root = project.root
-            places = [folder, *(folder / os.path.expanduser(text) for text in added)]
-            if root is not None:
-                places += [root, root / "src"]
-            for place in places:
-                local |= _local_modules(place)
-        seen: set[str] = set()
-        for cell in model.parsed_cells:
-            for fact in cell.facts.imports:
-                if fact.level > 0:
-                    continue
-                module = _imported_module(fact)
-                if not module or is_standard_library(module) or is_kernel_provided(module):
-                    continue
-                top = module.split(".", 1)[0]
-                if top in local or _LOCAL_LOOKING.match(top):
-                    continue
-                if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and not is_installed(top):
-                    continue  # likely found through the folder the notebook puts on sys.path
-                key = import_key(module)
-                candidates = likely_distributions(module)
-                if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
-                    continue
-                seen.update((key, candidates[0]))
-                if self._covered(candidates, pinned, installs.reported, project):
-                    continue
-                if (pinned or installs.reported) and providing(module, pinned | installs.reported):
-                    continue  # pinned under a distribution name the table does not know
-                yield self._report(cell, fact, module, candidates, project)
-
-    @staticmethod
-    def _covered(candidates, pinned, reported, project: ProjectDependencies) -> bool:
-        return any(name in pinned or name in reported or name in project.project_names for name in candidates)
+        evidence = version_evidence(model)
+        for item in third_party_imports(model):
+            if _covered(item.module, item.candidates, pinned | installs.reported | project.project_names):
+                continue
+            yield self._report(item.cell, item.fact, item.module, item.candidates, project, evidence)
 
     def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
-                project: ProjectDependencies) -> Finding:
-        distribution = next((name for name in candidates if installed_version(name)), candidates[0])
+                project: ProjectDependencies, evidence: Evidence) -> Finding:
+        distribution = candidates[0]
         shown = display_name(distribution)
-        version = installed_version(distribution)
+        version = evidence.version(distribution)
         pin = f"{shown}=={version}" if version else f"{shown}==<version>"
         top = import_key(module)
         what = f"'{top}'" if canonical_equal(top, distribution) else f"'{top}' (distribution {shown})"
@@ -580,6 +674,79 @@ class UnpinnedImport(Rule):
                        f"or `{pin}` to a requirements.txt beside it")
         fix = Fix(f"Pin {pin} in the notebook's %pip line or requirements.txt", "unsafe")
         return self.finding(cell, _import_span(cell, fact), message, fix)
+
+
+def _covered(module: str, candidates: tuple[str, ...], names: set[str] | frozenset[str]) -> bool:
+    """Whether one of these distributions provides the import: by the table of import names, or because the
+    distribution's name says so (`pinecone-client` for `pinecone`), never by what is installed here."""
+    return any(name in names for name in candidates) or any(distribution_provides(name, module) for name in names)
+
+
+@dataclass(frozen=True)
+class ThirdPartyImport:
+    cell: CellModel
+    fact: object  # the ImportFact
+    module: str  # the dotted module that decides the distribution
+    candidates: tuple[str, ...]  # distributions it may come from, best guess first
+
+
+_THIRD_PARTY: weakref.WeakKeyDictionary[NotebookModel, list[ThirdPartyImport]] = weakref.WeakKeyDictionary()
+
+
+def third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
+    """The notebook's third-party imports, one per distribution, first import first: not the standard library,
+    not what the kernel or the hosting service provides, not the project's own modules (beside the notebook,
+    in the folders above it up to the project root and their `src/`, on a `sys.path` it extends, written with
+    `%%writefile`), not optional imports."""
+    cached = _THIRD_PARTY.get(model)
+    if cached is not None:
+        return cached
+    folder = _notebook_folder(model)
+    project = project_dependencies(model.path)
+    local: set[str] = set(_named_in_notebook(model))
+    added, computed_path = _path_additions(model)
+    if folder is not None:
+        places = [folder, *(folder / os.path.expanduser(text) for text in added)]
+        if project.root is not None:
+            # the project's own package: `recommenders/` at the root of microsoft/recommenders
+            above = [folder, *folder.parents]
+            for place in above[: above.index(project.root) + 1] if project.root in above else [project.root]:
+                places += [place, place / "src"]
+        for place in places:
+            local |= _local_modules(place)
+    found: list[ThirdPartyImport] = []
+    seen: set[str] = set()
+    for cell in model.parsed_cells:
+        for fact in cell.facts.imports:
+            if fact.level > 0:
+                continue
+            module = _imported_module(fact)
+            if not module or is_standard_library(module) or is_kernel_provided(module):
+                continue
+            top = module.split(".", 1)[0]
+            if top in local or _LOCAL_LOOKING.match(top):
+                continue
+            if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and top not in WELL_KNOWN_IMPORTS:
+                continue  # likely found through the folder the notebook puts on sys.path
+            key = import_key(module)
+            candidates = likely_distributions(module)
+            if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
+                continue
+            seen.update((key, candidates[0]))
+            found.append(ThirdPartyImport(cell, fact, module, candidates))
+    _THIRD_PARTY[model] = found
+    return found
+
+
+def packages_without_dependency_file(model: NotebookModel) -> list[str]:
+    """For RP720: the third-party imports the notebook's own install lines do not pin, when no dependency
+    file of its project (beside it or above it) declares anything. Empty when there is such a file, or when
+    the notebook pins every import itself."""
+    if model.path is None or project_dependencies(model.path).files:
+        return []
+    pinned = notebook_installs(model).pinned
+    return sorted({import_key(item.module) for item in third_party_imports(model)
+                   if not _covered(item.module, item.candidates, pinned)})
 
 
 def canonical_equal(import_name: str, distribution: str) -> bool:

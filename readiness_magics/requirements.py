@@ -1042,6 +1042,17 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "tensorflow_text": ("tensorflow-text",),
     "official": ("tf-models-official",),
     "mpl_toolkits.basemap": ("basemap",),
+    "azureml": ("azureml-core",),
+    "azureml.core": ("azureml-core",),
+    "azureml.data": ("azureml-core",),
+    "azureml.exceptions": ("azureml-core",),
+    "azureml.train.hyperdrive": ("azureml-train-core",),
+    "azureml.train.estimator": ("azureml-train-core",),
+    "azureml.train.automl": ("azureml-train-automl-client",),
+    "azureml.pipeline.core": ("azureml-pipeline-core",),
+    "azureml.pipeline.steps": ("azureml-pipeline-steps",),
+    "azureml.contrib": ("azureml-contrib-services",),
+    "orangecontrib.associate": ("Orange3-Associate",),
     "argon2": ("argon2-cffi",),
     "vertexai": ("google-cloud-aiplatform",),
     "google.cloud.aiplatform": ("google-cloud-aiplatform",),
@@ -1100,7 +1111,7 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 # Namespace packages that many distributions share: the distribution follows the dotted name.
 NAMESPACE_PACKAGES = frozenset({"google", "azure", "jaraco", "zope", "sphinxcontrib", "backports", "snowflake",
                                 "databricks", "opentelemetry", "pinecone_plugins", "azureml", "autogluon",
-                                "nvidia"})
+                                "nvidia", "orangecontrib"})
 
 # Modules the running kernel itself provides (or that only exist inside one hosted service).
 KERNEL_PROVIDED = frozenset({"IPython", "ipykernel", "google.colab", "kaggle_secrets", "kaggle_datasets",
@@ -1127,6 +1138,30 @@ WELL_KNOWN_IMPORTS = frozenset({
     "cachetools", "filelock", "jsonschema", "lxml", "html5lib", "openpyxl", "xlrd", "wordcloud", "textblob",
     "faiss", "sentence_transformers", "huggingface_hub", "sagemaker", "tensorboard", "pytorch_lightning",
     "lightning", "torchmetrics", "fastai", "fastcore", "mxnet", "theano", "cornac", "implicit", "lightfm",
+    "geoviews", "colorcet", "cufflinks", "pandas_datareader", "plotly_express", "featuretools", "numexpr",
+    "contractions", "afinn", "pymc", "pymc3", "arviz", "intake", "streamz", "fastparquet", "xesmf", "pydot",
+    "pydotplus", "emoji", "quandl", "yfinance", "pytrends", "selenium", "scrapy", "gspread", "oauth2client",
+    "xmltodict", "mahotas", "pyLDAvis", "caffe", "insightface", "controlnet_aux", "torch_scatter", "torch_sparse",
+    "torch_geometric", "mujoco_py", "gym", "gymnasium", "neural_compressor", "vega_datasets", "category_encoders",
+    "hdbscan", "bertopic", "praw", "tweepy", "semantic_router", "ollama", "langgraph", "langsmith", "nest_asyncio",
+    "langchain_text_splitters", "langchain_pinecone", "typing_extensions", "pdpipe", "pydocumentdb", "slacker",
+    "fuel", "mlxtend", "yellowbrick", "eli5", "tpot", "sktime", "prophet", "pmdarima", "imblearn", "missingno",
+    "sweetviz", "pandera", "great_expectations", "evidently", "folium", "geopy", "osmnx", "rasterio", "fiona",
+    "graphviz", "pygraphviz", "igraph", "pyvis", "gradio_client", "jiwer", "sacrebleu", "rouge_score", "seqeval",
+    "spacy_transformers", "flair", "stanza", "textattack", "keybert", "jieba", "langdetect", "tiktoken", "openpyxl",
+    "pdfplumber", "pypdf", "PyPDF2", "unstructured", "llama_index", "haystack", "dspy", "guidance", "instructor",
+    "voyageai", "groq", "mistralai", "replicate", "together", "ragas", "trulens_eval", "deepeval", "weaviate",
+    "qdrant_client", "pymilvus", "lancedb", "elasticsearch", "opensearchpy", "kafka", "pika", "celery", "docker",
+    "kubernetes", "paramiko", "fabric", "pexpect", "sh", "GPUtil", "humanize", "ujson", "orjson", "simplejson",
+    "msgpack", "protobuf", "grpc", "thrift", "avro", "pyodbc", "psycopg2", "pymysql", "cx_Oracle", "snowflake",
+    "databricks", "mlxtend", "pycaret", "h2o", "autogluon", "flaml", "dowhy", "econml", "causalml", "fairlearn",
+    "alibi", "interpret", "captum", "lime", "cleanlab", "snorkel", "skorch", "keras_tuner", "kerastuner",
+    "tensorflow_addons", "tensorflow_probability", "tensorflow_hub", "tensorflow_text", "tensorflow_datasets",
+    "tf_keras", "keras_nlp", "keras_cv", "sentencepiece", "sacremoses", "nlpaug", "textblob", "vaderSentiment",
+    "wordcloud", "pattern", "pyspellchecker", "symspellpy", "rapidfuzz", "fuzzywuzzy", "Levenshtein", "editdistance",
+    "ipyvolume", "ipyleaflet", "bqplot", "pydeck", "plotnine", "ggplot", "squarify", "mplfinance", "adjustText",
+    "tensorboardX", "visdom", "comet_ml", "neptune", "clearml", "dvc", "bentoml", "kfp", "prefect", "airflow",
+    "dagster", "zenml", "metaflow", "kedro", "hydra", "omegaconf", "fire", "absl", "gin", "ml_collections",
 })
 
 # Standard-library modules of Python 2 or of older Python 3 versions than the one running.

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
@@ -61,6 +63,7 @@ class InstallLine:
     unpinned: list[Unpinned] = field(default_factory=list)
     pinned_names: set[str] = field(default_factory=set)
     unpinned_names: set[str] = field(default_factory=set)
+    url_names: set[str] = field(default_factory=set)  # packages installed from a VCS or archive URL
     upgrade: bool = False  # -U / --upgrade of something unpinned
 
     def position(self, token: Token) -> tuple[int, int, int]:
@@ -83,6 +86,7 @@ class NotebookInstalls:
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
     written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
+    url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
 
 
 _CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
@@ -180,7 +184,8 @@ def _collect_installs(model: NotebookModel) -> NotebookInstalls:
             lines.append(_install_line(cell, magic, commands, folder, written))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported, folder, written)
+    url_names = set().union(*(line.url_names for line in lines)) if lines else set()
+    return NotebookInstalls(lines, pinned, reported, folder, written, url_names)
 
 
 def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -219,6 +224,8 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
             if file is not None:
                 constrained |= {r.name for r in file.requirements if r.pinned and r.name}
         for requirement, token in command.packages:
+            if requirement.name and "://" in requirement.text:
+                line.url_names.add(requirement.name)
             if requirement.pinned or requirement.name in constrained:
                 if requirement.name:
                     line.pinned_names.add(requirement.name)
@@ -655,6 +662,8 @@ class UnpinnedImport(Rule):
         for item in third_party_imports(model):
             if _covered(item.module, item.candidates, pinned | installs.reported | project.project_names):
                 continue
+            if _from_url_install(item.module, installs.url_names):
+                continue  # `pip install git+https://github.com/IBM/tsfm.git` provides `tsfm_public`: RP201's finding
             yield self._report(item.cell, item.fact, item.module, item.candidates, project, evidence)
 
     def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
@@ -669,11 +678,28 @@ class UnpinnedImport(Rule):
         if declared is not None:
             detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
             message = f"{what} is imported but not pinned: {detail}; pin it exactly, e.g. `{pin}`"
+        elif not _is_known_distribution(module):
+            # A name no table knows may be a module of the project that is missing here as well as a package.
+            message = (f"{what} is imported but is neither a module beside the notebook nor pinned anywhere: if it "
+                       f"is a package, add `%pip install {pin}` to the notebook or `{pin}` to a requirements.txt "
+                       f"beside it; if it is the project's own module, keep it with the notebook")
         else:
             message = (f"{what} is imported but pinned nowhere: add `%pip install {pin}` to the notebook "
                        f"or `{pin}` to a requirements.txt beside it")
         fix = Fix(f"Pin {pin} in the notebook's %pip line or requirements.txt", "unsafe")
         return self.finding(cell, _import_span(cell, fact), message, fix)
+
+
+def _is_known_distribution(module: str) -> bool:
+    key = import_key(module)
+    return key in IMPORT_TO_DISTRIBUTIONS or key.split(".", 1)[0] in WELL_KNOWN_IMPORTS or "." in key
+
+
+def _from_url_install(module: str, url_names: set[str]) -> bool:
+    """A package installed from a URL is named after its repository, which may differ a little from what it
+    provides (`tsfm` -> `tsfm_public`, `segment-anything` -> `segment_anything`)."""
+    key = canonicalize_name(import_key(module).split(".", 1)[0])
+    return any(len(name) >= 3 and (key.startswith(name) or name.startswith(key)) for name in url_names)
 
 
 def _covered(module: str, candidates: tuple[str, ...], names: set[str] | frozenset[str]) -> bool:

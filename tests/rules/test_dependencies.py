@@ -596,3 +596,18 @@ def test_no_dependency_file_needed_when_the_notebook_pins_every_import(tmp_path)
     assert codes_for(cells, select="RP720", path=tmp_path / "nb.ipynb") == []
     (tmp_path / "conda.yml").write_text("dependencies:\n  - numpy=1.26.4\n")
     assert codes_for(["import numpy"], select="RP720", path=tmp_path / "nb.ipynb") == []
+
+
+def test_a_name_no_table_knows_may_be_a_missing_local_module():
+    [unknown] = findings_for(["import text_normalizer"], select="RP203")
+    assert "neither a module beside the notebook nor pinned" in unknown.message
+    assert "`text-normalizer==<version>`" in unknown.message
+    [known] = findings_for(["import geoviews"], select="RP203")
+    assert "pinned nowhere" in known.message and "module beside" not in known.message
+
+
+def test_a_package_installed_from_its_repository_provides_its_imports():
+    cells = ["!pip install git+https://github.com/IBM/tsfm.git", "from tsfm_public.toolkit import dataset"]
+    assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 1)]
+    # a PyPI name is matched exactly: pandas does not provide pandas_datareader
+    assert rp203(["%pip install pandas==2.2.0", "import pandas_datareader"]) == [("RP203", 1, 1)]

@@ -297,14 +297,46 @@ def _versions_in_outputs(model: NotebookModel) -> dict[str, str]:
         text = "\n".join(outputs)
         found.update(versions_in_output(text))
         if "__version__" in cell.facts.source and cell.facts.tree is not None:
-            modules = [model.resolve(node.value) for node in ast.walk(cell.facts.tree)
-                       if isinstance(node, ast.Attribute) and node.attr == "__version__"]
-            shown = printed_versions(text)
-            if modules and len(modules) == len(shown) and all(modules):
-                for module, version in zip(modules, shown):
-                    if not is_standard_library(module):
-                        found[likely_distributions(module)[0]] = version
+            found.update(_printed_version_attributes(model, cell, text))
     return found
+
+
+def _printed_version_attributes(model: NotebookModel, cell: CellModel, text: str) -> dict[str, str]:
+    """`print(f"NumPy version: {np.__version__}")` with `NumPy version: 1.24.3` in the output: the text
+    printed before the version finds its line; without such labels, versions pair with the attributes in
+    order when they are as many."""
+    found: dict[str, str] = {}
+    references: list[tuple[str, str]] = []  # (module, label printed just before it)
+    for node in ast.walk(cell.facts.tree):
+        pieces = node.values if isinstance(node, ast.JoinedStr) else (
+            node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else None)
+        if pieces is None:
+            continue
+        label = ""
+        for piece in pieces:
+            value = piece.value if isinstance(piece, ast.FormattedValue) else piece
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                label = value.value.rsplit("\n", 1)[-1].strip()
+            elif isinstance(value, ast.Attribute) and value.attr == "__version__":
+                module = model.resolve(value.value)
+                if module and label:
+                    references.append((module, label))
+    for module, label in references:
+        match = re.search(re.escape(label) + r"\s*'?(" + _VERSION_TEXT + r")", text)
+        if match and not is_standard_library(module):
+            found[likely_distributions(module)[0]] = match.group(1)
+    if not found:
+        modules = [model.resolve(node.value) for node in ast.walk(cell.facts.tree)
+                   if isinstance(node, ast.Attribute) and node.attr == "__version__"]
+        shown = printed_versions(text)
+        if modules and len(modules) == len(shown) and all(modules):
+            for module, version in zip(modules, shown):
+                if not is_standard_library(module):
+                    found[likely_distributions(module)[0]] = version
+    return found
+
+
+_VERSION_TEXT = r"\d+\.\d+(?:\.\d+)*(?:[.+-]?(?:[a-z]+\d*|\d+))*"
 
 
 def _pin_suggestion(requirement: Requirement | None, evidence: Evidence) -> str | None:

@@ -611,3 +611,12 @@ def test_a_package_installed_from_its_repository_provides_its_imports():
     assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 1)]
     # a PyPI name is matched exactly: pandas does not provide pandas_datareader
     assert rp203(["%pip install pandas==2.2.0", "import pandas_datareader"]) == [("RP203", 1, 1)]
+
+
+def test_a_labelled_printed_version_is_found_among_other_printed_versions():
+    cell = {"source": ('import sys\nimport numpy as np\nimport pandas as pd\nprint(f"System version: {sys.version}")\n'
+                       'print(f"NumPy version: {np.__version__}")\nprint("Pandas version:", pd.__version__)'),
+            "execution_count": 1, "outputs": [{"output_type": "stream", "name": "stdout", "text":
+                                               "System version: 3.9.16 (main)\nNumPy version: 1.24.3\nPandas version: 1.5.3\n"}]}
+    messages = [f.message for f in findings_for([cell], select="RP203")]
+    assert "`numpy==1.24.3`" in messages[0] and "`pandas==1.5.3`" in messages[1]

@@ -64,6 +64,7 @@ class InstallLine:
     pinned_names: set[str] = field(default_factory=set)
     unpinned_names: set[str] = field(default_factory=set)
     url_names: set[str] = field(default_factory=set)  # packages installed from a VCS or archive URL
+    opaque: bool = False  # installs what cannot be read here: a missing requirements file, a cloned folder
     upgrade: bool = False  # -U / --upgrade of something unpinned
 
     def position(self, token: Token) -> tuple[int, int, int]:
@@ -87,6 +88,7 @@ class NotebookInstalls:
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
     written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
     url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
+    opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
 
 
 _CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
@@ -176,16 +178,23 @@ def written_files(model: NotebookModel) -> dict[str, str]:
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
     written = written_files(model)
+    clones = notebook_clones(model)
     lines: list[InstallLine] = []
     for cell in model.code_cells:
         if not cell.facts.magics and cell.facts.syntax_error is None:
             continue
         for magic, commands in model.per_cell(cell, "installs", _cell_install_commands):
-            lines.append(_install_line(cell, magic, commands, folder, written))
+            lines.append(_install_line(cell, magic, commands, folder, written, clones))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
     url_names = set().union(*(line.url_names for line in lines)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported, folder, written, url_names)
+    return NotebookInstalls(lines, pinned, reported, folder, written, url_names, any(line.opaque for line in lines))
+
+
+def _is_local_folder(requirement: Requirement) -> bool:
+    text = requirement.text
+    return requirement.pinned and not requirement.name and "://" not in text and not text.lower().endswith(
+        (".whl", ".zip", ".tar.gz", ".tgz"))
 
 
 def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -214,9 +223,53 @@ def _listed_file(folder: Path | None, name: str, tool: str, written: dict[str, s
     return read_listed_file(file_beside(folder, name), tool)
 
 
+@dataclass(frozen=True)
+class Clones:
+    """Repositories the notebook `git clone`s without fixing a commit, and whether it `%cd`s into one."""
+
+    urls: dict[str, str]  # folder name -> URL
+    entered: str | None  # the clone the notebook `%cd`s into, if any
+
+    def holding(self, path: str) -> str | None:
+        """The URL of the clone a relative path of an install line lies in (`/content/diffusers`, `.`)."""
+        parts = [part for part in re.split(r"[\\/]", path) if part not in ("", ".")]
+        for part in parts:
+            if part in self.urls:
+                return self.urls[part]
+        if self.entered and not os.path.isabs(path) and not path.startswith(".."):
+            return self.urls[self.entered]
+        return None
+
+
+_CLONE = re.compile(r"\bgit\s+clone\s+(?:(?:-b|--branch|--depth|-o|--origin)\s+\S+\s+|-\S+\s+)*(\S+?)(?:\.git)?/?"
+                    r"(?:\s+(?!-)([\w.-]+))?\s*$")
+_CHECKOUT_COMMIT = re.compile(r"\bgit\b.*\b(?:checkout|reset\s+--hard|switch\s+--detach)\s+[0-9a-f]{7,40}\b")
+
+
+def notebook_clones(model: NotebookModel) -> Clones:
+    urls: dict[str, str] = {}
+    entered = None
+    fixed = False
+    for cell in model.code_cells:
+        for magic in _magic_lines(cell):
+            text = " ".join((magic.name, magic.args, *magic.continuation)) if magic.kind == "line" else magic.args
+            if magic.kind == "line" and magic.name == "cd":
+                target = re.split(r"[\\/]", magic.args.strip().strip("'\"").rstrip("/"))[-1]
+                entered = target if target in urls else entered
+            for command in re.split(r"&&|;", text):
+                match = _CLONE.search(command)
+                if match and "{" not in match.group(1) and "$" not in match.group(1):
+                    name = match.group(2) or match.group(1).rstrip("/").rsplit("/", 1)[-1]
+                    urls[name] = match.group(1)
+                if _CHECKOUT_COMMIT.search(command):
+                    fixed = True
+    return Clones({} if fixed else urls, None if fixed else entered)
+
+
 def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None,
-                  written: dict[str, str]) -> InstallLine:
+                  written: dict[str, str], clones: Clones | None = None) -> InstallLine:
     line = InstallLine(cell, magic, commands)
+    clones = clones or Clones({}, None)
     for command in commands:
         constrained = set()
         for token in command.constraint_files:
@@ -226,6 +279,13 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
         for requirement, token in command.packages:
             if requirement.name and "://" in requirement.text:
                 line.url_names.add(requirement.name)
+            cloned = clones.holding(requirement.text) if _is_local_folder(requirement) else None
+            if cloned:
+                # `git clone .../diffusers.git` then `pip install ./diffusers`: whatever the branch holds today
+                line.opaque = True
+                line.unpinned.append(Unpinned(requirement, token, requirement.text,
+                                              f"a folder cloned from {cloned} at no fixed commit"))
+                continue
             if requirement.pinned or requirement.name in constrained:
                 if requirement.name:
                     line.pinned_names.add(requirement.name)
@@ -240,8 +300,11 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
                 continue
             if file.unreadable:
                 option = "-r" if command.tool == "pip" else "--file"
-                line.unpinned.append(Unpinned(None, token, f"{option} {token.text}",
-                                              "the file is not found beside the notebook"))
+                cloned = clones.holding(token.text)
+                problem = (f"a file of the repository cloned from {cloned} at no fixed commit" if cloned
+                           else "the file is not found beside the notebook")
+                line.opaque = True  # what it installs is unknown: imports it may provide are this finding's
+                line.unpinned.append(Unpinned(None, token, f"{option} {token.text}", problem))
                 continue
             for requirement in file.requirements:
                 if requirement.pinned or requirement.name in constrained:
@@ -688,6 +751,8 @@ class UnpinnedImport(Rule):
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         installs = notebook_installs(model)
+        if installs.opaque:
+            return  # an install of what cannot be read here (RP201's finding) may provide any of the imports
         project = project_dependencies(model.path)
         pinned = installs.pinned | project.pinned
         evidence = version_evidence(model)
@@ -800,9 +865,10 @@ def packages_without_dependency_file(model: NotebookModel) -> list[str]:
     """For RP720: the third-party imports the notebook's own install lines do not pin, when no dependency
     file of its project (beside it or above it) declares anything. Empty when there is such a file, or when
     the notebook pins every import itself."""
-    if model.path is None or project_dependencies(model.path).files:
-        return []
-    pinned = notebook_installs(model).pinned
+    installs = notebook_installs(model)
+    if model.path is None or installs.opaque or project_dependencies(model.path).files:
+        return []  # opaque: it installs from a requirements file that exists elsewhere (RP201 says so)
+    pinned = installs.pinned
     return sorted({import_key(item.module) for item in third_party_imports(model)
                    if not _covered(item.module, item.candidates, pinned)})
 

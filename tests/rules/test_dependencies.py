@@ -620,3 +620,29 @@ def test_a_labelled_printed_version_is_found_among_other_printed_versions():
                                                "System version: 3.9.16 (main)\nNumPy version: 1.24.3\nPandas version: 1.5.3\n"}]}
     messages = [f.message for f in findings_for([cell], select="RP203")]
     assert "`numpy==1.24.3`" in messages[0] and "`pandas==1.5.3`" in messages[1]
+
+
+# --- Repositories the notebook clones ----------------------------------------------------------------------
+
+
+def test_installing_a_folder_cloned_at_no_fixed_commit_is_unpinned():
+    cells = ["%cd /content\n!git clone -b rl https://github.com/huggingface/diffusers.git\n!pip install -q /content/diffusers"]
+    [finding] = findings_for(cells, select="RP201")
+    assert "cloned from https://github.com/huggingface/diffusers at no fixed commit" in finding.message
+    assert finding.line == 3
+
+
+def test_a_clone_checked_out_at_a_commit_is_pinned():
+    sha = "2ab75add4b30c2fc44a8bf575156d448d9ed87a7"
+    cells = [f"!git clone https://github.com/org/lib.git\n!cd lib && git checkout {sha}\n!pip install -e ./lib"]
+    assert rp201(cells) == []
+    assert rp201(["%pip install -e ."]) == []  # the project's own folder, not a clone
+
+
+def test_requirements_of_a_cloned_repository_and_the_imports_they_bring(tmp_path):
+    cells = ["!git clone https://github.com/InstantID/InstantID\n%cd InstantID\n"
+             "!pip install -r gradio_demo/requirements.txt\n!pip install timm==0.6.7",
+             "import cv2\nimport insightface\nfrom pipeline_instantid import Pipeline"]
+    findings = findings_for(cells, select=("RP201", "RP203", "RP720"), path=tmp_path / "nb.ipynb")
+    assert [(f.code, f.line) for f in findings] == [("RP201", 3)]
+    assert "a file of the repository cloned from https://github.com/InstantID/InstantID" in findings[0].message

@@ -464,11 +464,40 @@ class UnpinnedInstall(Rule):
             listed = "; ".join(f"{', '.join(names)} ({problem})" for problem, names in by_problem.items())
             suggestions = [s for s in (_pin_suggestion(item.requirement, evidence) for item in line.unpinned) if s]
             message = f"Unpinned install: {listed}; pin every package to an exact version"
+            if any("cloned from" in problem for problem in by_problem):
+                message += " (of a clone: `git checkout` a commit)"
             if line.upgrade and "no version" in by_problem:
                 message = message.replace(" (no version)", " (no version, and the upgrade flag takes the newest)", 1)
             if suggestions:
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
+        yield from self._job_requirements(model)
+
+    def _job_requirements(self, model: NotebookModel) -> Iterator[Finding]:
+        """A training or inference job the notebook starts with `source_dir="scripts"` installs
+        scripts/requirements.txt where it runs (SageMaker, Azure ML): its pins are the job's."""
+        folder = _notebook_folder(model)
+        if folder is None:
+            return
+        written = notebook_installs(model).written
+        for cell in model.parsed_cells:
+            if "source_dir" not in cell.facts.source:
+                continue
+            for call in cell.facts.calls:
+                for keyword in call.keywords:
+                    value = keyword.value
+                    if keyword.arg != "source_dir" or not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                        continue
+                    name = value.value.rstrip("/") + "/requirements.txt"
+                    text = written.get(name, written.get(name.removeprefix("./")))
+                    file = read_requirements_txt(folder / name, text=text)
+                    unpinned = [r.text for r in file.requirements if not r.pinned]
+                    if file.unreadable or not unpinned:
+                        continue
+                    message = (f"The job installs {name}, which leaves {', '.join(unpinned)} unpinned; pin every "
+                               f"package there to an exact version")
+                    yield self.finding(cell, cell.facts.span(value), message,
+                                       Fix(f"Pin each package of {name} with ==", "unsafe"))
 
     def _fix(self, line: InstallLine, evidence: Evidence) -> Fix:
         edits = []
@@ -840,6 +869,9 @@ def third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
     found: list[ThirdPartyImport] = []
     seen: set[str] = set()
     for cell in model.parsed_cells:
+        if cell.facts.source.lstrip().startswith("%%writefile"):
+            continue  # a script the notebook writes runs where its job's environment (a container, its own
+            # requirements file) is defined, not in this kernel
         for fact in cell.facts.imports:
             if fact.level > 0:
                 continue

@@ -646,3 +646,18 @@ def test_requirements_of_a_cloned_repository_and_the_imports_they_bring(tmp_path
     findings = findings_for(cells, select=("RP201", "RP203", "RP720"), path=tmp_path / "nb.ipynb")
     assert [(f.code, f.line) for f in findings] == [("RP201", 3)]
     assert "a file of the repository cloned from https://github.com/InstantID/InstantID" in findings[0].message
+
+
+def test_requirements_a_job_installs_from_its_source_dir(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "requirements.txt").write_text("peft==0.4.0\nsafetensors>=0.3.1\n")
+    cell = "est = HuggingFace(entry_point='train.py',\n    source_dir='scripts', instance_count=1)"
+    [finding] = findings_for([cell], select="RP201", path=tmp_path / "nb.ipynb")
+    assert "scripts/requirements.txt, which leaves safetensors>=0.3.1 unpinned" in finding.message
+    assert (finding.cell_index, finding.line, finding.column) == (0, 2, 16)
+    (tmp_path / "scripts" / "requirements.txt").write_text("peft==0.4.0\n")
+    assert rp201([cell], path=tmp_path / "nb.ipynb") == []
+
+
+def test_imports_of_a_script_the_notebook_writes_are_the_jobs():
+    assert rp203(["%%writefile code/inference.py\nimport torch\nfrom transformers import AutoModel\n"]) == []

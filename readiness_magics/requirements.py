@@ -1054,6 +1054,7 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "azureml.contrib": ("azureml-contrib-services",),
     "orangecontrib.associate": ("Orange3-Associate",),
     "argon2": ("argon2-cffi",),
+    "synapse.ml": ("synapseml",),
     "vertexai": ("google-cloud-aiplatform",),
     "google.cloud.aiplatform": ("google-cloud-aiplatform",),
     "scrapbook": ("nteract-scrapbook",),
@@ -1197,14 +1198,21 @@ def import_key(module: str) -> str:
         if prefix in IMPORT_TO_DISTRIBUTIONS:
             return prefix
     if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1:
-        depth = 3 if parts[:2] == ["google", "cloud"] or parts[0] == "azure" else 2
+        depth = 3 if parts[:2] == ["google", "cloud"] or (parts[0] == "azure" and parts[1] in _AZURE_GROUPS) else 2
         return ".".join(parts[:depth])
     return parts[0]
 
 
+# `azure.storage.blob` is azure-storage-blob, but `azure.identity` and `azure.common.x` are azure-identity and
+# azure-common: only these second-level names group several distributions.
+_AZURE_GROUPS = frozenset({"ai", "storage", "mgmt", "keyvault", "monitor", "search", "data", "cognitiveservices",
+                           "communication", "digitaltwins", "eventgrid", "iot", "messaging", "security", "synapse",
+                           "mixedreality", "purview", "schemaregistry", "developer", "health"})
+
+
 def is_namespace_prefix(module: str) -> bool:
     """`google`, `google.cloud`, `azure`: an import from these names its distribution only with what it imports."""
-    return module in NAMESPACE_PACKAGES or module == "google.cloud"
+    return module in NAMESPACE_PACKAGES or module == "google.cloud" or module in {f"azure.{g}" for g in _AZURE_GROUPS}
 
 
 @lru_cache(maxsize=4096)

@@ -661,3 +661,15 @@ def test_requirements_a_job_installs_from_its_source_dir(tmp_path):
 
 def test_imports_of_a_script_the_notebook_writes_are_the_jobs():
     assert rp203(["%%writefile code/inference.py\nimport torch\nfrom transformers import AutoModel\n"]) == []
+
+
+@pytest.mark.parametrize("source, distribution", [
+    ("from azure.identity import DefaultAzureCredential", "azure-identity"),
+    ("from azure.common.client_factory import get_client_from_cli_profile", "azure-common"),
+    ("from azure.storage import blob", "azure-storage-blob"),
+    ("from azure.mgmt.cosmosdb import CosmosDBManagementClient", "azure-mgmt-cosmosdb"),
+    ("from synapse.ml.lightgbm import LightGBMClassifier", "synapseml"),
+])
+def test_azure_names(source, distribution):
+    [finding] = findings_for([source], select="RP203")
+    assert f"`{distribution}==<version>`" in finding.message

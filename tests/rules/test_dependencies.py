@@ -673,3 +673,20 @@ def test_imports_of_a_script_the_notebook_writes_are_the_jobs():
 def test_azure_names(source, distribution):
     [finding] = findings_for([source], select="RP203")
     assert f"`{distribution}==<version>`" in finding.message
+
+
+def test_in_a_live_kernel_the_suggested_version_is_the_kernels():
+    from importlib.metadata import version
+
+    from readiness_magics.config import Settings
+    from readiness_magics.engine import run_rules
+    from readiness_magics.live import kernel_facts
+    from readiness_magics.notebook import notebook_from_sources
+
+    notebook = notebook_from_sources(["import packaging"])
+    notebook.kernel = kernel_facts(["import packaging"], same_session=True)
+    [finding] = [f for f in run_rules(notebook, Settings(ruff=False).with_overrides(select=("RP203",)))]
+    assert f"`packaging=={version('packaging')}`" in finding.message
+    # the same notebook checked from the command line: no kernel, no version from this machine
+    [cli] = findings_for(["import packaging"], select="RP203")
+    assert "`packaging==<version>`" in cli.message

@@ -802,7 +802,10 @@ class UnpinnedImport(Rule):
         what = f"'{top}'" if canonical_equal(top, distribution) else f"'{top}' (distribution {shown})"
         declared = next((project.declared[name] for name in candidates if name in project.declared), None)
         if declared is not None:
-            detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
+            if ";" in declared.text:  # `numpy<1.25;python_version<='3.8'`: other Pythons get no line at all
+                detail = f"{declared.source} lists it only as '{declared.text}', for some Python versions"
+            else:
+                detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
             message = f"{what} is imported but not pinned: {detail}; pin it exactly, e.g. `{pin}`"
         elif not _is_known_distribution(module):
             # A name no table knows may be a module of the project that is missing here as well as a package.

@@ -690,3 +690,10 @@ def test_in_a_live_kernel_the_suggested_version_is_the_kernels():
     # the same notebook checked from the command line: no kernel, no version from this machine
     [cli] = findings_for(["import packaging"], select="RP203")
     assert "`packaging==<version>`" in cli.message
+
+
+def test_a_declaration_for_some_python_versions_only_says_so(tmp_path):
+    (tmp_path / "setup.py").write_text("from setuptools import setup\n"
+                                       "setup(name='x', install_requires=[\"numpy<1.25.0;python_version<='3.8'\"])\n")
+    [finding] = findings_for(["import numpy"], select="RP203", path=tmp_path / "nb.ipynb")
+    assert "lists it only as 'numpy<1.25.0;python_version<='3.8'', for some Python versions" in finding.message

@@ -430,7 +430,15 @@ class UnpinnedInstall(Rule):
 
     Pinned means `==` or `===` (`pkg=1.2.3` or `pkg==1.2.3` for conda), a VCS URL at a full 40-hex
     commit, or a local wheel file. Commented-out installs, `pip list`, `pip freeze`, `pip show` and
-    `pip uninstall` are not reported.
+    `pip uninstall` are not reported. Also reported: `pip install x` written without `%` (IPython runs
+    it as `%pip`), a folder or `-r` file of a repository the notebook `git clone`s without checking out
+    a commit, and the requirements file a job installs from its `source_dir="scripts"` (SageMaker,
+    Azure ML) when it leaves a package unpinned. A file the notebook writes itself with
+    `%%writefile requirements.txt` is read from the notebook.
+
+    The fix pins only to a version the notebook shows it ran with (an install log in its outputs such
+    as `Successfully installed pandas-1.5.3`, or, in `%readiness`, the running kernel), never to the
+    version installed where the check runs.
 
     ## Why is this bad?
     Each run installs whatever version is newest that day, so the notebook that worked last month
@@ -514,7 +522,8 @@ class UnpinnedInstall(Rule):
 class ShellPipInstall(Rule):
     """## What it does
     Reports `!pip install ...` (also `!pip3`, `!python -m pip`, `!conda install`): a shell command
-    that installs into whichever environment the shell finds first on its `PATH`.
+    that installs into whichever environment the shell finds first on its `PATH`. One finding per cell,
+    listing the lines, with a fix that changes each of them.
 
     ## Why is this bad?
     That is often not the environment the kernel runs in, so the install "succeeds" and the next
@@ -747,14 +756,27 @@ def _import_span(cell: CellModel, fact) -> Span:
 class UnpinnedImport(Rule):
     """## What it does
     Reports a third-party import whose distribution is pinned neither by a `%pip install` line of the
-    notebook nor by a dependency file beside or above it (requirements*.txt, pyproject.toml,
-    environment.yml, or a lock file), up to the project root (the first folder holding `.git` or a
-    pyproject.toml). A package the notebook imports directly but that only arrives as another's
-    dependency (`numpy` when only `pandas==2.2.2` is pinned) is reported too.
+    notebook nor by a dependency file beside or above it, up to the project root (the first folder
+    holding `.git`, pyproject.toml, setup.py or setup.cfg): requirements*.txt and `requirements/*.txt`,
+    pyproject.toml (extras and dependency groups too), setup.py and setup.cfg (`install_requires`,
+    extras), Pipfile, a conda environment file under any name (a YAML file with a `dependencies:` list
+    of match specs), or a lock file. A package the notebook imports directly but that only arrives as
+    another's dependency (`numpy` when only `pandas==2.2.2` is pinned) is reported too.
+
+    An import is matched to its distribution by its full dotted name (`google.cloud.storage` is
+    google-cloud-storage, `from azure.ai.ml import MLClient` is azure-ai-ml, `cv2` is opencv-python),
+    by a built-in table, never by what happens to be installed where the check runs. A version in the
+    message comes from evidence: the notebook's outputs (an install log, a printed `__version__`), or
+    the running kernel in `%readiness`; otherwise it says `==<version>`.
 
     Reported once per package, on the first cell that imports it, and not when its unpinned install
-    is already reported (RP201). The standard library, modules and packages beside the notebook,
-    relative imports and optional imports (`try: ... except ImportError`) are not reported.
+    is already reported (RP201), nor when an install line installs what cannot be read here (a missing
+    `-r` file, a cloned folder: RP201 reports that). Not reported: the standard library, what the
+    kernel or the hosting service provides (IPython, google.colab), the project's own modules (beside
+    the notebook, in the folders above it up to the project root and their `src/`, on a `sys.path` the
+    notebook extends, written with `%%writefile`, or the project's own distribution name), relative
+    imports, optional imports (`try: ... except ImportError`), and the imports of a script the notebook
+    writes with `%%writefile` (its job's environment pins those).
 
     ## Why is this bad?
     Whoever runs the notebook next gets whatever version their environment has, or none at all, and

@@ -87,6 +87,7 @@ class NotebookInstalls:
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
     written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
+    clones: Clones | None = None
     url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
     opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
 
@@ -188,7 +189,8 @@ def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
     url_names = set().union(*(line.url_names for line in lines)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported, folder, written, url_names, any(line.opaque for line in lines))
+    return NotebookInstalls(lines, pinned, reported, folder, written, clones, url_names,
+                            any(line.opaque for line in lines))
 
 
 def _is_local_folder(requirement: Requirement) -> bool:
@@ -229,6 +231,7 @@ class Clones:
 
     urls: dict[str, str]  # folder name -> URL
     entered: str | None  # the clone the notebook `%cd`s into, if any
+    sites: dict = field(default_factory=dict)  # folder name -> (cell, magic line) of its `git clone`
 
     def holding(self, path: str) -> str | None:
         """The URL of the clone a relative path of an install line lies in (`/content/diffusers`, `.`)."""
@@ -248,6 +251,7 @@ _CHECKOUT_COMMIT = re.compile(r"\bgit\b.*\b(?:checkout|reset\s+--hard|switch\s+-
 
 def notebook_clones(model: NotebookModel) -> Clones:
     urls: dict[str, str] = {}
+    sites: dict[str, tuple[CellModel, MagicLine]] = {}
     entered = None
     fixed = False
     for cell in model.code_cells:
@@ -261,9 +265,12 @@ def notebook_clones(model: NotebookModel) -> Clones:
                 if match and "{" not in match.group(1) and "$" not in match.group(1):
                     name = match.group(2) or match.group(1).rstrip("/").rsplit("/", 1)[-1]
                     urls[name] = match.group(1)
+                    sites[name] = (cell, magic)
                 if _CHECKOUT_COMMIT.search(command):
                     fixed = True
-    return Clones({} if fixed else urls, None if fixed else entered)
+    if fixed:
+        return Clones({}, None)
+    return Clones(urls, entered, sites)
 
 
 def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None,
@@ -480,6 +487,26 @@ class UnpinnedInstall(Rule):
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
         yield from self._job_requirements(model)
+        yield from self._imported_clones(model)
+
+    def _imported_clones(self, model: NotebookModel) -> Iterator[Finding]:
+        """`!git clone .../inversecooking.git` then `from inversecooking.src.model import get_model`: code
+        imported from whatever the branch holds the day the notebook runs."""
+        installs = notebook_installs(model)
+        clones = installs.clones
+        if not clones or not clones.sites:
+            return
+        problems = " ".join(item.problem for line in installs.lines for item in line.unpinned)
+        imported = {fact.module.split(".", 1)[0] for cell in model.parsed_cells for fact in cell.facts.imports
+                    if fact.level == 0}
+        for name, (cell, magic) in clones.sites.items():
+            url = clones.urls[name]
+            if name not in imported or f"cloned from {url} " in problems:
+                continue  # not imported, or its install is reported already
+            span = Span(magic.line, magic.column, magic.line, magic.column + len(magic.args))
+            yield self.finding(cell, span, f"The notebook imports {name} from {url}, cloned at no fixed commit: "
+                                           f"`git checkout` a commit after the clone (or install a pinned release)",
+                               Fix("Check out a fixed commit of the clone", "unsafe"))
 
     def _job_requirements(self, model: NotebookModel) -> Iterator[Finding]:
         """A training or inference job the notebook starts with `source_dir="scripts"` installs

@@ -697,3 +697,14 @@ def test_a_declaration_for_some_python_versions_only_says_so(tmp_path):
                                        "setup(name='x', install_requires=[\"numpy<1.25.0;python_version<='3.8'\"])\n")
     [finding] = findings_for(["import numpy"], select="RP203", path=tmp_path / "nb.ipynb")
     assert "lists it only as 'numpy<1.25.0;python_version<='3.8'', for some Python versions" in finding.message
+
+
+def test_code_imported_from_a_clone_at_no_fixed_commit():
+    cells = ["!git clone https://github.com/facebookresearch/inversecooking.git",
+             "from inversecooking.src.model import get_model"]
+    [finding] = findings_for(cells, select="RP201")
+    assert (finding.cell_index, finding.line) == (0, 1)
+    assert "imports inversecooking from https://github.com/facebookresearch/inversecooking" in finding.message
+    sha = "fb36a272cdeecb21992cfd9271eb82baafeb316d"
+    assert rp201([cells[0] + f"\n!cd inversecooking && git checkout {sha}", cells[1]]) == []
+    assert rp201([cells[0]]) == []  # cloned for its data, never imported

@@ -439,7 +439,7 @@ class UnpinnedInstall(Rule):
     commit, or a local wheel file. Commented-out installs, `pip list`, `pip freeze`, `pip show` and
     `pip uninstall` are not reported. Also reported: `pip install x` written without `%` (IPython runs
     it as `%pip`), a folder or `-r` file of a repository the notebook `git clone`s without checking out
-    a commit, and the requirements file a job installs from its `source_dir="scripts"` (SageMaker,
+    a commit (and such a clone the notebook imports code from), and the requirements file a job installs from its `source_dir="scripts"` (SageMaker,
     Azure ML) when it leaves a package unpinned. A file the notebook writes itself with
     `%%writefile requirements.txt` is read from the notebook.
 

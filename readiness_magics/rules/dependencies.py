@@ -288,8 +288,9 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
                 line.url_names.add(requirement.name)
             cloned = clones.holding(requirement.text) if _is_local_folder(requirement) else None
             if cloned:
-                # `git clone .../diffusers.git` then `pip install ./diffusers`: whatever the branch holds today
-                line.opaque = True
+                # `git clone .../diffusers.git` then `pip install ./diffusers`: whatever the branch holds today;
+                # the imports named after the clone are this finding's
+                line.url_names.add(canonicalize_name(cloned.rstrip("/").rsplit("/", 1)[-1]))
                 line.unpinned.append(Unpinned(requirement, token, requirement.text,
                                               f"a folder cloned from {cloned} at no fixed commit"))
                 continue
@@ -797,8 +798,8 @@ class UnpinnedImport(Rule):
     the running kernel in `%readiness`; otherwise it says `==<version>`.
 
     Reported once per package, on the first cell that imports it, and not when its unpinned install
-    is already reported (RP201), nor when an install line installs what cannot be read here (a missing
-    `-r` file, a cloned folder: RP201 reports that). Not reported: the standard library, what the
+    is already reported (RP201), nor when an install line installs what cannot be read here (a `-r`
+    file that is missing or belongs to a clone: RP201 reports that). Not reported: the standard library, what the
     kernel or the hosting service provides (IPython, google.colab), the project's own modules (beside
     the notebook, in the folders above it up to the project root and their `src/`, on a `sys.path` the
     notebook extends, written with `%%writefile`, or the project's own distribution name), relative

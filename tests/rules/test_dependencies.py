@@ -708,3 +708,9 @@ def test_code_imported_from_a_clone_at_no_fixed_commit():
     sha = "fb36a272cdeecb21992cfd9271eb82baafeb316d"
     assert rp201([cells[0] + f"\n!cd inversecooking && git checkout {sha}", cells[1]]) == []
     assert rp201([cells[0]]) == []  # cloned for its data, never imported
+
+
+def test_a_cloned_install_covers_its_own_import_but_not_the_others():
+    cells = ["!git clone https://github.com/huggingface/diffusers.git\n!pip install -q ./diffusers",
+             "from diffusers import DiffusionPipeline\nimport torch"]
+    assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 2), ("RP203", 1, 2)]

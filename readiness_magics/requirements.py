@@ -1055,6 +1055,7 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "orangecontrib.associate": ("Orange3-Associate",),
     "argon2": ("argon2-cffi",),
     "synapse.ml": ("synapseml",),
+    "mujoco_py": ("mujoco-py", "free-mujoco-py"),
     "vertexai": ("google-cloud-aiplatform",),
     "google.cloud.aiplatform": ("google-cloud-aiplatform",),
     "scrapbook": ("nteract-scrapbook",),

@@ -856,7 +856,12 @@ class UnpinnedImport(Rule):
                 detail = f"{declared.source} lists it only as '{declared.text}', for some Python versions"
             else:
                 detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
-            message = f"{what} is imported but not pinned: {detail}; pin it exactly, e.g. `{pin}`"
+            if declared.source in ("setup.py", "setup.cfg", "pyproject.toml"):
+                # a package's own metadata keeps ranges on purpose; the notebook's run needs a pin of its own
+                where = "pin it exactly for the notebook in a requirements or lock file"
+            else:
+                where = f"pin it exactly in {declared.source}"
+            message = f"{what} is imported but not pinned: {detail}; {where}, e.g. `{pin}`"
         elif not _is_known_distribution(module):
             # A name no table knows may be a module of the project that is missing here as well as a package.
             message = (f"{what} is imported but is neither a module beside the notebook nor pinned anywhere: if it "

@@ -291,6 +291,7 @@ def test_requirements_file_beside_or_above_the_notebook(tmp_path):
     findings = findings_for(cells, select="RP203", path=notebooks / "nb.ipynb")
     assert [(f.line) for f in findings] == [4, 5]
     assert "requirements.txt lists it as 'scikit-learn>=1.3'" in findings[0].message
+    assert "pin it exactly in requirements.txt" in findings[0].message
     assert "pinned nowhere" in findings[1].message
 
 
@@ -522,6 +523,7 @@ def test_setup_py_install_requires_and_extras(tmp_path):
                             path=notebooks / "nb.ipynb")
     [finding] = findings
     assert "setup.py lists it as 'pandas>2.0.0,<3.0.0'" in finding.message and "`pandas==<version>`" in finding.message
+    assert "for the notebook in a requirements or lock file" in finding.message  # not in setup.py itself
 
 
 def test_setup_cfg_and_pipfile(tmp_path):

@@ -844,7 +844,8 @@ class UnpinnedImport(Rule):
 
     def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
                 project: ProjectDependencies, evidence: Evidence) -> Finding:
-        distribution = candidates[0]
+        # `cv2` may be opencv-python-headless: the distribution the evidence shows wins over the usual one
+        distribution = next((name for name in candidates if evidence.version(name)), candidates[0])
         shown = display_name(distribution)
         version = evidence.version(distribution)
         pin = f"{shown}=={version}" if version else f"{shown}==<version>"

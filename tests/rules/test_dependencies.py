@@ -716,3 +716,13 @@ def test_a_cloned_install_covers_its_own_import_but_not_the_others():
     cells = ["!git clone https://github.com/huggingface/diffusers.git\n!pip install -q ./diffusers",
              "from diffusers import DiffusionPipeline\nimport torch"]
     assert codes_for(cells, select=("RP201", "RP203")) == [("RP201", 0, 2), ("RP203", 1, 2)]
+
+
+def test_the_distribution_the_outputs_show_is_the_one_suggested():
+    cells = [{"source": "!pip show opencv-python-headless", "execution_count": 1, "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": "Name: opencv-python-headless\nVersion: 4.8.0.74\n"}]},
+        "import cv2"]
+    [finding] = findings_for(cells, select="RP203")
+    assert "`opencv-python-headless==4.8.0.74`" in finding.message
+    [plain] = findings_for(["import cv2"], select="RP203")
+    assert "`opencv-python==<version>`" in plain.message

@@ -550,8 +550,9 @@ class UnpinnedInstall(Rule):
 class ShellPipInstall(Rule):
     """## What it does
     Reports `!pip install ...` (also `!pip3`, `!python -m pip`, `!conda install`): a shell command
-    that installs into whichever environment the shell finds first on its `PATH`. One finding per cell,
-    listing the lines, with a fix that changes each of them.
+    that installs into whichever environment the shell finds first on its `PATH`.
+
+    One finding per cell, listing the lines, with a fix that changes each of them.
 
     ## Why is this bad?
     That is often not the environment the kernel runs in, so the install "succeeds" and the next

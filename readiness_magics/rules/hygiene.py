@@ -600,9 +600,12 @@ def _project_root(folder: Path) -> Path | None:
 class NoDependencyFile(Rule):
     """## What it does
     Reports a notebook that imports third-party packages with no dependency file (requirements.txt,
-    pyproject.toml, setup.py, setup.cfg, Pipfile, a conda environment file under any name, a lock file)
-    beside it or above it in its project, and that does not pin each of them in its own install lines.
-    It reads imports and project files as RP203 does (local modules and IPython are not packages).
+    pyproject.toml, environment.yml, setup.py, Pipfile, a lock file) beside it or above it in its
+    project.
+
+    setup.cfg and conda environment files under any name count too. A notebook that pins every package
+    it imports in its own install lines is not reported. Imports and project files are read as RP203
+    reads them: local modules and IPython are not packages.
 
     ## Why is this bad?
     Without one, nobody can rebuild the environment the notebook ran in; pins inside the notebook

@@ -587,8 +587,8 @@ def test_shell_installs_of_one_cell_are_one_finding_with_every_fix():
 
 def test_no_dependency_file_lists_only_third_party_packages_the_notebook_does_not_pin(tmp_path):
     (tmp_path / "helpers_local.py").write_text("")
-    cells = ["%pip install pandas==2.2.0", "import pandas, numpy, os\nfrom IPython.display import display\n"
-             "import helpers_local"]
+    cells = ["%pip install pandas==2.2.0", ("import pandas, numpy, os\nfrom IPython.display import display\n"
+                                           "import helpers_local")]
     [finding] = findings_for(cells, select="RP720", path=tmp_path / "nb.ipynb")
     assert "(numpy)" in finding.message
 
@@ -642,8 +642,8 @@ def test_a_clone_checked_out_at_a_commit_is_pinned():
 
 
 def test_requirements_of_a_cloned_repository_and_the_imports_they_bring(tmp_path):
-    cells = ["!git clone https://github.com/InstantID/InstantID\n%cd InstantID\n"
-             "!pip install -r gradio_demo/requirements.txt\n!pip install timm==0.6.7",
+    cells = [("!git clone https://github.com/InstantID/InstantID\n%cd InstantID\n"
+              "!pip install -r gradio_demo/requirements.txt\n!pip install timm==0.6.7"),
              "import cv2\nimport insightface\nfrom pipeline_instantid import Pipeline"]
     findings = findings_for(cells, select=("RP201", "RP203", "RP720"), path=tmp_path / "nb.ipynb")
     assert [(f.code, f.line) for f in findings] == [("RP201", 3)]

@@ -659,9 +659,9 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
                 stem, _dot, suffix = name.partition(".")
                 if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
                     names.add(stem)
-            elif entry.is_dir() and name.isidentifier():
-                if any(child.name.endswith(".py") for child in os.scandir(entry.path)):
-                    names.add(name)
+            elif (entry.is_dir() and name.isidentifier()
+                  and any(child.name.endswith(".py") for child in os.scandir(entry.path))):
+                names.add(name)
         except OSError:
             continue
     return frozenset(names)

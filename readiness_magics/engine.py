@@ -253,15 +253,13 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
 
 def _prepare_workers() -> None:
     """What each worker would compute for itself, done once before they fork (they inherit it): the
-    rules' import and the scan of the installed distributions (a quarter of a second)."""
+    rules' import. (The check no longer scans the installed distributions: its findings must not depend on
+    the machine it runs on.)"""
     import multiprocessing
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         return
     all_rules()
-    from .requirements import installed_distributions
-
-    installed_distributions("os")  # any name: the scan behind it is cached
 
 
 def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = None, use_ruff: bool = True,

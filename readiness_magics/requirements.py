@@ -488,6 +488,7 @@ class DependencyFile:
     requirements: tuple[Requirement, ...]
     unreadable: tuple[str, ...] = ()
     project_name: str = ""  # [project] name / [tool.poetry] name: the project itself, not a dependency
+    is_conda_environment: bool = False  # a YAML file with a `dependencies:` list of conda match specs
 
     @property
     def unpinned(self) -> tuple[Requirement, ...]:
@@ -513,14 +514,16 @@ def read_listed_file(path: Path, tool: str) -> DependencyFile:
     return DependencyFile(path, requirements)
 
 
-def read_requirements_txt(path: Path, _seen: frozenset[Path] = frozenset()) -> DependencyFile:
-    """A pip requirements file, following `-r` and `-c` includes relative to it."""
+def read_requirements_txt(path: Path, _seen: frozenset[Path] = frozenset(), text: str | None = None) -> DependencyFile:
+    """A pip requirements file, following `-r` and `-c` includes relative to it; `text` is its content when
+    the notebook writes the file itself (`%%writefile requirements.txt`)."""
     path = Path(path)
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return DependencyFile(path, (), (str(path),))
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError:
+            return DependencyFile(path, (), (str(path),))
     requirements: list[Requirement] = []
     unreadable: list[str] = []
     seen = _seen | {path.resolve()}
@@ -629,6 +632,86 @@ def _poetry_requirement(name: str, value, source: str) -> Requirement:
     return Requirement(canonical, text, False, "a range, not an exact version", source)
 
 
+def read_setup_py(path: Path) -> DependencyFile:
+    """`install_requires` and `extras_require` of a setup.py, read from its syntax tree (never run): list
+    literals given directly or through a module-level name, and `extras_require["x"] = [...]` additions."""
+    import ast
+
+    path = Path(path)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return DependencyFile(path, (), (str(path),))
+    names: dict[str, ast.expr] = {}
+    added: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                names[target.id] = node.value
+            elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                added.append(node.value)  # extras_require["all"] = [...]
+    specs: list[str] = []
+    project_name = ""
+
+    def strings(node: ast.expr | None, depth: int = 0) -> list[str]:
+        if isinstance(node, ast.Name) and depth < 3:
+            return strings(names.get(node.id), depth + 1)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return [item.value for item in node.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+        if isinstance(node, ast.Dict):
+            return [spec for value in node.values for spec in strings(value, depth + 1)]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+            return [spec for keyword in node.keywords for spec in strings(keyword.value, depth + 1)]
+        return []
+
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "setup"):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg in ("install_requires", "extras_require", "tests_require"):
+                specs.extend(strings(keyword.value))
+                if keyword.arg == "extras_require":
+                    for value in added:
+                        specs.extend(strings(value))
+            elif keyword.arg == "name" and isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, str):
+                project_name = canonicalize_name(keyword.value.value)
+    requirements = tuple(r for r in (parse_pip_requirement(spec, path.name) for spec in specs) if r is not None)
+    return DependencyFile(path, requirements, (), project_name)
+
+
+def read_setup_cfg(path: Path) -> DependencyFile:
+    """`[options] install_requires` and `[options.extras_require]` of a setup.cfg, and `[metadata] name`."""
+    import configparser
+
+    path = Path(path)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return DependencyFile(path, (), (str(path),))
+    lists = [parser.get("options", "install_requires", fallback="")]
+    if parser.has_section("options.extras_require"):
+        lists.extend(value for _, value in parser.items("options.extras_require"))
+    specs = [line.split("#", 1)[0].strip() for text in lists for line in text.splitlines()]
+    requirements = tuple(r for r in (parse_pip_requirement(spec, path.name) for spec in specs if spec) if r is not None)
+    name = parser.get("metadata", "name", fallback="").strip()
+    return DependencyFile(path, requirements, (), canonicalize_name(name) if name else "")
+
+
+def read_pipfile(path: Path) -> DependencyFile:
+    """A Pipfile's `[packages]` and `[dev-packages]` (`pandas = "==2.2.0"` is pinned, `"*"` is not)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return DependencyFile(path, (), (str(path),))
+    requirements = tuple(_poetry_requirement(name, value, path.name)
+                         for section in ("packages", "dev-packages")
+                         for name, value in (data.get(section) or {}).items())
+    return DependencyFile(path, requirements)
+
+
 def read_environment_yml(path: Path) -> DependencyFile:
     """A conda environment file's `dependencies` (and its nested `pip:` list), read without a YAML library."""
     path = Path(path)
@@ -637,13 +720,24 @@ def read_environment_yml(path: Path) -> DependencyFile:
     except OSError:
         return DependencyFile(path, (), (str(path),))
     source = path.name
+    if not is_conda_environment(text):
+        return DependencyFile(path, ())
     requirements: list[Requirement] = []
     for kind, spec in environment_dependencies(text):
         parse = parse_pip_requirement if kind == "pip" else parse_conda_spec
         requirement = parse(spec, source)
         if requirement is not None and requirement.name not in ("python", "pip"):
             requirements.append(requirement)
-    return DependencyFile(path, tuple(requirements))
+    return DependencyFile(path, tuple(requirements), is_conda_environment=True)
+
+
+def is_conda_environment(text: str) -> bool:
+    """A top-level `dependencies:` list whose items are match specs (`numpy=1.26`) or a `pip:` list: not a
+    Helm chart's or a CI file's `dependencies:` of mappings (`- name: redis`)."""
+    if not re.search(r"^dependencies\s*:", text, re.MULTILINE):
+        return False
+    items = environment_dependencies(text)
+    return bool(items) and not any(re.match(r"^[\w.-]+\s*:(?:\s|$)", spec) for _, spec in items)
 
 
 def environment_dependencies(text: str) -> list[tuple[str, str]]:
@@ -720,13 +814,23 @@ def dependency_files_in(folder: Path) -> list[DependencyFile]:
         path = folder / name
         if (lower.startswith("requirements") and lower.endswith(".txt")) or lower in ("constraints.txt",):
             found.append(read_requirements_txt(path))
+        elif lower == "requirements" and path.is_dir():
+            found.extend(read_requirements_txt(child) for child in sorted(path.glob("*.txt")))
         elif lower == "pyproject.toml":
             found.append(read_pyproject(path))
-        elif lower in ("environment.yml", "environment.yaml") or re.match(r"^environment[-_.].*\.ya?ml$", lower):
-            found.append(read_environment_yml(path))
+        elif lower == "setup.py":
+            found.append(read_setup_py(path))
+        elif lower == "setup.cfg":
+            found.append(read_setup_cfg(path))
+        elif lower == "pipfile":
+            found.append(read_pipfile(path))
+        elif lower.endswith((".yml", ".yaml")):
+            environment = read_environment_yml(path)
+            if environment.is_conda_environment:
+                found.append(environment)
         elif name in _LOCK_FILES or re.match(r"^pylock\..+\.toml$", lower):
             found.append(read_lock_file(path))
-    return found
+    return [file for file in found if file.requirements or file.project_name or file.is_conda_environment]
 
 
 @dataclass(frozen=True)
@@ -750,8 +854,12 @@ def _listing(folder: str, _mtime_ns: int) -> tuple[frozenset[str], bool]:
         names = [entry.name for entry in os.scandir(folder)]
     except OSError:
         return frozenset(), False
-    is_root = ".git" in names or "pyproject.toml" in names
+    # A checkout is not always a git repository (an archive, a copied folder): its packaging files mark it too.
+    is_root = any(name in _ROOT_MARKERS for name in names)
     return frozenset(name for name in names if _is_dependency_file_name(name)), is_root
+
+
+_ROOT_MARKERS = frozenset({".git", "pyproject.toml", "setup.py", "setup.cfg"})
 
 
 def _folder_listing(folder: str | Path) -> tuple[frozenset[str], bool]:
@@ -763,7 +871,8 @@ def _folder_listing(folder: str | Path) -> tuple[frozenset[str], bool]:
 
 
 def project_root_and_folders(notebook_path: str | os.PathLike) -> tuple[list[Path], Path | None]:
-    """The folders from the notebook's up to the project root (the first holding .git or pyproject.toml)."""
+    """The folders from the notebook's up to the project root (the first holding .git, pyproject.toml,
+    setup.py or setup.cfg)."""
     folder = os.path.dirname(os.path.abspath(notebook_path))
     folders: list[str] = []
     while True:
@@ -798,9 +907,12 @@ def _folder_signature(folder: Path) -> tuple:
 
 
 def _is_dependency_file_name(name: str) -> bool:
+    """A name that may hold dependencies: a conda environment file may be called anything `.yml`, and a
+    `requirements/` folder holds requirements files (`requirements/base.txt`)."""
     lower = name.lower()
     return ((lower.startswith("requirements") and lower.endswith(".txt")) or lower == "constraints.txt"
-            or lower == "pyproject.toml" or (lower.startswith("environment") and lower.endswith((".yml", ".yaml")))
+            or lower in ("pyproject.toml", "setup.py", "setup.cfg", "pipfile", "requirements")
+            or lower.endswith((".yml", ".yaml"))
             or name in _LOCK_FILES or (lower.startswith("pylock.") and lower.endswith(".toml")))
 
 
@@ -817,8 +929,9 @@ def _project_dependencies(folders: tuple[Path, ...], root: Path | None, _signatu
                 continue
             if requirement.pinned:
                 pinned.add(requirement.name)
-            else:
-                declared.setdefault(requirement.name, requirement)
+            elif requirement.name not in declared or (";" in declared[requirement.name].text
+                                                      and ";" not in requirement.text):
+                declared[requirement.name] = requirement  # shown in messages: one without a marker reads best
     return ProjectDependencies(tuple(files), root, frozenset(pinned), declared)
 
 
@@ -928,15 +1041,129 @@ IMPORT_TO_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "spellchecker": ("pyspellchecker",),
     "tensorflow_text": ("tensorflow-text",),
     "official": ("tf-models-official",),
+    "mpl_toolkits.basemap": ("basemap",),
+    "azureml": ("azureml-core",),
+    "azureml.core": ("azureml-core",),
+    "azureml.data": ("azureml-core",),
+    "azureml.exceptions": ("azureml-core",),
+    "azureml.train.hyperdrive": ("azureml-train-core",),
+    "azureml.train.estimator": ("azureml-train-core",),
+    "azureml.train.automl": ("azureml-train-automl-client",),
+    "azureml.pipeline.core": ("azureml-pipeline-core",),
+    "azureml.pipeline.steps": ("azureml-pipeline-steps",),
+    "azureml.contrib": ("azureml-contrib-services",),
+    "orangecontrib.associate": ("Orange3-Associate",),
+    "argon2": ("argon2-cffi",),
+    "synapse.ml": ("synapseml",),
+    "mujoco_py": ("mujoco-py", "free-mujoco-py"),
+    "vertexai": ("google-cloud-aiplatform",),
+    "google.cloud.aiplatform": ("google-cloud-aiplatform",),
+    "scrapbook": ("nteract-scrapbook",),
+    "canopy": ("canopy-sdk",),
+    "skopt": ("scikit-optimize",),
+    "talib": ("TA-Lib",),
+    "ffmpeg": ("ffmpeg-python",),
+    "pyro": ("pyro-ppl",),
+    "open_clip": ("open-clip-torch",),
+    "ibis": ("ibis-framework",),
+    "cairo": ("pycairo",),
+    "OpenGL": ("PyOpenGL",),
+    "ldap": ("python-ldap",),
+    "haystack": ("farm-haystack", "haystack-ai"),
+    "guardrails": ("guardrails-ai",),
+    "dspy": ("dspy-ai", "dspy"),
+    "nemo": ("nemo-toolkit",),
+    "llama_cpp": ("llama-cpp-python",),
+    "pynvml": ("nvidia-ml-py", "pynvml"),
+    "past": ("future",),
+    "libfuturize": ("future",),
+    "pythoncom": ("pywin32",),
+    "pywintypes": ("pywin32",),
+    "socks": ("PySocks",),
+    "pdfminer": ("pdfminer.six",),
+    "camelot": ("camelot-py",),
+    "lavis": ("salesforce-lavis",),
+    "awq": ("autoawq",),
+    "mmcv": ("mmcv", "mmcv-full"),
+    "Xlib": ("python-xlib",),
+    "editdistance": ("editdistance",),
+    "fasttext": ("fasttext", "fasttext-wheel"),
+    "pygments": ("Pygments",),
+    "markdown": ("Markdown",),
+    "jinja2": ("Jinja2",),
+    "theano": ("Theano",),
+    "lasagne": ("Lasagne",),
+    "cartopy": ("Cartopy",),
+    "netCDF4": ("netCDF4",),
+    "pymysql": ("PyMySQL",),
+    "xlsxwriter": ("XlsxWriter",),
+    "pyaudio": ("PyAudio",),
+    "unidecode": ("Unidecode",),
+    "gensim": ("gensim",),
+    "tf_slim": ("tf-slim",),
+    "smart_open": ("smart-open",),
+    "nvidia.dali": ("nvidia-dali-cuda120",),
+    "en_core_web_sm": ("en-core-web-sm",),
+    "sagemaker": ("sagemaker",),
+    "huggingface_hub": ("huggingface-hub",),
+    "docarray": ("docarray",),
+    "tensorflow_datasets": ("tensorflow-datasets",),
 }
 
 # Namespace packages that many distributions share: the distribution follows the dotted name.
 NAMESPACE_PACKAGES = frozenset({"google", "azure", "jaraco", "zope", "sphinxcontrib", "backports", "snowflake",
-                                "databricks", "opentelemetry", "pinecone_plugins"})
+                                "databricks", "opentelemetry", "pinecone_plugins", "azureml", "autogluon",
+                                "nvidia", "orangecontrib"})
 
 # Modules the running kernel itself provides (or that only exist inside one hosted service).
 KERNEL_PROVIDED = frozenset({"IPython", "ipykernel", "google.colab", "kaggle_secrets", "kaggle_datasets",
                              "pyodide", "js", "micropip"})
+
+# Import names of widely used distributions (beyond the table above, whose keys count too): a notebook that
+# computes a folder onto `sys.path` may import its own modules from there, but not these. A built-in list, so
+# the answer never depends on what happens to be installed where the check runs.
+WELL_KNOWN_IMPORTS = frozenset({
+    "numpy", "pandas", "scipy", "matplotlib", "seaborn", "plotly", "bokeh", "altair", "statsmodels", "sympy",
+    "torch", "torchvision", "torchaudio", "torchtext", "tensorflow", "keras", "jax", "jaxlib", "flax", "optax",
+    "transformers", "datasets", "evaluate", "accelerate", "diffusers", "peft", "trl", "tokenizers", "timm",
+    "sentencepiece", "safetensors", "bitsandbytes", "xformers", "einops", "onnx", "onnxruntime", "optimum",
+    "requests", "httpx", "aiohttp", "urllib3", "boto3", "botocore", "s3fs", "gcsfs", "fsspec", "pyarrow",
+    "sqlalchemy", "pymongo", "redis", "psutil", "tqdm", "joblib", "dill", "cloudpickle", "click", "typer",
+    "rich", "tabulate", "pydantic", "fastapi", "flask", "django", "uvicorn", "gradio", "streamlit", "dash",
+    "openai", "anthropic", "cohere", "langchain", "langchain_core", "langchain_community", "langchain_openai",
+    "tiktoken", "pinecone", "chromadb", "qdrant_client", "wandb", "mlflow", "optuna", "hyperopt", "ray",
+    "dask", "distributed", "pyspark", "polars", "duckdb", "xarray", "numba", "networkx", "nltk", "spacy",
+    "gensim", "shap", "lime", "xgboost", "lightgbm", "catboost", "h5py", "tables", "zarr", "imageio",
+    "albumentations", "librosa", "soundfile", "pydub", "geopandas", "shapely", "pyproj", "folium", "holoviews",
+    "hvplot", "datashader", "panel", "param", "ipywidgets", "nbformat", "papermill", "pytest", "six",
+    "packaging", "setuptools", "wheel", "certifi", "pytz", "tzdata", "regex", "toolz", "cytoolz", "attrs",
+    "cachetools", "filelock", "jsonschema", "lxml", "html5lib", "openpyxl", "xlrd", "wordcloud", "textblob",
+    "faiss", "sentence_transformers", "huggingface_hub", "sagemaker", "tensorboard", "pytorch_lightning",
+    "lightning", "torchmetrics", "fastai", "fastcore", "mxnet", "theano", "cornac", "implicit", "lightfm",
+    "geoviews", "colorcet", "cufflinks", "pandas_datareader", "plotly_express", "featuretools", "numexpr",
+    "contractions", "afinn", "pymc", "pymc3", "arviz", "intake", "streamz", "fastparquet", "xesmf", "pydot",
+    "pydotplus", "emoji", "quandl", "yfinance", "pytrends", "selenium", "scrapy", "gspread", "oauth2client",
+    "xmltodict", "mahotas", "pyLDAvis", "caffe", "insightface", "controlnet_aux", "torch_scatter", "torch_sparse",
+    "torch_geometric", "mujoco_py", "gym", "gymnasium", "neural_compressor", "vega_datasets", "category_encoders",
+    "hdbscan", "bertopic", "praw", "tweepy", "semantic_router", "ollama", "langgraph", "langsmith", "nest_asyncio",
+    "langchain_text_splitters", "langchain_pinecone", "typing_extensions", "pdpipe", "pydocumentdb", "slacker",
+    "fuel", "mlxtend", "yellowbrick", "eli5", "tpot", "sktime", "prophet", "pmdarima", "imblearn", "missingno",
+    "sweetviz", "pandera", "great_expectations", "evidently", "geopy", "osmnx", "rasterio", "fiona",
+    "graphviz", "pygraphviz", "igraph", "pyvis", "gradio_client", "jiwer", "sacrebleu", "rouge_score", "seqeval",
+    "spacy_transformers", "flair", "stanza", "textattack", "keybert", "jieba", "langdetect", "pdfplumber", "pypdf", "PyPDF2", "unstructured", "llama_index", "haystack", "dspy", "guidance", "instructor",
+    "voyageai", "groq", "mistralai", "replicate", "together", "ragas", "trulens_eval", "deepeval", "weaviate",
+    "pymilvus", "lancedb", "elasticsearch", "opensearchpy", "kafka", "pika", "celery", "docker",
+    "kubernetes", "paramiko", "fabric", "pexpect", "sh", "GPUtil", "humanize", "ujson", "orjson", "simplejson",
+    "msgpack", "protobuf", "grpc", "thrift", "avro", "pyodbc", "psycopg2", "pymysql", "cx_Oracle", "snowflake",
+    "databricks", "pycaret", "h2o", "autogluon", "flaml", "dowhy", "econml", "causalml", "fairlearn",
+    "alibi", "interpret", "captum", "cleanlab", "snorkel", "skorch", "keras_tuner", "kerastuner",
+    "tensorflow_addons", "tensorflow_probability", "tensorflow_hub", "tensorflow_text", "tensorflow_datasets",
+    "tf_keras", "keras_nlp", "keras_cv", "sacremoses", "nlpaug", "vaderSentiment",
+    "pattern", "pyspellchecker", "symspellpy", "rapidfuzz", "fuzzywuzzy", "Levenshtein", "editdistance",
+    "ipyvolume", "ipyleaflet", "bqplot", "pydeck", "plotnine", "ggplot", "squarify", "mplfinance", "adjustText",
+    "tensorboardX", "visdom", "comet_ml", "neptune", "clearml", "dvc", "bentoml", "kfp", "prefect", "airflow",
+    "dagster", "zenml", "metaflow", "kedro", "hydra", "omegaconf", "fire", "absl", "gin", "ml_collections",
+})
 
 # Standard-library modules of Python 2 or of older Python 3 versions than the one running.
 _OTHER_STDLIB = frozenset({
@@ -971,14 +1198,21 @@ def import_key(module: str) -> str:
         if prefix in IMPORT_TO_DISTRIBUTIONS:
             return prefix
     if parts[0] in NAMESPACE_PACKAGES and len(parts) > 1:
-        depth = 3 if parts[:2] == ["google", "cloud"] or parts[0] == "azure" else 2
+        depth = 3 if parts[:2] == ["google", "cloud"] or (parts[0] == "azure" and parts[1] in _AZURE_GROUPS) else 2
         return ".".join(parts[:depth])
     return parts[0]
 
 
+# `azure.storage.blob` is azure-storage-blob, but `azure.identity` and `azure.common.x` are azure-identity and
+# azure-common: only these second-level names group several distributions.
+_AZURE_GROUPS = frozenset({"ai", "storage", "mgmt", "keyvault", "monitor", "search", "data", "cognitiveservices",
+                           "communication", "digitaltwins", "eventgrid", "iot", "messaging", "security", "synapse",
+                           "mixedreality", "purview", "schemaregistry", "developer", "health"})
+
+
 def is_namespace_prefix(module: str) -> bool:
     """`google`, `google.cloud`, `azure`: an import from these names its distribution only with what it imports."""
-    return module in NAMESPACE_PACKAGES or module == "google.cloud"
+    return module in NAMESPACE_PACKAGES or module == "google.cloud" or module in {f"azure.{g}" for g in _AZURE_GROUPS}
 
 
 @lru_cache(maxsize=4096)
@@ -1132,3 +1366,61 @@ def _display_names() -> dict[str, str]:
 def display_name(distribution: str) -> str:
     """The name as PyPI users write it, where the table knows it (`scikit-learn`, `Pillow`)."""
     return _display_names().get(distribution, distribution)
+
+
+_AFFIXES = re.compile(r"^(?:python-|py-|py)|(?:-python|-py|-client|-sdk|-api|-cpu|-gpu|-headless|-binary|-lib)$")
+
+
+def distribution_provides(distribution: str, module: str) -> bool:
+    """Whether a distribution name says, by itself, that it provides an import (`pinecone-client` gives
+    `pinecone`, `python-dotenv` gives `dotenv`, `langchain-openai` gives `langchain_openai`). Names only: the
+    answer is the same on every machine, unlike installed metadata."""
+    distribution = canonicalize_name(distribution)
+    key = import_key(module)
+    if distribution in likely_distributions(module):
+        return True
+    wanted = canonicalize_name(key.replace(".", "-"))
+    if "." in key:
+        return False  # namespace packages: only the full dotted name says which distribution
+    stripped = distribution
+    for _ in range(2):  # `python-foo-client`
+        stripped = _AFFIXES.sub("", stripped)
+        if stripped == wanted or stripped.replace("-", "") == wanted.replace("-", ""):
+            return True
+    return False
+
+
+_VERSION = r"\d+(?:\.\d+)*(?:[.+-]?[A-Za-z0-9]+(?:\.\d+)*)*"
+_SUCCESSFULLY_INSTALLED = re.compile(r"Successfully installed ([^\n]+)")
+_ALREADY_SATISFIED = re.compile(
+    r"Requirement already (?:satisfied|up-to-date): ([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?"
+    r"(?:==(" + _VERSION + r"))?[^\n]*?(?:\((" + _VERSION + r")\))?\s*$", re.MULTILINE)
+_SHOW_VERSION = re.compile(r"^Name: ([A-Za-z0-9][A-Za-z0-9._-]*)\s*\nVersion: (" + _VERSION + r")\s*$", re.MULTILINE)
+_FREEZE_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(" + _VERSION + r")\s*$", re.MULTILINE)
+
+
+def versions_in_output(text: str) -> dict[str, str]:
+    """Distribution -> version that an install's or `pip show`/`pip freeze`'s saved output reports
+    (`Successfully installed pandas-1.5.3`, `Requirement already satisfied: numpy in ... (1.26.4)`)."""
+    found: dict[str, str] = {}
+    if "Requirement already" in text:
+        for match in _ALREADY_SATISFIED.finditer(text):
+            version = match.group(2) or match.group(3)
+            if version:
+                found[canonicalize_name(match.group(1))] = version
+    if "Successfully installed" in text:
+        for match in _SUCCESSFULLY_INSTALLED.finditer(text):
+            for item in match.group(1).split():
+                name, dash, version = item.rpartition("-")
+                if dash and name and re.fullmatch(_VERSION, version):
+                    found[canonicalize_name(name)] = version
+    if "Version: " in text:
+        found.update((canonicalize_name(n), v) for n, v in _SHOW_VERSION.findall(text))
+    if "==" in text:
+        found.update((canonicalize_name(n), v) for n, v in _FREEZE_LINE.findall(text))
+    return found
+
+
+def printed_versions(text: str) -> list[str]:
+    """Version numbers a cell's output shows, in order (`2.3.0`, `'1.5.3'`), for `print(pd.__version__)`."""
+    return re.findall(r"(?<![\w.])'?(\d+\.\d+(?:\.\d+)*(?:[.+-]?(?:[a-z]+\d*|\d+))*)'?(?![\w.])", text)

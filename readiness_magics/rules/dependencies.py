@@ -10,28 +10,31 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
     IMPORT_TO_DISTRIBUTIONS,
+    WELL_KNOWN_IMPORTS,
     InstallCommand,
     ProjectDependencies,
     Requirement,
     Token,
     display_name,
+    distribution_provides,
     file_beside,
     import_key,
-    installed_version,
-    is_installed,
     is_kernel_provided,
     is_namespace_prefix,
     is_standard_library,
     likely_distributions,
     parse_install_commands,
+    printed_versions,
     project_dependencies,
-    providing,
     read_listed_file,
     read_requirements_txt,
+    versions_in_output,
 )
 from ..transform import MagicLine
 from .base import Rule
@@ -60,6 +63,8 @@ class InstallLine:
     unpinned: list[Unpinned] = field(default_factory=list)
     pinned_names: set[str] = field(default_factory=set)
     unpinned_names: set[str] = field(default_factory=set)
+    url_names: set[str] = field(default_factory=set)  # packages installed from a VCS or archive URL
+    opaque: bool = False  # installs what cannot be read here: a missing requirements file, a cloned folder
     upgrade: bool = False  # -U / --upgrade of something unpinned
 
     def position(self, token: Token) -> tuple[int, int, int]:
@@ -81,6 +86,10 @@ class NotebookInstalls:
     pinned: set[str]  # distributions some install line of the notebook pins
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
+    written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
+    clones: Clones | None = None
+    url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
+    opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
 
 
 _CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
@@ -119,6 +128,28 @@ def _shell_cell_lines(cell: CellModel, magic: MagicLine) -> list[MagicLine]:
     return found
 
 
+# `pip install x` without `%` or `!`: IPython's automagic runs it as `%pip`, but it is no Python, so the cell
+# does not parse and the transformer reports no magic for it.
+_AUTOMAGIC_INSTALL = re.compile(r"^([ \t]*)((?:pip3?|conda|mamba)[ \t]+install\b.*)$")
+
+
+def _automagic_lines(cell: CellModel) -> list[MagicLine]:
+    if cell.facts.syntax_error is None or "install" not in cell.facts.source:
+        return []
+    lines = cell.facts.source.splitlines()
+    found = []
+    for index, text in enumerate(lines):
+        match = _AUTOMAGIC_INSTALL.match(text)
+        if match:
+            name, _, args = match.group(2).partition(" ")
+            end = index
+            while lines[end].endswith("\\") and end + 1 < len(lines):
+                end += 1
+            found.append(MagicLine("line", "pip" if name.startswith("pip") else name, args.strip(), index + 1,
+                                   len(match.group(1)) + len(name) + 2, tuple(lines[index + 1: end + 1])))
+    return found
+
+
 def _magic_lines(cell: CellModel) -> list[MagicLine]:
     found = []
     for magic in cell.facts.magics:
@@ -126,20 +157,46 @@ def _magic_lines(cell: CellModel) -> list[MagicLine]:
             found.append(magic)
         elif magic.name in _SHELL_CELLS or (magic.name == "script" and magic.args.split(" ", 1)[0] in _SHELL_CELLS):
             found.extend(_shell_cell_lines(cell, magic))
-    return found
+    return found + _automagic_lines(cell)
+
+
+def written_files(model: NotebookModel) -> dict[str, str]:
+    """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
+    written: dict[str, str] = {}
+    for cell in model.code_cells:
+        source = cell.facts.source
+        if not source.lstrip().startswith("%%writefile"):
+            continue
+        first, _, body = source.lstrip().partition("\n")
+        words = first.split()[1:]
+        append = any(word in ("-a", "--append") for word in words)
+        paths = [word.strip("'\"") for word in words if not word.startswith("-")]
+        if paths:
+            written[paths[0]] = (written.get(paths[0], "") if append else "") + body
+    return written
 
 
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
+    written = written_files(model)
+    clones = notebook_clones(model)
     lines: list[InstallLine] = []
     for cell in model.code_cells:
-        if not cell.facts.magics:
+        if not cell.facts.magics and cell.facts.syntax_error is None:
             continue
         for magic, commands in model.per_cell(cell, "installs", _cell_install_commands):
-            lines.append(_install_line(cell, magic, commands, folder))
+            lines.append(_install_line(cell, magic, commands, folder, written, clones))
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
-    return NotebookInstalls(lines, pinned, reported, folder)
+    url_names = set().union(*(line.url_names for line in lines)) if lines else set()
+    return NotebookInstalls(lines, pinned, reported, folder, written, clones, url_names,
+                            any(line.opaque for line in lines))
+
+
+def _is_local_folder(requirement: Requirement) -> bool:
+    text = requirement.text
+    return requirement.pinned and not requirement.name and "://" not in text and not text.lower().endswith(
+        (".whl", ".zip", ".tar.gz", ".tgz"))
 
 
 def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -158,15 +215,85 @@ def _install_commands(magic: MagicLine) -> list[InstallCommand]:
     return []
 
 
-def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None) -> InstallLine:
+def _listed_file(folder: Path | None, name: str, tool: str, written: dict[str, str]):
+    """What `-r FILE` installs: the file the notebook wrote itself if it did, else the one on disk."""
+    text = written.get(name, written.get(name.removeprefix("./")))
+    if text is not None and tool == "pip":
+        return read_requirements_txt(Path(name), text=text)
+    if folder is None:
+        return None  # an unsaved notebook: nothing to read the file against
+    return read_listed_file(file_beside(folder, name), tool)
+
+
+@dataclass(frozen=True)
+class Clones:
+    """Repositories the notebook `git clone`s without fixing a commit, and whether it `%cd`s into one."""
+
+    urls: dict[str, str]  # folder name -> URL
+    entered: str | None  # the clone the notebook `%cd`s into, if any
+    sites: dict = field(default_factory=dict)  # folder name -> (cell, magic line) of its `git clone`
+
+    def holding(self, path: str) -> str | None:
+        """The URL of the clone a relative path of an install line lies in (`/content/diffusers`, `.`)."""
+        parts = [part for part in re.split(r"[\\/]", path) if part not in ("", ".")]
+        for part in parts:
+            if part in self.urls:
+                return self.urls[part]
+        if self.entered and not os.path.isabs(path) and not path.startswith(".."):
+            return self.urls[self.entered]
+        return None
+
+
+_CLONE = re.compile(r"\bgit\s+clone\s+(?:(?:-b|--branch|--depth|-o|--origin)\s+\S+\s+|-\S+\s+)*(\S+?)(?:\.git)?/?"
+                    r"(?:\s+(?!-)([\w.-]+))?\s*$")
+_CHECKOUT_COMMIT = re.compile(r"\bgit\b.*\b(?:checkout|reset\s+--hard|switch\s+--detach)\s+[0-9a-f]{7,40}\b")
+
+
+def notebook_clones(model: NotebookModel) -> Clones:
+    urls: dict[str, str] = {}
+    sites: dict[str, tuple[CellModel, MagicLine]] = {}
+    entered = None
+    fixed = False
+    for cell in model.code_cells:
+        for magic in _magic_lines(cell):
+            text = " ".join((magic.name, magic.args, *magic.continuation)) if magic.kind == "line" else magic.args
+            if magic.kind == "line" and magic.name == "cd":
+                target = re.split(r"[\\/]", magic.args.strip().strip("'\"").rstrip("/"))[-1]
+                entered = target if target in urls else entered
+            for command in re.split(r"&&|;", text):
+                match = _CLONE.search(command)
+                if match and "{" not in match.group(1) and "$" not in match.group(1):
+                    name = match.group(2) or match.group(1).rstrip("/").rsplit("/", 1)[-1]
+                    urls[name] = match.group(1)
+                    sites[name] = (cell, magic)
+                if _CHECKOUT_COMMIT.search(command):
+                    fixed = True
+    if fixed:
+        return Clones({}, None)
+    return Clones(urls, entered, sites)
+
+
+def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallCommand], folder: Path | None,
+                  written: dict[str, str], clones: Clones | None = None) -> InstallLine:
     line = InstallLine(cell, magic, commands)
+    clones = clones or Clones({}, None)
     for command in commands:
         constrained = set()
         for token in command.constraint_files:
-            if folder is not None:
-                constrained |= {r.name for r in read_requirements_txt(file_beside(folder, token.text)).requirements
-                                if r.pinned and r.name}
+            file = _listed_file(folder, token.text, "pip", written)
+            if file is not None:
+                constrained |= {r.name for r in file.requirements if r.pinned and r.name}
         for requirement, token in command.packages:
+            if requirement.name and "://" in requirement.text:
+                line.url_names.add(requirement.name)
+            cloned = clones.holding(requirement.text) if _is_local_folder(requirement) else None
+            if cloned:
+                # `git clone .../diffusers.git` then `pip install ./diffusers`: whatever the branch holds today;
+                # the imports named after the clone are this finding's
+                line.url_names.add(canonicalize_name(cloned.rstrip("/").rsplit("/", 1)[-1]))
+                line.unpinned.append(Unpinned(requirement, token, requirement.text,
+                                              f"a folder cloned from {cloned} at no fixed commit"))
+                continue
             if requirement.pinned or requirement.name in constrained:
                 if requirement.name:
                     line.pinned_names.add(requirement.name)
@@ -176,13 +303,16 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
             if requirement.name:
                 line.unpinned_names.add(requirement.name)
         for token in command.requirement_files:
-            if folder is None:
-                continue  # an unsaved notebook: nothing to read the file against
-            file = read_listed_file(file_beside(folder, token.text), command.tool)
+            file = _listed_file(folder, token.text, command.tool, written)
+            if file is None:
+                continue
             if file.unreadable:
                 option = "-r" if command.tool == "pip" else "--file"
-                line.unpinned.append(Unpinned(None, token, f"{option} {token.text}",
-                                              "the file is not found beside the notebook"))
+                cloned = clones.holding(token.text)
+                problem = (f"a file of the repository cloned from {cloned} at no fixed commit" if cloned
+                           else "the file is not found beside the notebook")
+                line.opaque = True  # what it installs is unknown: imports it may provide are this finding's
+                line.unpinned.append(Unpinned(None, token, f"{option} {token.text}", problem))
                 continue
             for requirement in file.requirements:
                 if requirement.pinned or requirement.name in constrained:
@@ -196,10 +326,94 @@ def _install_line(cell: CellModel, magic: MagicLine, commands: list[InstallComma
     return line
 
 
-def _pin_suggestion(requirement: Requirement | None, tool: str) -> str | None:
+@dataclass(frozen=True)
+class Evidence:
+    """Versions the notebook shows it ran with: its saved outputs, or the live kernel in the magics.
+
+    Never the environment the CLI runs in: a version suggested from there would differ by machine and
+    need not be the one the notebook was written against."""
+
+    versions: dict[str, str]  # canonical distribution -> version
+    source: str  # "shown in the notebook's outputs" or "installed in this kernel"
+
+    def version(self, distribution: str) -> str | None:
+        found = self.versions.get(distribution)
+        if found is None and self.source == _KERNEL:
+            from ..live import installed_version_now
+
+            found = installed_version_now(distribution)
+        return found
+
+
+_EVIDENCE: weakref.WeakKeyDictionary[NotebookModel, Evidence] = weakref.WeakKeyDictionary()
+_KERNEL, _OUTPUTS = "installed in this kernel", "shown in the notebook's outputs"
+
+
+def version_evidence(model: NotebookModel) -> Evidence:
+    cached = _EVIDENCE.get(model)
+    if cached is None:
+        live = getattr(model.notebook, "kernel", None) is not None
+        cached = _EVIDENCE[model] = Evidence(_versions_in_outputs(model), _KERNEL if live else _OUTPUTS)
+    return cached
+
+
+def _versions_in_outputs(model: NotebookModel) -> dict[str, str]:
+    """Install logs (`Successfully installed x-1.2.3`, `Requirement already satisfied: ... (1.2.3)`), `pip show`
+    and `pip freeze` output, and printed `__version__`s, later cells winning."""
+    found: dict[str, str] = {}
+    for cell in model.code_cells:
+        outputs = [out.text for out in cell.cell.outputs if out.text]
+        if not outputs:
+            continue
+        text = "\n".join(outputs)
+        found.update(versions_in_output(text))
+        if "__version__" in cell.facts.source and cell.facts.tree is not None:
+            found.update(_printed_version_attributes(model, cell, text))
+    return found
+
+
+def _printed_version_attributes(model: NotebookModel, cell: CellModel, text: str) -> dict[str, str]:
+    """`print(f"NumPy version: {np.__version__}")` with `NumPy version: 1.24.3` in the output: the text
+    printed before the version finds its line; without such labels, versions pair with the attributes in
+    order when they are as many."""
+    found: dict[str, str] = {}
+    references: list[tuple[str, str]] = []  # (module, label printed just before it)
+    for node in ast.walk(cell.facts.tree):
+        pieces = node.values if isinstance(node, ast.JoinedStr) else (
+            node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else None)
+        if pieces is None:
+            continue
+        label = ""
+        for piece in pieces:
+            value = piece.value if isinstance(piece, ast.FormattedValue) else piece
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                label = value.value.rsplit("\n", 1)[-1].strip()
+            elif isinstance(value, ast.Attribute) and value.attr == "__version__":
+                module = model.resolve(value.value)
+                if module and label:
+                    references.append((module, label))
+    for module, label in references:
+        match = re.search(re.escape(label) + r"\s*'?(" + _VERSION_TEXT + r")", text)
+        if match and not is_standard_library(module):
+            found[likely_distributions(module)[0]] = match.group(1)
+    if not found:
+        modules = [model.resolve(node.value) for node in ast.walk(cell.facts.tree)
+                   if isinstance(node, ast.Attribute) and node.attr == "__version__"]
+        shown = printed_versions(text)
+        if modules and len(modules) == len(shown) and all(modules):
+            for module, version in zip(modules, shown):
+                if not is_standard_library(module):
+                    found[likely_distributions(module)[0]] = version
+    return found
+
+
+_VERSION_TEXT = r"\d+\.\d+(?:\.\d+)*(?:[.+-]?(?:[a-z]+\d*|\d+))*"
+
+
+def _pin_suggestion(requirement: Requirement | None, evidence: Evidence) -> str | None:
     if requirement is None or not requirement.name or requirement.source:
         return None
-    version = installed_version(requirement.name)
+    version = evidence.version(requirement.name)
     if version is None:
         return None
     text = requirement.text
@@ -224,7 +438,15 @@ class UnpinnedInstall(Rule):
 
     Pinned means `==` or `===` (`pkg=1.2.3` or `pkg==1.2.3` for conda), a VCS URL at a full 40-hex
     commit, or a local wheel file. Commented-out installs, `pip list`, `pip freeze`, `pip show` and
-    `pip uninstall` are not reported.
+    `pip uninstall` are not reported. Also reported: `pip install x` written without `%` (IPython runs
+    it as `%pip`), a folder or `-r` file of a repository the notebook `git clone`s without checking out
+    a commit (and such a clone the notebook imports code from), and the requirements file a job installs from its `source_dir="scripts"` (SageMaker,
+    Azure ML) when it leaves a package unpinned. A file the notebook writes itself with
+    `%%writefile requirements.txt` is read from the notebook.
+
+    The fix pins only to a version the notebook shows it ran with (an install log in its outputs such
+    as `Successfully installed pandas-1.5.3`, or, in `%readiness`, the running kernel), never to the
+    version installed where the check runs.
 
     ## Why is this bad?
     Each run installs whatever version is newest that day, so the notebook that worked last month
@@ -247,32 +469,81 @@ class UnpinnedInstall(Rule):
     severity = Severity.ERROR
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
+        evidence = version_evidence(model)
         for line in notebook_installs(model).lines:
             if not line.unpinned:
                 continue
             first = line.unpinned[0]
-            tool = line.commands[0].tool
             by_problem: dict[str, list[str]] = {}
             for item in line.unpinned:
                 by_problem.setdefault(item.problem, []).append(item.shown)
             listed = "; ".join(f"{', '.join(names)} ({problem})" for problem, names in by_problem.items())
-            suggestions = [s for s in (_pin_suggestion(item.requirement, tool) for item in line.unpinned) if s]
+            suggestions = [s for s in (_pin_suggestion(item.requirement, evidence) for item in line.unpinned) if s]
             message = f"Unpinned install: {listed}; pin every package to an exact version"
+            if any("cloned from" in problem for problem in by_problem):
+                message += " (of a clone: `git checkout` a commit)"
             if line.upgrade and "no version" in by_problem:
                 message = message.replace(" (no version)", " (no version, and the upgrade flag takes the newest)", 1)
             if suggestions:
-                message += f" (versions in this environment: {' '.join(suggestions)})"
-            yield self.finding(line.cell, line.span(first.token), message, self._fix(line, tool))
+                message += f" (versions {evidence.source}: {' '.join(suggestions)})"
+            yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
+        yield from self._job_requirements(model)
+        yield from self._imported_clones(model)
 
-    def _fix(self, line: InstallLine, tool: str) -> Fix:
+    def _imported_clones(self, model: NotebookModel) -> Iterator[Finding]:
+        """`!git clone .../inversecooking.git` then `from inversecooking.src.model import get_model`: code
+        imported from whatever the branch holds the day the notebook runs."""
+        installs = notebook_installs(model)
+        clones = installs.clones
+        if not clones or not clones.sites:
+            return
+        problems = " ".join(item.problem for line in installs.lines for item in line.unpinned)
+        imported = {fact.module.split(".", 1)[0] for cell in model.parsed_cells for fact in cell.facts.imports
+                    if fact.level == 0}
+        for name, (cell, magic) in clones.sites.items():
+            url = clones.urls[name]
+            if name not in imported or f"cloned from {url} " in problems:
+                continue  # not imported, or its install is reported already
+            span = Span(magic.line, magic.column, magic.line, magic.column + len(magic.args))
+            yield self.finding(cell, span, f"The notebook imports {name} from {url}, cloned at no fixed commit: "
+                                           f"`git checkout` a commit after the clone (or install a pinned release)",
+                               Fix("Check out a fixed commit of the clone", "unsafe"))
+
+    def _job_requirements(self, model: NotebookModel) -> Iterator[Finding]:
+        """A training or inference job the notebook starts with `source_dir="scripts"` installs
+        scripts/requirements.txt where it runs (SageMaker, Azure ML): its pins are the job's."""
+        folder = _notebook_folder(model)
+        if folder is None:
+            return
+        written = notebook_installs(model).written
+        for cell in model.parsed_cells:
+            if "source_dir" not in cell.facts.source:
+                continue
+            for call in cell.facts.calls:
+                for keyword in call.keywords:
+                    value = keyword.value
+                    if keyword.arg != "source_dir" or not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                        continue
+                    name = value.value.rstrip("/") + "/requirements.txt"
+                    text = written.get(name, written.get(name.removeprefix("./")))
+                    file = read_requirements_txt(folder / name, text=text)
+                    unpinned = [r.text for r in file.requirements if not r.pinned]
+                    if file.unreadable or not unpinned:
+                        continue
+                    message = (f"The job installs {name}, which leaves {', '.join(unpinned)} unpinned; pin every "
+                               f"package there to an exact version")
+                    yield self.finding(cell, cell.facts.span(value), message,
+                                       Fix(f"Pin each package of {name} with ==", "unsafe"))
+
+    def _fix(self, line: InstallLine, evidence: Evidence) -> Fix:
         edits = []
         for item in line.unpinned:
-            suggestion = _pin_suggestion(item.requirement, tool)
+            suggestion = _pin_suggestion(item.requirement, evidence)
             if suggestion and item.token.piece >= 0:
                 number, column, end_column = line.position(item.token)
                 edits.append(Edit(line.cell.index, number, column, number, end_column, suggestion))
         if edits and len(edits) == len(line.unpinned):
-            return Fix("Pin each package to the version installed in this environment", "unsafe", tuple(edits))
+            return Fix(f"Pin each package to the version {evidence.source}", "unsafe", tuple(edits))
         return Fix("Pin each package with == to the version the notebook was run with", "unsafe", tuple(edits))
 
 
@@ -280,6 +551,8 @@ class ShellPipInstall(Rule):
     """## What it does
     Reports `!pip install ...` (also `!pip3`, `!python -m pip`, `!conda install`): a shell command
     that installs into whichever environment the shell finds first on its `PATH`.
+
+    One finding per cell, listing the lines, with a fix that changes each of them.
 
     ## Why is this bad?
     That is often not the environment the kernel runs in, so the install "succeeds" and the next
@@ -303,6 +576,8 @@ class ShellPipInstall(Rule):
     severity = Severity.WARNING
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
+        # One finding per cell: a cell of five `!pip install` lines is one habit to change, not five.
+        by_cell: dict[int, list[tuple[InstallLine, InstallCommand]]] = {}
         for line in notebook_installs(model).lines:
             if line.magic.kind != "shell":
                 continue
@@ -310,17 +585,32 @@ class ShellPipInstall(Rule):
             # itself and there is no `%uv` to suggest.
             command = next((c for c in line.commands
                             if not c.program[0].text.startswith(("{", "$")) and c.program[0].text != "uv"), None)
-            if command is None:
-                continue
+            if command is not None:
+                by_cell.setdefault(line.cell.index, []).append((line, command))
+        for found in by_cell.values():
+            line, command = found[0]
             program = command.program
-            magic = "%pip" if command.tool == "pip" else "%" + os.path.basename(program[0].text).removesuffix(".exe")
+            magic = self._magic_for(command)
             shown = " ".join(token.text for token in program)
             where = f"`!{shown} install`" if self._is_bang_line(line) else f"`{shown} install` in a shell cell"
+            if len(found) > 1:
+                where += f" (lines {', '.join(str(item.magic.line) for item, _ in found)})"
             message = (f"{where} installs into whatever environment the shell finds, not necessarily "
                        f"the kernel's; use `{magic} install`")
             span = line.span(program[0])
             span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
-            yield self.finding(line.cell, span, message, self._fix(line, command, magic))
+            fixes = [self._fix(item, item_command, self._magic_for(item_command)) for item, item_command in found]
+            fix = None
+            if all(fixes):
+                edits = tuple(edit for one in fixes for edit in one.edits)
+                fix = fixes[0] if len(fixes) == 1 else Fix(f"Replace each `!{shown}` with `{magic}`" if len(
+                    {self._magic_for(c) for _, c in found}) == 1 else "Replace each shell install with its magic",
+                    "safe", edits)
+            yield self.finding(line.cell, span, message, fix)
+
+    @staticmethod
+    def _magic_for(command: InstallCommand) -> str:
+        return "%pip" if command.tool == "pip" else "%" + os.path.basename(command.program[0].text).removesuffix(".exe")
 
     @staticmethod
     def _bang(line: InstallLine) -> int | None:
@@ -369,9 +659,9 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
                 stem, _dot, suffix = name.partition(".")
                 if suffix in ("py", "pyc") or (suffix.endswith(("so", "pyd")) and stem.isidentifier()):
                     names.add(stem)
-            elif entry.is_dir() and name.isidentifier():
-                if any(child.name.endswith(".py") for child in os.scandir(entry.path)):
-                    names.add(name)
+            elif (entry.is_dir() and name.isidentifier()
+                  and any(child.name.endswith(".py") for child in os.scandir(entry.path))):
+                names.add(name)
         except OSError:
             continue
     return frozenset(names)
@@ -430,6 +720,11 @@ def _named_in_cell(cell: CellModel) -> frozenset[str]:
     for magic in cell.facts.magics:
         text = " ".join((magic.args, *magic.continuation))
         names.update(_PY_FILE.findall(text))
+        if magic.kind == "cell" and magic.name == "writefile":
+            # `%%writefile src/mypkg/model.py`: `mypkg` (and `src`) are the notebook's own too
+            for word in magic.args.split():
+                if not word.startswith("-"):
+                    names.update(part for part in re.split(r"[\\/]", word.strip("'\""))[:-1] if part.isidentifier())
         for url, folder in _GIT_CLONE.findall(text):
             names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
     for string in cell.facts.strings:
@@ -490,14 +785,27 @@ def _import_span(cell: CellModel, fact) -> Span:
 class UnpinnedImport(Rule):
     """## What it does
     Reports a third-party import whose distribution is pinned neither by a `%pip install` line of the
-    notebook nor by a dependency file beside or above it (requirements*.txt, pyproject.toml,
-    environment.yml, or a lock file), up to the project root (the first folder holding `.git` or a
-    pyproject.toml). A package the notebook imports directly but that only arrives as another's
-    dependency (`numpy` when only `pandas==2.2.2` is pinned) is reported too.
+    notebook nor by a dependency file beside or above it, up to the project root (the first folder
+    holding `.git`, pyproject.toml, setup.py or setup.cfg): requirements*.txt and `requirements/*.txt`,
+    pyproject.toml (extras and dependency groups too), setup.py and setup.cfg (`install_requires`,
+    extras), Pipfile, a conda environment file under any name (a YAML file with a `dependencies:` list
+    of match specs), or a lock file. A package the notebook imports directly but that only arrives as
+    another's dependency (`numpy` when only `pandas==2.2.2` is pinned) is reported too.
+
+    An import is matched to its distribution by its full dotted name (`google.cloud.storage` is
+    google-cloud-storage, `from azure.ai.ml import MLClient` is azure-ai-ml, `cv2` is opencv-python),
+    by a built-in table, never by what happens to be installed where the check runs. A version in the
+    message comes from evidence: the notebook's outputs (an install log, a printed `__version__`), or
+    the running kernel in `%readiness`; otherwise it says `==<version>`.
 
     Reported once per package, on the first cell that imports it, and not when its unpinned install
-    is already reported (RP201). The standard library, modules and packages beside the notebook,
-    relative imports and optional imports (`try: ... except ImportError`) are not reported.
+    is already reported (RP201), nor when an install line installs what cannot be read here (a `-r`
+    file that is missing or belongs to a clone: RP201 reports that). Not reported: the standard library, what the
+    kernel or the hosting service provides (IPython, google.colab), the project's own modules (beside
+    the notebook, in the folders above it up to the project root and their `src/`, on a `sys.path` the
+    notebook extends, written with `%%writefile`, or the project's own distribution name), relative
+    imports, optional imports (`try: ... except ImportError`), and the imports of a script the notebook
+    writes with `%%writefile` (its job's environment pins those).
 
     ## Why is this bad?
     Whoever runs the notebook next gets whatever version their environment has, or none at all, and
@@ -523,63 +831,138 @@ class UnpinnedImport(Rule):
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         installs = notebook_installs(model)
-        folder = installs.folder
+        if installs.opaque:
+            return  # an install of what cannot be read here (RP201's finding) may provide any of the imports
         project = project_dependencies(model.path)
         pinned = installs.pinned | project.pinned
-        local: set[str] = set(_named_in_notebook(model))
-        added, computed_path = _path_additions(model)
-        if folder is not None:
-            root = project.root
-            places = [folder, *(folder / os.path.expanduser(text) for text in added)]
-            if root is not None:
-                places += [root, root / "src"]
-            for place in places:
-                local |= _local_modules(place)
-        seen: set[str] = set()
-        for cell in model.parsed_cells:
-            for fact in cell.facts.imports:
-                if fact.level > 0:
-                    continue
-                module = _imported_module(fact)
-                if not module or is_standard_library(module) or is_kernel_provided(module):
-                    continue
-                top = module.split(".", 1)[0]
-                if top in local or _LOCAL_LOOKING.match(top):
-                    continue
-                if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and not is_installed(top):
-                    continue  # likely found through the folder the notebook puts on sys.path
-                key = import_key(module)
-                candidates = likely_distributions(module)
-                if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
-                    continue
-                seen.update((key, candidates[0]))
-                if self._covered(candidates, pinned, installs.reported, project):
-                    continue
-                if (pinned or installs.reported) and providing(module, pinned | installs.reported):
-                    continue  # pinned under a distribution name the table does not know
-                yield self._report(cell, fact, module, candidates, project)
-
-    @staticmethod
-    def _covered(candidates, pinned, reported, project: ProjectDependencies) -> bool:
-        return any(name in pinned or name in reported or name in project.project_names for name in candidates)
+        evidence = version_evidence(model)
+        for item in third_party_imports(model):
+            if _covered(item.module, item.candidates, pinned | installs.reported | project.project_names):
+                continue
+            if _from_url_install(item.module, installs.url_names):
+                continue  # `pip install git+https://github.com/IBM/tsfm.git` provides `tsfm_public`: RP201's finding
+            yield self._report(item.cell, item.fact, item.module, item.candidates, project, evidence)
 
     def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
-                project: ProjectDependencies) -> Finding:
-        distribution = next((name for name in candidates if installed_version(name)), candidates[0])
+                project: ProjectDependencies, evidence: Evidence) -> Finding:
+        # `cv2` may be opencv-python-headless: the distribution the evidence shows wins over the usual one
+        distribution = next((name for name in candidates if evidence.version(name)), candidates[0])
         shown = display_name(distribution)
-        version = installed_version(distribution)
+        version = evidence.version(distribution)
         pin = f"{shown}=={version}" if version else f"{shown}==<version>"
         top = import_key(module)
         what = f"'{top}'" if canonical_equal(top, distribution) else f"'{top}' (distribution {shown})"
         declared = next((project.declared[name] for name in candidates if name in project.declared), None)
         if declared is not None:
-            detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
-            message = f"{what} is imported but not pinned: {detail}; pin it exactly, e.g. `{pin}`"
+            if ";" in declared.text:  # `numpy<1.25;python_version<='3.8'`: other Pythons get no line at all
+                detail = f"{declared.source} lists it only as '{declared.text}', for some Python versions"
+            else:
+                detail = f"{declared.source} lists it as '{declared.text}' ({declared.problem})"
+            if declared.source in ("setup.py", "setup.cfg", "pyproject.toml"):
+                # a package's own metadata keeps ranges on purpose; the notebook's run needs a pin of its own
+                where = "pin it exactly for the notebook in a requirements or lock file"
+            else:
+                where = f"pin it exactly in {declared.source}"
+            message = f"{what} is imported but not pinned: {detail}; {where}, e.g. `{pin}`"
+        elif not _is_known_distribution(module):
+            # A name no table knows may be a module of the project that is missing here as well as a package.
+            message = (f"{what} is imported but is neither a module beside the notebook nor pinned anywhere: if it "
+                       f"is a package, add `%pip install {pin}` to the notebook or `{pin}` to a requirements.txt "
+                       f"beside it; if it is the project's own module, keep it with the notebook")
         else:
             message = (f"{what} is imported but pinned nowhere: add `%pip install {pin}` to the notebook "
                        f"or `{pin}` to a requirements.txt beside it")
         fix = Fix(f"Pin {pin} in the notebook's %pip line or requirements.txt", "unsafe")
         return self.finding(cell, _import_span(cell, fact), message, fix)
+
+
+def _is_known_distribution(module: str) -> bool:
+    key = import_key(module)
+    return key in IMPORT_TO_DISTRIBUTIONS or key.split(".", 1)[0] in WELL_KNOWN_IMPORTS or "." in key
+
+
+def _from_url_install(module: str, url_names: set[str]) -> bool:
+    """A package installed from a URL is named after its repository, which may differ a little from what it
+    provides (`tsfm` -> `tsfm_public`, `segment-anything` -> `segment_anything`)."""
+    key = canonicalize_name(import_key(module).split(".", 1)[0])
+    return any(len(name) >= 3 and (key.startswith(name) or name.startswith(key)) for name in url_names)
+
+
+def _covered(module: str, candidates: tuple[str, ...], names: set[str] | frozenset[str]) -> bool:
+    """Whether one of these distributions provides the import: by the table of import names, or because the
+    distribution's name says so (`pinecone-client` for `pinecone`), never by what is installed here."""
+    return any(name in names for name in candidates) or any(distribution_provides(name, module) for name in names)
+
+
+@dataclass(frozen=True)
+class ThirdPartyImport:
+    cell: CellModel
+    fact: object  # the ImportFact
+    module: str  # the dotted module that decides the distribution
+    candidates: tuple[str, ...]  # distributions it may come from, best guess first
+
+
+_THIRD_PARTY: weakref.WeakKeyDictionary[NotebookModel, list[ThirdPartyImport]] = weakref.WeakKeyDictionary()
+
+
+def third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
+    """The notebook's third-party imports, one per distribution, first import first: not the standard library,
+    not what the kernel or the hosting service provides, not the project's own modules (beside the notebook,
+    in the folders above it up to the project root and their `src/`, on a `sys.path` it extends, written with
+    `%%writefile`), not optional imports."""
+    cached = _THIRD_PARTY.get(model)
+    if cached is not None:
+        return cached
+    folder = _notebook_folder(model)
+    project = project_dependencies(model.path)
+    local: set[str] = set(_named_in_notebook(model))
+    added, computed_path = _path_additions(model)
+    if folder is not None:
+        places = [folder, *(folder / os.path.expanduser(text) for text in added)]
+        if project.root is not None:
+            # the project's own package: `recommenders/` at the root of microsoft/recommenders
+            above = [folder, *folder.parents]
+            for place in above[: above.index(project.root) + 1] if project.root in above else [project.root]:
+                places += [place, place / "src"]
+        for place in places:
+            local |= _local_modules(place)
+    found: list[ThirdPartyImport] = []
+    seen: set[str] = set()
+    for cell in model.parsed_cells:
+        if cell.facts.source.lstrip().startswith("%%writefile"):
+            continue  # a script the notebook writes runs where its job's environment (a container, its own
+            # requirements file) is defined, not in this kernel
+        for fact in cell.facts.imports:
+            if fact.level > 0:
+                continue
+            module = _imported_module(fact)
+            if not module or is_standard_library(module) or is_kernel_provided(module):
+                continue
+            top = module.split(".", 1)[0]
+            if top in local or _LOCAL_LOOKING.match(top):
+                continue
+            if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and top not in WELL_KNOWN_IMPORTS:
+                continue  # likely found through the folder the notebook puts on sys.path
+            key = import_key(module)
+            candidates = likely_distributions(module)
+            if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
+                continue
+            seen.update((key, candidates[0]))
+            found.append(ThirdPartyImport(cell, fact, module, candidates))
+    _THIRD_PARTY[model] = found
+    return found
+
+
+def packages_without_dependency_file(model: NotebookModel) -> list[str]:
+    """For RP720: the third-party imports the notebook's own install lines do not pin, when no dependency
+    file of its project (beside it or above it) declares anything. Empty when there is such a file, or when
+    the notebook pins every import itself."""
+    installs = notebook_installs(model)
+    if model.path is None or installs.opaque or project_dependencies(model.path).files:
+        return []  # opaque: it installs from a requirements file that exists elsewhere (RP201 says so)
+    pinned = installs.pinned
+    return sorted({import_key(item.module) for item in third_party_imports(model)
+                   if not _covered(item.module, item.candidates, pinned)})
 
 
 def canonical_equal(import_name: str, distribution: str) -> bool:

@@ -597,23 +597,15 @@ def _project_root(folder: Path) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=256)
-def _dependency_file_near(folder: Path) -> bool:
-    from ..requirements import dependency_files_in
-
-    for candidate in (folder, *folder.parents):
-        if dependency_files_in(candidate) or (candidate / "setup.py").is_file() or (candidate / "Pipfile").is_file():
-            return True
-        if (candidate / ".git").exists():
-            break
-    return False
-
-
 class NoDependencyFile(Rule):
     """## What it does
     Reports a notebook that imports third-party packages with no dependency file (requirements.txt,
     pyproject.toml, environment.yml, setup.py, Pipfile, a lock file) beside it or above it in its
     project.
+
+    setup.cfg and conda environment files under any name count too. A notebook that pins every package
+    it imports in its own install lines is not reported. Imports and project files are read as RP203
+    reads them: local modules and IPython are not packages.
 
     ## Why is this bad?
     Without one, nobody can rebuild the environment the notebook ran in; pins inside the notebook
@@ -637,17 +629,12 @@ class NoDependencyFile(Rule):
     docs_are_runnable = False  # about files beside the notebook
 
     def check(self, model: NotebookModel):
-        import sys
+        from .dependencies import packages_without_dependency_file
 
-        if model.path is None:
-            return
-        third_party = sorted({fact.top_level for cell in model.parsed_cells for fact in cell.facts.imports
-                              if fact.level == 0 and fact.top_level and fact.top_level not in sys.stdlib_module_names
-                              and fact.top_level != "__future__"})
-        if not third_party:
-            return
-        folder = Path(os.path.abspath(model.path)).parent
-        if not _dependency_file_near(folder):
+        # The same reading of imports and project files as RP203: not local modules, not what the kernel
+        # provides, not what the notebook's own install lines pin.
+        third_party = packages_without_dependency_file(model)
+        if third_party:
             shown = ", ".join(third_party[:5]) + (" ..." if len(third_party) > 5 else "")
             yield self.finding(None, None, f"No requirements.txt, pyproject.toml or environment.yml for this "
                                            f"notebook's packages ({shown}); add one with pinned versions")

@@ -121,7 +121,6 @@ def test_project_level_dependency_file_and_version_control(tmp_path):
     (tmp_path / "proj" / "requirements.txt").write_text("pandas==2.2.3\n")
     (tmp_path / "proj" / ".git").mkdir()
     from readiness_magics.rules import hygiene
-    hygiene._dependency_file_near.cache_clear()
     hygiene._project_root.cache_clear()
     assert codes(path, "RP72") == []
     stdlib_only = write(tmp_path / "other" / "stdlib.ipynb", [MD, "import os", md("End")])

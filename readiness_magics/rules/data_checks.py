@@ -41,10 +41,8 @@ _LOADERS = frozenset({
     "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load", "yaml.load_all", "yaml.safe_load_all",
     "toml.load", "tomllib.load", "tomli.load",
     "csv.reader", "csv.DictReader",
-    "cv2.imread", "cv2.imreadmulti", "PIL.Image.open", "imageio.imread", "imageio.v2.imread",
-    "imageio.v3.imread", "imageio.mimread", "imageio.volread", "skimage.io.imread",
-    "skimage.io.imread_collection", "matplotlib.pyplot.imread", "matplotlib.image.imread",
-    "scipy.misc.imread", "scipy.ndimage.imread",
+    # OpenCV returns None for a file it cannot read, instead of raising.
+    "cv2.imread", "cv2.imreadmulti",
     "scipy.io.loadmat", "scipy.io.wavfile.read", "scipy.io.mmread", "scipy.io.arff.loadarff",
     "scipy.sparse.load_npz", "librosa.load", "soundfile.read", "nibabel.load", "pydicom.dcmread",
     "pydicom.read_file",
@@ -57,6 +55,33 @@ _LOADERS = frozenset({
     "vaex.open", "vaex.from_csv",
     # The two sklearn.datasets loaders that read the user's own files (the rest ship with sklearn).
     "sklearn.datasets.load_svmlight_file", "sklearn.datasets.load_svmlight_files", "sklearn.datasets.load_files",
+})
+
+# Image decoders that raise on a missing, truncated or unknown file: an image has no columns or ranges to
+# assert, and what its user needs (mode, size) is set by the `.convert("RGB")`/resize that follows. Not loads.
+_IMAGE_DECODERS = frozenset({
+    "PIL.Image.open", "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "imageio.mimread",
+    "imageio.volread", "skimage.io.imread", "skimage.io.imread_collection", "matplotlib.pyplot.imread",
+    "matplotlib.image.imread", "scipy.misc.imread", "scipy.ndimage.imread", "torchvision.io.read_image",
+    "tensorflow.io.read_file", "tensorflow.io.decode_image",
+})
+
+# A `read_*`/`scan_*` function of any imported library reads external data (`wr.s3.read_parquet`,
+# `ray.data.read_csv`, `nx.read_edgelist`), unless its name says it reads a model, a config or an image.
+_READER_FUNCTION = re.compile(r"^(?:read|scan)_\w+$")
+_NOT_DATA_READER = re.compile(r"model|weight|checkpoint|config|settings|image|img|font|version", re.IGNORECASE)
+# Methods that turn a query, a table or a cloud dataset into a frame in memory: a load when what they are
+# called on comes from a client or SDK (`bigquery.Client().query(q).to_dataframe()`,
+# `Dataset.get_by_name(ws, "x").to_pandas_dataframe()`), not from data already in memory.
+_MATERIALISE_METHODS = frozenset({
+    "to_dataframe", "to_pandas_dataframe", "to_pandas", "toPandas", "to_arrow", "to_arrow_table",
+    "to_spark_dataframe", "fetch_pandas_all", "fetch_arrow_all",
+})
+# Libraries that hold data in memory: a frame they convert (`table.to_pandas()`) is not read again.
+_IN_MEMORY_LIBRARIES = frozenset({
+    "pandas", "numpy", "polars", "pyarrow", "datasets", "torch", "tensorflow", "sklearn", "scipy", "dask",
+    "cudf", "modin", "vaex", "xarray", "geopandas", "pyspark", "databricks", "statsmodels", "optuna",
+    "matplotlib", "seaborn", "plotly", "keras", "jax", "networkx", "anndata", "scanpy", "pyranges",
 })
 
 # Paths and URLs of sample data that ships with a library: `gpd.read_file(gpd.datasets.get_path("nybb"))`.
@@ -85,14 +110,14 @@ _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "request", "he
 _READ_METHODS = frozenset({"read", "readlines", "readline"})
 _ANY_RECEIVER_READS = frozenset({
     "read_text", "read_bytes", "fetchall", "fetchmany", "fetchone", "fetchdf", "fetch_df",
-    "fetch_arrow_table", "fetchnumpy",
+    "fetch_arrow_table", "fetchnumpy", "fetch_pandas_all", "fetch_pandas_batches", "fetch_arrow_all",
 })
 _SPARK_READ = re.compile(r"\.read(?:\.\w+\(\))*\.(?:csv|json|parquet|load|table|text|orc|jdbc|xml|avro)$")
 _SPARK_SESSION_READS = frozenset({"sql", "table", "textFile", "wholeTextFiles"})
 _DUCKDB_READS = frozenset({"df", "to_df", "pl", "arrow", "fetchdf", "fetch_df", "fetchnumpy"})
 # Every loader's called name matches this; most calls are never resolved.
 _PLAUSIBLE_LOAD = re.compile(
-    r"(?i:read|load)|^(?:open|scan_|from|genfrom|fetch)|"
+    r"(?i:read|load)|^(?:open|scan_|from|genfrom|fetch|to_pandas|to_dataframe|toPandas|to_arrow|to_spark)|"
     r"^(?:json|dataset|csv|parquet|table|text|orc|jdbc|xml|avro|sql|textFile|wholeTextFiles|df|to_df|pl|arrow)$")
 
 # ---------------------------------------------------------------------------------------------
@@ -330,6 +355,32 @@ def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     return False
 
 
+_PATH_KEYWORDS = frozenset({"filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
+                            "uri", "fp", "path_or_paths"})
+# Calls that write a file the notebook may read back.
+_WRITER_METHODS = frozenset({
+    "to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "to_orc", "to_netcdf",
+    "to_zarr", "to_sql", "save", "savez", "savez_compressed", "savetxt", "write_csv", "write_parquet",
+    "write_table", "write_json", "write_feather", "save_to_disk", "imwrite",
+})
+_WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
+
+
+def _opens_for_writing(call: ast.Call) -> bool:
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
+
+
+def _walk_scope(function: ast.AST):
+    """The nodes of a function's body, not those of functions or classes nested in it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _NESTED_SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def _load_candidates(cell: CellModel, plausible) -> tuple[list[ast.Call], bool]:
     """The calls named like a file opener or a loader, and whether any opens a file."""
     candidates, opens = [], False
@@ -360,6 +411,8 @@ class _DataFlow:
         self._loads: list[_Load] | None = None
         self._top_values: dict[str, list[ast.AST]] = {}  # name -> values bound to it at top level
         self._loads_by_scope: tuple[list[_Load], dict[int, list[_Load]]] | None = None
+        self._local_modules: set[str] | None = None
+        self._written: list[tuple[str, tuple[int, int]]] | None = None
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -409,7 +462,8 @@ class _DataFlow:
             callee = self.qualify(node.func)
             # Also path.open(), zipfile.open(name), fs.open(uri).
             return callee in _FILE_SOURCES or (
-                isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS)
+                isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS
+                and callee not in _IMAGE_DECODERS)
         if isinstance(node, ast.Name):
             return any(self._is_file_source(cell, value, None) for value in self._assigned_value(cell, scope, node.id)
                        if value is not node)
@@ -456,6 +510,9 @@ class _DataFlow:
         head = callee.split(".", 1)[0]
         if head in _DATAFRAME_LIBRARIES and (last.startswith("read_") or (head == "polars" and last.startswith("scan_"))):
             return None if self._is_inline_text(call) else callee
+        if _READER_FUNCTION.match(last) and self._is_library_function(func) and callee not in _IMAGE_DECODERS \
+                and not _NOT_DATA_READER.search(last):
+            return None if self._is_inline_text(call) else callee
         if isinstance(func, ast.Attribute):
             receiver = func.value
             if last in _READ_METHODS:
@@ -471,11 +528,68 @@ class _DataFlow:
                 return callee
             if last in _DUCKDB_READS and callee.startswith("duckdb"):
                 return callee
+            if last in _MATERIALISE_METHODS or last in _DUCKDB_READS:
+                module = self._external_root(cell, receiver, scope)
+                if module is not None and (last in _MATERIALISE_METHODS or module.startswith("duckdb")):
+                    return callee
         if callee == "json.loads" and call.args:
             argument = call.args[0]
             if isinstance(argument, ast.Attribute) and argument.attr in ("text", "content") and \
                     self._is_response(cell, argument.value, scope):
                 return callee
+        return None
+
+    def _is_library_function(self, func: ast.AST) -> bool:
+        """`func` is reached from an import of a third-party library (`wr.s3.read_csv`), not from a
+        variable, and not from a module of the notebook's own project (which may check inside)."""
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return False
+        full = self.model.aliases.get(func.id) or (
+            _CONVENTIONAL_ALIASES.get(func.id) if func.id not in self.model.definitions else None)
+        return full is not None and not self._is_local_module(full.split(".", 1)[0])
+
+    def _is_local_module(self, head: str) -> bool:
+        local = self._local_modules
+        if local is None:
+            local = self._local_modules = set()
+            folder = self.model.path.parent if self.model.path is not None else None
+            if folder is not None:
+                try:
+                    local.update(entry.name.rsplit(".", 1)[0] for entry in folder.iterdir()
+                                 if entry.suffix == ".py" or (entry.is_dir() and (entry / "__init__.py").exists()))
+                except OSError:
+                    pass
+            for cell in self.model.cells:
+                first = cell.cell.source.lstrip().split("\n", 1)[0]
+                if cell.cell.is_code and first.startswith(("%%writefile", "%%file")) and first.endswith(".py"):
+                    local.add(first.rsplit("/", 1)[-1].split()[-1].strip("'\"")[:-3])
+        return head in local
+
+    def _external_root(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str | None:
+        """The module of the client or SDK a chain of calls starts from (`google.cloud.bigquery` for
+        `client.query(q)` with `client = bigquery.Client()`), None when it starts from data in memory,
+        from a load already counted, or from what cannot be told."""
+        while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+            if isinstance(node, ast.Call):
+                if self._plausible(_call_name(node)) and self._load_callee(cell, node, scope) is not None:
+                    return None  # `load_dataset(...).to_pandas()`: the load is reported itself
+                node = node.func
+            else:
+                node = node.value
+        if not isinstance(node, ast.Name) or depth > 3:
+            return None
+        full = self.model.aliases.get(node.id)
+        if full is not None and node.id not in self.model.definitions or full is not None and \
+                all(d.binding.kind == "import" for d in self.model.definitions.get(node.id, ())):
+            head = full.split(".", 1)[0]
+            return None if head in _IN_MEMORY_LIBRARIES or self._is_local_module(head) else full
+        for value in self._assigned_value(cell, scope, node.id):
+            if value is not node:
+                found = self._external_root(cell, value, scope, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def _plausible(self, last: str) -> bool:
@@ -1109,8 +1223,43 @@ class _DataFlow:
             result = self.flow(load.cell, load.scope, outcome.names, self._after(load.cell, outcome.statement))
         else:
             result = _Use(NONE)
+        if result.kind == USE and isinstance(load.scope, _FUNCTIONS) and self._prepares_return(load, result):
+            result = _Use(RETURN)  # a loader that parses what it reads: the caller is where to check it
         load.result = result
         return result
+
+    def _prepares_return(self, load: _Load, use: _Use) -> bool:
+        """The first use of data a function loads only shapes what the function returns (`df["d"] =
+        pd.to_datetime(df["d"])`, `df = df.dropna()` ... `return df`): the function is a loader, and a
+        check belongs after the call. Not when the use trains, writes or computes something else."""
+        statement = self._statement_of(load.cell, use.node if use.node is not None else load.node)
+        held = set(load.targets)
+        body = [node for node in _walk_scope(load.scope)]
+        for _ in range(2):  # names derived from names derived from the data
+            for node in body:
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \
+                        self._carries(node.value, held):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    held.update(name for target in targets for name in _target_names(target))
+        if isinstance(statement, ast.Return):
+            on_path = True
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            on_path = all(root_name(target) in held for target in targets)
+        else:
+            on_path = False
+        return on_path and any(isinstance(node, ast.Return) and node.value is not None and
+                               self._carries(node.value, held) for node in body)
+
+    def _carries(self, value: ast.AST, held: set[str]) -> bool:
+        """`value` is the data held in `held`, reshaped: `df[...]`, `df.dropna()`, `pd.concat([a, b])`."""
+        if root_name(value) in held:
+            return True
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return any(self._carries(element, held) for element in value.elts)
+        if isinstance(value, ast.Call) and self.qualify(value.func) in _WRAPPER_CALLS | {"pandas.merge"}:
+            return any(self._carries(argument, held) for argument in value.args)
+        return False
 
     def _is_model(self, load: _Load, result: _Use) -> bool:
         """A pickle holding a fitted model: named like one, or first used through a model's method."""
@@ -1131,7 +1280,7 @@ class _DataFlow:
         loads.extend(self._loader_calls())
         for load in loads:
             result = self.evaluate(load)
-            if result.kind != USE or self._is_model(load, result):
+            if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load):
                 continue
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
                 f"Add an assert on {self._subject(load)} (its {_checked_properties(load.callee)}) or validate it "
@@ -1147,6 +1296,49 @@ class _DataFlow:
                     scope = cell.facts.enclosing_function(call)
                     found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
         return found
+
+    def _reads_own_output(self, load: _Load) -> bool:
+        """The file was written by this notebook further up (`df.to_csv(p)` ... `pd.read_csv(p)`, or a
+        `%%writefile data.csv` cell): its content is the notebook's own, not external data."""
+        if not isinstance(load.node, ast.Call):
+            return False
+        path = self._path_argument(load.cell, load.node, load.scope)
+        if path is None:
+            return False
+        where = (load.cell.index, load.node.lineno)
+        return any(written == path and place < where for written, place in self._written_paths())
+
+    def _path_argument(self, cell: CellModel, call: ast.Call, scope, depth: int = 0) -> str | None:
+        argument = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg in _PATH_KEYWORDS), None)
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            return argument.value
+        if isinstance(argument, ast.Name) and depth == 0:
+            for value in self._assigned_value(cell, scope, argument.id):
+                if isinstance(value, ast.Call) and self._is_file_source(cell, value, None):
+                    return self._path_argument(cell, value, scope, 1)
+        return ast.unparse(argument) if argument is not None and not isinstance(argument, ast.Starred) else None
+
+    def _written_paths(self) -> list[tuple[str, tuple[int, int]]]:
+        if self._written is None:
+            self._written = []
+            for cell in self.model.code_cells:
+                target = _WRITTEN_FILE.match(cell.cell.source)
+                if target:
+                    self._written.append((target["target"].strip("'\""), (cell.index, 0)))
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
+                    continue
+                for call in cell.facts.calls:
+                    name = _call_name(call)
+                    if name == "open" and not _opens_for_writing(call):
+                        continue
+                    if name in _WRITER_METHODS or name == "open":
+                        for argument in [*call.args, *(k.value for k in call.keywords)]:
+                            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                                self._written.append((argument.value, (cell.index, call.lineno)))
+                            elif not isinstance(argument, ast.Starred):
+                                self._written.append((ast.unparse(argument), (cell.index, call.lineno)))
+        return self._written
 
     def _subject(self, load: _Load) -> str:
         return _quoted(load.targets) if load.targets else "the data"

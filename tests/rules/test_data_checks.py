@@ -7,8 +7,8 @@ from tests.helpers import codes_for, findings_for
 PD = "import pandas as pd"
 
 
-def rp301(cells, settings=None):
-    return codes_for(cells, select="RP301", settings=settings)
+def rp301(cells, settings=None, path=None):
+    return codes_for(cells, select="RP301", settings=settings, path=path)
 
 
 # --- what is a load -------------------------------------------------------------------------------
@@ -37,7 +37,6 @@ def rp301(cells, settings=None):
     ('import urllib.request\nraw = urllib.request.urlopen("https://example.com/x.csv").read()', 'lines = raw.decode().split("\\n")[1:]'),
     ('import geopandas as gpd\nshapes = gpd.read_file("data/regions.shp")', 'shapes = shapes.to_crs(3857)'),
     ('import cv2\nimg = cv2.imread("data/cat.png")', 'gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)'),
-    ('from PIL import Image\nimg = Image.open("data/cat.png")', 'small = img.resize((64, 64))'),
     ('import xarray as xr\nds = xr.open_dataset("data/air.nc")', 'ds.air.mean(dim="time")'),
     ('from datasets import load_dataset\nreviews = load_dataset("imdb", split="train")', 'reviews = reviews.map(clean)'),
     ('rows = spark.read.csv("data/sales.csv", header=True)', 'rows.groupBy("region").count().show()'),
@@ -213,8 +212,28 @@ def test_function_that_returns_unchecked_data_makes_its_calls_loads():
 
 
 def test_function_that_uses_a_load_inside_is_reported_on_its_def_cell():
-    cells = [PD, 'def monthly(path):\n    df = pd.read_csv(path)\n    return df.groupby("month").sum()', 'm = monthly("s.csv")']
+    cells = [PD, 'def monthly(path):\n    df = pd.read_csv(path)\n    df.groupby("month").sum().to_csv("m.csv")',
+             'monthly("s.csv")']
     assert rp301(cells) == [("RP301", 1, 2)]
+    trains = [PD, 'def fit(path):\n    df = pd.read_csv(path)\n    model = Ridge().fit(df[["x"]], df.y)\n    return model',
+              'm = fit("s.csv")\nm.predict(X)']
+    assert rp301(trains) == [("RP301", 1, 2)]  # what it returns is a model, not the data: not a loader
+
+
+@pytest.mark.parametrize("body", [
+    '    df = pd.read_csv(path)\n    df["day"] = pd.to_datetime(df["day"])\n    return df',
+    '    df = pd.read_csv(path)\n    df = df.rename(columns=str.lower).dropna()\n    return df',
+    '    raw = pd.read_csv(path)\n    clean = raw[raw.day.notna()]\n    return clean',
+    '    df = pd.read_csv(path)\n    return df.groupby("day").sum()',
+    '    a = pd.read_csv(path)\n    b = pd.read_csv(path + ".2")\n    return pd.concat([a, b])',
+])
+def test_a_loader_that_shapes_what_it_returns_is_checked_where_it_is_called(body):
+    loader = "def load_sales(path):\n" + body
+    used = [PD, loader, 'sales = load_sales("data/sales.csv")', 'sales.amount.cumsum()']
+    assert {(code, cell) for code, cell, _ in rp301(used)} == {("RP301", 2)}
+    checked = used[:3] + ['assert sales.amount.ge(0).all()', used[3]]
+    assert rp301(checked) == []
+    assert rp301(used[:3]) == []  # loaded and never used
 
 
 def test_loader_that_validates_inside_is_fine():
@@ -330,3 +349,81 @@ def test_unrelated_code_is_quiet():
     cells = ["import os\nx = [1, 2, 3]", "total = sum(x)\nwith open('out.txt', 'w') as f:\n    f.write(str(total))",
              "%%bash\ncat data.csv | head", "%matplotlib inline"]
     assert rp301(cells) == []
+
+
+# --- readers it learns from their shape: distributed, cloud and other table libraries ---------------
+@pytest.mark.parametrize("load", [
+    'df = spark.read.format("delta").load(path)',
+    'df = spark.read.option("header", True).csv(path)',
+    'df = spark.table("sales")',
+    'import ray\ndf = ray.data.read_parquet("s3://bucket/sales/")',
+    'import awswrangler as wr\ndf = wr.s3.read_parquet("s3://bucket/sales/")',
+    'import networkx as nx\ndf = nx.read_edgelist("data/edges.txt")',
+    'from azureml.core import Dataset\ndf = Dataset.get_by_name(ws, "sales").to_pandas_dataframe()',
+    'from azureml.core import Dataset\nsales = Dataset.get_by_name(ws, name="sales")\ndf = sales.to_pandas_dataframe()',
+    'from google.cloud import bigquery\nclient = bigquery.Client()\ndf = client.query(sql).to_dataframe()',
+    'from google.cloud import bigquery\ndf = bigquery.Client().query(sql).result().to_dataframe()',
+    'import snowflake.connector\ncur = snowflake.connector.connect(**creds).cursor()\ncur.execute(sql)\n'
+    'df = cur.fetch_pandas_all()',
+    'import duckdb\ncon = duckdb.connect("shop.db")\ndf = con.execute("SELECT * FROM sales").df()',
+    'import duckdb\ndf = duckdb.sql("SELECT * FROM \'sales.parquet\'").df()',
+    'import polars as pl\ndf = pl.read_csv("data/sales.csv")',
+    'import dask.dataframe as dd\ndf = dd.read_csv("data/sales-*.csv")',
+    'import modin.pandas as mpd\ndf = mpd.read_csv("data/sales.csv")',
+    'import vaex\ndf = vaex.open("data/sales.hdf5")',
+    'from datasets import load_dataset\ndf = load_dataset("user/sales", split="train").to_pandas()',
+])
+def test_readers_of_other_libraries_and_cloud_sdks_are_loads(load):
+    assert rp301([PD, load, "big = df[df.amount > 100]"]) == [("RP301", 1, load.count("\n") + 1)]
+
+
+@pytest.mark.parametrize("cells", [
+    # Data already in memory converted, not read again.
+    ['import pyarrow as pa\ntable = pa.Table.from_pandas(frame)', 'df = table.to_pandas()\nbig = df[df.amount > 1]'],
+    ['sdf = spark.createDataFrame(frame)', 'df = sdf.toPandas()\nbig = df[df.amount > 1]'],
+    # A load already reported is not reported again through its conversion.
+    ['from datasets import load_dataset\nds = load_dataset("user/sales", split="train")\nassert ds.num_rows > 0',
+     'df = ds.to_pandas()\nbig = df[df.amount > 1]'],
+    # Readers of models, configs and images, and a reader of the notebook's own project.
+    ['import cv2\nnet = cv2.dnn.readNetFromONNX("model.onnx")', 'out = net.forward()'],
+    ['import mylib\nweights = mylib.read_model_weights("w.bin")', 'w = weights * 2'],
+    ['from torchvision.io import read_image\nimg = read_image("cat.png")', 'x = img.float() / 255'],
+    ['from PIL import Image\nimg = Image.open("data/cat.png").convert("RGB")', 'small = img.resize((64, 64))'],
+    ['import skimage.io\nimg = skimage.io.imread("data/cat.png")', 'gray = img.mean(axis=2)'],
+    # The notebook reads back what it wrote itself.
+    ['frame.to_csv("out/sales.csv")', 'df = pd.read_csv("out/sales.csv")\nbig = df[df.amount > 1]'],
+    ['path = "out/sales.parquet"\nframe.to_parquet(path)', 'df = pd.read_parquet(path)\nbig = df[df.amount > 1]'],
+    ['import json\nwith open("cfg.json", "w") as f:\n    json.dump(cfg, f)',
+     'with open("cfg.json") as f:\n    c = json.load(f)\nrate = c["rate"] * 2'],
+    ['%%writefile prices.csv\nday,amount\n1,2\n', 'df = pd.read_csv("prices.csv")\nbig = df[df.amount > 1]'],
+])
+def test_near_misses_of_the_reader_model_are_quiet(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_reader_of_a_module_beside_the_notebook_is_the_projects_own(tmp_path):
+    (tmp_path / "shop.py").write_text("def read_sales(p):\n    ...\n")
+    cells = [PD, "import shop\ndf = shop.read_sales('data/sales.csv')", "big = df[df.amount > 1]"]
+    assert rp301(cells, path=tmp_path / "a.ipynb") == []
+    assert rp301(cells, path=tmp_path / "sub" / "a.ipynb") == [("RP301", 1, 2)]
+
+
+def test_reading_a_file_before_the_notebook_writes_it_or_after_downloading_it_is_a_load():
+    before = [PD, 'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]', 'big.to_csv("sales.csv")']
+    assert rp301(before) == [("RP301", 1, 1)]
+    downloaded = [PD, 'import urllib.request\nurllib.request.urlretrieve(url, "sales.csv")',
+                  'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]']
+    assert rp301(downloaded) == [("RP301", 2, 1)]
+
+
+def test_images_are_loads_only_where_the_reader_fails_silently():
+    cv2 = [PD, 'import cv2\nimg = cv2.imread("data/cat.png")', "gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)"]
+    assert rp301(cv2) == [("RP301", 1, 2)]  # None for a missing file, and the error comes much later
+
+
+def test_an_unchecked_load_in_a_written_script_is_found_in_its_cell():
+    script = '%%writefile train.py\nimport pandas as pd\ndf = pd.read_csv("data/train.csv")\nX = df.drop(columns="y")\n'
+    assert rp301([script]) == [("RP301", 0, 3)]
+    checked = script.replace("X =", 'assert {"y"} <= set(df.columns)\nX =')
+    assert rp301([checked]) == []
+    assert rp301(["%%writefile train.sh\npython -c 'import pandas as pd; pd.read_csv(\"x\").sum()'\n"]) == []

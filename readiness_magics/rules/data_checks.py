@@ -8,6 +8,8 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, root_name
 from ..findings import Finding, Fix, Severity
@@ -83,6 +85,10 @@ _IN_MEMORY_LIBRARIES = frozenset({
     "cudf", "modin", "vaex", "xarray", "geopandas", "pyspark", "databricks", "statsmodels", "optuna",
     "matplotlib", "seaborn", "plotly", "keras", "jax", "networkx", "anndata", "scanpy", "pyranges",
 })
+
+# Downloaders of the classic benchmark datasets (`input_data.read_data_sets("MNIST_data/")`): bundled data.
+_BUNDLED_READERS = ("tensorflow.examples", "tensorflow.contrib.learn.python.learn.datasets", "keras.datasets",
+                    "tensorflow.keras.datasets", "torchvision.datasets", "tensorflow_datasets", "sklearn.datasets")
 
 # Paths and URLs of sample data that ships with a library: `gpd.read_file(gpd.datasets.get_path("nybb"))`.
 _BUNDLED_DATA = ("geopandas.datasets", "vega_datasets", "bokeh.sampledata", "sklearn.datasets", "seaborn",
@@ -355,20 +361,34 @@ def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     return False
 
 
+@lru_cache(maxsize=256)
+def _project_modules(folder: str) -> frozenset[str]:
+    """Modules and packages beside a notebook, and at the root of its project (the first folder above
+    holding `.git` or a pyproject.toml) or in that root's `src/`."""
+    places = [Path(folder)]
+    for parent in [Path(folder), *Path(folder).parents][:6]:
+        if (parent / ".git").exists() or (parent / "pyproject.toml").exists() or (parent / "setup.py").exists():
+            places += [parent, parent / "src"]
+            break
+    names = set()
+    for place in places:
+        try:
+            names.update(entry.name.rsplit(".", 1)[0] for entry in place.iterdir()
+                         if entry.suffix == ".py" or (entry.is_dir() and (entry / "__init__.py").exists()))
+        except OSError:
+            continue
+    return frozenset(names)
+
+
 _PATH_KEYWORDS = frozenset({"filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
                             "uri", "fp", "path_or_paths"})
 # Calls that write a file the notebook may read back.
 _WRITER_METHODS = frozenset({
     "to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "to_orc", "to_netcdf",
     "to_zarr", "to_sql", "save", "savez", "savez_compressed", "savetxt", "write_csv", "write_parquet",
-    "write_table", "write_json", "write_feather", "save_to_disk", "imwrite",
+    "write_table", "write_json", "write_feather", "save_to_disk", "imwrite", "dump",
 })
 _WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
-
-
-def _opens_for_writing(call: ast.Call) -> bool:
-    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
 
 
 def _walk_scope(function: ast.AST):
@@ -413,6 +433,7 @@ class _DataFlow:
         self._loads_by_scope: tuple[list[_Load], dict[int, list[_Load]]] | None = None
         self._local_modules: set[str] | None = None
         self._written: list[tuple[str, tuple[int, int]]] | None = None
+        self._rooting: set[int] = set()  # calls whose root is being looked for (a name bound from itself)
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -511,7 +532,7 @@ class _DataFlow:
         if head in _DATAFRAME_LIBRARIES and (last.startswith("read_") or (head == "polars" and last.startswith("scan_"))):
             return None if self._is_inline_text(call) else callee
         if _READER_FUNCTION.match(last) and self._is_library_function(func) and callee not in _IMAGE_DECODERS \
-                and not _NOT_DATA_READER.search(last):
+                and not _NOT_DATA_READER.search(last) and not callee.startswith(_BUNDLED_READERS):
             return None if self._is_inline_text(call) else callee
         if isinstance(func, ast.Attribute):
             receiver = func.value
@@ -551,16 +572,13 @@ class _DataFlow:
         return full is not None and not self._is_local_module(full.split(".", 1)[0])
 
     def _is_local_module(self, head: str) -> bool:
+        """A module of the notebook's project: beside it, at its project's root (or `src/`), or written
+        by one of its cells."""
         local = self._local_modules
         if local is None:
             local = self._local_modules = set()
-            folder = self.model.path.parent if self.model.path is not None else None
-            if folder is not None:
-                try:
-                    local.update(entry.name.rsplit(".", 1)[0] for entry in folder.iterdir()
-                                 if entry.suffix == ".py" or (entry.is_dir() and (entry / "__init__.py").exists()))
-                except OSError:
-                    pass
+            if self.model.path is not None:
+                local.update(_project_modules(str(self.model.path.parent.resolve())))
             for cell in self.model.cells:
                 first = cell.cell.source.lstrip().split("\n", 1)[0]
                 if cell.cell.is_code and first.startswith(("%%writefile", "%%file")) and first.endswith(".py"):
@@ -573,8 +591,14 @@ class _DataFlow:
         from a load already counted, or from what cannot be told."""
         while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
             if isinstance(node, ast.Call):
-                if self._plausible(_call_name(node)) and self._load_callee(cell, node, scope) is not None:
-                    return None  # `load_dataset(...).to_pandas()`: the load is reported itself
+                if id(node) in self._rooting:
+                    return None  # `data = data.to_pandas()`: the name's own value, already being followed
+                self._rooting.add(id(node))
+                try:
+                    if self._plausible(_call_name(node)) and self._load_callee(cell, node, scope) is not None:
+                        return None  # `load_dataset(...).to_pandas()`: the load is reported itself
+                finally:
+                    self._rooting.discard(id(node))
                 node = node.func
             else:
                 node = node.value
@@ -1326,13 +1350,11 @@ class _DataFlow:
                 target = _WRITTEN_FILE.match(cell.cell.source)
                 if target:
                     self._written.append((target["target"].strip("'\""), (cell.index, 0)))
-                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS):
                     continue
                 for call in cell.facts.calls:
-                    name = _call_name(call)
-                    if name == "open" and not _opens_for_writing(call):
-                        continue
-                    if name in _WRITER_METHODS or name == "open":
+                    # Not `open(p, "w")`: what a notebook writes through a handle is often a download.
+                    if _call_name(call) in _WRITER_METHODS:
                         for argument in [*call.args, *(k.value for k in call.keywords)]:
                             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                                 self._written.append((argument.value, (cell.index, call.lineno)))

@@ -393,8 +393,7 @@ def test_readers_of_other_libraries_and_cloud_sdks_are_loads(load):
     # The notebook reads back what it wrote itself.
     ['frame.to_csv("out/sales.csv")', 'df = pd.read_csv("out/sales.csv")\nbig = df[df.amount > 1]'],
     ['path = "out/sales.parquet"\nframe.to_parquet(path)', 'df = pd.read_parquet(path)\nbig = df[df.amount > 1]'],
-    ['import json\nwith open("cfg.json", "w") as f:\n    json.dump(cfg, f)',
-     'with open("cfg.json") as f:\n    c = json.load(f)\nrate = c["rate"] * 2'],
+    ['import numpy as np\nnp.save("out/emb.npy", emb)', 'e = np.load("out/emb.npy")\nnorm = e / e.max()'],
     ['%%writefile prices.csv\nday,amount\n1,2\n', 'df = pd.read_csv("prices.csv")\nbig = df[df.amount > 1]'],
 ])
 def test_near_misses_of_the_reader_model_are_quiet(cells):
@@ -414,6 +413,9 @@ def test_reading_a_file_before_the_notebook_writes_it_or_after_downloading_it_is
     downloaded = [PD, 'import urllib.request\nurllib.request.urlretrieve(url, "sales.csv")',
                   'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]']
     assert rp301(downloaded) == [("RP301", 2, 1)]
+    written_from_a_response = [PD, 'import requests\nresponse = requests.get(url)\nwith open("notes.jsonl", "wb") as f:\n'
+                               '    f.write(response.content)', 'df = pd.read_json("notes.jsonl", lines=True)\ndf.text.str.len()']
+    assert rp301(written_from_a_response) == [("RP301", 2, 1)]
 
 
 def test_images_are_loads_only_where_the_reader_fails_silently():
@@ -427,3 +429,20 @@ def test_an_unchecked_load_in_a_written_script_is_found_in_its_cell():
     checked = script.replace("X =", 'assert {"y"} <= set(df.columns)\nX =')
     assert rp301([checked]) == []
     assert rp301(["%%writefile train.sh\npython -c 'import pandas as pd; pd.read_csv(\"x\").sum()'\n"]) == []
+
+
+def test_a_name_converted_in_place_is_followed_not_read_again():
+    cells = [PD, 'from datasets import load_dataset\ndata = load_dataset("squad", split="train")',
+             "data = data.to_pandas()\ndata = data.to_pandas()", 'data.drop_duplicates(subset="context", inplace=True)']
+    assert rp301(cells) == [("RP301", 1, 2)]
+
+
+def test_readers_of_the_notebooks_own_project_package_are_not_loads(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    cells = [PD, "from shop.io import read_sales\ndf = read_sales('data/sales.csv')", "big = df[df.amount > 1]"]
+    assert rp301(cells, path=tmp_path / "examples" / "a.ipynb") == []
+    bundled = [PD, "from tensorflow.examples.tutorials.mnist import input_data\n"
+               "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)", "x = mnist.train.images / 255"]
+    assert rp301(bundled) == []

@@ -71,7 +71,9 @@ _IMAGE_DECODERS = frozenset({
 # A `read_*`/`scan_*` function of any imported library reads external data (`wr.s3.read_parquet`,
 # `ray.data.read_csv`, `nx.read_edgelist`), unless its name says it reads a model, a config or an image.
 _READER_FUNCTION = re.compile(r"^(?:read|scan)_\w+$")
-_NOT_DATA_READER = re.compile(r"model|weight|checkpoint|config|settings|image|img|font|version", re.IGNORECASE)
+# (`read_data_sets` is the MNIST downloader of TensorFlow's tutorials, often copied beside notebooks.)
+_NOT_DATA_READER = re.compile(r"model|weight|checkpoint|config|settings|image|img|font|version|^read_data_sets$",
+                              re.IGNORECASE)
 # Methods that turn a query, a table or a cloud dataset into a frame in memory: a load when what they are
 # called on comes from a client or SDK (`bigquery.Client().query(q).to_dataframe()`,
 # `Dataset.get_by_name(ws, "x").to_pandas_dataframe()`), not from data already in memory.
@@ -169,6 +171,10 @@ _WRAPPER_CALLS = frozenset({
     "polars.DataFrame", "polars.concat", "numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack",
     "numpy.concatenate", "list", "tuple", "dict", "enumerate", "zip", "iter", "next", "json.loads", "pickle.loads",
     "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO", "copy.copy", "copy.deepcopy",
+    # Parsing the text read is still reading it: what the parser returns is the data to check.
+    "xmltodict.parse", "xml.etree.ElementTree.fromstring", "lxml.etree.fromstring", "bs4.BeautifulSoup",
+    "ast.literal_eval", "orjson.loads", "ujson.loads", "simplejson.loads", "toml.loads", "tomllib.loads",
+    "yaml.safe_load_all", "csv.reader", "csv.DictReader",
 })
 _PROGRESS_BARS = ("tqdm", "trange", "track")  # tqdm(rows), rich.progress.track(rows): the rows pass through
 _PASS_METHODS = frozenset({
@@ -340,6 +346,18 @@ def _is_literal_index(index: ast.AST) -> bool:
             return False
         stack.extend(ast.iter_child_nodes(node))
     return True
+
+
+def _is_one_record(subscript: ast.Subscript) -> bool:
+    """One record picked by position: `ds["train"][10]`, `df.iloc[3]`, `rows[randint(0, n)]`. A bare
+    `data[1]` may be a column of a frame read without a header: not this."""
+    index = subscript.slice
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    if isinstance(index, ast.Call):
+        return _call_name(index) in ("randint", "randrange", "choice", "integers")
+    return isinstance(index, ast.Constant) and type(index.value) is int and \
+        isinstance(subscript.value, (ast.Subscript, ast.Attribute))
 
 
 def _checked_properties(callee: str) -> str:
@@ -928,8 +946,8 @@ class _DataFlow:
         callee = self.qualify(call.func)
         if self.is_validator_call(cell, call, callee):
             return CHECK
-        if for_load and self._load_callee(cell, call, scope) is not None:
-            return SUBSUMED
+        if self._plausible(_last(callee)) and self._load_callee(cell, call, scope) is not None:
+            return SUBSUMED if for_load else "pass"  # `pd.read_json(line)`: parsing what was read
         last = _last(callee)
         if callee in _LOOK_CALLS:
             return LOOK
@@ -1009,7 +1027,9 @@ class _DataFlow:
                 if not isinstance(parent.ctx, ast.Load):
                     return _Outcome(USE)  # df["x"] = ..., del df["x"]
                 if child is parent.value:
-                    if not meta:
+                    if not for_load and not computed and _is_one_record(parent):
+                        meta = True  # `ds[3]`, `rows[randint(0, n)]`: one example, looked at or tried
+                    elif not meta:
                         if _is_literal_index(parent.slice):
                             narrowed = narrowed or not for_load
                         else:
@@ -1107,6 +1127,11 @@ class _DataFlow:
                 containers = [t.value.id for t in targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)]
                 return _Outcome(BIND, tuple(names + containers), statement)
             if not names:
+                # `results["rouge"] = raw["rouge"]`: copied into a container, followed there.
+                containers = tuple(t.value.id for t in targets if isinstance(t, ast.Subscript) and
+                                   isinstance(t.value, ast.Name))
+                if containers and len(containers) == len(targets):
+                    return _Outcome(DERIVE, containers, statement, computed=computed, meta=meta)
                 return _Outcome(LOOK if meta else USE)
             if not (computed or narrowed or meta):
                 return _Outcome(BIND, tuple(names), statement)
@@ -1147,7 +1172,7 @@ class _DataFlow:
         when everything done with it is checking or looking: `n_bad = ...; assert n_bad == 0`.
         """
         group = set(names)
-        checked = False
+        checked = looked = False
         rebound_here: set[tuple[int, str]] = set()
         heap: list = []
         followed: set[str] = set()
@@ -1185,6 +1210,8 @@ class _DataFlow:
                 return _Use(USE, event.cell, event.node)
             if event.kind == "call":
                 outcome = self._global_read(event)
+            elif depth > 0 and self._fills(event):
+                continue  # `results["a"] = ...` on a value derived from the data: filling it, not using it
             else:
                 outcome = self.climb(event.cell, event.node, scope, for_load=False)
             if outcome.kind == CHECK and probe:
@@ -1194,6 +1221,7 @@ class _DataFlow:
                 return _Use(outcome.kind)
             if outcome.kind == USE:
                 return _Use(USE, event.cell, event.node)
+            looked = looked or outcome.kind == LOOK
             if outcome.kind == BIND:
                 for name in outcome.names:
                     rebound_here.add((id(outcome.statement), name))
@@ -1212,12 +1240,20 @@ class _DataFlow:
                                        depth + 1, probe=not outcome.meta)
                 if result.kind == CHECK:
                     return result  # computed only to be checked: missing = ...; if missing: raise
-                if result.kind == USE or outcome.computed:
+                if result.kind == USE or outcome.computed and result.kind != LOOK:
                     return _Use(USE, event.cell, event.node)
+                # Computed only to be shown (`summary = df.describe(); summary`): display, not a use.
                 if result.kind == RETURN:
                     return result
                 continue
-        return _Use(CHECK if checked else NONE)
+        # Only shown (LOOK) is told apart from never touched again (NONE): a value computed from the data
+        # and then only shown is display; one computed and left is still a transformation.
+        return _Use(CHECK if checked else LOOK if looked else NONE)
+
+    @staticmethod
+    def _fills(event: _Event) -> bool:
+        parent = event.cell.facts.parent(event.node)
+        return isinstance(parent, ast.Subscript) and parent.value is event.node and isinstance(parent.ctx, ast.Store)
 
     def _global_read(self, event: _Event) -> _Outcome:
         """A notebook function called here reads the data as a global."""
@@ -1307,7 +1343,7 @@ class _DataFlow:
             if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load):
                 continue
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
-                f"Add an assert on {self._subject(load)} (its {_checked_properties(load.callee)}) or validate it "
+                f"Add an assert on {self._subject(load)} (its {self._properties(load)}) or validate it "
                 "with a schema right after it is loaded", applicability="unsafe"))
 
     def _loader_calls(self) -> list[_Load]:
@@ -1362,13 +1398,22 @@ class _DataFlow:
                                 self._written.append((ast.unparse(argument), (cell.index, call.lineno)))
         return self._written
 
+    def _properties(self, load: _Load) -> str:
+        """What to assert, after what is read: through a notebook's loader, what that loader reads."""
+        callee = load.callee
+        if callee in self.model.functions:
+            cell, node = self._function_named(callee)
+            inner = [inner.callee for inner in self._loads_in_function(cell, node) if inner.callee != callee]
+            callee = inner[0] if inner else callee
+        return _checked_properties(callee)
+
     def _subject(self, load: _Load) -> str:
         return _quoted(load.targets) if load.targets else "the data"
 
     def _message(self, load: _Load, result: _Use) -> str:
         via = f" by {load.callee}()" if load.callee in self.model.functions else ""
         where = f"from {load.source}{via}"
-        advice = f"assert its {_checked_properties(load.callee)} (or validate it with a schema) before using it"
+        advice = f"assert its {self._properties(load)} (or validate it with a schema) before using it"
         if result.node is None:
             return f"Data loaded {where} here is used in the same statement without a check; load it into a " \
                    f"name and {advice}"

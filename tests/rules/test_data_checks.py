@@ -446,3 +446,42 @@ def test_readers_of_the_notebooks_own_project_package_are_not_loads(tmp_path):
     bundled = [PD, "from tensorflow.examples.tutorials.mnist import input_data\n"
                "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)", "x = mnist.train.images / 255"]
     assert rp301(bundled) == []
+
+
+@pytest.mark.parametrize("cells", [
+    # Parsing the text read is reading it; the parsed value is only shown.
+    ['import xmltodict\nwith open("data/feed.xml") as f:\n    text = f.read()', 'feed = xmltodict.parse(text)\nprint(feed)'],
+    ['with open("data/recipes.json") as f:\n    line = f.readline()', 'pd.read_json(line).shape'],
+    # Values computed from the data only to be shown, or copied into a dict that is shown.
+    ['import json\nwith open("out/eval_results.json") as f:\n    raw = json.load(f)\nresults = {}\n'
+     'results["rouge1"] = raw["rouge1"]\nresults["rouge2"] = raw["rouge2"]', 'print(results)'],
+    ['df = pd.read_csv("data/sales.csv")', 'summary = df.groupby("region").amount.sum()\nsummary'],
+    # One record picked to look at or to try a model on.
+    ['from datasets import load_dataset\nds = load_dataset("user/speech", split="validation")',
+     'sample = ds["validation"][3]\ntext = sample["text"].lower()\nprint(text)'],
+    ['df = pd.read_csv("data/sales.csv")', 'row = df.iloc[randint(0, len(df))]\nprint(row.amount * 2)'],
+])
+def test_what_is_only_parsed_shown_or_sampled_is_not_a_use(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_shown_summary_does_not_hide_the_real_use_after_it():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', 'summary = df.describe()\nsummary', 'sample = df[3]',
+             'df["ratio"] = df.a / df.b']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line) == (1, 1) and "first used in cell 4 (line 1)" in finding.message
+    parsed_then_used = [PD, 'import xmltodict\ntext = open("data/feed.xml").read()',
+                        'feed = xmltodict.parse(text)\nitems = [i["title"].upper() for i in feed["rss"]["item"]]']
+    assert rp301(parsed_then_used) == [("RP301", 1, 2)]
+    column = [PD, 'data = pd.read_csv("data/pairs.tsv", sep="\\t", header=None)', 'sentences = data[1].tolist()',
+              'emb = model.encode(sentences)']
+    assert rp301(column) == [("RP301", 1, 1)]  # data[1] of a frame without a header is a column
+    computed_and_left = [PD, 'df = pd.read_csv("data/sales.csv")', 'big = df[df.amount > 100]']
+    assert rp301(computed_and_left) == [("RP301", 1, 1)]  # a transformation, even if nothing reads it yet
+
+
+def test_the_advice_through_a_loader_follows_what_the_loader_reads():
+    cells = [PD, "import numpy as np\ndef read_vectors(p):\n    return np.fromfile(p, dtype='float32')",
+             "xb = read_vectors('data/base.fvecs')", "d = xb.reshape(-1, 128)"]
+    [finding] = findings_for(cells, select="RP301")
+    assert "by read_vectors()" in finding.message and "structure, types and values" in finding.message

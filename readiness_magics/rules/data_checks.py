@@ -1130,7 +1130,7 @@ class _DataFlow:
                 # `results["rouge"] = raw["rouge"]`: copied into a container, followed there.
                 containers = tuple(t.value.id for t in targets if isinstance(t, ast.Subscript) and
                                    isinstance(t.value, ast.Name))
-                if containers and len(containers) == len(targets):
+                if containers and len(containers) == len(targets) and not meta:
                     return _Outcome(DERIVE, containers, statement, computed=computed, meta=meta)
                 return _Outcome(LOOK if meta else USE)
             if not (computed or narrowed or meta):

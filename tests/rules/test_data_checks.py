@@ -485,3 +485,9 @@ def test_the_advice_through_a_loader_follows_what_the_loader_reads():
              "xb = read_vectors('data/base.fvecs')", "d = xb.reshape(-1, 128)"]
     [finding] = findings_for(cells, select="RP301")
     assert "by read_vectors()" in finding.message and "structure, types and values" in finding.message
+
+
+def test_a_token_put_into_a_header_is_not_data():
+    cells = [PD, 'import requests\nres = requests.post(auth_url, data=login)\nTOKEN = res.json()["access_token"]',
+             'headers["Authorization"] = f"bearer {TOKEN}"', 'posts = requests.get(url, headers=headers)']
+    assert rp301(cells) == []

@@ -1027,8 +1027,8 @@ class _DataFlow:
                 if not isinstance(parent.ctx, ast.Load):
                     return _Outcome(USE)  # df["x"] = ..., del df["x"]
                 if child is parent.value:
-                    if not for_load and not computed and _is_one_record(parent):
-                        meta = True  # `ds[3]`, `rows[randint(0, n)]`: one example, looked at or tried
+                    if not (for_load or computed or meta) and _is_one_record(parent):
+                        return _Outcome(LOOK)  # `ds["test"][3]`: one example, looked at or tried on a model
                     elif not meta:
                         if _is_literal_index(parent.slice):
                             narrowed = narrowed or not for_load
@@ -1240,14 +1240,12 @@ class _DataFlow:
                                        depth + 1, probe=not outcome.meta)
                 if result.kind == CHECK:
                     return result  # computed only to be checked: missing = ...; if missing: raise
-                if result.kind == USE or outcome.computed and result.kind != LOOK:
-                    return _Use(USE, event.cell, event.node)
-                # Computed only to be shown (`summary = df.describe(); summary`): display, not a use.
+                if result.kind == USE or outcome.computed:
+                    return _Use(USE, event.cell, event.node)  # transformed or aggregated, even if only shown
                 if result.kind == RETURN:
                     return result
                 continue
-        # Only shown (LOOK) is told apart from never touched again (NONE): a value computed from the data
-        # and then only shown is display; one computed and left is still a transformation.
+        # Only looked at (LOOK) is told apart from never touched again (NONE).
         return _Use(CHECK if checked else LOOK if looked else NONE)
 
     @staticmethod

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..analysis import CellModel, NotebookModel, root_name
 from ..findings import Finding, Fix, Severity
 from .base import Rule
+from .secrets import secret_kind
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -100,7 +101,7 @@ _BUNDLED_DATA = ("geopandas.datasets", "vega_datasets", "bokeh.sampledata", "skl
 _OBJECT_LOADERS = frozenset({"pickle.load", "dill.load", "cloudpickle.load"})
 _MODEL_NAME = re.compile(
     r"(model|clf|classifier|regressor|estimator|pipe|pipeline|vectori[sz]er|scaler|encoder|tokenizer|"
-    r"transformer|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
+    r"transformer|vocab|word2idx|idx2word|stoi|itos|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
 _MODEL_METHODS = frozenset({
     "predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score",
     "inverse_transform", "kneighbors", "encode", "decode", "generate", "forward", "eval",
@@ -171,6 +172,7 @@ _WRAPPER_CALLS = frozenset({
     "polars.DataFrame", "polars.concat", "numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack",
     "numpy.concatenate", "list", "tuple", "dict", "enumerate", "zip", "iter", "next", "json.loads", "pickle.loads",
     "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO", "copy.copy", "copy.deepcopy",
+    "datasets.DatasetDict", "datasets.concatenate_datasets",
     # Parsing the text read is still reading it: what the parser returns is the data to check.
     "xmltodict.parse", "xml.etree.ElementTree.fromstring", "lxml.etree.fromstring", "bs4.BeautifulSoup",
     "ast.literal_eval", "orjson.loads", "ujson.loads", "simplejson.loads", "toml.loads", "tomllib.loads",
@@ -183,7 +185,8 @@ _PASS_METHODS = frozenset({
 })
 # Only right where data is read: decoding or splitting the text read is still reading it.
 _LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
-_CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})  # list.append(data): the list holds it
+_CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})
+_COPY_OUT = frozenset({"write", "writelines", "writestr"})  # list.append(data): the list holds it
 _MASK_NODES = (ast.Compare, ast.BoolOp, ast.Call, ast.UnaryOp)
 
 # Outcome kinds of following a value to the statement that receives it.
@@ -962,6 +965,8 @@ class _DataFlow:
             return "pass"
         if isinstance(call.func, ast.Attribute) and last in _CONTAINER_METHODS and isinstance(call.func.value, ast.Name):
             return "container"
+        if last in _COPY_OUT or callee == "shutil.copyfileobj":
+            return LOOK  # `out.write(gz.read())`: copied or unpacked into a file, not computed on
         notebook = self._notebook_function_use(call, child)
         if notebook is not None:
             return {CHECK: CHECK, LOOK: LOOK, RETURN: "pass"}.get(notebook, "use")
@@ -1300,6 +1305,8 @@ class _DataFlow:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     held.update(name for target in targets for name in _target_names(target))
         if isinstance(statement, ast.Return):
+            if use.node is None:
+                return True  # `return [r["body"] for r in requests.get(url).json()]`: what it returns is the read
             on_path = True
         elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
@@ -1338,8 +1345,9 @@ class _DataFlow:
         loads.extend(self._loader_calls())
         for load in loads:
             result = self.evaluate(load)
-            if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load):
-                continue
+            if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load) or \
+                    any(secret_kind(name) or name.lower() == "pw" for name in load.targets):
+                continue  # a model, the notebook's own output, or a password read from a file (not data)
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
                 f"Add an assert on {self._subject(load)} (its {self._properties(load)}) or validate it "
                 "with a schema right after it is loaded", applicability="unsafe"))

@@ -490,3 +490,30 @@ def test_a_token_put_into_a_header_is_not_data():
     cells = [PD, 'import requests\nres = requests.post(auth_url, data=login)\nTOKEN = res.json()["access_token"]',
              'headers["Authorization"] = f"bearer {TOKEN}"', 'posts = requests.get(url, headers=headers)']
     assert rp301(cells) == []
+
+
+@pytest.mark.parametrize("cells", [
+    # Unpacked or copied into another file: plumbing, not computing.
+    ['import gzip\nwith gzip.open("data/train.txt.gz", "rb") as src:\n    with open("data/train.txt", "wb") as out:\n'
+     '        out.write(src.read())'],
+    # A password or token read from a file is a secret, not data.
+    ['with open("pw") as fp:\n    pw = fp.read()', 'res = requests.post(url, auth=(user, pw))'],
+    ['api_token = open("secrets/token.txt").read().strip()', 'headers = {"Authorization": "Bearer " + api_token}'],
+    # A vocabulary pickled beside a model is part of the model.
+    ['import pickle\nvocab = pickle.load(open("instr_vocab.pkl", "rb"))', 'output_dim = len(vocab) + 1\nnet = Net(output_dim)'],
+    # A loader whose return is the response read, computed in the return statement.
+    ['import requests\ndef get_comments(n):\n    return [r["body"] for r in requests.get(f"{URL}/{n}").json()]',
+     'get_comments(2792)'],
+])
+def test_plumbing_secrets_and_artifacts_are_not_unchecked_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_loader_computing_its_return_is_reported_where_its_result_is_used():
+    cells = [PD, 'import requests\ndef get_comments(n):\n    return [r["body"] for r in requests.get(f"{URL}/{n}").json()]',
+             'comments = get_comments(2792)\nlengths = [len(c) for c in comments]']
+    assert rp301(cells) == [("RP301", 2, 1)]
+    datasetdict = [PD, 'from datasets import load_dataset, DatasetDict\nds = load_dataset("a/b", split="train")\n'
+                   'raw = DatasetDict({"train": ds})', 'tok = raw.map(tokenize, batched=True)']
+    [finding] = findings_for(datasetdict, select="RP301")
+    assert "first used in cell 2 (line 1)" in finding.message  # passed through DatasetDict to the map

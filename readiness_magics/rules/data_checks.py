@@ -1104,6 +1104,8 @@ class _DataFlow:
                 return _Outcome(CHECK if _raises(statement) else LOOK)
             return _Outcome(USE)
         if isinstance(statement, ast.Expr):
+            if isinstance(statement.value, (ast.Yield, ast.YieldFrom)) and not (computed or meta):
+                return _Outcome(RETURN)  # a generator hands the data to whoever iterates it
             return _Outcome(USE if computed else LOOK)  # shown (or discarded) unless it changed or aggregated
         if isinstance(statement, ast.Raise):
             return _Outcome(LOOK)
@@ -1264,6 +1266,13 @@ class _DataFlow:
         if _VALIDATOR_NAME.search(event.node.id):
             return _Outcome(CHECK)
         result = self.flow(cell, function, (event.name,), (cell.index, function.lineno, function.col_offset, 2), depth=1)
+        call = event.cell.facts.parent(event.node)
+        if result.kind == RETURN and isinstance(call, ast.Call) and call.func is event.node:
+            # It hands the data back (returns or yields it): what happens to the call's result is what happens
+            # to the data. `tokenizer.train_from_iterator(batches())` uses it.
+            outcome = self.climb(event.cell, call, event.cell.facts.enclosing_function(call), for_load=False)
+            return outcome if outcome.kind != DERIVE else _Outcome(USE if outcome.computed else BIND, outcome.names,
+                                                                     outcome.statement)
         return _Outcome({CHECK: CHECK, USE: USE}.get(result.kind, LOOK))
 
     @staticmethod

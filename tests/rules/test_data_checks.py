@@ -517,3 +517,10 @@ def test_a_loader_computing_its_return_is_reported_where_its_result_is_used():
                    'raw = DatasetDict({"train": ds})', 'tok = raw.map(tokenize, batched=True)']
     [finding] = findings_for(datasetdict, select="RP301")
     assert "first used in cell 2 (line 1)" in finding.message  # passed through DatasetDict to the map
+
+
+def test_data_handed_out_by_a_generator_of_the_notebook_is_used_where_it_is_consumed():
+    load = 'from datasets import load_dataset\nds = load_dataset("wikitext", split="train")\n' \
+           'def batches():\n    for i in range(0, len(ds), 1000):\n        yield ds[i : i + 1000]["text"]'
+    assert rp301([PD, load, "tokenizer.train_from_iterator(batches(), trainer=trainer)"]) == [("RP301", 1, 2)]
+    assert rp301([PD, load, "print(batches())"]) == []

@@ -366,7 +366,7 @@ def _is_one_record(subscript: ast.Subscript) -> bool:
 def _checked_properties(callee: str) -> str:
     """What the message asks to assert: a table's columns and ranges, or any other data's shape."""
     last = _last(callee)
-    tabular = last.startswith(("read_", "scan_")) or last in (
+    tabular = last.startswith(("read_", "scan_")) and last not in ("read_text", "read_bytes") or last in (
         "fetchall", "fetchmany", "fetchdf", "fetch_df", "sql", "table", "csv", "parquet", "load_dataset", "load_from_disk")
     return "columns, types and ranges" if tabular else "structure, types and values"
 
@@ -399,6 +399,25 @@ def _project_modules(folder: str) -> frozenset[str]:
         except OSError:
             continue
     return frozenset(names)
+
+
+_DOWNLOADS = re.compile(r"requests\.|urlopen|urlretrieve|\.content\b|\.raw\b|download|wget|curl|http")
+
+
+def _opens_for_writing(call: ast.Call) -> bool:
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
+
+
+def _path_key(argument: ast.AST | None) -> str | None:
+    """A file as the code names it, comparable between a write and a read: `open(p, "rb")` names `p`."""
+    if argument is None or isinstance(argument, ast.Starred):
+        return None
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
+    if isinstance(argument, ast.Call) and _call_name(argument) in ("open", "Path") and argument.args:
+        return _path_key(argument.args[0])
+    return ast.unparse(argument)
 
 
 _PATH_KEYWORDS = frozenset({"filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
@@ -653,13 +672,30 @@ class _DataFlow:
             return True
         return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.lstrip()[:1] in ("{", "[")
 
+    def _values_before(self, cell: CellModel, scope, node: ast.Name) -> list[ast.AST]:
+        """What `node`'s name was last set to before it, nearest first (then any other value it takes)."""
+        here = (cell.index, getattr(node, "lineno", 0))
+        placed = []
+        if scope is not None:
+            for event in self._events_in_function(cell, scope).get(node.id, ()):
+                value = self._bound_value(event.cell, event.node) if event.kind == "bind" else None
+                if value is not None:
+                    placed.append(((event.cell.index, event.node.lineno), value))
+        if not placed:
+            for definition in self.model.definitions.get(node.id, ()):
+                value = self._bound_value(definition.cell, definition.binding.node)
+                if value is not None:
+                    placed.append(((definition.cell.index, getattr(definition.binding.node, "lineno", 0)), value))
+        before = [value for where, value in sorted(placed, key=lambda item: item[0], reverse=True) if where <= here]
+        return before + [value for _, value in placed if value not in before]
+
     def _describe(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str:
         """Where data comes from, for the message: 'data/sales.csv', data_path, a query."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return f"'{_short(node.value)}'"
         if isinstance(node, ast.Name):
             if depth < 3:
-                for value in self._assigned_value(cell, scope, node.id):
+                for value in self._values_before(cell, scope, node):
                     if isinstance(value, ast.Call) and (self._is_file_source(cell, value, None) or
                                                         self._is_response(cell, value, None)):
                         return self._describe(cell, value, scope, depth + 1)
@@ -1386,13 +1422,13 @@ class _DataFlow:
     def _path_argument(self, cell: CellModel, call: ast.Call, scope, depth: int = 0) -> str | None:
         argument = call.args[0] if call.args else next(
             (k.value for k in call.keywords if k.arg in _PATH_KEYWORDS), None)
-        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-            return argument.value
+        if argument is None and isinstance(call.func, ast.Attribute):
+            argument = call.func.value  # `f.read()`: the file is what `f` opened
         if isinstance(argument, ast.Name) and depth == 0:
             for value in self._assigned_value(cell, scope, argument.id):
                 if isinstance(value, ast.Call) and self._is_file_source(cell, value, None):
                     return self._path_argument(cell, value, scope, 1)
-        return ast.unparse(argument) if argument is not None and not isinstance(argument, ast.Starred) else None
+        return _path_key(argument)
 
     def _written_paths(self) -> list[tuple[str, tuple[int, int]]]:
         if self._written is None:
@@ -1401,16 +1437,19 @@ class _DataFlow:
                 target = _WRITTEN_FILE.match(cell.cell.source)
                 if target:
                     self._written.append((target["target"].strip("'\""), (cell.index, 0)))
-                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS):
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
                     continue
+                # What a cell that downloads writes through a handle is the download, not its own output.
+                downloads = _DOWNLOADS.search(cell.facts.source) is not None
                 for call in cell.facts.calls:
-                    # Not `open(p, "w")`: what a notebook writes through a handle is often a download.
-                    if _call_name(call) in _WRITER_METHODS:
+                    name = _call_name(call)
+                    if name == "open" and call.args and not downloads and _opens_for_writing(call):
+                        self._written.append((_path_key(call.args[0]), (cell.index, call.lineno)))
+                    elif name in _WRITER_METHODS:
                         for argument in [*call.args, *(k.value for k in call.keywords)]:
-                            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                                self._written.append((argument.value, (cell.index, call.lineno)))
-                            elif not isinstance(argument, ast.Starred):
-                                self._written.append((ast.unparse(argument), (cell.index, call.lineno)))
+                            key = _path_key(argument)
+                            if key is not None:
+                                self._written.append((key, (cell.index, call.lineno)))
         return self._written
 
     def _properties(self, load: _Load) -> str:

@@ -524,3 +524,20 @@ def test_data_handed_out_by_a_generator_of_the_notebook_is_used_where_it_is_cons
            'def batches():\n    for i in range(0, len(ds), 1000):\n        yield ds[i : i + 1000]["text"]'
     assert rp301([PD, load, "tokenizer.train_from_iterator(batches(), trainer=trainer)"]) == [("RP301", 1, 2)]
     assert rp301([PD, load, "print(batches())"]) == []
+
+
+def test_the_source_named_is_the_request_made_just_before():
+    cells = [PD, 'import requests\nres = requests.post("https://auth.example.com/token", data=login)\ntoken = res.json()["t"]',
+             'res = requests.get("https://api.example.com/posts")\nposts = res.json()["data"]', 'n = [p["id"] * 2 for p in posts]']
+    [finding] = findings_for(cells, select="RP301")
+    assert "'posts' is loaded from 'https://api.example.com/posts'" in finding.message
+
+
+@pytest.mark.parametrize("cells", [
+    ['import numpy as np\nwith open("fdata.txt", "w") as f:\n    f.write(",".join(map(str, np.random.random(100))))',
+     'with open("fdata.txt") as f:\n    text = f.read()\nvalues = text.split(",")'],
+    ['import numpy as np\nif not os.path.exists(path):\n    feats = model.predict(x)\n    np.save(open(path, "wb"), feats)\n'
+     'else:\n    feats = np.load(open(path, "rb"))', 'clf.fit(feats, y)'],
+])
+def test_files_the_notebook_writes_itself_are_its_own_output(cells):
+    assert rp301([PD, *cells]) == []

@@ -102,6 +102,11 @@ _OBJECT_LOADERS = frozenset({"pickle.load", "dill.load", "cloudpickle.load"})
 _MODEL_NAME = re.compile(
     r"(model|clf|classifier|regressor|estimator|pipe|pipeline|vectori[sz]er|scaler|encoder|tokenizer|"
     r"transformer|vocab|word2idx|idx2word|stoi|itos|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
+# Whatever loads them, these are parts of a model or results of the notebook's own runs, not input data: a
+# label map or vocabulary shipped beside a model, the metrics a training job wrote.
+_ARTIFACT_NAME = re.compile(
+    r"^(?:id2label|label2id|idx2label|label2idx|label_map|class_names|vocab\w*|word2idx|idx2word|stoi|itos|"
+    r"(?:eval|test|train|val|validation)_(?:results|metrics|scores)(?:_raw)?|metrics)$", re.IGNORECASE)
 _MODEL_METHODS = frozenset({
     "predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score",
     "inverse_transform", "kneighbors", "encode", "decode", "generate", "forward", "eval",
@@ -1391,8 +1396,8 @@ class _DataFlow:
         for load in loads:
             result = self.evaluate(load)
             if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load) or \
-                    any(secret_kind(name) or name.lower() == "pw" for name in load.targets):
-                continue  # a model, the notebook's own output, or a password read from a file (not data)
+                    any(secret_kind(name) or name.lower() == "pw" or _ARTIFACT_NAME.match(name) for name in load.targets):
+                continue  # a model or its parts, the notebook's own output, a password read from a file: not data
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
                 f"Add an assert on {self._subject(load)} (its {self._properties(load)}) or validate it "
                 "with a schema right after it is loaded", applicability="unsafe"))

@@ -541,3 +541,18 @@ def test_the_source_named_is_the_request_made_just_before():
 ])
 def test_files_the_notebook_writes_itself_are_its_own_output(cells):
     assert rp301([PD, *cells]) == []
+
+
+@pytest.mark.parametrize("cells", [
+    ['import json\nid2label = json.load(open(hf_hub_download(repo, "id2label.json")))',
+     'id2label = {int(k): v for k, v in id2label.items()}\nnum_labels = len(id2label)'],
+    ['import json\nwith open(f"{local_path}/eval_results.json") as f:\n    eval_results = json.load(f)',
+     'df = pd.DataFrame([eval_results]).T'],
+])
+def test_label_maps_and_a_jobs_own_metrics_are_not_input_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_results_of_an_api_are_still_data():
+    cells = [PD, 'import requests\nresults = requests.get(search_url).json()', 'ids = [r["id"] * 2 for r in results]']
+    assert rp301(cells) == [("RP301", 1, 2)]

@@ -251,14 +251,36 @@ class UncheckedDataLoad(Rule):
     used for nothing but checks (`n_bad = (df.x < 0).sum(); assert n_bad == 0`). Extra loaders are
     named in `data-loaders`.
 
+    What reads external data is learnt from its shape more than from a list: a `read_*`/`scan_*`
+    function of any imported library (`pd.read_csv`, `pl.scan_parquet`, `dd.read_csv`,
+    `wr.s3.read_parquet`, `ray.data.read_parquet`, `nx.read_edgelist`), Spark's `spark.read...`,
+    `spark.table` and `spark.sql`, a frame materialised from a client or SDK (`.to_dataframe()`,
+    `.to_pandas_dataframe()`, `.to_pandas()`, `.fetch_pandas_all()`, DuckDB's `.df()`: BigQuery, Azure ML
+    datasets, Snowflake, DuckDB), a response's `.json()`, a file's `read()` or lines, the loaders named
+    above, and a function of the notebook whose return (or `yield`) comes from a read: a loader that
+    parses what it reads (`df["day"] = pd.to_datetime(df["day"]); return df`) is checked where it is
+    called. Parsing what was read (`json.loads`, `xmltodict.parse`, `pd.read_json(line)`) is still
+    reading it.
+
     Looking is not checking: `head()`, `info()`, `describe()`, `.shape`, `isnull().sum()`, `print`,
-    `display`, plots and warnings neither use nor check the data. A check on another variable does
-    not count. Not reported: data that is never used after loading, a loader function of the notebook
-    that validates inside, datasets bundled with a library (`load_iris`, `fetch_openml`,
-    `sns.load_dataset`, `keras.datasets`), fitted models (`joblib.load`, `torch.load`, a pickle first
-    used as a model). A function of the notebook that loads and returns data unchecked makes each call
-    of it a load, reported on the calling cell; a load used inside a function without a check is
-    reported on the `def` cell.
+    `display`, plots and warnings neither use nor check the data; one record picked by position to look
+    at or to try a model on (`ds["test"][3]`) neither. A check on another variable does not count.
+    Transforming or aggregating is using, even when the result is only shown.
+
+    Not reported: data that is never used after loading; a loader function of the notebook, or of a
+    module of its project (beside it, at its project's root or in `src/`), that validates inside;
+    datasets bundled with a library (`load_iris`, `fetch_openml`, `sns.load_dataset`, `keras.datasets`,
+    TensorFlow's MNIST `read_data_sets`); readers of models, configs and images (`read_model`,
+    `cv2.dnn.readNet`, `torchvision.io.read_image`); images decoded by libraries that raise on a bad file
+    (PIL, imageio, scikit-image, matplotlib; OpenCV's `imread`, which returns None instead, is
+    reported); fitted models and their parts (`joblib.load`, `torch.load`, a pickle named or first used
+    as a model, a vocabulary, a label map such as `id2label`), the metrics a job wrote
+    (`eval_results`); a file the notebook itself wrote further up (`df.to_csv(p)` ... `pd.read_csv(p)`,
+    `np.save`, `open(p, "w")` in a cell that downloads nothing, a `%%writefile` cell); a password or
+    token read from a file (a secret, not data); data only copied or unpacked into another file. A load
+    used inside a function without a check (to train, write or compute something else than what the
+    function returns) is reported on the `def` cell. Code in a `%%writefile x.py` cell is checked as the
+    module it writes.
 
     ## Why is this bad?
     In production the file changes: a renamed column, a new category, a blank row, a unit switched

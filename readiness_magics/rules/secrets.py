@@ -472,6 +472,11 @@ class HardcodedSecret(Rule):
     placeholders (`"<your-key>"`, `"YOUR_API_KEY"`, `"changeme"`, `"${API_KEY}"`), file names and
     short or prose values.
 
+    A secret is a secret in any language: `NAME=value` and `name: value` lines of `%%bash`, `%%sql` or
+    `%%writefile .env`/`config.yaml` cells are read too, and a `%%writefile x.py` cell as the module it
+    writes. The same value written again in one cell is one finding, which names the other lines (for
+    this rule and the two below).
+
     ## Why is this bad?
     Anyone who can read the notebook, its git history or a shared copy can use the credential;
     the notebook cannot be run with other credentials without editing it, and the secret has to

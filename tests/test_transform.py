@@ -201,3 +201,12 @@ def test_names_of_a_written_module_are_not_the_notebooks():
 
 def test_a_written_module_that_does_not_parse_is_left_alone():
     assert findings_for(["%%writefile broken.py\ndef f(:\n    pass\n"], select=("RP001", "RP301", "RP101")) == []
+
+
+def test_a_written_training_script_gets_the_testability_rules_at_its_own_lines():
+    script = ("%%writefile train.py\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+              "df = pd.read_csv('data/train.csv')\nassert {'x', 'y'} <= set(df.columns)\n"
+              "model = LogisticRegression()\nfor epoch in range(3):\n    model.fit(df[['x']], df.y)\n")
+    found = findings_for(["import os", script], select=("RP403", "RP404", "RP301"))
+    assert {(f.code, f.cell_index, f.line) for f in found} <= {("RP403", 1, 8), ("RP404", 1, 7)}
+    assert found, "a script's loose training loop is still untestable code"

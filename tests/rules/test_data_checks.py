@@ -359,6 +359,7 @@ def test_unrelated_code_is_quiet():
     'import ray\ndf = ray.data.read_parquet("s3://bucket/sales/")',
     'import awswrangler as wr\ndf = wr.s3.read_parquet("s3://bucket/sales/")',
     'import networkx as nx\ndf = nx.read_edgelist("data/edges.txt")',
+    'from sagemaker.s3 import S3Downloader\ndf = pd.read_csv(io.StringIO(S3Downloader.read_file("s3://b/sales.csv")))',
     'from azureml.core import Dataset\ndf = Dataset.get_by_name(ws, "sales").to_pandas_dataframe()',
     'from azureml.core import Dataset\nsales = Dataset.get_by_name(ws, name="sales")\ndf = sales.to_pandas_dataframe()',
     'from google.cloud import bigquery\nclient = bigquery.Client()\ndf = client.query(sql).to_dataframe()',

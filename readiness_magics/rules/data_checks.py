@@ -105,7 +105,8 @@ _MODEL_NAME = re.compile(
 # Whatever loads them, these are parts of a model or results of the notebook's own runs, not input data: a
 # label map or vocabulary shipped beside a model, the metrics a training job wrote.
 _ARTIFACT_NAME = re.compile(
-    r"^(?:id2label|label2id|idx2label|label2idx|label_map|class_names|vocab\w*|word2idx|idx2word|stoi|itos|"
+    r"^(?:id2label|label2id|idx2label|label2idx|label_map|class_names|class_index|class_idx|vocab\w*|word2idx|"
+    r"idx2word|stoi|itos|"
     r"(?:eval|test|train|val|validation)_(?:results|metrics|scores)(?:_raw)?|metrics)$", re.IGNORECASE)
 _MODEL_METHODS = frozenset({
     "predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score",
@@ -159,6 +160,7 @@ _PLOT_ATTRIBUTES = frozenset({"plot", "style", "hvplot"})
 _PLOT_METHODS = frozenset({
     "plot", "hist", "boxplot", "scatter", "bar", "barh", "imshow", "pie", "violinplot", "fill_between",
     "errorbar", "step", "stem", "contour", "contourf", "pcolormesh", "heatmap", "matshow", "spy",
+    "iplot", "hvplot", "scatter_matrix", "pairplot",  # cufflinks' and hvplot's frame methods
 })
 _PLOT_LIBRARIES = ("matplotlib", "seaborn", "plotly", "altair", "bokeh", "missingno", "holoviews", "hvplot",
                    "pandas.plotting", "folium", "geoviews", "datashader")
@@ -190,8 +192,10 @@ _PASS_METHODS = frozenset({
 })
 # Only right where data is read: decoding or splitting the text read is still reading it.
 _LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
-_CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})
-_COPY_OUT = frozenset({"write", "writelines", "writestr"})  # list.append(data): the list holds it
+_CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})  # list.append(data): the list holds it
+_COPY_OUT = frozenset({"write", "writelines", "writestr"})
+# The bytes of an image file (sent to an endpoint, decoded later): an image, as for the decoders above.
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|bmp|tiff?|webp)$", re.IGNORECASE)
 _MASK_NODES = (ast.Compare, ast.BoolOp, ast.Call, ast.UnaryOp)
 
 # Outcome kinds of following a value to the statement that receives it.
@@ -1015,7 +1019,7 @@ class _DataFlow:
         if self._plausible(_last(callee)) and self._load_callee(cell, call, scope) is not None:
             return SUBSUMED if for_load else "pass"  # `pd.read_json(line)`: parsing what was read
         last = _last(callee)
-        if callee in _LOOK_CALLS:
+        if callee in _LOOK_CALLS or callee.startswith(("IPython.display.", "IPython.core.display.")):
             return LOOK
         if isinstance(call.func, ast.Attribute) and last in _LOG_METHODS and \
                 (root_name(call.func) or "").lower().startswith(("log", "logging")):
@@ -1418,6 +1422,7 @@ class _DataFlow:
         for load in loads:
             result = self.evaluate(load)
             if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load) or \
+                    self._reads_image_bytes(load) or \
                     any(secret_kind(name) or name.lower() == "pw" or _ARTIFACT_NAME.match(name) for name in load.targets):
                 continue  # a model or its parts, the notebook's own output, a password read from a file: not data
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
@@ -1434,6 +1439,15 @@ class _DataFlow:
                     scope = cell.facts.enclosing_function(call)
                     found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
         return found
+
+    def _reads_image_bytes(self, load: _Load) -> bool:
+        if _last(load.callee) not in ("read", "read_bytes") or not isinstance(load.node, ast.Call):
+            return False
+        path = self._path_argument(load.cell, load.node, load.scope)
+        if path is not None and path.isidentifier():  # `open(image_path, "rb")`: the name's last value
+            values = self._values_before(load.cell, load.scope, ast.Name(path, lineno=load.node.lineno))
+            path = values[0].value if values and isinstance(values[0], ast.Constant) else path
+        return isinstance(path, str) and _IMAGE_FILE.search(path) is not None
 
     def _reads_own_output(self, load: _Load) -> bool:
         """The file was written by this notebook further up (`df.to_csv(p)` ... `pd.read_csv(p)`, or a

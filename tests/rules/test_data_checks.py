@@ -557,3 +557,21 @@ def test_label_maps_and_a_jobs_own_metrics_are_not_input_data(cells):
 def test_results_of_an_api_are_still_data():
     cells = [PD, 'import requests\nresults = requests.get(search_url).json()', 'ids = [r["id"] * 2 for r in results]']
     assert rp301(cells) == [("RP301", 1, 2)]
+
+
+@pytest.mark.parametrize("cells", [
+    ['df = pd.read_csv("data/prices.csv", index_col="Date")', 'df.iplot(y="Adj Close")'],
+    ['from IPython.display import HTML\ndef css_styling():\n    styles = open("styles/custom.css").read()\n'
+     '    return HTML(styles)\ncss_styling()'],
+    ['import json\nCLASS_INDEX = json.load(open(fpath))', 'names = [CLASS_INDEX[str(i)] for i in top5]'],
+    ['image_path = "ADE_val_00000001.jpg"\nwith open(image_path, "rb") as f:\n    image_data = f.read()\n    res = predictor.predict(data=image_data)'],
+])
+def test_plots_display_html_class_indexes_and_image_bytes_are_not_unchecked_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_plot_before_the_real_use_does_not_hide_it():
+    cells = [PD, 'df = pd.read_csv("data/prices.csv")', 'df.iplot(y="close")', 'df["ret"] = df.close.pct_change()']
+    assert rp301(cells) == [("RP301", 1, 1)]
+    text = [PD, 'with open("data/notes.txt", "rb") as f:\n    raw = f.read()', 'words = raw.decode().split()\nn = len(words) * 2']
+    assert rp301(text) == [("RP301", 1, 2)]  # not an image: still data

@@ -192,6 +192,8 @@ _PASS_METHODS = frozenset({
 })
 # Only right where data is read: decoding or splitting the text read is still reading it.
 _LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
+# Rows picked, unchanged (a subset to look at, or to go on with): narrowing, not computing.
+_SUBSET_METHODS = frozenset({"shuffle", "select", "take", "limit"})
 _CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})  # list.append(data): the list holds it
 _COPY_OUT = frozenset({"write", "writelines", "writestr"})
 # The bytes of an image file (sent to an endpoint, decoded later): an image, as for the decoders above.
@@ -1061,6 +1063,8 @@ class _DataFlow:
             return "pass"
         if attribute == "get":
             return "pass" if for_load else "narrow"
+        if attribute in _SUBSET_METHODS and not for_load:
+            return "narrow"  # `ds.shuffle(seed=42).select(range(1000))`: some of the rows, as they are
         if for_load and attribute in _LOAD_PASS_METHODS:
             return "pass"
         return "use"

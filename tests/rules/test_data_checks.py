@@ -575,3 +575,12 @@ def test_a_plot_before_the_real_use_does_not_hide_it():
     assert rp301(cells) == [("RP301", 1, 1)]
     text = [PD, 'with open("data/notes.txt", "rb") as f:\n    raw = f.read()', 'words = raw.decode().split()\nn = len(words) * 2']
     assert rp301(text) == [("RP301", 1, 2)]  # not an image: still data
+
+
+def test_a_subset_picked_to_look_at_is_not_a_use_but_a_subset_trained_on_is():
+    load = 'from datasets import load_dataset\nds = load_dataset("csv", data_files=files)'
+    shown = [PD, load, 'sample = ds["train"].shuffle(seed=42).select(range(1000))\nsample[:3]',
+             'assert ds["train"].num_rows > 0 and "review" in ds["train"].column_names', 'tok = ds.map(tokenize)']
+    assert rp301(shown) == []
+    trained = [PD, load, 'small = ds["train"].shuffle(seed=42).select(range(1000))\ntrainer = Trainer(train_dataset=small)']
+    assert rp301(trained) == [("RP301", 1, 2)]

@@ -416,7 +416,7 @@ def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _project_modules(folder: str) -> frozenset[str]:
+def _project_modules(folder: str, changed: int = 0) -> frozenset[str]:
     """Modules and packages beside a notebook, and at the root of its project (the first folder above
     holding `.git` or a pyproject.toml) or in that root's `src/`."""
     places = [Path(folder)]
@@ -651,7 +651,12 @@ class _DataFlow:
         if local is None:
             local = self._local_modules = set()
             if self.model.path is not None:
-                local.update(_project_modules(str(self.model.path.parent.resolve())))
+                folder = self.model.path.parent.resolve()
+                try:
+                    changed = folder.stat().st_mtime_ns  # a module added since is seen at the next check
+                except OSError:
+                    changed = 0
+                local.update(_project_modules(str(folder), changed))
             for cell in self.model.cells:
                 first = cell.cell.source.lstrip().split("\n", 1)[0]
                 if cell.cell.is_code and first.startswith(("%%writefile", "%%file")) and first.endswith(".py"):

@@ -189,8 +189,8 @@ def test_other_languages_and_files_get_no_python_findings(source):
 
 def test_names_of_a_written_module_are_not_the_notebooks():
     cells = [
-        "%%writefile helpers.py\nimport pandas as pd\nrows = pd.read_csv('data/rows.csv')\n"
-        "def total():\n    return rows.amount.sum()\n\nprint(total())\n",
+        ("%%writefile helpers.py\nimport pandas as pd\nrows = pd.read_csv('data/rows.csv')\n"
+        "def total():\n    return rows.amount.sum()\n\nprint(total())\n"),
         "print(rows)",  # not bound by the notebook: nothing of the module leaks into its namespace
         "rows = 3\ntotal = rows * 2",
     ]

@@ -364,8 +364,8 @@ def test_unrelated_code_is_quiet():
     'from azureml.core import Dataset\nsales = Dataset.get_by_name(ws, name="sales")\ndf = sales.to_pandas_dataframe()',
     'from google.cloud import bigquery\nclient = bigquery.Client()\ndf = client.query(sql).to_dataframe()',
     'from google.cloud import bigquery\ndf = bigquery.Client().query(sql).result().to_dataframe()',
-    'import snowflake.connector\ncur = snowflake.connector.connect(**creds).cursor()\ncur.execute(sql)\n'
-    'df = cur.fetch_pandas_all()',
+    ('import snowflake.connector\ncur = snowflake.connector.connect(**creds).cursor()\ncur.execute(sql)\n'
+    'df = cur.fetch_pandas_all()'),
     'import duckdb\ncon = duckdb.connect("shop.db")\ndf = con.execute("SELECT * FROM sales").df()',
     'import duckdb\ndf = duckdb.sql("SELECT * FROM \'sales.parquet\'").df()',
     'import polars as pl\ndf = pl.read_csv("data/sales.csv")',
@@ -414,8 +414,8 @@ def test_reading_a_file_before_the_notebook_writes_it_or_after_downloading_it_is
     downloaded = [PD, 'import urllib.request\nurllib.request.urlretrieve(url, "sales.csv")',
                   'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]']
     assert rp301(downloaded) == [("RP301", 2, 1)]
-    written_from_a_response = [PD, 'import requests\nresponse = requests.get(url)\nwith open("notes.jsonl", "wb") as f:\n'
-                               '    f.write(response.content)', 'df = pd.read_json("notes.jsonl", lines=True)\ndf.text.str.len()']
+    written_from_a_response = [PD, ('import requests\nresponse = requests.get(url)\nwith open("notes.jsonl", "wb") as f:\n'
+                               '    f.write(response.content)'), 'df = pd.read_json("notes.jsonl", lines=True)\ndf.text.str.len()']
     assert rp301(written_from_a_response) == [("RP301", 2, 1)]
 
 
@@ -444,8 +444,8 @@ def test_readers_of_the_notebooks_own_project_package_are_not_loads(tmp_path):
     (tmp_path / "shop" / "__init__.py").write_text("")
     cells = [PD, "from shop.io import read_sales\ndf = read_sales('data/sales.csv')", "big = df[df.amount > 1]"]
     assert rp301(cells, path=tmp_path / "examples" / "a.ipynb") == []
-    bundled = [PD, "from tensorflow.examples.tutorials.mnist import input_data\n"
-               "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)", "x = mnist.train.images / 255"]
+    bundled = [PD, ("from tensorflow.examples.tutorials.mnist import input_data\n"
+               "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)"), "x = mnist.train.images / 255"]
     assert rp301(bundled) == []
 
 
@@ -454,8 +454,8 @@ def test_readers_of_the_notebooks_own_project_package_are_not_loads(tmp_path):
     ['import xmltodict\nwith open("data/feed.xml") as f:\n    text = f.read()', 'feed = xmltodict.parse(text)\nprint(feed)'],
     ['with open("data/recipes.json") as f:\n    line = f.readline()', 'pd.read_json(line).shape'],
     # Values copied into a dict that is shown.
-    ['import json\nwith open("out/eval_results.json") as f:\n    raw = json.load(f)\nresults = {}\n'
-     'results["rouge1"] = raw["rouge1"]\nresults["rouge2"] = raw["rouge2"]', 'print(results)'],
+    [('import json\nwith open("out/eval_results.json") as f:\n    raw = json.load(f)\nresults = {}\n'
+     'results["rouge1"] = raw["rouge1"]\nresults["rouge2"] = raw["rouge2"]'), 'print(results)'],
     # One record picked to look at or to try a model on.
     ['from datasets import load_dataset\nds = load_dataset("user/speech", split="validation")',
      'sample = ds["validation"][3]\ntext = sample["text"].lower()\nprint(text)'],
@@ -495,8 +495,8 @@ def test_a_token_put_into_a_header_is_not_data():
 
 @pytest.mark.parametrize("cells", [
     # Unpacked or copied into another file: plumbing, not computing.
-    ['import gzip\nwith gzip.open("data/train.txt.gz", "rb") as src:\n    with open("data/train.txt", "wb") as out:\n'
-     '        out.write(src.read())'],
+    [('import gzip\nwith gzip.open("data/train.txt.gz", "rb") as src:\n    with open("data/train.txt", "wb") as out:\n'
+     '        out.write(src.read())')],
     # A password or token read from a file is a secret, not data.
     ['with open("pw") as fp:\n    pw = fp.read()', 'res = requests.post(url, auth=(user, pw))'],
     ['api_token = open("secrets/token.txt").read().strip()', 'headers = {"Authorization": "Bearer " + api_token}'],
@@ -514,8 +514,8 @@ def test_a_loader_computing_its_return_is_reported_where_its_result_is_used():
     cells = [PD, 'import requests\ndef get_comments(n):\n    return [r["body"] for r in requests.get(f"{URL}/{n}").json()]',
              'comments = get_comments(2792)\nlengths = [len(c) for c in comments]']
     assert rp301(cells) == [("RP301", 2, 1)]
-    datasetdict = [PD, 'from datasets import load_dataset, DatasetDict\nds = load_dataset("a/b", split="train")\n'
-                   'raw = DatasetDict({"train": ds})', 'tok = raw.map(tokenize, batched=True)']
+    datasetdict = [PD, ('from datasets import load_dataset, DatasetDict\nds = load_dataset("a/b", split="train")\n'
+                   'raw = DatasetDict({"train": ds})'), 'tok = raw.map(tokenize, batched=True)']
     [finding] = findings_for(datasetdict, select="RP301")
     assert "first used in cell 2 (line 1)" in finding.message  # passed through DatasetDict to the map
 
@@ -537,8 +537,8 @@ def test_the_source_named_is_the_request_made_just_before():
 @pytest.mark.parametrize("cells", [
     ['import numpy as np\nwith open("fdata.txt", "w") as f:\n    f.write(",".join(map(str, np.random.random(100))))',
      'with open("fdata.txt") as f:\n    text = f.read()\nvalues = text.split(",")'],
-    ['import numpy as np\nif not os.path.exists(path):\n    feats = model.predict(x)\n    np.save(open(path, "wb"), feats)\n'
-     'else:\n    feats = np.load(open(path, "rb"))', 'clf.fit(feats, y)'],
+    [('import numpy as np\nif not os.path.exists(path):\n    feats = model.predict(x)\n    np.save(open(path, "wb"), feats)\n'
+     'else:\n    feats = np.load(open(path, "rb"))'), 'clf.fit(feats, y)'],
 ])
 def test_files_the_notebook_writes_itself_are_its_own_output(cells):
     assert rp301([PD, *cells]) == []
@@ -561,8 +561,8 @@ def test_results_of_an_api_are_still_data():
 
 @pytest.mark.parametrize("cells", [
     ['df = pd.read_csv("data/prices.csv", index_col="Date")', 'df.iplot(y="Adj Close")'],
-    ['from IPython.display import HTML\ndef css_styling():\n    styles = open("styles/custom.css").read()\n'
-     '    return HTML(styles)\ncss_styling()'],
+    [('from IPython.display import HTML\ndef css_styling():\n    styles = open("styles/custom.css").read()\n'
+     '    return HTML(styles)\ncss_styling()')],
     ['import json\nCLASS_INDEX = json.load(open(fpath))', 'names = [CLASS_INDEX[str(i)] for i in top5]'],
     ['image_path = "ADE_val_00000001.jpg"\nwith open(image_path, "rb") as f:\n    image_data = f.read()\n    res = predictor.predict(data=image_data)'],
 ])

@@ -506,7 +506,8 @@ class _DataFlow:
         self._loads_by_scope: tuple[list[_Load], dict[int, list[_Load]]] | None = None
         self._local_modules: set[str] | None = None
         self._written: list[tuple[str, tuple[int, int]]] | None = None
-        self._rooting: set[int] = set()  # calls whose root is being looked for (a name bound from itself)
+        self._rooting: set[int] = set()
+        self._datasets: set[str] = set()  # names bound to a Hugging Face dataset's load  # calls whose root is being looked for (a name bound from itself)
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -1108,7 +1109,7 @@ class _DataFlow:
                 if not isinstance(parent.ctx, ast.Load):
                     return _Outcome(USE)  # df["x"] = ..., del df["x"]
                 if child is parent.value:
-                    if not (for_load or computed or meta) and _is_one_record(parent):
+                    if not (for_load or computed or meta) and (_is_one_record(parent) or self._row_of_dataset(parent)):
                         return _Outcome(LOOK)  # `ds["test"][3]`: one example, looked at or tried on a model
                     elif not meta:
                         if _is_literal_index(parent.slice):
@@ -1166,6 +1167,12 @@ class _DataFlow:
         if parent is None:
             return _Outcome(LOOK)
         return self._at_statement(parent, child, for_load, meta, computed, narrowed, item)
+
+    def _row_of_dataset(self, subscript: ast.Subscript) -> bool:
+        """`ds[3]` where `ds` holds a Hugging Face dataset loaded by the notebook: one row, by position."""
+        index = subscript.slice
+        return isinstance(subscript.value, ast.Name) and subscript.value.id in self._datasets and \
+            isinstance(index, ast.Constant) and type(index.value) is int
 
     @staticmethod
     def _mentions(node: ast.AST, names: list[str]) -> bool:
@@ -1368,6 +1375,8 @@ class _DataFlow:
             result = _Use(RETURN)
         elif outcome.kind == BIND and outcome.names:
             load.targets = outcome.names
+            if _last(load.callee) in ("load_dataset", "load_from_disk"):
+                self._datasets.update(outcome.names)  # `ds[3]` of a Hugging Face dataset is a row
             result = self.flow(load.cell, load.scope, outcome.names, self._after(load.cell, outcome.statement))
         else:
             result = _Use(NONE)

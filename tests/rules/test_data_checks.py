@@ -584,3 +584,11 @@ def test_a_subset_picked_to_look_at_is_not_a_use_but_a_subset_trained_on_is():
     assert rp301(shown) == []
     trained = [PD, load, 'small = ds["train"].shuffle(seed=42).select(range(1000))\ntrainer = Trainer(train_dataset=small)']
     assert rp301(trained) == [("RP301", 1, 2)]
+
+
+def test_a_row_of_a_hugging_face_dataset_picked_to_try_a_model_is_not_a_use():
+    load = 'from datasets import load_dataset\nds = load_dataset("user/speech", split="train")'
+    assert rp301([PD, load, 'sample = ds[0]\nresult = pipeline(sample["audio"]["array"])']) == []
+    assert rp301([PD, load, 'ds = ds.map(prepare)']) == [("RP301", 1, 2)]
+    frame = [PD, 'df = pd.read_csv("data/pairs.tsv", sep="\\t", header=None)', 'emb = model.encode(df[1].tolist())']
+    assert rp301(frame) == [("RP301", 1, 1)]  # a frame's column 1, not a row

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 
 from .notebook import Cell, Notebook
-from .transform import MagicLine, PythonSource, as_the_kernel_reads, to_python
+from .transform import MagicLine, PythonSource, as_the_kernel_reads, to_python, written_module
 
 # Names a notebook may read without defining them: builtins and what IPython puts in the namespace.
 NOTEBOOK_BUILTINS = frozenset(dir(builtins)) | {
@@ -173,7 +173,19 @@ class CellFacts:
 @lru_cache(maxsize=8192)
 def analyse_source(source: str) -> CellFacts:
     """Parse and walk one cell. Cached by source: the sidebar re-checks on every keystroke."""
-    python = to_python(source)
+    return _analysed(source, to_python(source))
+
+
+@lru_cache(maxsize=1024)
+def analyse_written_module(source: str) -> CellFacts | None:
+    """The facts of the module a `%%writefile x.py` cell writes (positions in the cell), else None.
+    Kept apart from `analyse_source`, which sees such a cell as another language: the module's names
+    are not the notebook's."""
+    python = written_module(source)
+    return None if python is None else _analysed(source, python)
+
+
+def _analysed(source: str, python: PythonSource) -> CellFacts:
     facts = CellFacts(source=source, python=python)
     if python.code is None:
         return facts
@@ -493,11 +505,13 @@ class Definition:
 class NotebookModel:
     """The notebook as rules see it: every cell's facts plus the flow of names between cells."""
 
-    def __init__(self, notebook: Notebook, settings=None):
+    def __init__(self, notebook: Notebook, settings=None, analyse=analyse_source):
+        """`analyse`: how a code cell's source becomes facts (`analyse_written_module` for the model
+        of a module a cell writes)."""
         self.notebook = notebook
         self.settings = settings
         self.cells = [
-            CellModel(cell, analyse_source(cell.source) if cell.is_code and cell.problem is None else None)
+            CellModel(cell, analyse(cell.source) if cell.is_code and cell.problem is None else None)
             for cell in notebook.cells
         ]
 

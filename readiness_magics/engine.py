@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from .analysis import NotebookModel
+from .analysis import NotebookModel, analyse_written_module
 from .config import Settings, settings_for
 from .findings import Finding
 from .notebook import Notebook, NotebookError, parse_notebook, read_notebook
@@ -54,15 +54,38 @@ def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] =
 
 
 def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
-    model = NotebookModel(notebook, settings)
+    found = _model_findings(NotebookModel(notebook, settings), all_rules())
+    for module in written_module_models(notebook, settings):
+        found.extend(_model_findings(module, [r for r in all_rules() if r.category in MODULE_CATEGORIES]))
+    return found
+
+
+# What a module written by `%%writefile x.py` is checked for: it is code that will run (paths, secrets,
+# data checks, testability, leakage). Not the notebook's own matters: its cells, installs, hygiene.
+MODULE_CATEGORIES = frozenset({"hardcoded-path", "hardcoded-secret", "missing-data-check", "untestable-code",
+                               "data-leakage"})
+
+
+def written_module_models(notebook: Notebook, settings: Settings) -> list[NotebookModel]:
+    """One model per `%%writefile x.py` cell, holding that cell alone: the module is its own namespace."""
+    models = []
+    for cell in notebook.cells:
+        if cell.is_code and cell.problem is None and "%%" in cell.source[:40] and \
+                analyse_written_module(cell.source) is not None:
+            alone = Notebook([cell], notebook.path, language=notebook.language, metadata=notebook.metadata)
+            models.append(NotebookModel(alone, settings, analyse=analyse_written_module))
+    return models
+
+
+def _model_findings(model: NotebookModel, rules) -> list[Finding]:
     found: list[Finding] = []
-    for rule in all_rules():
+    for rule in rules:
         try:
             found.extend(rule.check(model))
         except Exception:  # one broken rule must not hide what the others found
             if os.environ.get("READINESS_RAISE_RULE_ERRORS"):
                 raise  # the test suite wants to see them
-            print(f"readiness: internal error in {rule.code} on {notebook.name}:\n{traceback.format_exc()}",
+            print(f"readiness: internal error in {rule.code} on {model.notebook.name}:\n{traceback.format_exc()}",
                   file=sys.stderr)
     return found
 
@@ -175,6 +198,7 @@ def clear_caches() -> None:
     from .analysis import analyse_source
 
     analyse_source.cache_clear()
+    analyse_written_module.cache_clear()
 
 
 def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -335,6 +335,28 @@ def _cell_magic(source: str) -> PythonSource:
     return PythonSource(code, line_map, magic_lines, tuple(shifted), cell_magic=name)
 
 
+# `%%writefile x.py` (`%%file` is its old name; `-a` appends) writes a module that Python will run:
+# its body is that module's code. Only a `.py` target: a file without an extension may be a shell
+# script, a Dockerfile or data, and `.yaml`, `.sh`, `.sql` bodies are other languages.
+_WRITEFILE = re.compile(r"^[ \t]*%%(?:writefile|file)(?:[ \t]+-a|[ \t]+--append)*[ \t]+(?P<target>\S.*?)[ \t]*$")
+
+
+def written_module(source: str) -> PythonSource | None:
+    """The Python module a `%%writefile x.py` cell writes, with line 1 (the magic line) left blank so
+    that every line keeps its number in the cell; None for any other cell."""
+    if "%%" not in source[:40]:
+        return None
+    first, newline, body = source.partition("\n")
+    match = _WRITEFILE.match(first.rstrip("\r"))
+    if match is None or not newline:
+        return None
+    target = match["target"].strip("'\"")
+    if not target.lower().endswith(".py"):
+        return None
+    # A module is run by Python, not IPython: no `%magic` rewriting; what does not parse is not Python.
+    return PythonSource("\n" + body, magic_lines=frozenset({1}), cell_magic="writefile")
+
+
 def _magic_lines(source: str) -> list[MagicLine]:
     found = []
     in_continuation = False

@@ -1,6 +1,9 @@
 """IPython syntax becomes Python, and every position still points into the cell the user sees."""
-from readiness_magics.analysis import analyse_source
-from readiness_magics.transform import to_python
+import pytest
+
+from readiness_magics.analysis import analyse_source, analyse_written_module
+from readiness_magics.transform import to_python, written_module
+from tests.helpers import findings_for
 
 
 def test_plain_python_is_not_sent_through_ipython():
@@ -124,3 +127,86 @@ def test_the_fast_path_writes_what_ipython_writes():
         taken += 1
         assert fast == _transformer().transform_cell(cell), cell
     assert taken >= 10
+
+
+# --- %%writefile x.py: the module a cell writes is Python that will run -----------------------------
+
+TRAIN_SCRIPT = (
+    "%%writefile src/train.py\n"
+    "import pandas as pd\n"
+    "from sklearn.ensemble import RandomForestClassifier\n"
+    'API_KEY = "sk-abcdEFGH1234ijklMNOP5678qrst"\n'
+    'df = pd.read_csv("/home/ana/data/train.csv")\n'
+    'model = RandomForestClassifier().fit(df.drop(columns="y"), df.y)\n'
+)
+
+
+def test_a_written_python_module_is_analysed_as_code_with_lines_of_the_cell():
+    python = written_module(TRAIN_SCRIPT)
+    assert python is not None and python.cell_magic == "writefile" and python.magics == ()
+    facts = analyse_written_module(TRAIN_SCRIPT)
+    assert [i.module for i in facts.imports] == ["pandas", "sklearn.ensemble"]
+    [path] = [s for s in facts.strings if s.value.startswith("/home")]
+    span = facts.span(path)
+    assert (span.line, span.column, span.end_column) == (5, 18, 44)  # line 1 is the %%writefile line
+
+
+@pytest.mark.parametrize("header", ["%%writefile train.py", "%%writefile -a src/train.py", "%%file train.py",
+                                    '%%writefile "my dir/train.py"', "%%writefile {src}/train.py"])
+def test_every_way_of_writing_a_python_file_is_a_module(header):
+    assert written_module(header + "\nx = 1\n").code == "\nx = 1\n"
+
+
+@pytest.mark.parametrize("source", [
+    "%%writefile config.yaml\npath: /home/ana/x\n",
+    "%%writefile run.sh\npython train.py\n",
+    "%%writefile Dockerfile\nFROM python:3.11\n",  # no extension: not necessarily Python
+    "%%writefile train.py",  # nothing written
+    "%%bash\npython train.py\n",
+    "%%time\nx = 1\n",  # runs in the notebook: analysed as the notebook's code, not as a module
+    "x = 1\n%%writefile train.py\n",
+])
+def test_other_cells_are_not_written_modules(source):
+    assert written_module(source) is None and analyse_written_module(source) is None
+
+
+def test_findings_in_a_written_script_sit_in_its_cell():
+    found = findings_for(["import os", TRAIN_SCRIPT], select=("RP101", "RP301", "RP407", "RP601", "RP603"))
+    assert [(f.code, f.cell_index, f.line, f.column) for f in found] == [
+        ("RP601", 1, 4, 11), ("RP301", 1, 5, 6), ("RP101", 1, 5, 18), ("RP407", 1, 6, 9)]
+
+
+@pytest.mark.parametrize("source", [
+    "%%writefile config.yaml\ndata: /home/ana/train.csv\nseed: null\n",
+    "%%writefile notes.txt\ndf = pd.read_csv('/home/ana/x.csv')\n",
+    "%%bash\npython -c \"import pandas as pd; pd.read_csv('/home/ana/x.csv').mean()\"\n",
+    "%%html\n<script>var data = fetch('/home/ana/x.csv').then(r => r.json());</script>\n",
+])
+def test_other_languages_and_files_get_no_python_findings(source):
+    # (Secrets are found in any language: see tests/rules/test_secrets.py.)
+    assert findings_for(["import pandas as pd", source], select=("RP101", "RP301", "RP407")) == []
+
+
+def test_names_of_a_written_module_are_not_the_notebooks():
+    cells = [
+        ("%%writefile helpers.py\nimport pandas as pd\nrows = pd.read_csv('data/rows.csv')\n"
+        "def total():\n    return rows.amount.sum()\n\nprint(total())\n"),
+        "print(rows)",  # not bound by the notebook: nothing of the module leaks into its namespace
+        "rows = 3\ntotal = rows * 2",
+    ]
+    found = findings_for(cells)
+    assert not [f for f in found if f.category in ("hidden-state",) or f.code in ("RP401", "RP408")]
+    assert [(f.code, f.cell_index) for f in found if f.code == "RP301"] == [("RP301", 0)]
+
+
+def test_a_written_module_that_does_not_parse_is_left_alone():
+    assert findings_for(["%%writefile broken.py\ndef f(:\n    pass\n"], select=("RP001", "RP301", "RP101")) == []
+
+
+def test_a_written_training_script_gets_the_testability_rules_at_its_own_lines():
+    script = ("%%writefile train.py\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+              "df = pd.read_csv('data/train.csv')\nassert {'x', 'y'} <= set(df.columns)\n"
+              "model = LogisticRegression()\nfor epoch in range(3):\n    model.fit(df[['x']], df.y)\n")
+    found = findings_for(["import os", script], select=("RP403", "RP404", "RP301"))
+    assert {(f.code, f.cell_index, f.line) for f in found} <= {("RP403", 1, 8), ("RP404", 1, 7)}
+    assert found, "a script's loose training loop is still untestable code"

@@ -8,10 +8,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, root_name
 from ..findings import Finding, Fix, Severity
 from .base import Rule
+from .secrets import secret_kind
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -41,10 +44,8 @@ _LOADERS = frozenset({
     "yaml.load", "yaml.safe_load", "yaml.full_load", "yaml.unsafe_load", "yaml.load_all", "yaml.safe_load_all",
     "toml.load", "tomllib.load", "tomli.load",
     "csv.reader", "csv.DictReader",
-    "cv2.imread", "cv2.imreadmulti", "PIL.Image.open", "imageio.imread", "imageio.v2.imread",
-    "imageio.v3.imread", "imageio.mimread", "imageio.volread", "skimage.io.imread",
-    "skimage.io.imread_collection", "matplotlib.pyplot.imread", "matplotlib.image.imread",
-    "scipy.misc.imread", "scipy.ndimage.imread",
+    # OpenCV returns None for a file it cannot read, instead of raising.
+    "cv2.imread", "cv2.imreadmulti",
     "scipy.io.loadmat", "scipy.io.wavfile.read", "scipy.io.mmread", "scipy.io.arff.loadarff",
     "scipy.sparse.load_npz", "librosa.load", "soundfile.read", "nibabel.load", "pydicom.dcmread",
     "pydicom.read_file",
@@ -59,6 +60,39 @@ _LOADERS = frozenset({
     "sklearn.datasets.load_svmlight_file", "sklearn.datasets.load_svmlight_files", "sklearn.datasets.load_files",
 })
 
+# Image decoders that raise on a missing, truncated or unknown file: an image has no columns or ranges to
+# assert, and what its user needs (mode, size) is set by the `.convert("RGB")`/resize that follows. Not loads.
+_IMAGE_DECODERS = frozenset({
+    "PIL.Image.open", "imageio.imread", "imageio.v2.imread", "imageio.v3.imread", "imageio.mimread",
+    "imageio.volread", "skimage.io.imread", "skimage.io.imread_collection", "matplotlib.pyplot.imread",
+    "matplotlib.image.imread", "scipy.misc.imread", "scipy.ndimage.imread", "torchvision.io.read_image",
+    "tensorflow.io.read_file", "tensorflow.io.decode_image",
+})
+
+# A `read_*`/`scan_*` function of any imported library reads external data (`wr.s3.read_parquet`,
+# `ray.data.read_csv`, `nx.read_edgelist`), unless its name says it reads a model, a config or an image.
+_READER_FUNCTION = re.compile(r"^(?:read|scan)_\w+$")
+# (`read_data_sets` is the MNIST downloader of TensorFlow's tutorials, often copied beside notebooks.)
+_NOT_DATA_READER = re.compile(r"model|weight|checkpoint|config|settings|image|img|font|version|^read_data_sets$",
+                              re.IGNORECASE)
+# Methods that turn a query, a table or a cloud dataset into a frame in memory: a load when what they are
+# called on comes from a client or SDK (`bigquery.Client().query(q).to_dataframe()`,
+# `Dataset.get_by_name(ws, "x").to_pandas_dataframe()`), not from data already in memory.
+_MATERIALISE_METHODS = frozenset({
+    "to_dataframe", "to_pandas_dataframe", "to_pandas", "toPandas", "to_arrow", "to_arrow_table",
+    "to_spark_dataframe", "fetch_pandas_all", "fetch_arrow_all",
+})
+# Libraries that hold data in memory: a frame they convert (`table.to_pandas()`) is not read again.
+_IN_MEMORY_LIBRARIES = frozenset({
+    "pandas", "numpy", "polars", "pyarrow", "datasets", "torch", "tensorflow", "sklearn", "scipy", "dask",
+    "cudf", "modin", "vaex", "xarray", "geopandas", "pyspark", "databricks", "statsmodels", "optuna",
+    "matplotlib", "seaborn", "plotly", "keras", "jax", "networkx", "anndata", "scanpy", "pyranges",
+})
+
+# Downloaders of the classic benchmark datasets (`input_data.read_data_sets("MNIST_data/")`): bundled data.
+_BUNDLED_READERS = ("tensorflow.examples", "tensorflow.contrib.learn.python.learn.datasets", "keras.datasets",
+                    "tensorflow.keras.datasets", "torchvision.datasets", "tensorflow_datasets", "sklearn.datasets")
+
 # Paths and URLs of sample data that ships with a library: `gpd.read_file(gpd.datasets.get_path("nybb"))`.
 _BUNDLED_DATA = ("geopandas.datasets", "vega_datasets", "bokeh.sampledata", "sklearn.datasets", "seaborn",
                  "plotly.data", "plotly.express.data", "statsmodels.datasets", "statsmodels.api.datasets")
@@ -67,7 +101,13 @@ _BUNDLED_DATA = ("geopandas.datasets", "vega_datasets", "bokeh.sampledata", "skl
 _OBJECT_LOADERS = frozenset({"pickle.load", "dill.load", "cloudpickle.load"})
 _MODEL_NAME = re.compile(
     r"(model|clf|classifier|regressor|estimator|pipe|pipeline|vectori[sz]er|scaler|encoder|tokenizer|"
-    r"transformer|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
+    r"transformer|vocab|word2idx|idx2word|stoi|itos|^knn|^svm|^svc|^lr$|^rf$|^xgb|^lgb)", re.IGNORECASE)
+# Whatever loads them, these are parts of a model or results of the notebook's own runs, not input data: a
+# label map or vocabulary shipped beside a model, the metrics a training job wrote.
+_ARTIFACT_NAME = re.compile(
+    r"^(?:id2label|label2id|idx2label|label2idx|label_map|class_names|class_index|class_idx|vocab\w*|word2idx|"
+    r"idx2word|stoi|itos|"
+    r"(?:eval|test|train|val|validation)_(?:results|metrics|scores)(?:_raw)?|metrics)$", re.IGNORECASE)
 _MODEL_METHODS = frozenset({
     "predict", "predict_proba", "predict_log_proba", "decision_function", "transform", "score",
     "inverse_transform", "kneighbors", "encode", "decode", "generate", "forward", "eval",
@@ -85,14 +125,14 @@ _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "request", "he
 _READ_METHODS = frozenset({"read", "readlines", "readline"})
 _ANY_RECEIVER_READS = frozenset({
     "read_text", "read_bytes", "fetchall", "fetchmany", "fetchone", "fetchdf", "fetch_df",
-    "fetch_arrow_table", "fetchnumpy",
+    "fetch_arrow_table", "fetchnumpy", "fetch_pandas_all", "fetch_pandas_batches", "fetch_arrow_all",
 })
 _SPARK_READ = re.compile(r"\.read(?:\.\w+\(\))*\.(?:csv|json|parquet|load|table|text|orc|jdbc|xml|avro)$")
 _SPARK_SESSION_READS = frozenset({"sql", "table", "textFile", "wholeTextFiles"})
 _DUCKDB_READS = frozenset({"df", "to_df", "pl", "arrow", "fetchdf", "fetch_df", "fetchnumpy"})
 # Every loader's called name matches this; most calls are never resolved.
 _PLAUSIBLE_LOAD = re.compile(
-    r"(?i:read|load)|^(?:open|scan_|from|genfrom|fetch)|"
+    r"(?i:read|load)|^(?:open|scan_|from|genfrom|fetch|to_pandas|to_dataframe|toPandas|to_arrow|to_spark)|"
     r"^(?:json|dataset|csv|parquet|table|text|orc|jdbc|xml|avro|sql|textFile|wholeTextFiles|df|to_df|pl|arrow)$")
 
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +160,7 @@ _PLOT_ATTRIBUTES = frozenset({"plot", "style", "hvplot"})
 _PLOT_METHODS = frozenset({
     "plot", "hist", "boxplot", "scatter", "bar", "barh", "imshow", "pie", "violinplot", "fill_between",
     "errorbar", "step", "stem", "contour", "contourf", "pcolormesh", "heatmap", "matshow", "spy",
+    "iplot", "hvplot", "scatter_matrix", "pairplot",  # cufflinks' and hvplot's frame methods
 })
 _PLOT_LIBRARIES = ("matplotlib", "seaborn", "plotly", "altair", "bokeh", "missingno", "holoviews", "hvplot",
                    "pandas.plotting", "folium", "geoviews", "datashader")
@@ -138,6 +179,11 @@ _WRAPPER_CALLS = frozenset({
     "polars.DataFrame", "polars.concat", "numpy.array", "numpy.asarray", "numpy.stack", "numpy.vstack",
     "numpy.concatenate", "list", "tuple", "dict", "enumerate", "zip", "iter", "next", "json.loads", "pickle.loads",
     "yaml.safe_load", "yaml.load", "io.StringIO", "io.BytesIO", "copy.copy", "copy.deepcopy",
+    "datasets.DatasetDict", "datasets.concatenate_datasets",
+    # Parsing the text read is still reading it: what the parser returns is the data to check.
+    "xmltodict.parse", "xml.etree.ElementTree.fromstring", "lxml.etree.fromstring", "bs4.BeautifulSoup",
+    "ast.literal_eval", "orjson.loads", "ujson.loads", "simplejson.loads", "toml.loads", "tomllib.loads",
+    "yaml.safe_load_all", "csv.reader", "csv.DictReader",
 })
 _PROGRESS_BARS = ("tqdm", "trange", "track")  # tqdm(rows), rich.progress.track(rows): the rows pass through
 _PASS_METHODS = frozenset({
@@ -146,7 +192,12 @@ _PASS_METHODS = frozenset({
 })
 # Only right where data is read: decoding or splitting the text read is still reading it.
 _LOAD_PASS_METHODS = frozenset({"decode", "strip", "rstrip", "lstrip", "split", "splitlines", "get"})
+# Rows picked, unchanged (a subset to look at, or to go on with): narrowing, not computing.
+_SUBSET_METHODS = frozenset({"shuffle", "select", "take", "limit"})
 _CONTAINER_METHODS = frozenset({"append", "extend", "appendleft"})  # list.append(data): the list holds it
+_COPY_OUT = frozenset({"write", "writelines", "writestr"})
+# The bytes of an image file (sent to an endpoint, decoded later): an image, as for the decoders above.
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|bmp|tiff?|webp)$", re.IGNORECASE)
 _MASK_NODES = (ast.Compare, ast.BoolOp, ast.Call, ast.UnaryOp)
 
 # Outcome kinds of following a value to the statement that receives it.
@@ -206,14 +257,36 @@ class UncheckedDataLoad(Rule):
     used for nothing but checks (`n_bad = (df.x < 0).sum(); assert n_bad == 0`). Extra loaders are
     named in `data-loaders`.
 
+    What reads external data is learnt from its shape more than from a list: a `read_*`/`scan_*`
+    function of any imported library (`pd.read_csv`, `pl.scan_parquet`, `dd.read_csv`,
+    `wr.s3.read_parquet`, `ray.data.read_parquet`, `nx.read_edgelist`), Spark's `spark.read...`,
+    `spark.table` and `spark.sql`, a frame materialised from a client or SDK (`.to_dataframe()`,
+    `.to_pandas_dataframe()`, `.to_pandas()`, `.fetch_pandas_all()`, DuckDB's `.df()`: BigQuery, Azure ML
+    datasets, Snowflake, DuckDB), a response's `.json()`, a file's `read()` or lines, the loaders named
+    above, and a function of the notebook whose return (or `yield`) comes from a read: a loader that
+    parses what it reads (`df["day"] = pd.to_datetime(df["day"]); return df`) is checked where it is
+    called. Parsing what was read (`json.loads`, `xmltodict.parse`, `pd.read_json(line)`) is still
+    reading it.
+
     Looking is not checking: `head()`, `info()`, `describe()`, `.shape`, `isnull().sum()`, `print`,
-    `display`, plots and warnings neither use nor check the data. A check on another variable does
-    not count. Not reported: data that is never used after loading, a loader function of the notebook
-    that validates inside, datasets bundled with a library (`load_iris`, `fetch_openml`,
-    `sns.load_dataset`, `keras.datasets`), fitted models (`joblib.load`, `torch.load`, a pickle first
-    used as a model). A function of the notebook that loads and returns data unchecked makes each call
-    of it a load, reported on the calling cell; a load used inside a function without a check is
-    reported on the `def` cell.
+    `display`, plots and warnings neither use nor check the data; one record picked by position to look
+    at or to try a model on (`ds["test"][3]`) neither. A check on another variable does not count.
+    Transforming or aggregating is using, even when the result is only shown.
+
+    Not reported: data that is never used after loading; a loader function of the notebook, or of a
+    module of its project (beside it, at its project's root or in `src/`), that validates inside;
+    datasets bundled with a library (`load_iris`, `fetch_openml`, `sns.load_dataset`, `keras.datasets`,
+    TensorFlow's MNIST `read_data_sets`); readers of models, configs and images (`read_model`,
+    `cv2.dnn.readNet`, `torchvision.io.read_image`); images decoded by libraries that raise on a bad file
+    (PIL, imageio, scikit-image, matplotlib; OpenCV's `imread`, which returns None instead, is
+    reported); fitted models and their parts (`joblib.load`, `torch.load`, a pickle named or first used
+    as a model, a vocabulary, a label map such as `id2label`), the metrics a job wrote
+    (`eval_results`); a file the notebook itself wrote further up (`df.to_csv(p)` ... `pd.read_csv(p)`,
+    `np.save`, `open(p, "w")` in a cell that downloads nothing, a `%%writefile` cell); a password or
+    token read from a file (a secret, not data); data only copied or unpacked into another file. A load
+    used inside a function without a check (to train, write or compute something else than what the
+    function returns) is reported on the `def` cell. Code in a `%%writefile x.py` cell is checked as the
+    module it writes.
 
     ## Why is this bad?
     In production the file changes: a renamed column, a new category, a blank row, a unit switched
@@ -311,10 +384,22 @@ def _is_literal_index(index: ast.AST) -> bool:
     return True
 
 
+def _is_one_record(subscript: ast.Subscript) -> bool:
+    """One record picked by position: `ds["train"][10]`, `df.iloc[3]`, `rows[randint(0, n)]`. A bare
+    `data[1]` may be a column of a frame read without a header: not this."""
+    index = subscript.slice
+    if isinstance(index, ast.UnaryOp) and isinstance(index.op, ast.USub):
+        index = index.operand
+    if isinstance(index, ast.Call):
+        return _call_name(index) in ("randint", "randrange", "choice", "integers")
+    return isinstance(index, ast.Constant) and type(index.value) is int and \
+        isinstance(subscript.value, (ast.Subscript, ast.Attribute))
+
+
 def _checked_properties(callee: str) -> str:
     """What the message asks to assert: a table's columns and ranges, or any other data's shape."""
     last = _last(callee)
-    tabular = last.startswith(("read_", "scan_")) or last in (
+    tabular = last.startswith(("read_", "scan_")) and last not in ("read_text", "read_bytes") or last in (
         "fetchall", "fetchmany", "fetchdf", "fetch_df", "sql", "table", "csv", "parquet", "load_dataset", "load_from_disk")
     return "columns, types and ranges" if tabular else "structure, types and values"
 
@@ -328,6 +413,65 @@ def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
                 node.id in _target_names(generator.target) for generator in ancestor.generators):
             return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _project_modules(folder: str, changed: int = 0) -> frozenset[str]:
+    """Modules and packages beside a notebook, and at the root of its project (the first folder above
+    holding `.git` or a pyproject.toml) or in that root's `src/`."""
+    places = [Path(folder)]
+    for parent in [Path(folder), *Path(folder).parents][:6]:
+        if (parent / ".git").exists() or (parent / "pyproject.toml").exists() or (parent / "setup.py").exists():
+            places += [parent, parent / "src"]
+            break
+    names = set()
+    for place in places:
+        try:
+            names.update(entry.name.rsplit(".", 1)[0] for entry in place.iterdir()
+                         if entry.suffix == ".py" or (entry.is_dir() and (entry / "__init__.py").exists()))
+        except OSError:
+            continue
+    return frozenset(names)
+
+
+_DOWNLOADS = re.compile(r"requests\.|urlopen|urlretrieve|\.content\b|\.raw\b|download|wget|curl|http")
+
+
+def _opens_for_writing(call: ast.Call) -> bool:
+    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
+
+
+def _path_key(argument: ast.AST | None) -> str | None:
+    """A file as the code names it, comparable between a write and a read: `open(p, "rb")` names `p`."""
+    if argument is None or isinstance(argument, ast.Starred):
+        return None
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
+    if isinstance(argument, ast.Call) and _call_name(argument) in ("open", "Path") and argument.args:
+        return _path_key(argument.args[0])
+    return ast.unparse(argument)
+
+
+_PATH_KEYWORDS = frozenset({"filepath_or_buffer", "path", "fname", "file", "filename", "io", "source", "path_or_buf",
+                            "uri", "fp", "path_or_paths"})
+# Calls that write a file the notebook may read back.
+_WRITER_METHODS = frozenset({
+    "to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "to_orc", "to_netcdf",
+    "to_zarr", "to_sql", "save", "savez", "savez_compressed", "savetxt", "write_csv", "write_parquet",
+    "write_table", "write_json", "write_feather", "save_to_disk", "imwrite", "dump",
+})
+_WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
+
+
+def _walk_scope(function: ast.AST):
+    """The nodes of a function's body, not those of functions or classes nested in it."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, _NESTED_SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _load_candidates(cell: CellModel, plausible) -> tuple[list[ast.Call], bool]:
@@ -360,6 +504,10 @@ class _DataFlow:
         self._loads: list[_Load] | None = None
         self._top_values: dict[str, list[ast.AST]] = {}  # name -> values bound to it at top level
         self._loads_by_scope: tuple[list[_Load], dict[int, list[_Load]]] | None = None
+        self._local_modules: set[str] | None = None
+        self._written: list[tuple[str, tuple[int, int]]] | None = None
+        self._rooting: set[int] = set()
+        self._datasets: set[str] = set()  # names bound to a Hugging Face dataset's load  # calls whose root is being looked for (a name bound from itself)
 
     # -- names ----------------------------------------------------------------------------------
     def qualify(self, node: ast.AST) -> str:
@@ -409,7 +557,8 @@ class _DataFlow:
             callee = self.qualify(node.func)
             # Also path.open(), zipfile.open(name), fs.open(uri).
             return callee in _FILE_SOURCES or (
-                isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS)
+                isinstance(node.func, ast.Attribute) and node.func.attr == "open" and callee not in _LOADERS
+                and callee not in _IMAGE_DECODERS)
         if isinstance(node, ast.Name):
             return any(self._is_file_source(cell, value, None) for value in self._assigned_value(cell, scope, node.id)
                        if value is not node)
@@ -456,6 +605,9 @@ class _DataFlow:
         head = callee.split(".", 1)[0]
         if head in _DATAFRAME_LIBRARIES and (last.startswith("read_") or (head == "polars" and last.startswith("scan_"))):
             return None if self._is_inline_text(call) else callee
+        if _READER_FUNCTION.match(last) and self._is_library_function(func) and callee not in _IMAGE_DECODERS \
+                and not _NOT_DATA_READER.search(last) and not callee.startswith(_BUNDLED_READERS):
+            return None if self._is_inline_text(call) else callee
         if isinstance(func, ast.Attribute):
             receiver = func.value
             if last in _READ_METHODS:
@@ -471,11 +623,76 @@ class _DataFlow:
                 return callee
             if last in _DUCKDB_READS and callee.startswith("duckdb"):
                 return callee
+            if last in _MATERIALISE_METHODS or last in _DUCKDB_READS:
+                module = self._external_root(cell, receiver, scope)
+                if module is not None and (last in _MATERIALISE_METHODS or module.startswith("duckdb")):
+                    return callee
         if callee == "json.loads" and call.args:
             argument = call.args[0]
             if isinstance(argument, ast.Attribute) and argument.attr in ("text", "content") and \
                     self._is_response(cell, argument.value, scope):
                 return callee
+        return None
+
+    def _is_library_function(self, func: ast.AST) -> bool:
+        """`func` is reached from an import of a third-party library (`wr.s3.read_csv`), not from a
+        variable, and not from a module of the notebook's own project (which may check inside)."""
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return False
+        full = self.model.aliases.get(func.id) or (
+            _CONVENTIONAL_ALIASES.get(func.id) if func.id not in self.model.definitions else None)
+        return full is not None and not self._is_local_module(full.split(".", 1)[0])
+
+    def _is_local_module(self, head: str) -> bool:
+        """A module of the notebook's project: beside it, at its project's root (or `src/`), or written
+        by one of its cells."""
+        local = self._local_modules
+        if local is None:
+            local = self._local_modules = set()
+            if self.model.path is not None:
+                folder = self.model.path.parent.resolve()
+                try:
+                    changed = folder.stat().st_mtime_ns  # a module added since is seen at the next check
+                except OSError:
+                    changed = 0
+                local.update(_project_modules(str(folder), changed))
+            for cell in self.model.cells:
+                first = cell.cell.source.lstrip().split("\n", 1)[0]
+                if cell.cell.is_code and first.startswith(("%%writefile", "%%file")) and first.endswith(".py"):
+                    local.add(first.rsplit("/", 1)[-1].split()[-1].strip("'\"")[:-3])
+        return head in local
+
+    def _external_root(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str | None:
+        """The module of the client or SDK a chain of calls starts from (`google.cloud.bigquery` for
+        `client.query(q)` with `client = bigquery.Client()`), None when it starts from data in memory,
+        from a load already counted, or from what cannot be told."""
+        while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+            if isinstance(node, ast.Call):
+                if id(node) in self._rooting:
+                    return None  # `data = data.to_pandas()`: the name's own value, already being followed
+                self._rooting.add(id(node))
+                try:
+                    if self._plausible(_call_name(node)) and self._load_callee(cell, node, scope) is not None:
+                        return None  # `load_dataset(...).to_pandas()`: the load is reported itself
+                finally:
+                    self._rooting.discard(id(node))
+                node = node.func
+            else:
+                node = node.value
+        if not isinstance(node, ast.Name) or depth > 3:
+            return None
+        full = self.model.aliases.get(node.id)
+        if full is not None and node.id not in self.model.definitions or full is not None and \
+                all(d.binding.kind == "import" for d in self.model.definitions.get(node.id, ())):
+            head = full.split(".", 1)[0]
+            return None if head in _IN_MEMORY_LIBRARIES or self._is_local_module(head) else full
+        for value in self._assigned_value(cell, scope, node.id):
+            if value is not node:
+                found = self._external_root(cell, value, scope, depth + 1)
+                if found is not None:
+                    return found
         return None
 
     def _plausible(self, last: str) -> bool:
@@ -494,13 +711,30 @@ class _DataFlow:
             return True
         return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.lstrip()[:1] in ("{", "[")
 
+    def _values_before(self, cell: CellModel, scope, node: ast.Name) -> list[ast.AST]:
+        """What `node`'s name was last set to before it, nearest first (then any other value it takes)."""
+        here = (cell.index, getattr(node, "lineno", 0))
+        placed = []
+        if scope is not None:
+            for event in self._events_in_function(cell, scope).get(node.id, ()):
+                value = self._bound_value(event.cell, event.node) if event.kind == "bind" else None
+                if value is not None:
+                    placed.append(((event.cell.index, event.node.lineno), value))
+        if not placed:
+            for definition in self.model.definitions.get(node.id, ()):
+                value = self._bound_value(definition.cell, definition.binding.node)
+                if value is not None:
+                    placed.append(((definition.cell.index, getattr(definition.binding.node, "lineno", 0)), value))
+        before = [value for where, value in sorted(placed, key=lambda item: item[0], reverse=True) if where <= here]
+        return before + [value for _, value in placed if value not in before]
+
     def _describe(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str:
         """Where data comes from, for the message: 'data/sales.csv', data_path, a query."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return f"'{_short(node.value)}'"
         if isinstance(node, ast.Name):
             if depth < 3:
-                for value in self._assigned_value(cell, scope, node.id):
+                for value in self._values_before(cell, scope, node):
                     if isinstance(value, ast.Call) and (self._is_file_source(cell, value, None) or
                                                         self._is_response(cell, value, None)):
                         return self._describe(cell, value, scope, depth + 1)
@@ -790,10 +1024,10 @@ class _DataFlow:
         callee = self.qualify(call.func)
         if self.is_validator_call(cell, call, callee):
             return CHECK
-        if for_load and self._load_callee(cell, call, scope) is not None:
-            return SUBSUMED
+        if self._plausible(_last(callee)) and self._load_callee(cell, call, scope) is not None:
+            return SUBSUMED if for_load else "pass"  # `pd.read_json(line)`: parsing what was read
         last = _last(callee)
-        if callee in _LOOK_CALLS:
+        if callee in _LOOK_CALLS or callee.startswith(("IPython.display.", "IPython.core.display.")):
             return LOOK
         if isinstance(call.func, ast.Attribute) and last in _LOG_METHODS and \
                 (root_name(call.func) or "").lower().startswith(("log", "logging")):
@@ -806,6 +1040,8 @@ class _DataFlow:
             return "pass"
         if isinstance(call.func, ast.Attribute) and last in _CONTAINER_METHODS and isinstance(call.func.value, ast.Name):
             return "container"
+        if last in _COPY_OUT or callee == "shutil.copyfileobj":
+            return LOOK  # `out.write(gz.read())`: copied or unpacked into a file, not computed on
         notebook = self._notebook_function_use(call, child)
         if notebook is not None:
             return {CHECK: CHECK, LOOK: LOOK, RETURN: "pass"}.get(notebook, "use")
@@ -833,6 +1069,8 @@ class _DataFlow:
             return "pass"
         if attribute == "get":
             return "pass" if for_load else "narrow"
+        if attribute in _SUBSET_METHODS and not for_load:
+            return "narrow"  # `ds.shuffle(seed=42).select(range(1000))`: some of the rows, as they are
         if for_load and attribute in _LOAD_PASS_METHODS:
             return "pass"
         return "use"
@@ -871,7 +1109,9 @@ class _DataFlow:
                 if not isinstance(parent.ctx, ast.Load):
                     return _Outcome(USE)  # df["x"] = ..., del df["x"]
                 if child is parent.value:
-                    if not meta:
+                    if not (for_load or computed or meta) and (_is_one_record(parent) or self._row_of_dataset(parent)):
+                        return _Outcome(LOOK)  # `ds["test"][3]`: one example, looked at or tried on a model
+                    elif not meta:
                         if _is_literal_index(parent.slice):
                             narrowed = narrowed or not for_load
                         else:
@@ -928,6 +1168,12 @@ class _DataFlow:
             return _Outcome(LOOK)
         return self._at_statement(parent, child, for_load, meta, computed, narrowed, item)
 
+    def _row_of_dataset(self, subscript: ast.Subscript) -> bool:
+        """`ds[3]` where `ds` holds a Hugging Face dataset loaded by the notebook: one row, by position."""
+        index = subscript.slice
+        return isinstance(subscript.value, ast.Name) and subscript.value.id in self._datasets and \
+            isinstance(index, ast.Constant) and type(index.value) is int
+
     @staticmethod
     def _mentions(node: ast.AST, names: list[str]) -> bool:
         return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
@@ -941,6 +1187,8 @@ class _DataFlow:
                 return _Outcome(CHECK if _raises(statement) else LOOK)
             return _Outcome(USE)
         if isinstance(statement, ast.Expr):
+            if isinstance(statement.value, (ast.Yield, ast.YieldFrom)) and not (computed or meta):
+                return _Outcome(RETURN)  # a generator hands the data to whoever iterates it
             return _Outcome(USE if computed else LOOK)  # shown (or discarded) unless it changed or aggregated
         if isinstance(statement, ast.Raise):
             return _Outcome(LOOK)
@@ -969,6 +1217,11 @@ class _DataFlow:
                 containers = [t.value.id for t in targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)]
                 return _Outcome(BIND, tuple(names + containers), statement)
             if not names:
+                # `results["rouge"] = raw["rouge"]`: copied into a container, followed there.
+                containers = tuple(t.value.id for t in targets if isinstance(t, ast.Subscript) and
+                                   isinstance(t.value, ast.Name))
+                if containers and len(containers) == len(targets) and not meta:
+                    return _Outcome(DERIVE, containers, statement, computed=computed, meta=meta)
                 return _Outcome(LOOK if meta else USE)
             if not (computed or narrowed or meta):
                 return _Outcome(BIND, tuple(names), statement)
@@ -1009,7 +1262,7 @@ class _DataFlow:
         when everything done with it is checking or looking: `n_bad = ...; assert n_bad == 0`.
         """
         group = set(names)
-        checked = False
+        checked = looked = False
         rebound_here: set[tuple[int, str]] = set()
         heap: list = []
         followed: set[str] = set()
@@ -1047,6 +1300,8 @@ class _DataFlow:
                 return _Use(USE, event.cell, event.node)
             if event.kind == "call":
                 outcome = self._global_read(event)
+            elif depth > 0 and self._fills(event):
+                continue  # `results["a"] = ...` on a value derived from the data: filling it, not using it
             else:
                 outcome = self.climb(event.cell, event.node, scope, for_load=False)
             if outcome.kind == CHECK and probe:
@@ -1056,6 +1311,7 @@ class _DataFlow:
                 return _Use(outcome.kind)
             if outcome.kind == USE:
                 return _Use(USE, event.cell, event.node)
+            looked = looked or outcome.kind == LOOK
             if outcome.kind == BIND:
                 for name in outcome.names:
                     rebound_here.add((id(outcome.statement), name))
@@ -1075,11 +1331,17 @@ class _DataFlow:
                 if result.kind == CHECK:
                     return result  # computed only to be checked: missing = ...; if missing: raise
                 if result.kind == USE or outcome.computed:
-                    return _Use(USE, event.cell, event.node)
+                    return _Use(USE, event.cell, event.node)  # transformed or aggregated, even if only shown
                 if result.kind == RETURN:
                     return result
                 continue
-        return _Use(CHECK if checked else NONE)
+        # Only looked at (LOOK) is told apart from never touched again (NONE).
+        return _Use(CHECK if checked else LOOK if looked else NONE)
+
+    @staticmethod
+    def _fills(event: _Event) -> bool:
+        parent = event.cell.facts.parent(event.node)
+        return isinstance(parent, ast.Subscript) and parent.value is event.node and isinstance(parent.ctx, ast.Store)
 
     def _global_read(self, event: _Event) -> _Outcome:
         """A notebook function called here reads the data as a global."""
@@ -1087,6 +1349,13 @@ class _DataFlow:
         if _VALIDATOR_NAME.search(event.node.id):
             return _Outcome(CHECK)
         result = self.flow(cell, function, (event.name,), (cell.index, function.lineno, function.col_offset, 2), depth=1)
+        call = event.cell.facts.parent(event.node)
+        if result.kind == RETURN and isinstance(call, ast.Call) and call.func is event.node:
+            # It hands the data back (returns or yields it): what happens to the call's result is what happens
+            # to the data. `tokenizer.train_from_iterator(batches())` uses it.
+            outcome = self.climb(event.cell, call, event.cell.facts.enclosing_function(call), for_load=False)
+            return outcome if outcome.kind != DERIVE else _Outcome(USE if outcome.computed else BIND, outcome.names,
+                                                                     outcome.statement)
         return _Outcome({CHECK: CHECK, USE: USE}.get(result.kind, LOOK))
 
     @staticmethod
@@ -1106,11 +1375,50 @@ class _DataFlow:
             result = _Use(RETURN)
         elif outcome.kind == BIND and outcome.names:
             load.targets = outcome.names
+            if _last(load.callee) in ("load_dataset", "load_from_disk"):
+                self._datasets.update(outcome.names)  # `ds[3]` of a Hugging Face dataset is a row
             result = self.flow(load.cell, load.scope, outcome.names, self._after(load.cell, outcome.statement))
         else:
             result = _Use(NONE)
+        if result.kind == USE and isinstance(load.scope, _FUNCTIONS) and self._prepares_return(load, result):
+            result = _Use(RETURN)  # a loader that parses what it reads: the caller is where to check it
         load.result = result
         return result
+
+    def _prepares_return(self, load: _Load, use: _Use) -> bool:
+        """The first use of data a function loads only shapes what the function returns (`df["d"] =
+        pd.to_datetime(df["d"])`, `df = df.dropna()` ... `return df`): the function is a loader, and a
+        check belongs after the call. Not when the use trains, writes or computes something else."""
+        statement = self._statement_of(load.cell, use.node if use.node is not None else load.node)
+        held = set(load.targets)
+        body = [node for node in _walk_scope(load.scope)]
+        for _ in range(2):  # names derived from names derived from the data
+            for node in body:
+                if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \
+                        self._carries(node.value, held):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    held.update(name for target in targets for name in _target_names(target))
+        if isinstance(statement, ast.Return):
+            if use.node is None:
+                return True  # `return [r["body"] for r in requests.get(url).json()]`: what it returns is the read
+            on_path = True
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            on_path = all(root_name(target) in held for target in targets)
+        else:
+            on_path = False
+        return on_path and any(isinstance(node, ast.Return) and node.value is not None and
+                               self._carries(node.value, held) for node in body)
+
+    def _carries(self, value: ast.AST, held: set[str]) -> bool:
+        """`value` is the data held in `held`, reshaped: `df[...]`, `df.dropna()`, `pd.concat([a, b])`."""
+        if root_name(value) in held:
+            return True
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return any(self._carries(element, held) for element in value.elts)
+        if isinstance(value, ast.Call) and self.qualify(value.func) in _WRAPPER_CALLS | {"pandas.merge"}:
+            return any(self._carries(argument, held) for argument in value.args)
+        return False
 
     def _is_model(self, load: _Load, result: _Use) -> bool:
         """A pickle holding a fitted model: named like one, or first used through a model's method."""
@@ -1131,10 +1439,12 @@ class _DataFlow:
         loads.extend(self._loader_calls())
         for load in loads:
             result = self.evaluate(load)
-            if result.kind != USE or self._is_model(load, result):
-                continue
+            if result.kind != USE or self._is_model(load, result) or self._reads_own_output(load) or \
+                    self._reads_image_bytes(load) or \
+                    any(secret_kind(name) or name.lower() == "pw" or _ARTIFACT_NAME.match(name) for name in load.targets):
+                continue  # a model or its parts, the notebook's own output, a password read from a file: not data
             yield rule.at_node(load.cell, load.node, self._message(load, result), Fix(
-                f"Add an assert on {self._subject(load)} (its {_checked_properties(load.callee)}) or validate it "
+                f"Add an assert on {self._subject(load)} (its {self._properties(load)}) or validate it "
                 "with a schema right after it is loaded", applicability="unsafe"))
 
     def _loader_calls(self) -> list[_Load]:
@@ -1148,13 +1458,75 @@ class _DataFlow:
                     found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
         return found
 
+    def _reads_image_bytes(self, load: _Load) -> bool:
+        if _last(load.callee) not in ("read", "read_bytes") or not isinstance(load.node, ast.Call):
+            return False
+        path = self._path_argument(load.cell, load.node, load.scope)
+        if path is not None and path.isidentifier():  # `open(image_path, "rb")`: the name's last value
+            values = self._values_before(load.cell, load.scope, ast.Name(path, lineno=load.node.lineno))
+            path = values[0].value if values and isinstance(values[0], ast.Constant) else path
+        return isinstance(path, str) and _IMAGE_FILE.search(path) is not None
+
+    def _reads_own_output(self, load: _Load) -> bool:
+        """The file was written by this notebook further up (`df.to_csv(p)` ... `pd.read_csv(p)`, or a
+        `%%writefile data.csv` cell): its content is the notebook's own, not external data."""
+        if not isinstance(load.node, ast.Call):
+            return False
+        path = self._path_argument(load.cell, load.node, load.scope)
+        if path is None:
+            return False
+        where = (load.cell.index, load.node.lineno)
+        return any(written == path and place < where for written, place in self._written_paths())
+
+    def _path_argument(self, cell: CellModel, call: ast.Call, scope, depth: int = 0) -> str | None:
+        argument = call.args[0] if call.args else next(
+            (k.value for k in call.keywords if k.arg in _PATH_KEYWORDS), None)
+        if argument is None and isinstance(call.func, ast.Attribute):
+            argument = call.func.value  # `f.read()`: the file is what `f` opened
+        if isinstance(argument, ast.Name) and depth == 0:
+            for value in self._assigned_value(cell, scope, argument.id):
+                if isinstance(value, ast.Call) and self._is_file_source(cell, value, None):
+                    return self._path_argument(cell, value, scope, 1)
+        return _path_key(argument)
+
+    def _written_paths(self) -> list[tuple[str, tuple[int, int]]]:
+        if self._written is None:
+            self._written = []
+            for cell in self.model.code_cells:
+                target = _WRITTEN_FILE.match(cell.cell.source)
+                if target:
+                    self._written.append((target["target"].strip("'\""), (cell.index, 0)))
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
+                    continue
+                # What a cell that downloads writes through a handle is the download, not its own output.
+                downloads = _DOWNLOADS.search(cell.facts.source) is not None
+                for call in cell.facts.calls:
+                    name = _call_name(call)
+                    if name == "open" and call.args and not downloads and _opens_for_writing(call):
+                        self._written.append((_path_key(call.args[0]), (cell.index, call.lineno)))
+                    elif name in _WRITER_METHODS:
+                        for argument in [*call.args, *(k.value for k in call.keywords)]:
+                            key = _path_key(argument)
+                            if key is not None:
+                                self._written.append((key, (cell.index, call.lineno)))
+        return self._written
+
+    def _properties(self, load: _Load) -> str:
+        """What to assert, after what is read: through a notebook's loader, what that loader reads."""
+        callee = load.callee
+        if callee in self.model.functions:
+            cell, node = self._function_named(callee)
+            inner = [inner.callee for inner in self._loads_in_function(cell, node) if inner.callee != callee]
+            callee = inner[0] if inner else callee
+        return _checked_properties(callee)
+
     def _subject(self, load: _Load) -> str:
         return _quoted(load.targets) if load.targets else "the data"
 
     def _message(self, load: _Load, result: _Use) -> str:
         via = f" by {load.callee}()" if load.callee in self.model.functions else ""
         where = f"from {load.source}{via}"
-        advice = f"assert its {_checked_properties(load.callee)} (or validate it with a schema) before using it"
+        advice = f"assert its {self._properties(load)} (or validate it with a schema) before using it"
         if result.node is None:
             return f"Data loaded {where} here is used in the same statement without a check; load it into a " \
                    f"name and {advice}"

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Fix, Severity
-from ..transform import MagicLine
+from ..transform import MagicLine, written_module
 from .base import Rule
 from .literals import holder_name, literal_node, magic_tokens, name_words, on_magic_line
 
@@ -283,6 +283,7 @@ class SecretSighting:
     cell: CellModel
     span: Span
     message: str
+    secret: str = ""  # the value itself: the same secret written again in a cell is one finding
 
 
 def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
@@ -296,16 +297,41 @@ def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
 def _find_sightings(model: NotebookModel):
     for cell in model.code_cells:
         # A cell's secrets depend on its source and on what the notebook's imports make of names.
-        found = model.per_cell(cell, "secrets", lambda cell: [(s.code, s.span, s.message) for s in
-                                                             _cell_sightings(model, cell)], model.imports_key)
+        found = model.per_cell(cell, "secrets", lambda cell: _once_per_secret(list(_cell_sightings(model, cell))),
+                               model.imports_key)
         for code, span, message in found:
             yield SecretSighting(code, cell, span, message)
+
+
+def _once_per_secret(sightings: list[SecretSighting]) -> list[tuple[str, Span, str]]:
+    """One finding per secret and cell: where the same value is written again, the first names the others."""
+    first: dict[tuple[str, str], int] = {}
+    again: dict[int, list[int]] = {}
+    kept: list[SecretSighting] = []
+    for sighting in sightings:
+        key = (sighting.code, sighting.secret)
+        if sighting.secret and key in first:
+            again.setdefault(first[key], []).append(sighting.span.line)
+            continue
+        first[key] = len(kept)
+        kept.append(sighting)
+    found = []
+    for index, sighting in enumerate(kept):
+        message = sighting.message
+        lines = sorted(set(again.get(index, ())) - {sighting.span.line})
+        if lines:
+            listed = ", ".join(map(str, lines[:-1])) + (" and " if len(lines) > 1 else "") + str(lines[-1])
+            message += f" (the same value is also on line{'s' if len(lines) > 1 else ''} {listed} of this cell)"
+        found.append((sighting.code, sighting.span, message))
+    return found
 
 
 def _cell_sightings(model: NotebookModel, cell: CellModel):
     facts = cell.facts
     for magic in facts.magics:
         yield from _magic_sightings(cell, magic)
+    if facts.python.code is None and facts.python.cell_magic and written_module(facts.source) is None:
+        yield from _body_sightings(cell)  # %%bash, %%sql, %%writefile .env: a secret in any language
     if facts.tree is not None:
         aws_key_id = False
         for node in facts.strings:
@@ -315,14 +341,14 @@ def _cell_sightings(model: NotebookModel, cell: CellModel):
             found = _literal_secret(model, facts, node, value)
             if found is not None:
                 aws_key_id = aws_key_id or found[1].startswith("AWS access key id")
-                yield SecretSighting(found[0], cell, facts.span(literal_node(facts, node)), found[1])
+                yield SecretSighting(found[0], cell, facts.span(literal_node(facts, node)), found[1], value)
         if aws_key_id:
             # The other half of the pair: 40 characters of base64 beside a key id, whatever its name.
             for node in facts.strings:
                 if _AWS_SECRET.fullmatch(node.value) and not on_magic_line(facts, node) and \
                         _literal_secret(model, facts, node, node.value) is None:
                     message = _token_message("AWS secret access key", node.value)
-                    yield SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message)
+                    yield SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message, node.value)
 
 
 def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str) -> tuple[str, str] | None:
@@ -375,7 +401,7 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
         if url:
             seen.add((line, column + url.start))
             span = Span(line, column + url.start, line, column + url.end)
-            yield SecretSighting("RP602", cell, span, _url_message(url))
+            yield SecretSighting("RP602", cell, span, _url_message(url), token)
             continue
         name, value, start = None, token, column
         if "=" in token and "://" not in token.split("=", 1)[0]:
@@ -390,9 +416,48 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
         kind = secret_kind(name.lstrip("-")) if name else None
         found = known_token(value)
         if kind and (found or looks_real(value, kind)):
-            yield SecretSighting("RP601", cell, span, _named_message(kind, name.lstrip("-"), value))
+            yield SecretSighting("RP601", cell, span, _named_message(kind, name.lstrip("-"), value), value)
         elif found:
-            yield SecretSighting("RP603", cell, span, _token_message(*found))
+            yield SecretSighting("RP603", cell, span, _token_message(*found), value)
+
+
+# `NAME=value`, `name: value`, `export NAME="value"`, `"name": "value"` in a body of another language.
+_BODY_ASSIGNMENT = re.compile(
+    r"(?P<name>[A-Za-z_][\w.-]*)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<value>[^\s\"',;#<>]+)")
+_BODY_WORD = re.compile(r"[^\s'\"`<>]+")
+
+
+def _body_sightings(cell: CellModel):
+    """Secrets in the body of a cell in another language (`%%bash`, `%%sql`, `%%writefile config.yaml`):
+    names that hold a secret, tokens of a known shape, URLs with a password."""
+    lines = cell.facts.source.splitlines()
+    for line_number, text in enumerate(lines[1:], start=2):
+        if len(text) < 8 or not (_INTERESTING.search(text) or _SECRET_HINT.search(text) or "@" in text or
+                                 "=" in text and ";" in text or "?" in text):
+            continue
+        taken: list[tuple[int, int]] = []
+        for match in _BODY_ASSIGNMENT.finditer(text):
+            name, value = match["name"], match["value"]
+            kind = secret_kind(name)
+            if kind and (known_token(value) or looks_real(value, kind)):
+                start = match.start("value")
+                taken.append((start, match.end("value")))
+                span = Span(line_number, start + 1, line_number, match.end("value") + 1)
+                yield SecretSighting("RP601", cell, span, _named_message(kind, name, value), value)
+        for match in _BODY_WORD.finditer(text):
+            word, start = match.group(), match.start()
+            if any(a < match.end() and start < b for a, b in taken):
+                continue  # reported under its name
+            url = credentials_in_url(word) if ("://" in word or ";" in word) else None
+            if url:
+                span = Span(line_number, start + url.start + 1, line_number, start + url.end + 1)
+                yield SecretSighting("RP602", cell, span, _url_message(url), word)
+                continue
+            found = known_token(word) if _INTERESTING.search(word) else None
+            if found:
+                offset = word.find(found[1])
+                span = Span(line_number, start + offset + 1, line_number, start + offset + len(found[1]) + 1)
+                yield SecretSighting("RP603", cell, span, _token_message(*found), found[1])
 
 
 class HardcodedSecret(Rule):
@@ -406,6 +471,11 @@ class HardcodedSecret(Rule):
     are about secrets without holding one (`tokenizer`, `max_tokens`, `password_reset_count`),
     placeholders (`"<your-key>"`, `"YOUR_API_KEY"`, `"changeme"`, `"${API_KEY}"`), file names and
     short or prose values.
+
+    A secret is a secret in any language: `NAME=value` and `name: value` lines of `%%bash`, `%%sql` or
+    `%%writefile .env`/`config.yaml` cells are read too, and a `%%writefile x.py` cell as the module it
+    writes. The same value written again in one cell is one finding, which names the other lines (for
+    this rule and the two below).
 
     ## Why is this bad?
     Anyone who can read the notebook, its git history or a shared copy can use the credential;

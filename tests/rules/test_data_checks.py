@@ -7,8 +7,8 @@ from tests.helpers import codes_for, findings_for
 PD = "import pandas as pd"
 
 
-def rp301(cells, settings=None):
-    return codes_for(cells, select="RP301", settings=settings)
+def rp301(cells, settings=None, path=None):
+    return codes_for(cells, select="RP301", settings=settings, path=path)
 
 
 # --- what is a load -------------------------------------------------------------------------------
@@ -37,7 +37,6 @@ def rp301(cells, settings=None):
     ('import urllib.request\nraw = urllib.request.urlopen("https://example.com/x.csv").read()', 'lines = raw.decode().split("\\n")[1:]'),
     ('import geopandas as gpd\nshapes = gpd.read_file("data/regions.shp")', 'shapes = shapes.to_crs(3857)'),
     ('import cv2\nimg = cv2.imread("data/cat.png")', 'gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)'),
-    ('from PIL import Image\nimg = Image.open("data/cat.png")', 'small = img.resize((64, 64))'),
     ('import xarray as xr\nds = xr.open_dataset("data/air.nc")', 'ds.air.mean(dim="time")'),
     ('from datasets import load_dataset\nreviews = load_dataset("imdb", split="train")', 'reviews = reviews.map(clean)'),
     ('rows = spark.read.csv("data/sales.csv", header=True)', 'rows.groupBy("region").count().show()'),
@@ -213,8 +212,28 @@ def test_function_that_returns_unchecked_data_makes_its_calls_loads():
 
 
 def test_function_that_uses_a_load_inside_is_reported_on_its_def_cell():
-    cells = [PD, 'def monthly(path):\n    df = pd.read_csv(path)\n    return df.groupby("month").sum()', 'm = monthly("s.csv")']
+    cells = [PD, 'def monthly(path):\n    df = pd.read_csv(path)\n    df.groupby("month").sum().to_csv("m.csv")',
+             'monthly("s.csv")']
     assert rp301(cells) == [("RP301", 1, 2)]
+    trains = [PD, 'def fit(path):\n    df = pd.read_csv(path)\n    model = Ridge().fit(df[["x"]], df.y)\n    return model',
+              'm = fit("s.csv")\nm.predict(X)']
+    assert rp301(trains) == [("RP301", 1, 2)]  # what it returns is a model, not the data: not a loader
+
+
+@pytest.mark.parametrize("body", [
+    '    df = pd.read_csv(path)\n    df["day"] = pd.to_datetime(df["day"])\n    return df',
+    '    df = pd.read_csv(path)\n    df = df.rename(columns=str.lower).dropna()\n    return df',
+    '    raw = pd.read_csv(path)\n    clean = raw[raw.day.notna()]\n    return clean',
+    '    df = pd.read_csv(path)\n    return df.groupby("day").sum()',
+    '    a = pd.read_csv(path)\n    b = pd.read_csv(path + ".2")\n    return pd.concat([a, b])',
+])
+def test_a_loader_that_shapes_what_it_returns_is_checked_where_it_is_called(body):
+    loader = "def load_sales(path):\n" + body
+    used = [PD, loader, 'sales = load_sales("data/sales.csv")', 'sales.amount.cumsum()']
+    assert {(code, cell) for code, cell, _ in rp301(used)} == {("RP301", 2)}
+    checked = used[:3] + ['assert sales.amount.ge(0).all()', used[3]]
+    assert rp301(checked) == []
+    assert rp301(used[:3]) == []  # loaded and never used
 
 
 def test_loader_that_validates_inside_is_fine():
@@ -330,3 +349,246 @@ def test_unrelated_code_is_quiet():
     cells = ["import os\nx = [1, 2, 3]", "total = sum(x)\nwith open('out.txt', 'w') as f:\n    f.write(str(total))",
              "%%bash\ncat data.csv | head", "%matplotlib inline"]
     assert rp301(cells) == []
+
+
+# --- readers it learns from their shape: distributed, cloud and other table libraries ---------------
+@pytest.mark.parametrize("load", [
+    'df = spark.read.format("delta").load(path)',
+    'df = spark.read.option("header", True).csv(path)',
+    'df = spark.table("sales")',
+    'import ray\ndf = ray.data.read_parquet("s3://bucket/sales/")',
+    'import awswrangler as wr\ndf = wr.s3.read_parquet("s3://bucket/sales/")',
+    'import networkx as nx\ndf = nx.read_edgelist("data/edges.txt")',
+    'from sagemaker.s3 import S3Downloader\ndf = pd.read_csv(io.StringIO(S3Downloader.read_file("s3://b/sales.csv")))',
+    'from azureml.core import Dataset\ndf = Dataset.get_by_name(ws, "sales").to_pandas_dataframe()',
+    'from azureml.core import Dataset\nsales = Dataset.get_by_name(ws, name="sales")\ndf = sales.to_pandas_dataframe()',
+    'from google.cloud import bigquery\nclient = bigquery.Client()\ndf = client.query(sql).to_dataframe()',
+    'from google.cloud import bigquery\ndf = bigquery.Client().query(sql).result().to_dataframe()',
+    ('import snowflake.connector\ncur = snowflake.connector.connect(**creds).cursor()\ncur.execute(sql)\n'
+    'df = cur.fetch_pandas_all()'),
+    'import duckdb\ncon = duckdb.connect("shop.db")\ndf = con.execute("SELECT * FROM sales").df()',
+    'import duckdb\ndf = duckdb.sql("SELECT * FROM \'sales.parquet\'").df()',
+    'import polars as pl\ndf = pl.read_csv("data/sales.csv")',
+    'import dask.dataframe as dd\ndf = dd.read_csv("data/sales-*.csv")',
+    'import modin.pandas as mpd\ndf = mpd.read_csv("data/sales.csv")',
+    'import vaex\ndf = vaex.open("data/sales.hdf5")',
+    'from datasets import load_dataset\ndf = load_dataset("user/sales", split="train").to_pandas()',
+])
+def test_readers_of_other_libraries_and_cloud_sdks_are_loads(load):
+    assert rp301([PD, load, "big = df[df.amount > 100]"]) == [("RP301", 1, load.count("\n") + 1)]
+
+
+@pytest.mark.parametrize("cells", [
+    # Data already in memory converted, not read again.
+    ['import pyarrow as pa\ntable = pa.Table.from_pandas(frame)', 'df = table.to_pandas()\nbig = df[df.amount > 1]'],
+    ['sdf = spark.createDataFrame(frame)', 'df = sdf.toPandas()\nbig = df[df.amount > 1]'],
+    # A load already reported is not reported again through its conversion.
+    ['from datasets import load_dataset\nds = load_dataset("user/sales", split="train")\nassert ds.num_rows > 0',
+     'df = ds.to_pandas()\nbig = df[df.amount > 1]'],
+    # Readers of models, configs and images, and a reader of the notebook's own project.
+    ['import cv2\nnet = cv2.dnn.readNetFromONNX("model.onnx")', 'out = net.forward()'],
+    ['import mylib\nweights = mylib.read_model_weights("w.bin")', 'w = weights * 2'],
+    ['from torchvision.io import read_image\nimg = read_image("cat.png")', 'x = img.float() / 255'],
+    ['from PIL import Image\nimg = Image.open("data/cat.png").convert("RGB")', 'small = img.resize((64, 64))'],
+    ['import skimage.io\nimg = skimage.io.imread("data/cat.png")', 'gray = img.mean(axis=2)'],
+    # The notebook reads back what it wrote itself.
+    ['frame.to_csv("out/sales.csv")', 'df = pd.read_csv("out/sales.csv")\nbig = df[df.amount > 1]'],
+    ['path = "out/sales.parquet"\nframe.to_parquet(path)', 'df = pd.read_parquet(path)\nbig = df[df.amount > 1]'],
+    ['import numpy as np\nnp.save("out/emb.npy", emb)', 'e = np.load("out/emb.npy")\nnorm = e / e.max()'],
+    ['%%writefile prices.csv\nday,amount\n1,2\n', 'df = pd.read_csv("prices.csv")\nbig = df[df.amount > 1]'],
+])
+def test_near_misses_of_the_reader_model_are_quiet(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_reader_of_a_module_beside_the_notebook_is_the_projects_own(tmp_path):
+    (tmp_path / "shop.py").write_text("def read_sales(p):\n    ...\n")
+    cells = [PD, "import shop\ndf = shop.read_sales('data/sales.csv')", "big = df[df.amount > 1]"]
+    assert rp301(cells, path=tmp_path / "a.ipynb") == []
+    assert rp301(cells, path=tmp_path / "sub" / "a.ipynb") == [("RP301", 1, 2)]
+
+
+def test_reading_a_file_before_the_notebook_writes_it_or_after_downloading_it_is_a_load():
+    before = [PD, 'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]', 'big.to_csv("sales.csv")']
+    assert rp301(before) == [("RP301", 1, 1)]
+    downloaded = [PD, 'import urllib.request\nurllib.request.urlretrieve(url, "sales.csv")',
+                  'df = pd.read_csv("sales.csv")\nbig = df[df.amount > 1]']
+    assert rp301(downloaded) == [("RP301", 2, 1)]
+    written_from_a_response = [PD, ('import requests\nresponse = requests.get(url)\nwith open("notes.jsonl", "wb") as f:\n'
+                               '    f.write(response.content)'), 'df = pd.read_json("notes.jsonl", lines=True)\ndf.text.str.len()']
+    assert rp301(written_from_a_response) == [("RP301", 2, 1)]
+
+
+def test_images_are_loads_only_where_the_reader_fails_silently():
+    cv2 = [PD, 'import cv2\nimg = cv2.imread("data/cat.png")', "gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)"]
+    assert rp301(cv2) == [("RP301", 1, 2)]  # None for a missing file, and the error comes much later
+
+
+def test_an_unchecked_load_in_a_written_script_is_found_in_its_cell():
+    script = '%%writefile train.py\nimport pandas as pd\ndf = pd.read_csv("data/train.csv")\nX = df.drop(columns="y")\n'
+    assert rp301([script]) == [("RP301", 0, 3)]
+    checked = script.replace("X =", 'assert {"y"} <= set(df.columns)\nX =')
+    assert rp301([checked]) == []
+    assert rp301(["%%writefile train.sh\npython -c 'import pandas as pd; pd.read_csv(\"x\").sum()'\n"]) == []
+
+
+def test_a_name_converted_in_place_is_followed_not_read_again():
+    cells = [PD, 'from datasets import load_dataset\ndata = load_dataset("squad", split="train")',
+             "data = data.to_pandas()\ndata = data.to_pandas()", 'data.drop_duplicates(subset="context", inplace=True)']
+    assert rp301(cells) == [("RP301", 1, 2)]
+
+
+def test_readers_of_the_notebooks_own_project_package_are_not_loads(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    cells = [PD, "from shop.io import read_sales\ndf = read_sales('data/sales.csv')", "big = df[df.amount > 1]"]
+    assert rp301(cells, path=tmp_path / "examples" / "a.ipynb") == []
+    bundled = [PD, ("from tensorflow.examples.tutorials.mnist import input_data\n"
+               "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)"), "x = mnist.train.images / 255"]
+    assert rp301(bundled) == []
+
+
+@pytest.mark.parametrize("cells", [
+    # Parsing the text read is reading it; the parsed value is only shown.
+    ['import xmltodict\nwith open("data/feed.xml") as f:\n    text = f.read()', 'feed = xmltodict.parse(text)\nprint(feed)'],
+    ['with open("data/recipes.json") as f:\n    line = f.readline()', 'pd.read_json(line).shape'],
+    # Values copied into a dict that is shown.
+    [('import json\nwith open("out/eval_results.json") as f:\n    raw = json.load(f)\nresults = {}\n'
+     'results["rouge1"] = raw["rouge1"]\nresults["rouge2"] = raw["rouge2"]'), 'print(results)'],
+    # One record picked to look at or to try a model on.
+    ['from datasets import load_dataset\nds = load_dataset("user/speech", split="validation")',
+     'sample = ds["validation"][3]\ntext = sample["text"].lower()\nprint(text)'],
+    ['df = pd.read_csv("data/sales.csv")', 'row = df.iloc[randint(0, len(df))]\nprint(row.amount * 2)'],
+])
+def test_what_is_only_parsed_shown_or_sampled_is_not_a_use(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_shown_summary_does_not_hide_the_real_use_after_it():
+    cells = [PD, 'df = pd.read_csv("data/sales.csv")', 'summary = df.describe()\nsummary', 'sample = df[3]',
+             'df["ratio"] = df.a / df.b']
+    [finding] = findings_for(cells, select="RP301")
+    assert (finding.cell_index, finding.line) == (1, 1) and "first used in cell 4 (line 1)" in finding.message
+    parsed_then_used = [PD, 'import xmltodict\ntext = open("data/feed.xml").read()',
+                        'feed = xmltodict.parse(text)\nitems = [i["title"].upper() for i in feed["rss"]["item"]]']
+    assert rp301(parsed_then_used) == [("RP301", 1, 2)]
+    column = [PD, 'data = pd.read_csv("data/pairs.tsv", sep="\\t", header=None)', 'sentences = data[1].tolist()',
+              'emb = model.encode(sentences)']
+    assert rp301(column) == [("RP301", 1, 1)]  # data[1] of a frame without a header is a column
+    computed_and_left = [PD, 'df = pd.read_csv("data/sales.csv")', 'big = df[df.amount > 100]']
+    assert rp301(computed_and_left) == [("RP301", 1, 1)]  # a transformation, even if nothing reads it yet
+
+
+def test_the_advice_through_a_loader_follows_what_the_loader_reads():
+    cells = [PD, "import numpy as np\ndef read_vectors(p):\n    return np.fromfile(p, dtype='float32')",
+             "xb = read_vectors('data/base.fvecs')", "d = xb.reshape(-1, 128)"]
+    [finding] = findings_for(cells, select="RP301")
+    assert "by read_vectors()" in finding.message and "structure, types and values" in finding.message
+
+
+def test_a_token_put_into_a_header_is_not_data():
+    cells = [PD, 'import requests\nres = requests.post(auth_url, data=login)\nTOKEN = res.json()["access_token"]',
+             'headers["Authorization"] = f"bearer {TOKEN}"', 'posts = requests.get(url, headers=headers)']
+    assert rp301(cells) == []
+
+
+@pytest.mark.parametrize("cells", [
+    # Unpacked or copied into another file: plumbing, not computing.
+    [('import gzip\nwith gzip.open("data/train.txt.gz", "rb") as src:\n    with open("data/train.txt", "wb") as out:\n'
+     '        out.write(src.read())')],
+    # A password or token read from a file is a secret, not data.
+    ['with open("pw") as fp:\n    pw = fp.read()', 'res = requests.post(url, auth=(user, pw))'],
+    ['api_token = open("secrets/token.txt").read().strip()', 'headers = {"Authorization": "Bearer " + api_token}'],
+    # A vocabulary pickled beside a model is part of the model.
+    ['import pickle\nvocab = pickle.load(open("instr_vocab.pkl", "rb"))', 'output_dim = len(vocab) + 1\nnet = Net(output_dim)'],
+    # A loader whose return is the response read, computed in the return statement.
+    ['import requests\ndef get_comments(n):\n    return [r["body"] for r in requests.get(f"{URL}/{n}").json()]',
+     'get_comments(2792)'],
+])
+def test_plumbing_secrets_and_artifacts_are_not_unchecked_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_loader_computing_its_return_is_reported_where_its_result_is_used():
+    cells = [PD, 'import requests\ndef get_comments(n):\n    return [r["body"] for r in requests.get(f"{URL}/{n}").json()]',
+             'comments = get_comments(2792)\nlengths = [len(c) for c in comments]']
+    assert rp301(cells) == [("RP301", 2, 1)]
+    datasetdict = [PD, ('from datasets import load_dataset, DatasetDict\nds = load_dataset("a/b", split="train")\n'
+                   'raw = DatasetDict({"train": ds})'), 'tok = raw.map(tokenize, batched=True)']
+    [finding] = findings_for(datasetdict, select="RP301")
+    assert "first used in cell 2 (line 1)" in finding.message  # passed through DatasetDict to the map
+
+
+def test_data_handed_out_by_a_generator_of_the_notebook_is_used_where_it_is_consumed():
+    load = 'from datasets import load_dataset\nds = load_dataset("wikitext", split="train")\n' \
+           'def batches():\n    for i in range(0, len(ds), 1000):\n        yield ds[i : i + 1000]["text"]'
+    assert rp301([PD, load, "tokenizer.train_from_iterator(batches(), trainer=trainer)"]) == [("RP301", 1, 2)]
+    assert rp301([PD, load, "print(batches())"]) == []
+
+
+def test_the_source_named_is_the_request_made_just_before():
+    cells = [PD, 'import requests\nres = requests.post("https://auth.example.com/token", data=login)\ntoken = res.json()["t"]',
+             'res = requests.get("https://api.example.com/posts")\nposts = res.json()["data"]', 'n = [p["id"] * 2 for p in posts]']
+    [finding] = findings_for(cells, select="RP301")
+    assert "'posts' is loaded from 'https://api.example.com/posts'" in finding.message
+
+
+@pytest.mark.parametrize("cells", [
+    ['import numpy as np\nwith open("fdata.txt", "w") as f:\n    f.write(",".join(map(str, np.random.random(100))))',
+     'with open("fdata.txt") as f:\n    text = f.read()\nvalues = text.split(",")'],
+    [('import numpy as np\nif not os.path.exists(path):\n    feats = model.predict(x)\n    np.save(open(path, "wb"), feats)\n'
+     'else:\n    feats = np.load(open(path, "rb"))'), 'clf.fit(feats, y)'],
+])
+def test_files_the_notebook_writes_itself_are_its_own_output(cells):
+    assert rp301([PD, *cells]) == []
+
+
+@pytest.mark.parametrize("cells", [
+    ['import json\nid2label = json.load(open(hf_hub_download(repo, "id2label.json")))',
+     'id2label = {int(k): v for k, v in id2label.items()}\nnum_labels = len(id2label)'],
+    ['import json\nwith open(f"{local_path}/eval_results.json") as f:\n    eval_results = json.load(f)',
+     'df = pd.DataFrame([eval_results]).T'],
+])
+def test_label_maps_and_a_jobs_own_metrics_are_not_input_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_results_of_an_api_are_still_data():
+    cells = [PD, 'import requests\nresults = requests.get(search_url).json()', 'ids = [r["id"] * 2 for r in results]']
+    assert rp301(cells) == [("RP301", 1, 2)]
+
+
+@pytest.mark.parametrize("cells", [
+    ['df = pd.read_csv("data/prices.csv", index_col="Date")', 'df.iplot(y="Adj Close")'],
+    [('from IPython.display import HTML\ndef css_styling():\n    styles = open("styles/custom.css").read()\n'
+     '    return HTML(styles)\ncss_styling()')],
+    ['import json\nCLASS_INDEX = json.load(open(fpath))', 'names = [CLASS_INDEX[str(i)] for i in top5]'],
+    ['image_path = "ADE_val_00000001.jpg"\nwith open(image_path, "rb") as f:\n    image_data = f.read()\n    res = predictor.predict(data=image_data)'],
+])
+def test_plots_display_html_class_indexes_and_image_bytes_are_not_unchecked_data(cells):
+    assert rp301([PD, *cells]) == []
+
+
+def test_a_plot_before_the_real_use_does_not_hide_it():
+    cells = [PD, 'df = pd.read_csv("data/prices.csv")', 'df.iplot(y="close")', 'df["ret"] = df.close.pct_change()']
+    assert rp301(cells) == [("RP301", 1, 1)]
+    text = [PD, 'with open("data/notes.txt", "rb") as f:\n    raw = f.read()', 'words = raw.decode().split()\nn = len(words) * 2']
+    assert rp301(text) == [("RP301", 1, 2)]  # not an image: still data
+
+
+def test_a_subset_picked_to_look_at_is_not_a_use_but_a_subset_trained_on_is():
+    load = 'from datasets import load_dataset\nds = load_dataset("csv", data_files=files)'
+    shown = [PD, load, 'sample = ds["train"].shuffle(seed=42).select(range(1000))\nsample[:3]',
+             'assert ds["train"].num_rows > 0 and "review" in ds["train"].column_names', 'tok = ds.map(tokenize)']
+    assert rp301(shown) == []
+    trained = [PD, load, 'small = ds["train"].shuffle(seed=42).select(range(1000))\ntrainer = Trainer(train_dataset=small)']
+    assert rp301(trained) == [("RP301", 1, 2)]
+
+
+def test_a_row_of_a_hugging_face_dataset_picked_to_try_a_model_is_not_a_use():
+    load = 'from datasets import load_dataset\nds = load_dataset("user/speech", split="train")'
+    assert rp301([PD, load, 'sample = ds[0]\nresult = pipeline(sample["audio"]["array"])']) == []
+    assert rp301([PD, load, 'ds = ds.map(prepare)']) == [("RP301", 1, 2)]
+    frame = [PD, 'df = pd.read_csv("data/pairs.tsv", sep="\\t", header=None)', 'emb = model.encode(df[1].tolist())']
+    assert rp301(frame) == [("RP301", 1, 1)]  # a frame's column 1, not a row

@@ -258,3 +258,43 @@ def test_connection_strings_with_a_password(source):
 ])
 def test_connection_strings_without_one(source):
     assert rp6(source) == []
+
+
+# ---------------------------------------------------------------- one secret, one finding per cell
+
+def test_the_same_secret_written_again_in_a_cell_is_one_finding_naming_the_other_lines():
+    cell = ('a = web.DataReader("AAPL", "av-daily", api_key="AZOBAQ2SK8AC1MUD")\n'
+            'b = web.DataReader("IBM", "av-daily", api_key="AZOBAQ2SK8AC1MUD")\n'
+            'c = web.DataReader("MSFT", "av-daily", api_key="AZOBAQ2SK8AC1MUD")\n')
+    [finding] = findings_for([cell], select="RP601")
+    assert finding.line == 1 and finding.message.endswith("(the same value is also on lines 2 and 3 of this cell)")
+    two_secrets = 'a = f(api_key="AZOBAQ2SK8AC1MUD")\nb = f(api_key="QW3RTY7UIOP9ASDF")\n'
+    assert rp6([two_secrets]) == [("RP601", 0, 1), ("RP601", 0, 2)]
+    two_cells = ['a = f(api_key="AZOBAQ2SK8AC1MUD")', 'b = f(api_key="AZOBAQ2SK8AC1MUD")']
+    assert rp6(two_cells) == [("RP601", 0, 1), ("RP601", 1, 1)]  # each cell must be fixed
+
+
+# ---------------------------------------------------------------- other languages and written files
+
+@pytest.mark.parametrize("source, expected", [
+    ("%%bash\nexport OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t\npython train.py\n", [("RP601", 0, 2)]),
+    ("%%writefile .env\nDB_PASSWORD=S3cretPass\n", [("RP601", 0, 2)]),
+    ("%%writefile config.yaml\ndatabase:\n  password: S3cretPass\n", [("RP601", 0, 3)]),
+    ("%%sh\ngit clone https://ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8@github.com/org/repo\n", [("RP603", 0, 2)]),
+    ("%%sql\nCONNECT postgresql://analyst:S3cretPass@db.internal:5432/sales\n", [("RP602", 0, 2)]),
+    ("%%html\n<script>const apiKey = 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q';</script>\n", [("RP601", 0, 2)]),
+    ('%%writefile app.py\nimport os\nAPI_KEY = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t"\n', [("RP601", 0, 3)]),
+])
+def test_secrets_in_cells_of_other_languages_and_in_written_files_are_found(source, expected):
+    assert rp6([source]) == expected
+
+
+@pytest.mark.parametrize("source", [
+    "%%bash\nexport OPENAI_API_KEY=$OPENAI_API_KEY\npython train.py --token \"$HF_TOKEN\"\n",
+    "%%writefile config.yaml\ndatabase:\n  password: ${DB_PASSWORD}\n  user: analyst\n",
+    "%%writefile .env.example\nOPENAI_API_KEY=your-key-here\n",
+    "%%sql\nSELECT token_count, password_reset_count FROM users WHERE api_key_id = 42\n",
+    "%%bash\ngit clone https://github.com/org/repo\ncurl -H 'Authorization: Bearer $TOKEN' https://api.example.com\n",
+])
+def test_placeholders_and_lookups_in_other_languages_are_not_secrets(source):
+    assert rp6([source]) == []

@@ -60,6 +60,16 @@ class NotebookReport:
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> NotebookReport:
+        """The inverse of `to_dict` (plain data from a worker process or the cache)."""
+        error = data.get("error")
+        if error is not None:
+            detail = error.get("detail", "")
+            error = NotebookError(error["kind"], error["message"])
+            error.detail = detail
+        return cls(data.get("path"), [Finding.from_dict(item) for item in data.get("findings", ())], error)
+
 
 def display_path(path: str | Path | None) -> str | None:
     """Paths relative to the working directory when they are inside it, as ruff prints them."""

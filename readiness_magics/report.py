@@ -1,6 +1,7 @@
 """The result of checking one notebook: findings, counts per category, a readiness score."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,16 @@ def display_path(path: str | Path | None) -> str | None:
     if path is None:
         return None
     path = Path(path)
+    # Not resolved: a symlink is reported under its own name, not its target's (which may be
+    # another file of the same run, or nowhere).
+    absolute = Path(os.path.abspath(path))
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        folders = (Path(os.path.abspath(os.getcwd())), Path.cwd().resolve())
+    except OSError:  # the working directory was removed
         return str(path)
+    for folder in folders:
+        try:
+            return str(absolute.relative_to(folder))
+        except ValueError:
+            continue
+    return str(path)

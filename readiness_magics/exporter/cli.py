@@ -78,7 +78,7 @@ def _cannot_write(args, exc: Exception) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     name = os.path.basename(args.notebook)
     if isinstance(exc, RenderError):  # the exporter's own refusal to write code that would not run
-        reason = " ".join(str(exc).splitlines()[0].split())
+        reason = " ".join(str(exc).splitlines()[0].split()).rstrip(":")
         kind, message = "cannot-write", f"cannot write a package for {name}: {reason}"
     else:
         kind, message = "internal-error", f"cannot write a package for {name}: internal error: {one_line(exc)}"

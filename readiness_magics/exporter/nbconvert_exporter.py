@@ -77,7 +77,7 @@ class ReadinessExporter(Exporter):
         from .render import RenderError
 
         if isinstance(exc, RenderError):
-            reason = " ".join(str(exc).splitlines()[0].split())
+            reason = " ".join(str(exc).splitlines()[0].split()).rstrip(":")
         else:
             reason = f"internal error: {one_line(exc)}"
         message = f"cannot write a package for {path.name}: {reason}"

@@ -282,15 +282,42 @@ def _prepare_workers() -> None:
 
 
 def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = None, use_ruff: bool = True,
-                jobs: int | None = None, progress: Callable[[int, int], None] | None = None
-                ) -> list[NotebookReport]:
+                jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
+                cache=None) -> list[NotebookReport]:
     """Check every notebook under `paths`, spread over processes, one ruff process per batch.
     One report per notebook, in the order found; a failure of the tool (even a worker killed by a
-    signal) becomes the error entry of the notebooks it cost, never the run's."""
+    signal) becomes the error entry of the notebooks it cost, never the run's. With `cache` (a
+    `cache.ReportCache`), unchanged notebooks are answered from it and the others stored in it."""
     overrides = overrides or {}
     notebooks = collect_notebooks(paths)
-    for path in notebooks:
-        settings_for(path)  # a broken pyproject.toml is a usage error of the whole run, found before any work
+    # A broken pyproject.toml is a usage error of the whole run, found before any work.
+    settings = [settings_for(path).with_overrides(**overrides) for path in notebooks]
+    reports: list[NotebookReport | None] = [None] * len(notebooks)
+    states: dict[int, dict] = {}
+    if cache is not None:
+        for number, path in enumerate(notebooks):
+            found, states[number] = cache.get(path, settings[number])
+            if found is not None:
+                reports[number] = NotebookReport.from_dict({**found, "path": display_path(path)})
+    todo = [number for number, report in enumerate(reports) if report is None]
+    cached = len(notebooks) - len(todo)
+    if progress and cached:
+        progress(cached, len(notebooks))
+    counted = (lambda done, _total: progress(cached + done, len(notebooks))) if progress else None
+    checked = _check_all([notebooks[number] for number in todo], overrides, use_ruff, jobs, counted)
+    for number, report in zip(todo, checked):
+        reports[number] = report
+        if cache is not None and not (report.error is not None and report.error.kind == "internal-error"):
+            data = report.to_dict()
+            del data["path"]  # shown relative to the working directory of each run
+            cache.put(notebooks[number], states[number], data)
+    return reports
+
+
+def _check_all(notebooks: list[Path], overrides: dict, use_ruff: bool, jobs: int | None, progress
+               ) -> list[NotebookReport]:
+    if not notebooks:
+        return []
     jobs = jobs or (os.cpu_count() or 1)
     jobs = max(1, min(jobs, len(notebooks) // 8 or 1))
     if jobs == 1:

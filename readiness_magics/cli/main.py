@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-ruff", action="store_true", help="leave out ruff's code-quality diagnostics")
     check.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     check.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every notebook again, without reading or writing the cache")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help="where to keep the cache (default: $READINESS_CACHE_DIR, else .readiness_cache "
+                            "in the project root)")
     check.set_defaults(handler=run_check)
 
     rules = commands.add_parser("rules", help="list the rules")
@@ -117,8 +122,13 @@ def run_check(args) -> int:
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.output is None:
         progress = _progress_bar
+    cache = None
+    if not args.no_cache:
+        from ..cache import ReportCache, default_cache_dir
+
+        cache = ReportCache(args.cache_dir or default_cache_dir(), use_ruff=not args.no_ruff, overrides=overrides)
     reports = check_paths(args.paths, overrides=overrides, use_ruff=not args.no_ruff,
-                          jobs=args.jobs, progress=progress)
+                          jobs=args.jobs, progress=progress, cache=cache)
     if progress:
         print("\r\x1b[K", end="", file=sys.stderr)
     if not reports:

@@ -130,14 +130,14 @@ def forty(tmp_path_factory):
 def forty_serial(forty):
     """The same folder checked in one process: the answer the pool must give."""
     folder, _ = forty
-    done = run_cli("check", "--format", "json", "--jobs", "1", "--no-progress", "notebooks", cwd=folder.parent)
+    done = run_cli("check", "--format", "json", "--jobs", "1", "--no-progress", "--no-cache", "notebooks", cwd=folder.parent)
     return done, json.loads(done.stdout)["notebooks"]
 
 
 def test_forty_files_with_jobs_2_each_reported_once_in_order(forty, forty_serial):
     folder, names = forty
     assert len(names) == 40 and len(collect_notebooks([folder])) == 40
-    done = run_cli("check", "--format", "json", "--jobs", "2", "--no-progress", "notebooks", cwd=folder.parent)
+    done = run_cli("check", "--format", "json", "--jobs", "2", "--no-progress", "--no-cache", "notebooks", cwd=folder.parent)
     assert "Traceback" not in done.stderr, done.stderr
     entries = json.loads(done.stdout)["notebooks"]
     assert_each_once_in_order(entries, names)
@@ -155,7 +155,7 @@ def test_forty_files_with_jobs_2_each_reported_once_in_order(forty, forty_serial
 def test_a_worker_that_fails_mid_batch_costs_only_its_notebook(forty, forty_serial, fault):
     folder, names = forty
     victim = names[FORTY.index("customer_segments.ipynb")]
-    done = run_cli("check", "--format", "json", "--jobs", "2", "--no-progress", "notebooks",
+    done = run_cli("check", "--format", "json", "--jobs", "2", "--no-progress", "--no-cache", "notebooks",
                    cwd=folder.parent, env={FAULT: f"{fault}:{victim}"})
     assert "Traceback" not in done.stderr, done.stderr
     entries = json.loads(done.stdout)["notebooks"]
@@ -177,11 +177,11 @@ def test_text_output_and_verbose_traceback_of_a_failing_worker(forty):
     folder, names = forty
     victim = names[3]
     env = {FAULT: f"raise:{victim}"}
-    plain = run_cli("check", "--jobs", "2", "--no-progress", "notebooks", cwd=folder.parent, env=env)
+    plain = run_cli("check", "--jobs", "2", "--no-progress", "--no-cache", "notebooks", cwd=folder.parent, env=env)
     assert plain.returncode == 2
     assert f"notebooks/{victim}: internal error while checking it: RuntimeError: fault injected" in plain.stdout
     assert "failed with an internal error" in plain.stdout and "Traceback" not in plain.stderr
-    verbose = run_cli("check", "--jobs", "2", "--no-progress", "--verbose", "notebooks", cwd=folder.parent, env=env)
+    verbose = run_cli("check", "--jobs", "2", "--no-progress", "--no-cache", "--verbose", "notebooks", cwd=folder.parent, env=env)
     assert verbose.returncode == 2
     assert "Traceback (most recent call last)" in verbose.stderr and "inject_test_fault" in verbose.stderr
 
@@ -205,7 +205,7 @@ def test_any_mix_with_jobs_2_reports_each_file_once_in_order(tmp_path_factory, k
     os.environ.clear()
     os.environ.update(env)
     try:
-        code = main(["check", "--format", "json", "--jobs", "2", "--no-ruff", "--no-progress", "-o", str(output),
+        code = main(["check", "--format", "json", "--jobs", "2", "--no-ruff", "--no-progress", "--no-cache", "-o", str(output),
                      str(folder)])
     finally:
         os.environ.clear()

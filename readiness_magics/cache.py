@@ -17,7 +17,6 @@ one of their answers; an entry that cannot be read or does not parse is a miss a
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -27,6 +26,11 @@ import time
 from pathlib import Path
 
 from . import __version__
+
+try:  # the one hash used here, without loading OpenSSL as hashlib does
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - Pythons built without it
+    from hashlib import blake2b
 
 CACHE_FOLDER = ".readiness_cache"
 CACHE_VARIABLE = "READINESS_CACHE_DIR"
@@ -77,7 +81,7 @@ class ReportCache:
 
     @staticmethod
     def _digest(value) -> str:
-        return hashlib.blake2b(json.dumps(value, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
+        return blake2b(json.dumps(value, default=str, sort_keys=True).encode(), digest_size=20).hexdigest()
 
     def context_key(self, path: Path, settings) -> str:
         """Everything but the notebook's own bytes."""
@@ -117,7 +121,7 @@ class ReportCache:
     # -- entries -----------------------------------------------------------------------------------
 
     def _entry_path(self, path: Path) -> Path:
-        name = hashlib.blake2b(os.path.abspath(path).encode(), digest_size=16).hexdigest()
+        name = blake2b(os.path.abspath(path).encode(), digest_size=16).hexdigest()
         return self._entries / name[:2] / f"{name}.json"
 
     def get(self, path: Path, settings) -> tuple[dict | None, dict]:
@@ -188,7 +192,7 @@ def _content_digest(path: Path) -> str | None:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None  # a FIFO would block the read; other odd entries are not cached
         with open(path, "rb") as stream:
-            return hashlib.blake2b(stream.read(), digest_size=20).hexdigest()
+            return blake2b(stream.read(), digest_size=20).hexdigest()
     except OSError:
         return None
 
@@ -304,11 +308,12 @@ def _environment_fingerprint() -> list:
             if os.path.basename(entry) in ("site-packages", "dist-packages")]
 
 
-def _ruff_fingerprint() -> list | None:
-    from . import ruff_bridge
+def _ruff_fingerprint() -> list:
+    """Where ruff would be found, and its file's size and mtime. Cheaper than asking ruff_bridge (which
+    imports sysconfig, a third of a cached run's start); an upgrade through pip also changes the
+    site-packages folders of `_environment_fingerprint`."""
+    from shutil import which
 
-    try:
-        binary = ruff_bridge.ruff_binary()
-    except Exception:  # no ruff: the reports have no ruff diagnostics, and say so by this key
-        return None
-    return [binary, _stat_key(Path(binary))]
+    beside = os.path.join(os.path.dirname(sys.executable), "ruff")
+    found = which("ruff")
+    return [beside, _stat_key(Path(beside)), found, _stat_key(Path(found)) if found else None]

@@ -6,18 +6,15 @@ import json
 import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from .analysis import NotebookModel
 from .config import Settings, settings_for
 from .failures import debug_enabled, hint, inject_test_fault, internal_error, one_line
 from .findings import Finding
 from .notebook import Notebook, NotebookError, parse_notebook, read_notebook
 from .report import NotebookReport, display_path
-from .rules import all_rules
 from .suppression import is_selected, is_suppressed
 
 SKIPPED_FOLDERS = {".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
@@ -55,6 +52,9 @@ def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] =
 
 
 def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
+    from .analysis import NotebookModel  # here, not at the top: a run answered from the cache needs neither
+    from .rules import all_rules
+
     model = NotebookModel(notebook, settings)
     found: list[Finding] = []
     for rule in all_rules():
@@ -66,6 +66,8 @@ def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
             print(f"readiness: internal error in {rule.code} on {notebook.name}: {one_line(exc)}{hint()}",
                   file=sys.stderr)
             if debug_enabled():
+                import traceback
+
                 traceback.print_exc(file=sys.stderr)
     return found
 
@@ -275,6 +277,8 @@ def _prepare_workers() -> None:
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         return
+    from .rules import all_rules
+
     all_rules()
     from .requirements import installed_distributions
 

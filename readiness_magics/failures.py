@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import traceback
 from pathlib import Path
 
 from .notebook import NotebookError
@@ -31,6 +29,8 @@ def one_line(exc: BaseException) -> str:
 def internal_error(exc: BaseException, what: str = "checking it") -> NotebookError:
     """A notebook's error entry for a failure of the tool itself (not of the notebook); the
     traceback rides along in `detail` for `--verbose`, never in the JSON."""
+    import traceback
+
     error = NotebookError(INTERNAL_ERROR, f"internal error while {what}: {one_line(exc)}")
     error.detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return error
@@ -53,4 +53,6 @@ def inject_test_fault(path) -> None:
     if kind == "memory":
         raise MemoryError(f"fault injected by {FAULT_VARIABLE} on {name}")
     if kind == "kill":
+        import signal
+
         os.kill(os.getpid(), signal.SIGKILL)

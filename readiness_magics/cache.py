@@ -73,7 +73,8 @@ class ReportCache:
             __version__, sys.version, _package_fingerprint(), _environment_fingerprint(),
             _ruff_fingerprint() if use_ruff else None, use_ruff, sorted((k, repr(v)) for k, v in overrides.items()),
         ])
-        self._folder_keys: dict[Path, str] = {}
+        self._folder_keys: dict[str, str] = {}
+        self._context_keys: dict[tuple[str, int], tuple] = {}
         self._repo_names: dict[Path, list] = {}
         self._ready = False
 
@@ -85,11 +86,16 @@ class ReportCache:
 
     def context_key(self, path: Path, settings) -> str:
         """Everything but the notebook's own bytes."""
-        folder = Path(os.path.abspath(path)).parent
+        folder = os.path.dirname(os.path.abspath(path))
+        known = self._context_keys.get((folder, id(settings)))
+        if known is not None and known[0] is settings:  # notebooks of one folder share their settings
+            return known[1]
         key = self._folder_keys.get(folder)
         if key is None:
-            key = self._folder_keys[folder] = self._digest(self._folder_context(folder))
-        return self._digest([self._run_key, key, repr(settings)])
+            key = self._folder_keys[folder] = self._digest(self._folder_context(Path(folder)))
+        context = self._digest([self._run_key, key, repr(settings)])
+        self._context_keys[(folder, id(settings))] = (settings, context)
+        return context
 
     def _folder_context(self, folder: Path) -> list:
         # The cache's own folder is no input (it appears with the first run's first entry).
@@ -275,8 +281,10 @@ def _listing(folder: Path) -> list:
 def _below(folder: Path) -> list:
     """Entries one and two folders down (data files over 10 MiB; what `.dvc` and modules there say)."""
     found = []
-    for root, subfolders, files in os.walk(folder):
-        depth = len(Path(root).relative_to(folder).parts)
+    top = str(folder)
+    for root, subfolders, files in os.walk(top):
+        relative = root[len(top):].lstrip(os.sep)
+        depth = relative.count(os.sep) + 1 if relative else 0
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED)
         if depth >= 2:
             subfolders[:] = []
@@ -287,7 +295,7 @@ def _below(folder: Path) -> list:
                 info = os.stat(os.path.join(root, name))
             except OSError:
                 info = None
-            found.append([os.path.relpath(root, folder), *_entry_key(name, info)])
+            found.append([relative, *_entry_key(name, info)])
     return found
 
 

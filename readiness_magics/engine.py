@@ -295,7 +295,13 @@ def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = 
     overrides = overrides or {}
     notebooks = collect_notebooks(paths)
     # A broken pyproject.toml is a usage error of the whole run, found before any work.
-    settings = [settings_for(path).with_overrides(**overrides) for path in notebooks]
+    by_folder: dict[str, Settings] = {}  # the nearest pyproject.toml is looked for once per folder
+    settings = []
+    for path in notebooks:
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in by_folder:
+            by_folder[folder] = settings_for(path).with_overrides(**overrides)
+        settings.append(by_folder[folder])
     reports: list[NotebookReport | None] = [None] * len(notebooks)
     states: dict[int, dict] = {}
     if cache is not None:

@@ -104,7 +104,7 @@ class Finding:
         if fix is not None:
             edits = tuple(Edit(**edit) for edit in fix.get("edits", ()))
             fix = Fix(fix["description"], fix.get("applicability", "unsafe"), edits)
-        return cls(data["code"], data["category"], Severity(data["severity"]), data["message"],
+        return cls(data["code"], data["category"], _SEVERITIES[data["severity"]], data["message"],
                    data["cell_index"], data.get("cell_id"), data["line"], data["column"],
                    data.get("end_line"), data.get("end_column"), fix, data.get("name", ""))
 
@@ -116,3 +116,6 @@ class Finding:
             self.column,
             self.code,
         )
+
+
+_SEVERITIES = {severity.value: severity for severity in Severity}

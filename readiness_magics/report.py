@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .findings import Finding, Severity
@@ -76,17 +77,22 @@ def display_path(path: str | Path | None) -> str | None:
     """Paths relative to the working directory when they are inside it, as ruff prints them."""
     if path is None:
         return None
-    path = Path(path)
     # Not resolved: a symlink is reported under its own name, not its target's (which may be
-    # another file of the same run, or nowhere).
-    absolute = Path(os.path.abspath(path))
+    # another file of the same run, or nowhere). Strings, not Path: a warm run shows thousands.
+    absolute = os.path.abspath(path)
     try:
-        folders = (Path(os.path.abspath(os.getcwd())), Path.cwd().resolve())
+        folders = _working_folders(os.getcwd())
     except OSError:  # the working directory was removed
         return str(path)
     for folder in folders:
-        try:
-            return str(absolute.relative_to(folder))
-        except ValueError:
-            continue
+        if absolute == folder:
+            return "."
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        if absolute.startswith(prefix):
+            return absolute[len(prefix):]
     return str(path)
+
+
+@lru_cache(maxsize=8)
+def _working_folders(cwd: str) -> tuple[str, ...]:
+    return (cwd, os.path.realpath(cwd))

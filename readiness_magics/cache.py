@@ -143,6 +143,8 @@ class ReportCache:
                 return entry["report"], state
             state["digest"] = _content_digest(path)
             if state["digest"] is not None and entry["digest"] == state["digest"]:
+                if not entry["stable"]:
+                    self.put(path, state, entry["report"])  # stable by now: the next run trusts the stat
                 return entry["report"], state
         except (OSError, ValueError, KeyError, TypeError):  # missing, damaged or from another format
             pass

@@ -19,17 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _shared import DEFAULT_CORPUS, ROOT, machine, table
+from _shared import DEFAULT_CORPUS, ROOT, machine, ruff_command, table
 from bench_check import notebooks_in, timed
-
-
-def ruff_command(folder: Path) -> list[str]:
-    """ruff as readiness runs it on this folder: same binary, same selection, same options."""
-    from readiness_magics import ruff_bridge
-    from readiness_magics.config import settings_for
-
-    first = notebooks_in(folder)[0] if folder.is_dir() else folder
-    return ruff_bridge._command(settings_for(first).ruff_select)
 
 
 def main() -> int:

@@ -86,7 +86,7 @@ def test_explain_failing_inside_is_one_line_and_exit_2(monkeypatch, capsys):
         raise KeyError("registry damaged")
 
     monkeypatch.setattr(rules, "get_rule", broken)
-    monkeypatch.delenv("READINESS_DEBUG", raising=False)
+    monkeypatch.setenv("READINESS_DEBUG", "0")  # off; restored after --verbose sets it below
     assert main(["explain", "RP101"]) == 2
     err = capsys.readouterr().err
     assert only_line_about_it(err, "internal error") == (
@@ -94,7 +94,6 @@ def test_explain_failing_inside_is_one_line_and_exit_2(monkeypatch, capsys):
         "(READINESS_DEBUG=1 or --verbose shows the traceback)")
     assert main(["explain", "RP101", "--verbose"]) == 2
     assert "Traceback (most recent call last)" in capsys.readouterr().err
-    monkeypatch.delenv("READINESS_DEBUG", raising=False)  # --verbose set it for this process
 
 
 @pytest.mark.parametrize("output", ["text", "json"])
@@ -117,7 +116,7 @@ def test_export_that_cannot_render_says_why_in_one_line(project, monkeypatch, ca
         raise RenderError("pipeline.py would not parse (invalid syntax, line 12):\n  x = params.a_pathparams.b_path")
 
     monkeypatch.setattr(api, "render_pipeline", garbled)
-    monkeypatch.delenv("READINESS_DEBUG", raising=False)
+    monkeypatch.setenv("READINESS_DEBUG", "0")
     assert main(["export", "--force", str(project / NAME)]) == 2
     err = capsys.readouterr().err
     assert only_line_about_it(err, "readiness export") == (

@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/bench_check.py [FOLDER] [--repeat N] [--no-profile]
 FOLDER defaults to ../shared/corpus/real when it is there. Prints a Markdown table: median, spread
-(min-max) and the ratio to `ruff check` with the rule selection readiness gives it (cold: `--no-cache` for both), plus the floors (reading the JSON,
-parsing every cell); the CPU column (user + system, children included) is the steadier figure on a
+(min-max) and the ratio to `ruff check` with the rule selection readiness gives it (both cold:
+`--no-cache`), plus the floors (reading the JSON, parsing every cell); the CPU column (user + system, children included) is the steadier figure on a
 busy machine. Then where the time goes: the whole check of the folder in this process (one batch,
 ruff included) under cProfile, grouped by stage (load, transform, analysis, each rule family, ruff,
 report), and the top entries by cumulative time.

@@ -28,7 +28,10 @@ def ruff_command(folder: Path) -> list[str]:
     from readiness_magics.config import settings_for
 
     first = next((p for p in sorted(folder.rglob("*.ipynb"))), folder) if folder.is_dir() else folder
-    return ruff_bridge._command(settings_for(first).ruff_select)
+    settings = settings_for(first)
+    if hasattr(ruff_bridge, "selection_arguments"):  # the options readiness derives (project config included)
+        return ruff_bridge._command(ruff_bridge.selection_arguments(settings, first))
+    return ruff_bridge._command(settings.ruff_select)
 
 
 def machine() -> str:

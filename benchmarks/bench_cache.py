@@ -48,8 +48,7 @@ def run(folder: Path, one: Path, scratch: Path, repeat: int) -> int:
     check = [*readiness, "check", "--no-progress"]
     ruff = ruff_command(folder)
     ruff_cached = [part for part in ruff if part != "--no-cache"]
-    selection = " ".join(ruff[ruff.index("--select") + 1:ruff.index("--select") + 2]) if "--select" in ruff \
-        else "ruff's default rules"
+    selection = " ".join(ruff[ruff.index("--quiet") + 1:]) or "ruff's default rules"
     corpus = {
         "ruff check --no-cache": ruff + [str(folder)],
         "ruff check, cached": ruff_cached + ["--cache-dir", str(scratch / "ruff-folder"), str(folder)],
@@ -64,7 +63,7 @@ def run(folder: Path, one: Path, scratch: Path, repeat: int) -> int:
         "readiness check, cached, one notebook": check + ["--cache-dir", str(scratch / "readiness-one"), str(one)],
     }
     print(f"{len(notebooks_in(folder))} notebooks in {folder}; one notebook: {one.name}; {repeat} runs each; "
-          f"ruff with {selection} ({' '.join(Path(ruff[0]).name for _ in [0])} {' '.join(ruff[1:])}); {machine()}")
+          f"ruff with {selection} ({Path(ruff[0]).name} {' '.join(ruff[1:])}); {machine()}")
     for title, candidates, baseline in (("the folder", corpus, "ruff check --no-cache"),
                                         ("one notebook, as pre-commit runs the hook", single,
                                          "ruff check --no-cache, one notebook")):

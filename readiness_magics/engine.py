@@ -84,8 +84,7 @@ def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) ->
             if is_suppressed(finding, cell.source, cell.tags):
                 continue
         kept.append(finding)
-    # The message breaks ties: a set's order changes from one process to the next.
-    return sorted(set(kept), key=lambda f: (f.sort_key, f.message))
+    return sorted(set(kept), key=lambda f: f.sort_key)
 
 
 def check_notebook(notebook: Notebook, settings: Settings | None = None, *, use_ruff: bool = True,

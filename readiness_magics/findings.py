@@ -115,6 +115,7 @@ class Finding:
             self.line,
             self.column,
             self.code,
+            self.message,  # ties broken the same way in every process (a set's order is not)
         )
 
 

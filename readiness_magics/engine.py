@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Settings, settings_for
-from .failures import debug_enabled, hint, inject_test_fault, internal_error, one_line
+from .failures import debug_detail, inject_test_fault, internal_error, one_line
 from .findings import Finding
 from .notebook import Notebook, NotebookError, parse_notebook, read_notebook
 from .report import NotebookReport, display_path
@@ -63,12 +63,8 @@ def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
         except Exception as exc:  # one broken rule must not hide what the others found
             if os.environ.get("READINESS_RAISE_RULE_ERRORS"):
                 raise  # the test suite wants to see them
-            print(f"readiness: internal error in {rule.code} on {notebook.name}: {one_line(exc)}{hint()}",
+            print(f"readiness: internal error in {rule.code} on {notebook.name}: {debug_detail(exc)}",
                   file=sys.stderr)
-            if debug_enabled():
-                import traceback
-
-                traceback.print_exc(file=sys.stderr)
     return found
 
 
@@ -201,8 +197,12 @@ def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Note
     with without_cyclic_gc():
         try:
             return _check_batch(paths, overrides, use_ruff)
-        except Exception as exc:  # outside any one notebook (settings, ruff's start): the batch's notebooks
-            return [NotebookReport(display_path(path), error=internal_error(exc)) for path in paths]
+        except Exception as exc:
+            if len(paths) == 1:
+                return [NotebookReport(display_path(paths[0]), error=internal_error(exc))]
+            # A failure outside the rules (ruff's results, suppression, ...): each notebook again alone,
+            # so that it costs only the notebook it comes from.
+            return [report for path in paths for report in check_batch([path], overrides, use_ruff)]
         finally:
             # A batch checks each notebook once: what the per-cell cache holds is not asked for again,
             # and once the collector is back it would walk all of it (half a second per batch).
@@ -238,16 +238,12 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
             ruff_bridge.warn(f"ruff diagnostics skipped: {exc}")
     reports = []
     for path, notebook, error, found in pending:
-        if error is None:
-            try:
-                diagnostics = ruff_by_file.get(os.path.abspath(path), [])
-                found = ruff_bridge.to_findings(diagnostics, notebook.cells) + found
-                reports.append(NotebookReport(display_path(path),
-                                              keep_wanted(notebook, settings_by_path[path], found)))
-                continue
-            except Exception as exc:
-                error = internal_error(exc)
-        reports.append(NotebookReport(display_path(path), error=error))
+        if error is not None:
+            reports.append(NotebookReport(display_path(path), error=error))
+            continue
+        diagnostics = ruff_by_file.get(os.path.abspath(path), [])
+        found = ruff_bridge.to_findings(diagnostics, notebook.cells) + found
+        reports.append(NotebookReport(display_path(path), keep_wanted(notebook, settings_by_path[path], found)))
     return reports
 
 

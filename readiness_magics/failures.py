@@ -40,6 +40,15 @@ def hint() -> str:
     return "" if debug_enabled() else " (READINESS_DEBUG=1 or --verbose shows the traceback)"
 
 
+def debug_detail(exc: BaseException) -> str:
+    """One line, or with READINESS_DEBUG the line and the traceback under it."""
+    if not debug_enabled():
+        return one_line(exc) + hint()
+    import traceback
+
+    return one_line(exc) + "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+
+
 def inject_test_fault(path) -> None:
     """Fail on purpose when the tests ask for it; costs one environment lookup otherwise."""
     spec = os.environ.get(FAULT_VARIABLE)

@@ -216,3 +216,25 @@ def test_any_mix_with_jobs_2_reports_each_file_once_in_order(tmp_path_factory, k
     failed = [Path(e["path"]).name for e in entries if e["error"] and e["error"]["kind"] == "internal-error"]
     # the fault strikes before the file is read: whatever the file, its entry is the failure
     assert failed == ([] if victim is None else [victim])
+
+
+def test_a_failure_after_the_rules_costs_only_its_notebook(tmp_path, monkeypatch):
+    """ruff's mapping or the suppression failing for one notebook of a batch (in this process, --jobs 1)."""
+    from readiness_magics import engine
+
+    folder = tmp_path / "notebooks"
+    names = build_folder(folder, GOOD[:5])
+    expected = [report.to_dict() for report in engine.check_paths([folder], use_ruff=False, jobs=1)]
+    real = engine.keep_wanted
+
+    def failing(notebook, settings, found):
+        if notebook.path.name == names[2]:
+            raise ValueError("suppression failed")
+        return real(notebook, settings, found)
+
+    monkeypatch.setattr(engine, "keep_wanted", failing)
+    answer = [report.to_dict() for report in engine.check_paths([folder], use_ruff=False, jobs=1)]
+    assert [Path(entry["path"]).name for entry in answer] == names
+    assert answer[2]["error"] == {"kind": "internal-error",
+                                  "message": "internal error while checking it: ValueError: suppression failed"}
+    assert answer[:2] + answer[3:] == expected[:2] + expected[3:]

@@ -52,7 +52,8 @@ def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] =
 
 
 def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
-    from .analysis import NotebookModel  # here, not at the top: a run answered from the cache needs neither
+    # Imported here, not at the top: a run answered from the cache needs neither.
+    from .analysis import NotebookModel
     from .rules import all_rules
 
     model = NotebookModel(notebook, settings)

@@ -219,3 +219,16 @@ def test_concurrent_writers_and_readers_of_one_entry(tmp_path):
     assert all(r.result() in (None, report) for r in reads)
     assert read(0) == report
     assert not list((tmp_path / "cache").rglob(".tmp-*"))  # no temporary file left behind
+
+
+def test_part_cached_part_checked_in_parallel_keeps_the_order(project):
+    for number in range(20):
+        (project / f"n{number:02d}.ipynb").write_text(notebook(f"value_{number} = {number}\n", "print(1)\n"))
+    check(project, "--jobs", "2")
+    for number in range(20):
+        if number % 7:  # 17 change (checked by two workers); 3 and the first two notebooks come from the cache
+            (project / f"n{number:02d}.ipynb").write_text(notebook(f"value_{number} = {number} + 1\n", "print(1)\n"))
+    warm = check(project, "--jobs", "2")
+    assert warm == check(project, "--no-cache", "--jobs", "1")
+    names = [Path(entry["path"]).name for entry in warm[1]["notebooks"]]
+    assert names == sorted(names) and len(names) == 22

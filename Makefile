@@ -63,6 +63,7 @@ fuzz: install
 
 bench: install
 	$(PY) benchmarks/bench_check.py
+	$(PY) benchmarks/bench_cache.py
 	$(PY) benchmarks/bench_sidebar.py
 	$(PY) benchmarks/bench_growth.py
 	$(PY) benchmarks/bench_memory.py

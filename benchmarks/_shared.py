@@ -16,7 +16,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "real"
+# ../shared/corpus/real beside the checkout (or beside the folder of worktrees it sits in)
+DEFAULT_CORPUS = next((base / "shared" / "corpus" / "real" for base in (ROOT.parent, ROOT.parent.parent)
+                       if (base / "shared" / "corpus" / "real").is_dir()), ROOT.parent / "shared" / "corpus" / "real")
+
+
+def ruff_command(folder: Path) -> list[str]:
+    """ruff as readiness runs it on this folder (same binary, rule selection and options), read from
+    `ruff_bridge` at run time so that a change of readiness's default selection is measured as it is."""
+    from readiness_magics import ruff_bridge
+    from readiness_magics.config import settings_for
+
+    first = next((p for p in sorted(folder.rglob("*.ipynb"))), folder) if folder.is_dir() else folder
+    settings = settings_for(first)
+    if hasattr(ruff_bridge, "selection_arguments"):  # the options readiness derives (project config included)
+        return ruff_bridge._command(ruff_bridge.selection_arguments(settings, first))
+    return ruff_bridge._command(settings.ruff_select)
 
 
 def machine() -> str:

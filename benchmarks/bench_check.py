@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/bench_check.py [FOLDER] [--repeat N] [--no-profile]
 FOLDER defaults to ../shared/corpus/real when it is there. Prints a Markdown table: median, spread
-(min-max) and the ratio to `ruff check` with its default rules, plus the floors (reading the JSON,
-parsing every cell); the CPU column (user + system, children included) is the steadier figure on a
+(min-max) and the ratio to `ruff check` with the rule selection readiness gives it (both cold:
+`--no-cache`), plus the floors (reading the JSON, parsing every cell); the CPU column (user + system, children included) is the steadier figure on a
 busy machine. Then where the time goes: the whole check of the folder in this process (one batch,
 ruff included) under cProfile, grouped by stage (load, transform, analysis, each rule family, ruff,
 report), and the top entries by cumulative time.
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _shared import DEFAULT_CORPUS, machine, table
+from _shared import DEFAULT_CORPUS, machine, ruff_command, table
 
 
 def notebooks_in(folder: Path) -> list[Path]:
@@ -153,11 +153,10 @@ def main() -> int:
         print(f"no folder {folder}; pass one", file=sys.stderr)
         return 2
     paths = notebooks_in(folder)
-    bin_dir = Path(sys.executable).parent
-    ruff = str(bin_dir / "ruff") if (bin_dir / "ruff").exists() else "ruff"
-    readiness = [sys.executable, "-m", "readiness_magics", "check", "--no-progress", str(folder)]
+    # Cold: without readiness's cache; ruff with the rule selection readiness gives it.
+    readiness = [sys.executable, "-m", "readiness_magics", "check", "--no-progress", "--no-cache", str(folder)]
     candidates = {
-        "ruff check (default rules)": [ruff, "check", "--no-cache", "--exit-zero", "--quiet", str(folder)],
+        "ruff check (readiness's selection)": ruff_command(folder) + [str(folder)],
         "readiness check": readiness,
         "readiness check --no-ruff": readiness + ["--no-ruff"],
         "readiness check --no-ruff --jobs 1": readiness + ["--no-ruff", "--jobs", "1"],
@@ -173,8 +172,8 @@ def main() -> int:
             times[name].append(timed(command))
         times["floor: json.load of every file"].append(in_process(floor_json, paths))
         times["floor: ast.parse of every code cell"].append(floor_parse(paths))
-    baseline = statistics.median(wall for wall, _ in times["ruff check (default rules)"])
-    baseline_cpu = statistics.median(cpu for _, cpu in times["ruff check (default rules)"])
+    baseline = statistics.median(wall for wall, _ in times["ruff check (readiness's selection)"])
+    baseline_cpu = statistics.median(cpu for _, cpu in times["ruff check (readiness's selection)"])
     print(f"{len(paths)} notebooks in {folder}; {args.repeat} runs each; {machine()}")
     print()
     rows = []

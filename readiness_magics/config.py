@@ -10,10 +10,15 @@ from pathlib import Path
 
 from .findings import Severity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+
+
+def _toml():
+    """tomllib, imported when a pyproject.toml is read (not at every start of the CLI)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
 
 
 class ConfigError(ValueError):
@@ -89,6 +94,7 @@ def settings_for(notebook_path: str | os.PathLike | None) -> Settings:
 @lru_cache(maxsize=64)
 def _load(pyproject: Path) -> Settings:
     try:
+        tomllib = _toml()
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None

@@ -6,17 +6,15 @@ import json
 import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from .analysis import NotebookModel, analyse_written_module
 from .config import Settings, settings_for
+from .failures import debug_detail, inject_test_fault, internal_error, one_line
 from .findings import Finding
 from .notebook import Notebook, NotebookError, parse_notebook, read_notebook
 from .report import NotebookReport, display_path
-from .rules import all_rules
 from .suppression import is_selected, is_suppressed
 
 SKIPPED_FOLDERS = {".ipynb_checkpoints", ".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"}
@@ -54,6 +52,10 @@ def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] =
 
 
 def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
+    # Imported here, not at the top: a run answered from the cache needs neither.
+    from .analysis import NotebookModel
+    from .rules import all_rules
+
     found = _model_findings(NotebookModel(notebook, settings), all_rules())
     for module in written_module_models(notebook, settings):
         found.extend(_model_findings(module, [r for r in all_rules() if r.category in MODULE_CATEGORIES]))
@@ -66,8 +68,10 @@ MODULE_CATEGORIES = frozenset({"hardcoded-path", "hardcoded-secret", "missing-da
                                "data-leakage"})
 
 
-def written_module_models(notebook: Notebook, settings: Settings) -> list[NotebookModel]:
+def written_module_models(notebook: Notebook, settings: Settings) -> list:
     """One model per `%%writefile x.py` cell, holding that cell alone: the module is its own namespace."""
+    from .analysis import NotebookModel, analyse_written_module
+
     models = []
     for cell in notebook.cells:
         if cell.is_code and cell.problem is None and "%%" in cell.source[:40] and \
@@ -77,15 +81,15 @@ def written_module_models(notebook: Notebook, settings: Settings) -> list[Notebo
     return models
 
 
-def _model_findings(model: NotebookModel, rules) -> list[Finding]:
+def _model_findings(model, rules) -> list[Finding]:
     found: list[Finding] = []
     for rule in rules:
         try:
             found.extend(rule.check(model))
-        except Exception:  # one broken rule must not hide what the others found
+        except Exception as exc:  # one broken rule must not hide what the others found
             if os.environ.get("READINESS_RAISE_RULE_ERRORS"):
                 raise  # the test suite wants to see them
-            print(f"readiness: internal error in {rule.code} on {model.notebook.name}:\n{traceback.format_exc()}",
+            print(f"readiness: internal error in {rule.code} on {model.notebook.name}: {debug_detail(exc)}",
                   file=sys.stderr)
     return found
 
@@ -112,6 +116,7 @@ def check_notebook(notebook: Notebook, settings: Settings | None = None, *, use_
                    ) -> NotebookReport:
     """`ruff_reads_file`: ruff lints the saved file at the notebook's path (True), the cells given here
     (False), or the file when there is one (None). Ruff runs while the rules do."""
+    inject_test_fault(notebook.path)
     settings = settings or settings_for(notebook.path)
     ruff_run = None
     if ruff_findings is None and use_ruff and settings.ruff:
@@ -219,10 +224,17 @@ def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
-    """Check some notebooks with one ruff process over all of them, running beside our rules."""
+    """Check some notebooks with one ruff process over all of them, running beside our rules.
+    Never raises: a notebook the tool fails on gets an `internal-error` entry, the others are reported."""
     with without_cyclic_gc():
         try:
             return _check_batch(paths, overrides, use_ruff)
+        except Exception as exc:
+            if len(paths) == 1:
+                return [NotebookReport(display_path(paths[0]), error=internal_error(exc))]
+            # A failure outside the rules (ruff's results, suppression, ...): each notebook again alone,
+            # so that it costs only the notebook it comes from.
+            return [report for path in paths for report in check_batch([path], overrides, use_ruff)]
         finally:
             # A batch checks each notebook once: what the per-cell cache holds is not asked for again,
             # and once the collector is back it would walk all of it (half a second per batch).
@@ -249,11 +261,13 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
     pending = []
     for path in paths:
         try:
+            inject_test_fault(path)
             notebook = read_notebook(path)
+            pending.append((path, notebook, None, rule_findings(notebook, settings_by_path[path])))
         except NotebookError as error:
             pending.append((path, None, error, []))
-            continue
-        pending.append((path, notebook, None, rule_findings(notebook, settings_by_path[path])))
+        except Exception as exc:  # MemoryError too: this notebook's error, not the run's
+            pending.append((path, None, internal_error(exc), []))
     ruff_by_file: dict = {}
     for ruff_run in ruff_runs:
         try:
@@ -275,6 +289,25 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
     return reports
 
 
+def _batch_worker(connection, paths: list[str], overrides: dict, use_ruff: bool) -> None:
+    """A worker process: check one batch and send back plain data (dicts of strings and numbers),
+    never an exception object, which may not survive the trip (issue 13)."""
+    try:
+        data = [_report_data(report) for report in check_batch([Path(p) for p in paths], overrides, use_ruff)]
+    except BaseException as exc:  # noqa: BLE001 (even this must come back as data)
+        error = {"kind": "internal-error", "message": f"internal error while checking it: {one_line(exc)}"}
+        data = [{"path": display_path(p), "error": error, "findings": []} for p in paths]
+    connection.send(data)
+    connection.close()
+
+
+def _report_data(report: NotebookReport) -> dict:
+    data = report.to_dict()
+    if report.error is not None and getattr(report.error, "detail", ""):
+        data["error"]["detail"] = report.error.detail
+    return data
+
+
 def _prepare_workers() -> None:
     """What each worker would compute for itself, done once before they fork (they inherit it): the
     rules' import. (The check no longer scans the installed distributions: its findings must not depend on
@@ -283,17 +316,54 @@ def _prepare_workers() -> None:
 
     if multiprocessing.get_start_method(allow_none=False) != "fork":
         return
+    from .rules import all_rules
+
     all_rules()
 
 
 def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = None, use_ruff: bool = True,
-                jobs: int | None = None, progress: Callable[[int, int], None] | None = None
-                ) -> list[NotebookReport]:
-    """Check every notebook under `paths`, spread over processes, one ruff process per batch."""
-    from concurrent.futures import ProcessPoolExecutor
-
+                jobs: int | None = None, progress: Callable[[int, int], None] | None = None,
+                cache=None) -> list[NotebookReport]:
+    """Check every notebook under `paths`, spread over processes, one ruff process per batch.
+    One report per notebook, in the order found; a failure of the tool (even a worker killed by a
+    signal) becomes the error entry of the notebooks it cost, never the run's. With `cache` (a
+    `cache.ReportCache`), unchanged notebooks are answered from it and the others stored in it."""
     overrides = overrides or {}
     notebooks = collect_notebooks(paths)
+    # A broken pyproject.toml is a usage error of the whole run, found before any work.
+    by_folder: dict[str, Settings] = {}  # the nearest pyproject.toml is looked for once per folder
+    settings = []
+    for path in notebooks:
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in by_folder:
+            by_folder[folder] = settings_for(path).with_overrides(**overrides)
+        settings.append(by_folder[folder])
+    reports: list[NotebookReport | None] = [None] * len(notebooks)
+    states: dict[int, dict] = {}
+    if cache is not None:
+        for number, path in enumerate(notebooks):
+            found, states[number] = cache.get(path, settings[number])
+            if found is not None:
+                reports[number] = NotebookReport.from_dict({**found, "path": display_path(path)})
+    todo = [number for number, report in enumerate(reports) if report is None]
+    cached = len(notebooks) - len(todo)
+    if progress and cached:
+        progress(cached, len(notebooks))
+    counted = (lambda done, _total: progress(cached + done, len(notebooks))) if progress else None
+    checked = _check_all([notebooks[number] for number in todo], overrides, use_ruff, jobs, counted)
+    for number, report in zip(todo, checked):
+        reports[number] = report
+        if cache is not None and not (report.error is not None and report.error.kind == "internal-error"):
+            data = report.to_dict()
+            del data["path"]  # shown relative to the working directory of each run
+            cache.put(notebooks[number], states[number], data)
+    return reports
+
+
+def _check_all(notebooks: list[Path], overrides: dict, use_ruff: bool, jobs: int | None, progress
+               ) -> list[NotebookReport]:
+    if not notebooks:
+        return []
     jobs = jobs or (os.cpu_count() or 1)
     jobs = max(1, min(jobs, len(notebooks) // 8 or 1))
     if jobs == 1:
@@ -306,15 +376,64 @@ def check_paths(paths: Iterable[str | os.PathLike], *, overrides: dict | None = 
                 progress(len(reports), len(notebooks))
         return reports
     # Round-robin batches even out big and small folders; the order is restored at the end.
-    batches = [notebooks[start::jobs * 2] for start in range(jobs * 2)]
+    batches = [list(range(start, len(notebooks), jobs * 2)) for start in range(jobs * 2)]
     _prepare_workers()
-    order = {os.path.abspath(path): number for number, path in enumerate(notebooks)}
-    reports = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(check_batch, batch, overrides, use_ruff) for batch in batches if batch]
-        for future in futures:
-            reports.extend(future.result())
+    return _check_in_processes(notebooks, [batch for batch in batches if batch], overrides, use_ruff, jobs,
+                               progress)
+
+
+def _check_in_processes(notebooks: list[Path], batches: list[list[int]], overrides: dict, use_ruff: bool,
+                        jobs: int, progress) -> list[NotebookReport]:
+    """One process per batch, at most `jobs` at once, so a worker that dies takes only its own batch
+    with it: that batch is split in halves and checked again until the notebook that brings its
+    worker down is alone, and that one is reported as an internal error."""
+    import multiprocessing
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context()
+    results: dict[int, NotebookReport] = {}
+    waiting = deque(batches)
+    running: dict = {}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            batch = waiting.popleft()
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_batch_worker, daemon=True,
+                                      args=(sender, [str(notebooks[i]) for i in batch], overrides, use_ruff))
+            process.start()
+            sender.close()  # the worker holds the only writer: its death is our end of file
+            running[receiver] = (process, batch)
+        for receiver in wait(list(running)):
+            process, batch = running.pop(receiver)
+            try:
+                data = receiver.recv()
+            except Exception:  # EOFError: died before sending; anything else: unreadable
+                data = None
+            receiver.close()
+            process.join()
+            if isinstance(data, list) and len(data) == len(batch):
+                for number, item in zip(batch, data):
+                    results[number] = NotebookReport.from_dict(item)
+            elif len(batch) > 1:
+                half = len(batch) // 2
+                waiting.extend([batch[:half], batch[half:]])
+            else:
+                results[batch[0]] = NotebookReport(display_path(notebooks[batch[0]]),
+                                                   error=_worker_died(process.exitcode))
             if progress:
-                progress(len(reports), len(notebooks))
-    reports.sort(key=lambda report: order.get(os.path.abspath(report.path or ""), 0))
-    return reports
+                progress(len(results), len(notebooks))
+    return [results[number] for number in range(len(notebooks))]
+
+
+def _worker_died(exitcode: int | None) -> NotebookError:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit code {exitcode}"
+    return NotebookError("internal-error", f"internal error while checking it: the worker process died ({how})")

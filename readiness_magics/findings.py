@@ -97,6 +97,17 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        """The inverse of `to_dict`, for results that crossed a process boundary or a cache file."""
+        fix = data.get("fix")
+        if fix is not None:
+            edits = tuple(Edit(**edit) for edit in fix.get("edits", ()))
+            fix = Fix(fix["description"], fix.get("applicability", "unsafe"), edits)
+        return cls(data["code"], data["category"], _SEVERITIES[data["severity"]], data["message"],
+                   data["cell_index"], data.get("cell_id"), data["line"], data["column"],
+                   data.get("end_line"), data.get("end_column"), fix, data.get("name", ""))
+
     @property
     def sort_key(self) -> tuple:
         return (
@@ -104,4 +115,8 @@ class Finding:
             self.line,
             self.column,
             self.code,
+            self.message,  # ties broken the same way in every process (a set's order is not)
         )
+
+
+_SEVERITIES = {severity.value: severity for severity in Severity}

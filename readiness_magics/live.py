@@ -1,7 +1,6 @@
 """What only a live kernel knows: the versions installed for a notebook's imports, and checks drawn from live data."""
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import math
 import re
@@ -56,6 +55,8 @@ def third_party_imports(notebook: Notebook, local_dirs: tuple[Path, ...] = ()) -
 
 def pins_for(notebook: Notebook, local_dirs: tuple[Path, ...] = ()) -> list[Pin]:
     """For each third-party import, the distribution and version installed in this interpreter."""
+    import importlib.metadata  # here: the CLI imports this module with the rules and never asks
+
     pins = []
     for top, full, cell_index in third_party_imports(notebook, local_dirs):
         distribution = distribution_for(top, full)
@@ -84,11 +85,15 @@ def requirements_text(pins: list[Pin], source: str) -> str:
 def _packages_distributions() -> dict[str, list[str]]:
     # Scans every installed distribution once; a kernel does not gain packages often enough to matter,
     # and pins_for() falls back to a fresh scan when a module is unknown.
+    import importlib.metadata
+
     return importlib.metadata.packages_distributions()
 
 
 def distribution_for(top_level: str, full_module: str | None = None) -> str | None:
     """The distribution that provides an import name, or None when nothing installed provides it."""
+    import importlib.metadata
+
     candidates = _packages_distributions().get(top_level)
     if not candidates:
         _packages_distributions.cache_clear()  # installed since the first scan (`%pip install` in the kernel)?
@@ -114,6 +119,8 @@ def distribution_for(top_level: str, full_module: str | None = None) -> str | No
 
 
 def _display_name(distribution: str) -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.distribution(distribution).metadata["Name"] or distribution
     except importlib.metadata.PackageNotFoundError:
@@ -157,6 +164,8 @@ def kernel_facts(inputs, *, same_session: bool, pending_cell: int | None = None,
 
 def installed_version_now(distribution: str) -> str | None:
     """The installed version, looked up now: a `%pip install` in this kernel changes it, so no cache."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(distribution)
     except (importlib.metadata.PackageNotFoundError, ValueError):

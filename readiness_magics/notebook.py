@@ -19,6 +19,10 @@ class NotebookError(Exception):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.detail = ""  # a traceback, for internal errors shown with --verbose; never in the JSON
+
+    def __reduce__(self):  # pickled as its two fields (the default would call __init__ with one)
+        return (NotebookError, (self.kind, self.message))
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "message": self.message}

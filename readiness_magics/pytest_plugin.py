@@ -38,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "readiness: a notebook checked by readiness-magics (--readiness)")
 
 
+_INTERNAL_ERRORS = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    """An internal failure of the checker exits 2, as `readiness check` does; 1 means findings."""
+    if session.config.stash.get(_INTERNAL_ERRORS, 0) and exitstatus in (0, 1):
+        session.exitstatus = 2
+
+
 def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".ipynb" and parent.config.getoption("readiness"):
         return ReadinessFile.from_parent(parent, path=file_path)
@@ -71,7 +80,10 @@ class ReadinessItem(pytest.Item):
             raise NotReady(f"{self.path.name}: {exc}") from None
         option = self.config.getoption("readiness_fail_on")
         fail_on = parse_severity(option) if option else settings.fail_on
-        report = check_file(self.path, settings)
+        try:
+            report = check_file(self.path, settings)
+        except Exception as exc:  # a failure of ours: one line, and the run exits 2, not 1 (findings)
+            raise NotReady(self._internal_failure(exc)) from None
         self.report = report
         if report.error is not None:
             raise NotReady(f"{report.path}: cannot check it: {report.error.message}")
@@ -81,6 +93,17 @@ class ReadinessItem(pytest.Item):
             raise NotReady(failure_text(report, fail_on.value))
         if report.findings:
             self.add_report_section("call", "readiness", findings_text(report.findings))
+
+    def _internal_failure(self, exc: Exception) -> str:
+        import traceback
+
+        from .failures import debug_enabled, hint, one_line
+
+        self.config.stash[_INTERNAL_ERRORS] = self.config.stash.get(_INTERNAL_ERRORS, 0) + 1
+        line = f"{self.path.name}: internal error while checking it: {one_line(exc)}"
+        if debug_enabled() or self.config.getoption("verbose") > 1:
+            return line + "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return line + hint()
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, NotReady):

@@ -1,8 +1,10 @@
 """The result of checking one notebook: findings, counts per category, a readiness score."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .findings import CATEGORIES, Finding, Severity
@@ -111,13 +113,37 @@ class NotebookReport:
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> NotebookReport:
+        """The inverse of `to_dict` (plain data from a worker process or the cache)."""
+        error = data.get("error")
+        if error is not None:
+            detail = error.get("detail", "")
+            error = NotebookError(error["kind"], error["message"])
+            error.detail = detail
+        return cls(data.get("path"), [Finding.from_dict(item) for item in data.get("findings", ())], error)
+
 
 def display_path(path: str | Path | None) -> str | None:
     """Paths relative to the working directory when they are inside it, as ruff prints them."""
     if path is None:
         return None
-    path = Path(path)
+    # Not resolved: a symlink is reported under its own name, not its target's (which may be
+    # another file of the same run, or nowhere). Strings, not Path: a warm run shows thousands.
+    absolute = os.path.abspath(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        folders = _working_folders(os.getcwd())
+    except OSError:  # the working directory was removed
         return str(path)
+    for folder in folders:
+        if absolute == folder:
+            return "."
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        if absolute.startswith(prefix):
+            return absolute[len(prefix):]
+    return str(path)
+
+
+@lru_cache(maxsize=8)
+def _working_folders(cwd: str) -> tuple[str, ...]:
+    return (cwd, os.path.realpath(cwd))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,16 @@ def build_report(nb: dict, path: Path | None, fail_on: str | None = None) -> Rep
         level = parse_severity(fail_on) if fail_on in FAIL_LEVELS else Severity.ERROR
         return ReportView(str(path) if path else None, level, _empty_summary(), error=str(exc),
                           cell_sources=sources)
-    report = check_content(dict(nb), path=path, settings=settings)
+    try:
+        report = check_content(dict(nb), path=path, settings=settings)
+    except Exception as exc:  # a failure of ours: the report says so in one line and the gate exits 2
+        from .failures import debug_enabled, internal_error
+
+        error = internal_error(exc)
+        if debug_enabled():
+            print(error.detail, file=sys.stderr)
+        return ReportView(str(path) if path else None, settings.fail_on, _empty_summary(), error=error.message,
+                          cell_sources=sources)
     if report.error is not None:
         return ReportView(report.path, settings.fail_on, report.summary(), error=report.error.message,
                           cell_sources=sources)
@@ -276,6 +286,23 @@ class ReadinessReportBase(LoggingConfigurable):
         help="When run by `jupyter nbconvert`, exit 1 after writing the report if findings reach "
              "`fail_on` (2 if the notebook or its configuration cannot be read). False: always exit 0.",
     ).tag(config=True)
+
+    def convert_or_exit(self, convert, nb, resources, kw):
+        """Run by `jupyter nbconvert`, a failure of ours is one logged line and exit code 2 (nbconvert
+        itself would print a traceback and exit 1, which the gate uses for findings)."""
+        try:
+            return convert(nb, resources, **kw)
+        except Exception as exc:
+            from nbconvert.nbconvertapp import NbConvertApp
+
+            if not NbConvertApp.initialized():
+                raise
+            from .failures import debug_enabled, hint, one_line
+
+            name = notebook_path(resources)
+            self.log.error("readiness: %s: internal error: %s%s", name.name if name else "notebook", one_line(exc),
+                           hint(), exc_info=exc if debug_enabled() else None)
+            NbConvertApp.instance().exit(EXIT_USAGE)
 
     def readiness_view(self, nb, resources: dict | None) -> ReportView:
         path = notebook_path(resources)
@@ -576,6 +603,9 @@ class ReadinessReportExporter(ReadinessReportBase, HTMLExporter):
         yield ("readiness_mark_lines", self._mark_lines)
 
     def from_notebook_node(self, nb, resources: dict | None = None, **kw: Any):
+        return self.convert_or_exit(self._report, nb, resources, kw)
+
+    def _report(self, nb, resources: dict | None = None, **kw: Any):
         import copy
 
         view = self.readiness_view(nb, resources)
@@ -663,6 +693,9 @@ class ReadinessReportMarkdownExporter(ReadinessReportBase, Exporter):
         return ".readiness.md"
 
     def from_notebook_node(self, nb, resources: dict | None = None, **kw: Any):
+        return self.convert_or_exit(self._report, nb, resources, kw)
+
+    def _report(self, nb, resources: dict | None = None, **kw: Any):
         view = self.readiness_view(nb, resources)
         _, resources = super().from_notebook_node(nb, resources, **kw)  # the preprocessors' resources
         resources["readiness"] = view.to_dict()

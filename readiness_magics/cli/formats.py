@@ -24,11 +24,15 @@ def format_text(reports: list[NotebookReport], *, color: bool = False) -> str:
 
     lines: list[str] = []
     totals: Counter = Counter()
-    errors = 0
+    errors = failed = 0
     for report in reports:
         if report.error:
             errors += 1
-            lines.append(f"{paint(report.path, '1')}: {paint('cannot read', '31')}: {report.error.message}")
+            if report.error.kind == "internal-error":  # the message says so itself
+                failed += 1
+                lines.append(f"{paint(report.path, '1')}: {paint(report.error.message, '31')}")
+            else:
+                lines.append(f"{paint(report.path, '1')}: {paint('cannot read', '31')}: {report.error.message}")
             continue
         for finding in report.findings:
             severity_colour = {"error": "31", "warning": "33", "info": "36"}[finding.severity.value]
@@ -43,8 +47,10 @@ def format_text(reports: list[NotebookReport], *, color: bool = False) -> str:
         f"({totals['error']} error, {totals['warning']} warning, {totals['info']} info) "
         f"in {checked} notebook{'s' if checked != 1 else ''}"
     )
-    if errors:
-        summary += f"; {errors} could not be read"
+    if errors - failed:
+        summary += f"; {errors - failed} could not be read"
+    if failed:
+        summary += f"; {failed} failed with an internal error"
     if len(reports) == 1 and not reports[0].error:
         summary += f"; readiness score {reports[0].score}/100"
     lines.append(summary + ".")

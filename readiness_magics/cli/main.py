@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find what keeps Jupyter notebooks from production.",
     )
     parser.add_argument("--version", action="version", version=f"readiness-magics {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true", default=False, help=_VERBOSE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-ruff", action="store_true", help="leave out ruff's code-quality diagnostics")
     check.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     check.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check every notebook again, without reading or writing the cache")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help="where to keep the cache (default: $READINESS_CACHE_DIR, else .readiness_cache "
+                            "in the project root)")
     check.set_defaults(handler=run_check)
 
     rules = commands.add_parser("rules", help="list the rules")
@@ -54,12 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_export_command(commands)
+    for command in commands.choices.values():
+        # SUPPRESS: `readiness --verbose check` and `readiness check --verbose` both work.
+        command.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP)
     return parser
+
+
+_VERBOSE_HELP = "show the traceback of an internal failure (as READINESS_DEBUG=1 does)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        os.environ["READINESS_DEBUG"] = "1"  # worker processes inherit it
     try:
         return args.handler(args)
     except ConfigError as exc:
@@ -70,6 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_CLEAN
+    except Exception as exc:  # a bug of ours: one line, never exit 1 (which means findings)
+        return report_internal_failure(exc, f"readiness {args.command}")
+
+
+def report_internal_failure(exc: BaseException, where: str) -> int:
+    """One line on stderr (the traceback too with --verbose or READINESS_DEBUG=1); exit code 2."""
+    import traceback
+
+    from ..failures import debug_enabled, hint, one_line
+
+    if debug_enabled():
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    print(f"{where}: internal error: {one_line(exc)}{hint()}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def run_check(args) -> int:
@@ -94,8 +122,13 @@ def run_check(args) -> int:
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.output is None:
         progress = _progress_bar
+    cache = None
+    if not args.no_cache:
+        from ..cache import ReportCache, default_cache_dir
+
+        cache = ReportCache(args.cache_dir or default_cache_dir(), use_ruff=not args.no_ruff, overrides=overrides)
     reports = check_paths(args.paths, overrides=overrides, use_ruff=not args.no_ruff,
-                          jobs=args.jobs, progress=progress)
+                          jobs=args.jobs, progress=progress, cache=cache)
     if progress:
         print("\r\x1b[K", end="", file=sys.stderr)
     if not reports:
@@ -113,10 +146,24 @@ def run_check(args) -> int:
         _write_atomically(args.output, body)
     else:
         sys.stdout.write(body)
+    _show_internal_errors(reports)
     if any(report.error for report in reports):
         return EXIT_USAGE
     blocking = any(report.blocking(fail_on) for report in reports)
     return EXIT_FINDINGS if blocking else EXIT_CLEAN
+
+
+def _show_internal_errors(reports) -> None:
+    """The report already says which notebooks failed, in one line each; with --verbose, stderr
+    gets each one's traceback (from the worker that had it)."""
+    from ..failures import debug_enabled
+
+    if not debug_enabled():
+        return
+    for report in reports:
+        detail = getattr(report.error, "detail", "") if report.error is not None else ""
+        if detail:
+            print(f"readiness: traceback of the internal error on {report.path}:\n{detail}", file=sys.stderr)
 
 
 def _fail_on_from_config(paths) -> Severity:

@@ -47,6 +47,8 @@ def run_export(args) -> int:
             print(json.dumps(exc.to_dict(), indent=2))
         print(f"readiness export: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except Exception as exc:  # the package cannot be written: one line naming the notebook, exit 2
+        return _cannot_write(args, exc)
     if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2))
         return result.exit_code
@@ -63,3 +65,24 @@ def run_export(args) -> int:
     for warning in result.warnings:
         print(f"  note: {warning}")
     return result.exit_code
+
+
+def _cannot_write(args, exc: Exception) -> int:
+    import os
+    import traceback
+
+    from ..failures import debug_enabled, hint, one_line
+    from .render import RenderError
+
+    if debug_enabled():
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    name = os.path.basename(args.notebook)
+    if isinstance(exc, RenderError):  # the exporter's own refusal to write code that would not run
+        reason = " ".join(str(exc).splitlines()[0].split()).rstrip(":")
+        kind, message = "cannot-write", f"cannot write a package for {name}: {reason}"
+    else:
+        kind, message = "internal-error", f"cannot write a package for {name}: internal error: {one_line(exc)}"
+    if args.format == "json":
+        print(json.dumps({"status": "error", "kind": kind, "message": message, "exit_code": 2}, indent=2))
+    print(f"readiness export: {message}{hint()}", file=sys.stderr)
+    return 2

@@ -53,6 +53,8 @@ class ReadinessExporter(Exporter):
         except ExportError as exc:
             message = exc.message.replace("pass --force", "pass --ReadinessExporter.force=True")
             raise ExportRefused(message) from None
+        except Exception as exc:
+            self._cannot_write(path, exc)
         if result.status == "refused":
             lines = [f"refused: {len(result.blocking)} finding(s) at the fail level in {path.name}; fix them or "
                      "pass --ReadinessExporter.force=True:"]
@@ -65,3 +67,25 @@ class ReadinessExporter(Exporter):
         resources["output_extension"] = ".md"
         resources["readiness"] = {"package": result.package, "warnings": result.warnings}
         return body, resources
+
+    def _cannot_write(self, path: Path, exc: Exception):
+        """Run by `jupyter nbconvert`: one logged line naming the notebook and the reason, exit 2 (not
+        nbconvert's traceback and 1, which means a refusal for findings). From Python: ExportFailed."""
+        from nbconvert.nbconvertapp import NbConvertApp
+
+        from ..failures import debug_enabled, hint, one_line
+        from .render import RenderError
+
+        if isinstance(exc, RenderError):
+            reason = " ".join(str(exc).splitlines()[0].split()).rstrip(":")
+        else:
+            reason = f"internal error: {one_line(exc)}"
+        message = f"cannot write a package for {path.name}: {reason}"
+        if not NbConvertApp.initialized():
+            raise ExportFailed(message) from exc
+        self.log.error("readiness: %s%s", message, hint(), exc_info=exc if debug_enabled() else None)
+        NbConvertApp.instance().exit(2)
+
+
+class ExportFailed(ConversionException):
+    """The package cannot be written (a failure of the exporter, not a refusal for findings)."""

@@ -94,6 +94,18 @@ class ReadinessHandler(APIHandler):
     def api_path(self, real: Path) -> str:
         return real.relative_to(Path(self.root_dir).resolve()).as_posix()
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A failure of ours is a 500 whose JSON message says what failed in one line; the traceback
+        goes to the server's log (tornado logs it as an uncaught exception), never to the client."""
+        exc_info = kwargs.get("exc_info")
+        if exc_info and not isinstance(exc_info[1], tornado.web.HTTPError):
+            from ..failures import one_line
+
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": f"readiness: internal error: {one_line(exc_info[1])}"}))
+            return
+        super().write_error(status_code, **kwargs)
+
     def answer(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(data))

@@ -1,5 +1,5 @@
 """Every command that touches a notebook leaves it byte-identical, with the same mtime and inode,
-and leaves nothing beside it: the CLI's check (each format) and export, nbconvert's `--to readiness`
+and leaves nothing beside it (but `readiness check`'s cache folder, which ignores itself in git): the CLI's check (each format) and export, nbconvert's `--to readiness`
 and `--to readiness-report`, the pytest plugin, the pre-commit entry, the magics' check, pin and
 export in a real kernel, and the server's check and export.
 
@@ -65,7 +65,8 @@ class Untouched:
     def state(self):
         files = {p.name: (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino)
                  for p in sorted(self.folder.iterdir()) if p.suffix == ".ipynb"}
-        return files, sorted(p.name for p in self.folder.iterdir())
+        # The one folder a check may add, as ruff adds .ruff_cache: its cache, which ignores itself in git.
+        return files, sorted(p.name for p in self.folder.iterdir() if p.name != ".readiness_cache")
 
     def check(self):
         files, listing = self.state()
@@ -103,6 +104,7 @@ def test_cli_check(project, tmp_path, fmt):
                 "ventes.ipynb", "doubling.ipynb"], project)
     assert done.returncode == 1 and report.stat().st_size > 0
     untouched.check()
+    assert (project / ".readiness_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
 def test_pre_commit_entry(project):

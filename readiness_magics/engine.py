@@ -200,7 +200,7 @@ def _ruff_json(notebook: Notebook) -> dict:
 
 def clear_caches() -> None:
     """Forget every cell's analysis and what rules remembered with it (benchmarks start cold with this)."""
-    from .analysis import analyse_source
+    from .analysis import analyse_source, analyse_written_module
 
     analyse_source.cache_clear()
     analyse_written_module.cache_clear()

@@ -64,7 +64,9 @@ def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
                 raise  # the test suite wants to see them
             print(f"readiness: internal error in {rule.code} on {notebook.name}:\n{traceback.format_exc()}",
                   file=sys.stderr)
-    return found
+    from .fixes import attach_fixes
+
+    return attach_fixes(model, found)
 
 
 def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) -> list[Finding]:

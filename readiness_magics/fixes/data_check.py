@@ -39,19 +39,21 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
             or "in the same statement" in finding.message:
         return None  # `x = set(f.read().split())`: the data is used before it has a name
     name = assign.targets[0].id
-    statement = cell.facts.top_statement(assign) or assign
     callee = model.resolve(call.func) or ""
-    check = COMMENT + "".join(line + "\n" for line in check_lines(model, cell, statement, call, callee, name))
-    span = cell.facts.span(statement)
-    statements = cell.facts.statements
-    position = statements.index(statement) if statement in statements else -1
+    check = COMMENT + "".join(line + "\n" for line in check_lines(model, cell, assign, call, callee, name))
     description = f"Add asserts on {name!r} under its load (not empty, the columns the notebook uses)"
-    if position == len(statements) - 1:
+    statements = cell.facts.statements
+    if assign is statements[-1]:
         new = NewCell("after", cell.index, "code", check.rstrip("\n"), (FIX_TAG,))
         return Fix(description, "unsafe", (Edit(cell.index, 1, 1, 1, 1, new.source, insert_cell=new),))
-    following = cell.facts.span(statements[position + 1]) if position >= 0 else None
-    if following is None or following.line <= span.end_line or span.end_line in cell.facts.python.magic_lines:
-        return None  # `df = load(); use(df)` on one line: no line of its own to put the check on
+    # Right under the assignment, at its indentation (inside a `with` block too), before anything uses it.
+    span = cell.facts.span(assign)
+    lines = cell.cell.source.splitlines()
+    indent = lines[span.line - 1][:span.column - 1]
+    rest = lines[span.end_line - 1][span.end_column - 1:].strip()
+    if indent.strip() or (rest and not rest.startswith("#")) or span.end_line in cell.facts.python.magic_lines:
+        return None  # `df = load(); use(df)` on one line: no line of its own for the check
+    check = "".join(indent + line if line.strip() else line for line in check.splitlines(keepends=True))
     return Fix(description, "unsafe", (Edit(cell.index, span.end_line + 1, 1, span.end_line + 1, 1, check),))
 
 

@@ -68,6 +68,12 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     if isinstance(parent, ast.Call) and node in parent.args and model.resolve(parent.func) in (
             "os.getenv", "os.environ.get"):
         return None  # the fallback of an environment lookup: drop it by hand
-    name = variable_name(holder, node.value)
-    edits = (*import_os(model, cell), replace_node(cell, node, f'os.environ["{name}"]'))
+    scheme = re.match(r"(?i)^(bearer|token|basic)\s+\S+$", node.value)
+    if scheme:  # an Authorization header: the scheme stays, the credential comes from the environment
+        name = "API_TOKEN"
+        content = f'"{scheme.group(1)} " + os.environ["{name}"]'
+    else:
+        name = variable_name(holder, node.value)
+        content = f'os.environ["{name}"]'
+    edits = (*import_os(model, cell), replace_node(cell, node, content))
     return Fix(f'Read it from os.environ["{name}"] and {ROTATE}', "unsafe", edits)

@@ -76,10 +76,15 @@ def _insert_in_call(cell, call: ast.Call, argument: str) -> Edit | None:
     text = cell.cell.source[start:end]
     if not text.endswith(")") or "#" in text:
         return None  # a comment before the `)` would swallow the new argument
-    if call.args or call.keywords:
-        argument = (" " if text[:-1].rstrip().endswith(",") else ", ") + argument
-    column = span.end_column - 1
-    return Edit(cell.index, span.end_line, column, span.end_line, column, argument)
+    inner = text[:-1].rstrip()
+    at = start + len(text) - 1  # the `)`
+    if (call.args or call.keywords) and inner.endswith(","):
+        at, argument = start + len(inner), f" {argument},"  # after the trailing comma, keeping it last
+    elif call.args or call.keywords:
+        argument = ", " + argument
+    line = cell.cell.source.count("\n", 0, at) + 1
+    column = at - (cell.cell.source.rfind("\n", 0, at) + 1) + 1
+    return Edit(cell.index, line, column, line, column, argument)
 
 
 def _global_seed_call(cell, call: ast.Call, name: str) -> str | None:

@@ -25,8 +25,8 @@ def title_from_file_name(stem: str) -> str | None:
 def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     if finding.code == "RP709":
         index = finding.cell_index
-        if index is None or model.cells[index].cell.source.strip():
-            return None
+        if index is None or model.cells[index].cell.source.strip() or model.cells[index].cell.outputs:
+            return None  # outputs under an emptied cell are what it printed: not ours to drop
         lines = model.cells[index].cell.source.splitlines(keepends=True)
         return Fix("Delete the empty cell", "safe",
                    (Edit(index, 1, 1, len(lines) + 1, 1, "", delete_cell=True),))

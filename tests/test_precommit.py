@@ -91,10 +91,15 @@ def without_node(tmp: Path) -> dict:
     del env["SKIP_JUPYTER_BUILDER"]
     tools = tmp / "bin-without-node"
     tools.mkdir()
-    for tool in ("git", "sh", "bash", "env", "uname", "cat", "rm", "mkdir", "cp", "ln"):
-        found = shutil.which(tool)
-        if found:
-            (tools / tool).symlink_to(found)
+    # Every program on PATH (git's helpers need sed, basename, ...) but Node.js and its package managers.
+    for folder in env.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            if entry.name in ("node", "nodejs", "npm", "npx", "yarn", "corepack", "jlpm") or \
+                    (tools / entry.name).exists():
+                continue
+            (tools / entry.name).symlink_to(entry.path)
     env["PATH"] = os.pathsep.join([str(tools), str(Path(sys.executable).parent)])
     assert shutil.which("node", path=env["PATH"]) is None and shutil.which("jlpm", path=env["PATH"])
     return env

@@ -30,7 +30,7 @@ CATEGORIES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewCell:
     """A cell a fix adds, `before` or `after` the cell at `anchor` (an index among the notebook's cells)."""
 
@@ -45,13 +45,13 @@ class NewCell:
                 "tags": list(self.tags)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """Replace a range of one cell's source (1-based lines, 1-based columns, end exclusive).
 
     Or change the cells themselves: with `insert_cell` the edit adds that cell (its range is 1:1-1:1 of
-    the anchor cell and `content` the new cell's source); with `delete_cell` it removes the cell at
-    `cell_index` (its range is the whole cell and `content` empty)."""
+    the anchor cell, `content` is empty: the new cell's source is `insert_cell.source`); with
+    `delete_cell` it removes the cell at `cell_index` (its range is the whole cell, `content` empty)."""
 
     cell_index: int
     line: int

@@ -326,7 +326,7 @@ def test_fix_json_contract_of_a_new_cell():
     edits = finding.to_dict()["fix"]["edits"]
     assert edits[0]["insert_cell"] == {"after": 0, "cell_type": "code", "source": "SEED = 42\n",
                                        "tags": ["parameters", "readiness-fix"]}
-    assert edits[0]["cell_index"] == 0 and edits[0]["content"] == "SEED = 42\n"
+    assert edits[0]["cell_index"] == 0 and edits[0]["content"] == ""  # the source is in insert_cell
     assert "insert_cell" not in edits[1] and edits[1]["content"] == "np.random.seed(SEED)\n"
     [empty] = findings_for(["a = 1\n", "", "b = 1\n"], "RP709")
     assert empty.to_dict()["fix"]["edits"] == [{"cell_index": 1, "line": 1, "column": 1, "end_line": 1,

@@ -91,18 +91,24 @@ class NotebookFile:
 # --- edits on sources -------------------------------------------------------------------------------
 
 
-def _offset(lines: list[str], line: int, column: int) -> int | None:
-    """Character offset of a 1-based (line, column); the line after the last one is the end of the text."""
-    if line < 1 or column < 1:
-        return None
-    start = sum(len(text) for text in lines[:line - 1])
-    if line == len(lines) + 1:
-        return start if column == 1 else None
-    if line > len(lines):
-        return None
-    if column - 1 > len(lines[line - 1]):
-        return None
-    return start + column - 1
+class _Lines:
+    """A source's lines and where each starts, for many positions in one source."""
+
+    def __init__(self, source: str):
+        self.lines = source.splitlines(keepends=True)
+        self.starts = [0]
+        for line in self.lines:
+            self.starts.append(self.starts[-1] + len(line))
+
+    def offset(self, line: int, column: int) -> int | None:
+        """Offset of a 1-based (line, column); the line after the last one is the end of the text."""
+        if line < 1 or column < 1 or line > len(self.lines) + 1:
+            return None
+        if line == len(self.lines) + 1:
+            return self.starts[-1] if column == 1 else None
+        if column - 1 > len(self.lines[line - 1]):
+            return None
+        return self.starts[line - 1] + column - 1
 
 
 def _cell_source(cell: dict) -> str:
@@ -127,12 +133,14 @@ class _Ranges:
     inserted: set[tuple[str, int]] = field(default_factory=set)
 
 
-def _resolved(edit: Edit, sources: list[str]) -> tuple[int, int] | None:
+def _resolved(edit: Edit, sources: list) -> tuple[int, int] | None:
     if not 0 <= edit.cell_index < len(sources):
         return None
-    lines = sources[edit.cell_index].splitlines(keepends=True)
-    start = _offset(lines, edit.line, edit.column)
-    end = _offset(lines, edit.end_line, edit.end_column)
+    lines = sources[edit.cell_index]
+    if not isinstance(lines, _Lines):
+        lines = sources[edit.cell_index] = _Lines(lines)
+    start = lines.offset(edit.line, edit.column)
+    end = lines.offset(edit.end_line, edit.end_column)
     if start is None or end is None or end < start:
         return None
     return start, end
@@ -205,20 +213,23 @@ def apply(data: dict, fixes: list[Fix]) -> dict:
     for index, edits in text_edits.items():
         cell = copy.copy(cells[index])
         source = _cell_source(cell)
-        lines = source.splitlines(keepends=True)
+        lines = _Lines(source)
         placed = []
         for edit in edits:
-            start = _offset(lines, edit.line, edit.column)
-            end = _offset(lines, edit.end_line, edit.end_column)
+            start = lines.offset(edit.line, edit.column)
+            end = lines.offset(edit.end_line, edit.end_column)
             content = edit.content
             if start == len(source) and content and source and not source.endswith("\n"):
                 # Text added after a last line that has no newline: the newline moves to the new text's
                 # front, so the cell keeps ending without one.
                 content = "\n" + content[:-1] if content.endswith("\n") else "\n" + content
             placed.append((start, end, content))
-        for start, end, content in sorted(placed, reverse=True):
-            source = source[:start] + content + source[end:]
-        _set_source(cell, source)
+        pieces, last = [], len(source)
+        for start, end, content in sorted(placed, reverse=True):  # from the end: offsets stay valid
+            pieces += [source[end:last], content]
+            last = start
+        pieces.append(source[:last])
+        _set_source(cell, "".join(reversed(pieces)))
         cells[index] = cell
     result = []
     for index, cell in enumerate(cells):

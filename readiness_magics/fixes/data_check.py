@@ -12,11 +12,13 @@ check from the live frame.
 from __future__ import annotations
 
 import ast
+import bisect
 import json
+import weakref
 
 from ..analysis import CellModel, NotebookModel
 from ..findings import Edit, Finding, Fix, NewCell
-from .common import FIX_TAG, cell_of, node_at
+from .common import FIX_TAG, cell_lines, cell_of, node_at
 
 CODES = ("RP301",)
 
@@ -45,10 +47,10 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     statements = cell.facts.statements
     if assign is statements[-1]:
         new = NewCell("after", cell.index, "code", check.rstrip("\n"), (FIX_TAG,))
-        return Fix(description, "unsafe", (Edit(cell.index, 1, 1, 1, 1, new.source, insert_cell=new),))
+        return Fix(description, "unsafe", (Edit(cell.index, 1, 1, 1, 1, "", insert_cell=new),))
     # Right under the assignment, at its indentation (inside a `with` block too), before anything uses it.
     span = cell.facts.span(assign)
-    lines = cell.cell.source.splitlines()
+    lines = cell_lines(cell)
     indent = lines[span.line - 1][:span.column - 1]
     rest = lines[span.end_line - 1][span.end_column - 1:].strip()
     if indent.strip() or (rest and not rest.startswith("#")) or span.end_line in cell.facts.python.magic_lines:
@@ -58,7 +60,7 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
 
 
 def _call(cell: CellModel, finding: Finding) -> ast.Call | None:
-    node = node_at(cell, finding, cell.facts.calls)
+    node = node_at(cell, finding, "calls")
     return node if isinstance(node, ast.Call) else None
 
 
@@ -105,8 +107,9 @@ def used_columns(model: NotebookModel, cell: CellModel, statement: ast.stmt, nam
     read: list[str] = []
     made: set[str] = set()
     keys: list[str] = []
-    for other in model.parsed_cells:
-        if other.index < cell.index or (end is not None and other.index > end[0]):
+    last = end[0] if end is not None else len(model.cells) - 1
+    for other in model.cells[cell.index:last + 1]:
+        if other.facts is None or other.facts.tree is None:
             continue
         for node in ast.walk(other.facts.tree):
             line = getattr(node, "lineno", 0)
@@ -148,9 +151,17 @@ def _collect(cell: CellModel, node: ast.AST, name: str, read: list, made: set, k
                 read.append(key)
 
 
+_BINDINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _next_binding(model: NotebookModel, name: str, after: tuple[int, int]) -> tuple[int, int] | None:
-    for definition in model.definitions.get(name, ()):
-        where = (definition.cell.index, definition.binding.statement.lineno)
-        if where > after:
-            return where
-    return None
+    """Where `name` is bound next after `after` (cell, line): a search in its sorted bindings."""
+    by_name = _BINDINGS.get(model)
+    if by_name is None:
+        by_name = _BINDINGS[model] = {}
+    places = by_name.get(name)
+    if places is None:
+        places = by_name[name] = sorted((d.cell.index, d.binding.statement.lineno)
+                                        for d in model.definitions.get(name, ()))
+    found = bisect.bisect_right(places, after)
+    return places[found] if found < len(places) else None

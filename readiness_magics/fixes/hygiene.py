@@ -37,4 +37,4 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
         return None
     new = NewCell("before", 0, "markdown", f"# {title}", (FIX_TAG,))
     return Fix(f"Add a title cell '# {title}' from the file name", "safe",
-               (Edit(0, 1, 1, 1, 1, new.source, insert_cell=new),))
+               (Edit(0, 1, 1, 1, 1, "", insert_cell=new),))

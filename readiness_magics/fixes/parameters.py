@@ -18,7 +18,8 @@ import re
 
 from ..analysis import NotebookModel
 from ..findings import Edit, Finding, Fix
-from .common import add_parameter, bound_anywhere, cell_of, identifier, node_at, parameter_named, source_text
+from .common import (add_parameter, bound_anywhere, cell_lines, cell_of, identifier, node_at, parameter_named,
+                     source_text)
 
 CODES = ("RP101", "RP102")
 
@@ -39,7 +40,7 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     cell = cell_of(model, finding)
     if cell is None or cell.is_parameters:
         return None
-    node = node_at(cell, finding, cell.facts.strings)
+    node = node_at(cell, finding, "strings")
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
         return None
     parent = cell.facts.parent(node)
@@ -72,7 +73,7 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
 def _move_assignment(model, cell, statement: ast.Assign, written: str, finding: Finding) -> Fix | None:
     name = statement.targets[0].id
     span = cell.facts.span(statement)
-    lines = cell.cell.source.splitlines()
+    lines = cell_lines(cell)
     line_text = lines[span.line - 1]
     if line_text[:span.column - 1].strip() or line_text[span.end_column - 1:].strip():
         return None  # `a = "/x"; b = 1` or a trailing comment: not a line of its own

@@ -56,7 +56,7 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     cell = cell_of(model, finding)
     if cell is None:
         return None
-    node = node_at(cell, finding, cell.facts.strings)
+    node = node_at(cell, finding, "strings")
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
         return None
     parent = cell.facts.parent(node)

@@ -13,7 +13,7 @@ import ast
 
 from ..analysis import NotebookModel
 from ..findings import Edit, Finding, Fix
-from .common import add_parameter, cell_of, node_at, source_text, top_statement
+from .common import add_parameter, cell_of, line_starts, node_at, source_text, top_statement
 
 CODES = ("RP407",)
 SEED = "SEED"
@@ -24,7 +24,7 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
     cell = cell_of(model, finding)
     if cell is None:
         return None
-    call = node_at(cell, finding, cell.facts.calls)
+    call = node_at(cell, finding, "calls")
     if not isinstance(call, ast.Call):
         return None
     seed_edits = _seed_parameter(model, cell.index)
@@ -70,9 +70,9 @@ def _insert_in_call(cell, call: ast.Call, argument: str) -> Edit | None:
     span = cell.facts.span(call)
     if span.end_line in cell.facts.python.magic_lines:
         return None
-    lines = cell.cell.source.splitlines(keepends=True)
-    start = sum(map(len, lines[:span.line - 1])) + span.column - 1
-    end = sum(map(len, lines[:span.end_line - 1])) + span.end_column - 1
+    starts = line_starts(cell)
+    start = starts[span.line - 1] + span.column - 1
+    end = starts[span.end_line - 1] + span.end_column - 1
     text = cell.cell.source[start:end]
     if not text.endswith(")") or "#" in text:
         return None  # a comment before the `)` would swallow the new argument

@@ -386,3 +386,9 @@ def test_cli_fix_exit_code_counts_what_remains(tmp_path):
     result = run_cli("--fix", "--no-ruff", "nb.ipynb", cwd=tmp_path)
     assert result.returncode == 1 and "RP201" in result.stdout and "RP202" not in result.stdout
     assert cell_diff(b'{"cells": []}', b'{"cells": []}', "x") == ""
+
+
+def test_import_os_never_goes_above_a_cell_magic():
+    cells = ["%%capture\nimport requests\n", 'TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"\nrequests.get("x", TOKEN)\n']
+    outcome = fixed(cells, "RP6", unsafe=True)
+    assert sources(outcome.after) == [cells[0], 'import os\nTOKEN = os.environ["TOKEN"]\nrequests.get("x", TOKEN)\n']

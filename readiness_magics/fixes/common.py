@@ -160,6 +160,8 @@ def import_os(model: NotebookModel, used_in: CellModel) -> tuple[Edit, ...]:
         return ()
     home = home_import_cell(model)
     target = home if home is not None and home.index <= used_in.index else used_in
+    if target.facts.python.cell_magic:  # `%%time` must stay the cell's first line
+        target = used_in
     first = target.facts.statements[0] if target.facts.statements else None
     line = target.facts.span(first).line if first is not None else 1
     if line in target.facts.python.magic_lines:

@@ -236,10 +236,10 @@ def test_paths_near_misses_are_left_alone():
 
 
 def test_seeds_for_estimators_generators_and_global_state():
-    cells = ["import numpy as np\nimport random\nfrom sklearn.model_selection import train_test_split\n"
-             "from sklearn.ensemble import RandomForestClassifier\n",
-             "X_train, X_test = train_test_split(X, test_size=0.2)\n"
-             "model = RandomForestClassifier(\n    n_estimators=10,\n)\n",
+    cells = [("import numpy as np\nimport random\nfrom sklearn.model_selection import train_test_split\n"
+             "from sklearn.ensemble import RandomForestClassifier\n"),
+             ("X_train, X_test = train_test_split(X, test_size=0.2)\n"
+             "model = RandomForestClassifier(\n    n_estimators=10,\n)\n"),
              "rng = np.random.default_rng()\nnoise = np.random.normal(0, 1, 5)\nnoise.sum()\n",
              "pick = random.choice([1, 2])\nprint(pick * 2)\n"]
     outcome = fixed(cells, "RP407", unsafe=True)
@@ -263,12 +263,12 @@ def test_seed_near_misses():
 
 
 def test_secrets_are_read_from_the_environment():
-    cells = ["import requests\n", 'API_KEY = "sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"\n'
-             'requests.get("https://x.example", params={"key": API_KEY})\n']
+    cells = ["import requests\n", ('API_KEY = "sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"\n'
+             'requests.get("https://x.example", params={"key": API_KEY})\n')]
     outcome = fixed(cells, "RP6", unsafe=True)
     assert sources(outcome.after) == ["import os\nimport requests\n",
-                                      'API_KEY = os.environ["API_KEY"]\n'
-                                      'requests.get("https://x.example", params={"key": API_KEY})\n']
+                                      ('API_KEY = os.environ["API_KEY"]\n'
+                                      'requests.get("https://x.example", params={"key": API_KEY})\n')]
     [applied] = outcome.applied
     assert "rotate" in applied.fix.description
     assert not [f for f in outcome.report.findings if f.category == "hardcoded-secret"]
@@ -354,7 +354,7 @@ def test_ruff_fixes_come_through_ruff_and_keep_its_applicability(tmp_path):
 def run_cli(*args, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "readiness_magics", "check", "--no-progress", *args],
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False)
 
 
 def test_cli_fix_diff_fix_only_and_unsafe(tmp_path):

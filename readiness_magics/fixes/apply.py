@@ -278,7 +278,7 @@ def validation_error(raw: bytes) -> str | None:
     try:
         node = nbformat.reads(raw.decode("utf-8-sig"), as_version=nbformat.NO_CONVERT)
         nbformat.validate(node)
-    except Exception as exc:  # nbformat raises ValidationError, NotJSONError, KeyError...
+    except Exception as exc:  # noqa: BLE001 - nbformat raises ValidationError, NotJSONError, KeyError...
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return None
 

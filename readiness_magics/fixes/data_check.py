@@ -23,9 +23,9 @@ from .common import FIX_TAG, cell_lines, cell_of, node_at
 CODES = ("RP301",)
 
 # DataFrame attributes and accessors that are not columns (`df.shape`, `df.loc`, ...).
-FRAME_ATTRIBUTES = frozenset(
-    "T at axes columns dtypes empty flags iat iloc index loc ndim shape size style values attrs str dt cat "
-    "plot sparse array name".split())
+FRAME_ATTRIBUTES = frozenset({
+    "T", "at", "axes", "columns", "dtypes", "empty", "flags", "iat", "iloc", "index", "loc", "ndim", "shape",
+    "size", "style", "values", "attrs", "str", "dt", "cat", "plot", "sparse", "array", "name"})
 IMAGE_READERS = frozenset({"cv2.imread", "PIL.Image.open", "imageio.imread", "skimage.io.imread"})
 COMMENT = "# Check the data before it is used (added by `readiness check --fix`)\n"
 
@@ -84,7 +84,7 @@ def check_lines(model: NotebookModel, cell: CellModel, statement: ast.stmt, call
 
 
 def _is_frame_reader(call: ast.Call, callee: str) -> bool:
-    if not (callee.startswith("pandas.read_") or callee.startswith("polars.read_")):
+    if not callee.startswith(("pandas.read_", "polars.read_")):
         return False
     if callee.endswith(("read_html", "read_pickle")):
         return False

@@ -18,8 +18,16 @@ import re
 
 from ..analysis import NotebookModel
 from ..findings import Edit, Finding, Fix
-from .common import (add_parameter, bound_anywhere, cell_lines, cell_of, identifier, node_at, parameter_named,
-                     source_text)
+from .common import (
+    add_parameter,
+    bound_anywhere,
+    cell_lines,
+    cell_of,
+    identifier,
+    node_at,
+    parameter_named,
+    source_text,
+)
 
 CODES = ("RP101", "RP102")
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..report import NotebookReport
-from .apply import NotebookFile, NotWritable, apply, choose, validation_error, write_atomically
+from .apply import (
+    NotebookFile,
+    NotWritable,
+    apply,
+    choose,
+    validation_error,
+    write_atomically,
+)
 
 MAX_ROUNDS = 25  # each round re-checks the changed notebook; fixes that conflicted apply in the next
 

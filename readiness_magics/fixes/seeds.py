@@ -13,7 +13,14 @@ import ast
 
 from ..analysis import NotebookModel
 from ..findings import Edit, Finding, Fix
-from .common import add_parameter, cell_of, line_starts, node_at, source_text, top_statement
+from .common import (
+    add_parameter,
+    cell_of,
+    line_starts,
+    node_at,
+    source_text,
+    top_statement,
+)
 
 CODES = ("RP407",)
 SEED = "SEED"

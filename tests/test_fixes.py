@@ -411,7 +411,7 @@ def test_after_fixing_the_fixed_findings_are_gone_and_nothing_new_but_what_is_do
     after = outcome.report.findings
     new_codes = {f.code for f in after} - {f.code for f in before}
     assert new_codes <= DOCUMENTED, new_codes
-    for code in {f.code for f in before if f.fix and f.fix.edits and not f.category == "code-quality"}:
+    for code in {f.code for f in before if f.fix and f.fix.edits and f.category != "code-quality"}:
         had = [f for f in before if f.code == code]
         fixable = [f for f in had if f.fix and f.fix.edits]
         remaining = [f for f in after if f.code == code]

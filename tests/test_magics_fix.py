@@ -82,3 +82,15 @@ def test_fix_without_a_notebook_file_is_a_usage_error(ip):
     run(ip, "x = 1")
     with pytest.raises(UsageError, match="no saved notebook"):
         ip.run_line_magic("readiness", "fix")
+
+
+def test_in_a_kernel_the_installed_version_is_evidence_for_a_pin(ip, tmp_path, capsys):
+    from importlib.metadata import version
+
+    path = write_notebook(tmp_path / "nb.ipynb", ["%pip install packaging", "import packaging"])
+    ip.user_ns["__session__"] = str(path)
+    diff = ip.run_line_magic("readiness", "fix RP201")
+    assert f"+%pip install packaging=={version('packaging')}" in diff
+    # Another notebook than this kernel's: the kernel is no evidence for it.
+    other = write_notebook(tmp_path / "other.ipynb", ["%pip install packaging"])
+    assert ip.run_line_magic("readiness", f"fix RP201 --path {other}") == ""

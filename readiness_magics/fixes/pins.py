@@ -2,7 +2,8 @@
 
 Evidence is the version the notebook's own install output says it installed (`Successfully installed
 pandas-2.2.2`, `Requirement already satisfied: pandas in ... (2.2.2)`) or an exact pin in the project's
-dependency files (requirements*.txt, pyproject.toml, environment.yml, lock files). When every unpinned
+dependency files (requirements*.txt, pyproject.toml, environment.yml, lock files), and in a kernel
+(`%readiness fix`, the notebook of this kernel's session) the version this kernel has installed. When every unpinned
 package of the line has such a version the fix is safe (it installs what the notebook ran with);
 otherwise the finding carries advice only. In a kernel, `%readiness pin` pins from the live kernel.
 """
@@ -38,7 +39,8 @@ def versions_from_output(text: str) -> dict[str, str]:
 
 
 def evidence(model: NotebookModel, cell_index: int) -> dict[str, str]:
-    """Versions from the install cell's saved output, then from the project's dependency files."""
+    """Versions from the install cell's saved output, then from the project's dependency files, then
+    (in a kernel, `%readiness fix`) what the kernel running this notebook has installed."""
     found: dict[str, str] = {}
     for output in model.cells[cell_index].cell.outputs:
         if output.output_type == "stream" and ("Successfully installed" in output.text or "satisfied" in output.text):
@@ -71,6 +73,10 @@ def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
         if requirement is None or not requirement.name or item.token.piece < 0:
             return advice
         version = versions.get(canonical(requirement.name))
+        if version is None and model.notebook.kernel is not None and model.notebook.kernel.same_session:
+            from ..live import installed_version_now
+
+            version = installed_version_now(requirement.name)
         bare = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?", item.token.text)
         if version is None or bare is None or "://" in item.token.text:
             return advice

@@ -42,18 +42,33 @@ def wanted(finding: Finding, unsafe: bool, codes: tuple[str, ...] = ()) -> bool:
 
 
 def fix_content(raw: bytes, path: str | os.PathLike | None, *, settings=None, unsafe: bool = False,
-                use_ruff: bool = True, codes: tuple[str, ...] = ()) -> FixOutcome:
-    """The fixed bytes of a notebook (nothing is written); `report` is checked on the result."""
+                use_ruff: bool = True, codes: tuple[str, ...] = (), kernel=None) -> FixOutcome:
+    """The fixed bytes of a notebook (nothing is written); `report` is checked on the result.
+    `kernel`: what the kernel running this notebook knows (live.KernelFacts), from the magics."""
     from ..engine import check_content
+
+    def check(content, path, settings, use_ruff):
+        if kernel is None:
+            return check_content(content, path=path, settings=settings, use_ruff=use_ruff)
+        from ..engine import check_notebook
+        from ..notebook import NotebookError, parse_notebook
+        from ..report import NotebookReport, display_path
+
+        try:
+            notebook = parse_notebook(content, path=path)
+        except NotebookError as error:
+            return NotebookReport(display_path(path), error=error)
+        notebook.kernel = kernel
+        return check_notebook(notebook, settings, use_ruff=use_ruff, ruff_reads_file=False)
 
     path = Path(path) if path is not None else None
     try:
         notebook = NotebookFile.from_bytes(raw, path)
     except NotWritable as exc:
-        report = check_content(raw, path=path, settings=settings, use_ruff=use_ruff)
+        report = check(raw, path, settings, use_ruff)
         return FixOutcome(path, raw, raw, report=report, problem=str(exc))
     data, applied, seen = notebook.data, [], set()
-    report = check_content(raw, path=path, settings=settings, use_ruff=use_ruff)
+    report = check(raw, path, settings, use_ruff)
     for _round in range(MAX_ROUNDS):
         if report.error is not None:
             break
@@ -69,12 +84,12 @@ def fix_content(raw: bytes, path: str | os.PathLike | None, *, settings=None, un
         seen.update(chosen)
         data = apply(data, chosen)
         applied.extend(finding for finding in findings if finding.fix in chosen)
-        report = check_content(notebook.render(data), path=path, settings=settings, use_ruff=use_ruff)
+        report = check(notebook.render(data), path, settings, use_ruff)
     after = notebook.render(data)
     if after != raw:
         problem = validation_error(after)
         if problem is not None:
-            original = check_content(raw, path=path, settings=settings, use_ruff=use_ruff)
+            original = check(raw, path, settings, use_ruff)
             return FixOutcome(path, raw, raw, report=original,
                               problem=f"the fixed notebook would not be valid nbformat ({problem}); not written")
     return FixOutcome(path, raw, after, applied, report)

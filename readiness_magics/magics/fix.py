@@ -38,7 +38,11 @@ def run_fix(magics, line: str) -> Snippet:
     if target.notebook is None:
         raise UsageError(f"cannot read {target.description}: {target.error.message if target.error else ''}")
     raw = target.path.read_bytes()
-    outcome = fix_content(raw, target.path, settings=settings_for(target.path), unsafe=args.unsafe, codes=codes)
+    # The kernel's facts (its installed versions are evidence for pins) only for its own session's notebook.
+    same = target.kind in ("session", "vscode")
+    kernel = magics._kernel_facts(same_session=True, saved=target.path) if same else None
+    outcome = fix_content(raw, target.path, settings=settings_for(target.path), unsafe=args.unsafe, codes=codes,
+                          kernel=kernel)
     name = str(display_path(target.path))
     diff = cell_diff(outcome.before, outcome.after, name)
     if outcome.problem:

@@ -91,7 +91,9 @@ def _model_findings(model, rules) -> list[Finding]:
                 raise  # the test suite wants to see them
             print(f"readiness: internal error in {rule.code} on {model.notebook.name}: {debug_detail(exc)}",
                   file=sys.stderr)
-    return found
+    from .fixes import attach_fixes
+
+    return attach_fixes(model, found)
 
 
 def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) -> list[Finding]:

@@ -30,9 +30,28 @@ CATEGORIES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class NewCell:
+    """A cell a fix adds, `before` or `after` the cell at `anchor` (an index among the notebook's cells)."""
+
+    where: str  # "before" or "after"
+    anchor: int
+    cell_type: str
+    source: str
+    tags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {self.where: self.anchor, "cell_type": self.cell_type, "source": self.source,
+                "tags": list(self.tags)}
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
-    """Replace a range of one cell's source (1-based lines, 1-based columns, end exclusive)."""
+    """Replace a range of one cell's source (1-based lines, 1-based columns, end exclusive).
+
+    Or change the cells themselves: with `insert_cell` the edit adds that cell (its range is 1:1-1:1 of
+    the anchor cell, `content` is empty: the new cell's source is `insert_cell.source`); with
+    `delete_cell` it removes the cell at `cell_index` (its range is the whole cell, `content` empty)."""
 
     cell_index: int
     line: int
@@ -40,9 +59,11 @@ class Edit:
     end_line: int
     end_column: int
     content: str
+    insert_cell: NewCell | None = None
+    delete_cell: bool = False
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "cell_index": self.cell_index,
             "line": self.line,
             "column": self.column,
@@ -50,6 +71,11 @@ class Edit:
             "end_column": self.end_column,
             "content": self.content,
         }
+        if self.insert_cell is not None:
+            out["insert_cell"] = self.insert_cell.to_dict()
+        if self.delete_cell:
+            out["delete_cell"] = True
+        return out
 
 
 @dataclass(frozen=True)

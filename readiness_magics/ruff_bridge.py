@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .findings import Finding, Fix, Severity
+from .findings import Edit, Finding, Fix, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,6 +93,7 @@ class RuffDiagnostic:
     end_column: int
     fix_message: str | None
     fix_applicability: str | None
+    fix_edits: tuple = ()  # ((row, column, end_row, end_column, content), ...) in the diagnostic's cell
 
     @property
     def is_syntax_error(self) -> bool:
@@ -190,6 +191,8 @@ def _parse(output: str) -> dict[str, list[RuffDiagnostic]]:
             code, item.get("name", ""), item.get("message", ""), item["cell"],
             location["row"], location["column"], end["row"], end["column"],
             fix.get("message"), fix.get("applicability"),
+            tuple((e["location"]["row"], e["location"]["column"], e["end_location"]["row"],
+                   e["end_location"]["column"], e["content"]) for e in fix.get("edits") or ()),
         ))
     return by_file
 
@@ -352,7 +355,12 @@ def to_findings(diagnostics: list[RuffDiagnostic], cells) -> list[Finding]:
         message = _MESSAGES.get(diagnostic.code, diagnostic.message)
         fix = None
         if diagnostic.fix_message:
-            fix = Fix(diagnostic.fix_message, "safe" if diagnostic.fix_applicability == "safe" else "unsafe")
+            edits = tuple(Edit(index, *edit) for edit in diagnostic.fix_edits)
+            if diagnostic.fix_applicability not in ("safe", "unsafe") or \
+                    any(edit.end_line > len(lines) + 1 for edit in edits):
+                edits = ()  # display-only, or not all in this cell: ruff's fix stays advice here
+            fix = Fix(diagnostic.fix_message, "safe" if diagnostic.fix_applicability == "safe" else "unsafe",
+                      edits)
         findings.append(Finding(
             code=diagnostic.code,
             name=diagnostic.name,

@@ -18,11 +18,13 @@ PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
 def test_hook_definition():
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    (hook,) = hooks
+    (hook, fix) = hooks
     assert hook["id"] == "readiness"
     assert hook["entry"].split()[:2] == ["readiness", "check"]
     assert hook["language"] == "python"
     assert hook["types"] == ["jupyter"]  # identify's type for .ipynb
+    assert fix["id"] == "readiness-fix" and fix["entry"].split()[:3] == ["readiness", "check", "--fix"]
+    assert "--unsafe-fixes" not in fix["entry"] and fix["types"] == ["jupyter"]
 
 
 @pytest.fixture()
@@ -52,15 +54,15 @@ def clean_env(tmp: Path) -> dict:
     return env
 
 
-def try_repo(repo: Path, *args: str) -> subprocess.CompletedProcess:
+def try_repo(repo: Path, *args: str, hook: str = "readiness", env: dict | None = None) -> subprocess.CompletedProcess:
     # The committed HEAD of this repository: the same code in both runs, so pre-commit installs the
     # hook's environment once and reuses it (try-repo without --ref would commit the working tree).
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
     return subprocess.run(
-        [str(PRE_COMMIT), "try-repo", str(ROOT), "readiness", "--ref", head, "--verbose", "--color", "never",
+        [str(PRE_COMMIT), "try-repo", str(ROOT), hook, "--ref", head, "--verbose", "--color", "never",
          *args],
-        cwd=repo, capture_output=True, text=True, env=clean_env(repo.parent), timeout=1200, check=False,
+        cwd=repo, capture_output=True, text=True, env=env or clean_env(repo.parent), timeout=1200, check=False,
     )
 
 
@@ -81,6 +83,43 @@ def test_try_repo_fails_on_the_dirty_notebook_and_passes_the_clean_one(throwaway
     assert clean_only.returncode == 0, output
     assert "Passed" in output
     assert "Found 0 findings (0 error, 0 warning, 0 info) in 1 notebook" in output
+
+
+def without_node(tmp: Path) -> dict:
+    """The environment of a machine with Python and git but no Node.js, and no flag to skip the build."""
+    env = clean_env(tmp)
+    del env["SKIP_JUPYTER_BUILDER"]
+    tools = tmp / "bin-without-node"
+    tools.mkdir()
+    # Every program on PATH (git's helpers need sed, basename, ...) but Node.js and its package managers.
+    for folder in env.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(folder):
+            continue
+        for entry in os.scandir(folder):
+            if entry.name in ("node", "nodejs", "npm", "npx", "yarn", "corepack", "jlpm") or \
+                    (tools / entry.name).exists():
+                continue
+            (tools / entry.name).symlink_to(entry.path)
+    env["PATH"] = os.pathsep.join([str(tools), str(Path(sys.executable).parent)])
+    assert shutil.which("node", path=env["PATH"]) is None and shutil.which("jlpm", path=env["PATH"])
+    return env
+
+
+@pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit is not installed in this environment")
+def test_fix_hook_installs_without_node_and_applies_the_safe_fixes(tmp_path):
+    repo = tmp_path / "analysis"
+    repo.mkdir()
+    shutil.copy(SAMPLES / "customer_segments.ipynb", repo / "segments.ipynb")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    before = (repo / "segments.ipynb").read_text()
+    result = try_repo(repo, "--all-files", hook="readiness-fix", env=without_node(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output  # files were modified, as pre-commit reports any fixer
+    assert "files were modified by this hook" in output, output
+    after = (repo / "segments.ipynb").read_text()
+    assert "!pip install numpy" in before and "!pip install" not in after and "%pip install numpy" in after
+    assert "readiness: fixed" in output
 
 
 # -- docs/ci.md: the copy-paste setups stay valid ------------------------------------------------

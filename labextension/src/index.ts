@@ -11,10 +11,14 @@ import {
 import { Dialog, ICommandPalette, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { Widget } from '@lumino/widgets';
 
 import { readinessIcon } from './icon';
 import { CATEGORIES, IFinding, IRuleDoc, ReadinessModel } from './model';
+import { describeEdits, fixKind } from './fixes';
 import {
+  applyFixes,
+  cellSources,
   clearMarkers,
   contentForCheck,
   ignoreFinding,
@@ -162,6 +166,62 @@ class NotebookFollower {
     }
   }
 
+  /**
+   * Apply a finding's fix to the open notebook, as the findings are now: the notebook is checked
+   * again first (the user may have typed since), and an unsafe fix says what it changes first.
+   */
+  async fix(finding: IFinding): Promise<void> {
+    const notebook = this._notebook;
+    if (!notebook) {
+      return;
+    }
+    await this.check();
+    const same = (this._model.report?.findings ?? []).find(
+      f => f.code === finding.code && f.cell_index === finding.cell_index && f.line === finding.line &&
+        f.column === finding.column && fixKind(f) !== null
+    );
+    if (!same || !same.fix) {
+      return;
+    }
+    if (same.fix.applicability !== 'safe') {
+      const body = new Widget();
+      body.addClass('jp-readiness-fixPreview');
+      const intro = document.createElement('p');
+      intro.textContent = `${same.fix.description}. This fix is unsafe: it changes what the notebook does.`;
+      const details = document.createElement('pre');
+      details.textContent = describeEdits(same.fix, cellSources(notebook)).join('\n\n');
+      body.node.append(intro, details);
+      const answer = await showDialog({
+        title: `Apply the fix for ${same.code}?`,
+        body,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Apply' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+    }
+    this._afterFix(applyFixes(notebook, [same.fix]));
+  }
+
+  /** Apply every safe fix that fits with the others; the rest come with the next check. */
+  async fixAllSafe(): Promise<void> {
+    const notebook = this._notebook;
+    if (!notebook) {
+      return;
+    }
+    await this.check();
+    const fixes = this._model.allowedFindings().filter(f => fixKind(f) === 'safe').map(f => f.fix!);
+    this._afterFix(applyFixes(notebook, fixes));
+  }
+
+  private _afterFix(applied: number): void {
+    if (applied === 0) {
+      void showErrorMessage('Readiness', 'The fix no longer fits the notebook; it was checked again.');
+    } else if (!this.settings.autoCheck) {
+      void this.check();
+    }
+  }
+
   private _key(notebook: NotebookPanel): string {
     return `${notebook.id}:${notebook.context.localPath}`;
   }
@@ -294,7 +354,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       jump: finding => void follower.jump(finding),
       ignore: finding => follower.ignore(finding),
       check: () => void follower.check(),
-      export: () => void exportActive(follower)
+      export: () => void exportActive(follower),
+      fix: finding => void follower.fix(finding),
+      fixAllSafe: () => void follower.fixAllSafe()
     });
     follower = new NotebookFollower(app, model, panel);
 

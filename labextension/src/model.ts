@@ -8,10 +8,29 @@
 /** Severity of a finding, as the server sends it. */
 export type Severity = 'error' | 'warning' | 'info';
 
-/** A suggested change attached to a finding. */
+/** One edit of a fix: a range of a cell's source, or a cell added or deleted (see fixes.ts). */
+export interface IEdit {
+  cell_index: number;
+  line: number;
+  column: number;
+  end_line: number;
+  end_column: number;
+  content: string;
+  insert_cell?: {
+    before?: number;
+    after?: number;
+    cell_type: 'code' | 'markdown' | 'raw';
+    source: string;
+    tags: string[];
+  };
+  delete_cell?: boolean;
+}
+
+/** A suggested change attached to a finding; with `edits` it can be applied, else it is advice. */
 export interface IFix {
   description: string;
   applicability: 'safe' | 'unsafe';
+  edits?: IEdit[];
 }
 
 /** One finding of the JSON contract (DESIGN.md). */

@@ -8,7 +8,8 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { StateEffect, StateField } from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView } from '@codemirror/view';
 
-import { ICellGroup, IFinding, ignoreInSource } from './model';
+import { chooseFixes, planFixes } from './fixes';
+import { ICellGroup, IFinding, IFix, ignoreInSource } from './model';
 
 /** Sets (a 1-based line number) or clears (null) the highlighted line of one editor. */
 const setHighlightedLine = StateEffect.define<number | null>();
@@ -121,6 +122,77 @@ export async function jumpToFinding(panel: NotebookPanel, finding: IFinding): Pr
   void cell.node.offsetWidth;
   cell.node.classList.add('jp-readiness-flash');
   notebook.activate();
+}
+
+/** The sources of the notebook's cells now, in order. */
+export function cellSources(panel: NotebookPanel): string[] {
+  const cells = panel.content.model?.cells;
+  const sources: string[] = [];
+  for (let i = 0; cells && i < cells.length; i++) {
+    sources.push(cells.get(i).sharedModel.getSource());
+  }
+  return sources;
+}
+
+/** Replace a cell's source by changing only the part that differs (keeps the cursor and undo sensible). */
+function replaceSource(shared: { getSource(): string; updateSource(s: number, e: number, v: string): void },
+                       after: string): void {
+  const before = shared.getSource();
+  if (before === after) {
+    return;
+  }
+  let start = 0;
+  while (start < before.length && before[start] === after[start]) {
+    start++;
+  }
+  let endBefore = before.length;
+  let endAfter = after.length;
+  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+    endBefore--;
+    endAfter--;
+  }
+  shared.updateSource(start, endBefore, after.slice(start, endAfter));
+}
+
+/**
+ * Apply fixes to the open notebook's model, never to the file: text edits as edits of each cell
+ * (Ctrl+Z in the cell undoes them), added and deleted cells as notebook operations (undone by
+ * the notebook's undo). Fixes that overlap one already applied wait for the next check.
+ * Returns how many fixes were applied.
+ */
+export function applyFixes(panel: NotebookPanel, fixes: readonly IFix[]): number {
+  const model = panel.content.model;
+  if (!model) {
+    return 0;
+  }
+  const sources = cellSources(panel);
+  const chosen = chooseFixes(fixes, sources);
+  const plan = planFixes(chosen, sources);
+  if (!plan || chosen.length === 0) {
+    return 0;
+  }
+  for (const [index, source] of plan.sources) {
+    replaceSource(model.cells.get(index).sharedModel, source);
+  }
+  // From the last index to the first, so the indices still to do are those the check saw.
+  const operations = [
+    ...plan.deletes.map(index => ({ index, order: 0, insert: null as any })),
+    ...plan.inserts.map(insert => ({ index: insert.index, order: 1, insert }))
+  ].sort((a, b) => b.index - a.index || a.order - b.order);
+  const shared = model.sharedModel;
+  for (const operation of operations) {
+    if (operation.insert === null) {
+      shared.deleteCell(operation.index);
+    } else {
+      const cell = operation.insert;
+      shared.insertCell(Math.min(operation.index, shared.cells.length), {
+        cell_type: cell.cell_type,
+        source: cell.source,
+        metadata: cell.tags.length ? { tags: cell.tags } : {}
+      });
+    }
+  }
+  return chosen.length;
 }
 
 /** Add `# readiness: ignore[CODE]` to the finding's line, as one undoable edit. */

@@ -5,6 +5,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { readinessIcon } from './icon';
+import { fixKind } from './fixes';
 import {
   ICellGroup,
   IFinding,
@@ -24,6 +25,10 @@ export interface IPanelActions {
   check(): void;
   /** Export the active notebook as a package. */
   export(): void;
+  /** Apply the finding's fix to the open notebook (unsafe fixes are confirmed first). */
+  fix(finding: IFinding): void;
+  /** Apply every safe fix to the open notebook. */
+  fixAllSafe(): void;
 }
 
 /** The id of the panel in the shell (galata's `sidebar.openTab` uses it). */
@@ -139,6 +144,15 @@ export class ReadinessPanel extends Widget {
       exportButton.disabled = this.model.key === null;
       exportButton.addEventListener('click', () => this._actions.export());
       actions.appendChild(exportButton);
+    }
+    const safe = this.model.allowedFindings().filter(f => fixKind(f) === 'safe').length;
+    if (safe > 0) {
+      const fixAll = el('button', 'jp-readiness-button jp-readiness-fixAllButton', `Fix all safe (${safe})`);
+      fixAll.type = 'button';
+      fixAll.title = 'Apply every safe fix to the notebook (Ctrl+Z undoes them)';
+      fixAll.dataset.focusKey = 'fix-all';
+      fixAll.addEventListener('click', () => this._actions.fixAllSafe());
+      actions.appendChild(fixAll);
     }
     header.appendChild(actions);
     return header;
@@ -326,6 +340,16 @@ export class ReadinessPanel extends Widget {
       );
       ignore.addEventListener('click', () => this._actions.ignore(finding));
       row.appendChild(ignore);
+    }
+    const kind = fixKind(finding);
+    if (kind !== null) {
+      const fix = el('button', `jp-readiness-fix jp-mod-${kind}`, kind === 'safe' ? 'Fix' : 'Fix…');
+      fix.type = 'button';
+      fix.dataset.focusKey = `fix:${key}`;
+      fix.title = `${finding.fix!.description}${kind === 'unsafe' ? ' (unsafe: changes what the notebook does)' : ''}`;
+      fix.setAttribute('aria-label', `Fix ${finding.code} on line ${finding.line} of ${where.toLowerCase()}: ${fix.title}`);
+      fix.addEventListener('click', () => this._actions.fix(finding));
+      row.appendChild(fix);
     }
     return row;
   }

@@ -62,7 +62,14 @@ def to_json(reports: list[NotebookReport]) -> dict:
 
 
 def format_json(reports: list[NotebookReport]) -> str:
-    return json.dumps(to_json(reports), indent=2) + "\n"
+    import io
+
+    # json.dump writes the indented encoder's small pieces as they come; json.dumps would hold them
+    # all in one list first (several times the output's size for reports with many fixes' edits).
+    out = io.StringIO()
+    json.dump(to_json(reports), out, indent=2)
+    out.write("\n")
+    return out.getvalue()
 
 
 def format_github(reports: list[NotebookReport]) -> str:

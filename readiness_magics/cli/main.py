@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to keep the cache (default: $READINESS_CACHE_DIR, else .readiness_cache "
                             "in the project root)")
     check.set_defaults(handler=run_check)
+    from .fix import add_fix_arguments
+
+    add_fix_arguments(check)
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -119,6 +122,10 @@ def run_check(args) -> int:
         overrides["fail_on"] = args.fail_on
     if args.extend_select:
         overrides["extend_select"] = args.extend_select
+    from .fix import fixing, run_fix
+
+    if fixing(args):
+        return run_fix(args, overrides)
     progress = None
     if not args.no_progress and sys.stderr.isatty() and args.output is None:
         progress = _progress_bar

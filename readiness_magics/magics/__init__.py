@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _LONG_LITERAL = re.compile(r"""(['"])[^'"\\]{9,}\1""")
-SUBCOMMANDS = ("on", "off", "pin", "datacheck", "explain", "export", "rules", "status")
+SUBCOMMANDS = ("on", "off", "pin", "datacheck", "explain", "export", "rules", "status", "fix")
 _HISTORY_NAME = "kernel-history.ipynb"  # where the kernel's history "lives", for settings and project files
 
 
@@ -179,6 +179,7 @@ _HELP = """Find what keeps this notebook from production, without leaving it.
   %%readiness [--no-run]       check this cell with the cells run before it, then run it
   %readiness on | off          watch mode: check each cell as it runs (a line or two under the cell)
   %readiness pin               pin the notebook's imports to the versions installed here
+  %readiness fix [CODES]       the diff the fixes make to the saved notebook (--unsafe, --write)
   %readiness datacheck NAME    a data check written from a live DataFrame, to paste under its load
   %readiness explain CODE      what a rule checks and what to write instead
   %readiness rules             every rule
@@ -494,6 +495,11 @@ class ReadinessMagics(Magics):
         failures = dict.fromkeys(filter(None, [self.last_failure, self.watcher.last_failure if self.watcher else ""]))
         lines.append("last internal failure: " + ("\n" + "\n".join(failures) if failures else "none"))
         print("\n".join(lines))
+
+    def _fix(self, line: str):
+        from .fix import run_fix
+
+        return run_fix(self, line)
 
     # -- live-kernel extras ----------------------------------------------------------------------
     def _pin(self, line: str):

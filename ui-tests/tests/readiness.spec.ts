@@ -233,3 +233,44 @@ test.describe('with settings', () => {
     await expect(activeCell.locator('.jp-readiness-lineHighlight')).toHaveCount(1);
   });
 });
+
+test('"Fix" changes the cell in the open notebook, the finding goes, Ctrl+Z brings the cell back', async ({
+  page,
+  tmpPath
+}) => {
+  await uploadSamples(page, tmpPath, ['customer_segments.ipynb']);
+  await page.notebook.openByPath(`${tmpPath}/customer_segments.ipynb`);
+  const panel = await openPanel(page);
+  const shell = finding(panel, 'RP202', 1);
+  await expect(shell).toBeVisible();
+  expect(await page.notebook.getCellTextInput(1)).toBe('!pip install numpy');
+  // Safe fixes are offered at the top too.
+  await expect(panel.locator('.jp-readiness-fixAllButton')).toContainText('Fix all safe');
+
+  await shell.locator('.jp-readiness-fix').click();
+  await expect.poll(() => page.notebook.getCellTextInput(1)).toBe('%pip install numpy');
+  await expect(finding(panel, 'RP202', 1)).toHaveCount(0);
+  // Applied to the model, not the file: the notebook has unsaved changes.
+  await expect(page.locator('.jp-mod-current .jp-mod-dirty, .jp-mod-current.jp-mod-dirty').first()).toBeAttached();
+
+  await page.notebook.enterCellEditingMode(1);
+  await page.keyboard.press('Control+z');
+  await expect.poll(() => page.notebook.getCellTextInput(1)).toBe('!pip install numpy');
+  await expect(finding(panel, 'RP202', 1)).toBeVisible();
+
+  // An unsafe fix says what it changes before it is applied; Cancel leaves the notebook as it is.
+  const unsafe = panel.locator('.jp-readiness-finding[data-code="RP407"] .jp-readiness-fix').first();
+  await unsafe.click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('unsafe');
+  await expect(dialog).toContainText('random_state=SEED');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  expect(await page.notebook.getCellTextInput(1)).toBe('!pip install numpy');
+  expect(await page.notebook.getCellTextInput(8)).not.toContain('random_state');
+
+  // "Fix all safe" applies the safe ones together: `%pip`, and the pin from requirements.txt beside it.
+  await panel.locator('.jp-readiness-fixAllButton').click();
+  await expect.poll(() => page.notebook.getCellTextInput(1)).toMatch(/^%pip install numpy==\d+\.\d+/);
+  await expect(finding(panel, 'RP202', 1)).toHaveCount(0);
+});

@@ -629,10 +629,14 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
         return all(_is_trivial_value(model, item) for item in value.elts)
     if isinstance(value, ast.IfExp):  # role = "Human" if is_human else "AI"
         return _is_trivial_value(model, value.body) and _is_trivial_value(model, value.orelse)
+    if isinstance(value, ast.JoinedStr):
+        return True  # a label or a file name
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id in model.functions:
             return True  # calling the notebook's own function for each item
         name = _callee(model, value)
+        if name.startswith("os.path.") or name in ("str", "pathlib.Path", "Path"):
+            return True  # building a path: `out = os.path.join(folder, name)`
         return name.startswith(("matplotlib.", "seaborn.", "plotly.")) or (
             isinstance(value.func, ast.Attribute) and value.func.attr in {"subplots", "add_subplot", "figure",
                                                                           "subplot", "twinx", "twiny"}
@@ -663,7 +667,51 @@ def _is_counter(statement: ast.stmt) -> bool:
 
 
 def _loop_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
-    """The first statement or call in a loop that computes or mutates, or None for print/call-only loops."""
+    """The first statement or call in a loop that computes or mutates, or None for print/call-only loops,
+    loops that only show something, loops that only wait for a remote job, and loops that train (RP403
+    reports their training calls: one problem, one finding)."""
+    if _trains_inside(model, loop) or _shows_only(model, loop.body):
+        return None
+    work = _first_work(model, loop)
+    if work is not None and _is_plain_assignment(work) and _only_waits(model, loop):
+        return None
+    return work
+
+
+def _trains_inside(model: NotebookModel, loop: ast.AST) -> bool:
+    return any(isinstance(node, ast.Call) and _training_call(model, node) for node in _walk_same_scope(loop))
+
+
+def _walk_same_scope(root: ast.AST):
+    """ast.walk, without entering nested defs, lambdas and classes."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+
+
+def _is_plain_assignment(node: ast.AST) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return bool(targets) and all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets)
+
+
+def _only_waits(model: NotebookModel, loop: ast.AST) -> bool:
+    """`while True: status = job.retrieve(); if done: break; time.sleep(30)`: polling, not computing. It
+    sleeps and keeps nothing: no `+=`, item assignment or appending."""
+    sleeps = False
+    for node in _walk_same_scope(loop):
+        if isinstance(node, ast.Call) and _short_name(model, node) == "sleep":
+            sleeps = True
+        elif isinstance(node, ast.AugAssign) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                                 and node.func.attr in _MUTATING_METHODS):
+            return False
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node):
+            return False
+    return sleeps
+
+
+def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
     counters = {id(statement) for statement in loop.body if _is_counter(statement)}
     for node in ast.walk(loop):
         if node is loop:
@@ -867,6 +915,9 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         if value is None:
             return False
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        roots = [name for target in targets for name in _target_roots(target)]
+        if roots and None not in roots and all(_only_shown(model, name) for name in roots):
+            return False  # built only to be shown: plot geometry, a table to look at
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
             return any(_is_data(model, root_name(t)) for t in targets)
@@ -886,7 +937,8 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
             return True
         if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS:
-            return _is_data(model, root_name(call.func))
+            receiver = root_name(call.func)
+            return _is_data(model, receiver) and not _only_shown(model, receiver)
     return False
 
 
@@ -983,6 +1035,174 @@ class TopLevelDataPipeline(Rule):
                 "move the steps into a function that takes the data and returns the result",
                 Fix("Extract the steps into a function", "unsafe"),
             )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Display is not logic (DESIGN.md): values that only reach a print, a plot or the cell's shown output.
+
+_SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
+_SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
+                  "altair.", "holoviews.", "rich.", "ipywidgets.")
+# Methods that draw or decorate a chart; `step`, `set`, `line`... also name other things (optimizer.step()).
+_SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
+    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "matshow", "contour",
+    "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot", "countplot",
+    "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot", "displot",
+    "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh", "plot_surface",
+    "plot3D", "scatter3D", "semilogy", "semilogx", "loglog", "quiver", "streamplot", "add_trace", "iplot",
+    "plot_wireframe", "contour3D", "plot_trisurf", "add_patch", "add_artist", "fill", "vlines", "hlines",
+}) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "axis", "title", "text"})
+    | {"set_title", "text", "annotate"})
+# Names of functions that only show something (`show_random_elements`, `plot_batch`, `display_images`).
+_SHOW_FUNCTION = re.compile(r"^_*(?:show|display|plot|draw|visuali[sz]e|view|preview|render|print|imshow)"
+                            r"(?:_|$|[A-Z])")
+
+
+def _is_show_call(model: NotebookModel, call: ast.Call) -> bool:
+    name = _callee(model, call)
+    if name in _SHOW_CALLS or name.startswith(_SHOW_PREFIXES):
+        return True
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in model.functions and _SHOW_FUNCTION.match(func.id):
+        return True
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr in _SHOW_METHODS:
+        return True
+    inner = func.value  # df.plot.bar(...), df.style.format(...)
+    while isinstance(inner, (ast.Attribute, ast.Call, ast.Subscript)):
+        if isinstance(inner, ast.Attribute) and inner.attr in ("plot", "style", "hvplot"):
+            return True
+        inner = inner.func if isinstance(inner, ast.Call) else inner.value
+    return False
+
+
+def _reads_by_name(model: NotebookModel) -> dict[str, list]:
+    """name -> [(cell, NameRead)] over the notebook's top-level code, built once per model."""
+    index = model.__dict__.get("_untestable_reads")
+    if index is None:
+        index = {}
+        for cell in model.parsed_cells:
+            for read in cell.facts.reads:
+                index.setdefault(read.name, []).append((cell, read))
+        model.__dict__["_untestable_reads"] = index
+    return index
+
+
+def _function_reads(model: NotebookModel) -> frozenset[str]:
+    names = model.__dict__.get("_untestable_function_reads")
+    if names is None:
+        names = frozenset(read.id for cell in model.parsed_cells for function in cell.facts.functions
+                          for read in function.free_reads)
+        model.__dict__["_untestable_function_reads"] = names
+    return names
+
+
+def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> bool:
+    """Whether every use of a top-level name only reaches something shown: a print, a plot, the cell's
+    output. A name never read, read by a function or used in any other way is not."""
+    cache = model.__dict__.setdefault("_untestable_shown", {})
+    if name in cache:
+        return cache[name]
+    seen = set() if seen is None else seen
+    if name in seen:
+        return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
+    seen.add(name)
+    reads = _reads_by_name(model).get(name, [])
+    result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
+        and all(_shown_use(model, cell, read.node, seen) for cell, read in reads)
+    if len(seen) == 1:
+        cache[name] = result
+    seen.discard(name)
+    return result
+
+
+_FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr,
+          ast.FormattedValue, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice,
+          ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
+
+
+def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) -> bool:
+    """Whether the value at `node` only reaches something shown."""
+    child = node
+    passed_on = False  # given to some call whose result is then used: the result must be only shown too
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.Call):
+            if _is_show_call(model, ancestor):
+                return True  # drawn or printed, or the axes drawn on
+            if _training_call(model, ancestor) or _is_write(model, ancestor):
+                return False
+            if isinstance(ancestor.func, ast.Attribute) and ancestor.func.attr in _MUTATING_METHODS:
+                if child is ancestor.func:
+                    return False  # the shown value is changed in place
+                target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
+                return target is not None and _only_shown(model, target, seen)
+            passed_on = passed_on or child is not ancestor.func
+        elif isinstance(ancestor, ast.stmt):
+            return _statement_shows(model, cell, ancestor, child, passed_on, seen)
+        elif not isinstance(ancestor, _FLOWS):
+            return False
+        child = ancestor
+    return False
+
+
+def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt, child: ast.AST,
+                     passed_on: bool, seen: set) -> bool:
+    if isinstance(statement, ast.Expr):
+        # The cell's last expression is its shown output; a call made for its effect is not a look.
+        return not passed_on and statement is _last_statement(cell)
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child is statement.value:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        names = [n for t in targets for n in _target_roots(t)]
+        return bool(names) and None not in names and all(_only_shown(model, n, seen) for n in names)
+    if isinstance(statement, (ast.For, ast.AsyncFor)) and child is statement.iter:
+        names = _target_roots(statement.target)
+        return bool(names) and None not in names and all(_only_shown(model, n, seen) for n in names)
+    return False
+
+
+def _target_roots(target: ast.AST) -> list:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for item in target.elts for n in _target_roots(item)]
+    if isinstance(target, ast.Starred):
+        return _target_roots(target.value)
+    return [root_name(target)]
+
+
+def _last_statement(cell: CellModel) -> ast.stmt | None:
+    statements = cell.facts.statements
+    return statements[-1] if statements else None
+
+
+def _shows_only(model: NotebookModel, statements: list[ast.stmt]) -> bool:
+    """A block that only shows: prints and plots, and assignments whose values are only shown."""
+    for statement in statements:
+        if isinstance(statement, (ast.Pass, ast.Break, ast.Continue)):
+            continue
+        if isinstance(statement, ast.Expr):
+            value = statement.value
+            if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and _is_show_call(model, value)):
+                continue
+            return False
+        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            if statement.value is None:
+                continue
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = [n for t in targets for n in _target_roots(t)]
+            if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or None in names \
+                    or not all(_only_shown(model, n) for n in names):
+                return False
+            continue
+        if isinstance(statement, ast.If):
+            if _shows_only(model, statement.body) and _shows_only(model, statement.orelse):
+                continue
+            return False
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
+            if _shows_only(model, statement.body) and _shows_only(model, getattr(statement, "orelse", [])):
+                continue
+            return False
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -182,11 +182,10 @@ def test_training_position():
     ("for price in prices:\n    total += price", 2),
     ("for f in files:\n    frames.append(pd.read_csv(f))", 2),
     ("for c in cols:\n    df[c] = df[c].fillna(0)", 2),
-    ("for i in range(3):\n    x = i * 2\n    print(x)", 2),
+    ("for i in range(3):\n    x = i * 2\n    print(x)\nlast = x + 1", 2),
     ("while not done:\n    done = step()", 2),
-    ("for k in range(2, 9):\n    km = KMeans(n_clusters=k)\n    km.fit(X)", 2),
     ("for row in rows:\n    if row > 0:\n        count += 1", 3),
-    ("for m in models:\n    m.fit(X, y)", 2),
+    ("for epoch in range(3):\n    loss = model(batch).loss\n    loss.backward()\n    optimizer.step()", 2),
     ("for c in cols:\n    df.drop(c, axis=1, inplace=True)", 2),
     ("for x in xs:\n    cache.update({x: 1})", 2),
 ])
@@ -210,6 +209,40 @@ def test_loop_that_computes(loop, work_line):
 def test_loop_that_only_prints_plots_or_calls(loop):
     cell = "import matplotlib.pyplot as plt\nimport seaborn as sns\ndef process(f):\n    pass\n"
     assert codes([cell, loop], "RP404") == []
+
+
+def test_a_loop_that_trains_is_one_finding_of_top_level_training():
+    for loop in ["for k in range(2, 9):\n    km = KMeans(n_clusters=k)\n    km.fit(X)\n    scores.append(km.inertia_)",
+                 "for m in models:\n    m.fit(X, y)"]:
+        assert codes([SKLEARN, loop], ("RP403", "RP404")) == [("RP403", 1, 3 if "km" in loop else 2)]
+
+
+@pytest.mark.parametrize("cell", [
+    # a loop that only draws subplots
+    "for ax, img in zip(axes, imgs):\n    ax.imshow(img)\n    ax.set_title('x')",
+    # values computed only to be drawn or printed
+    "for airline in airlines:\n    subset = flights[flights['name'] == airline]\n    sns.distplot(subset['delay'])",
+    "for m, b in [(1, 0.6), (0.5, 1.6)]:\n    yfit = m * xfit + b\n    plt.plot(xfit, yfit, '-k')",
+    "for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
+    "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))",
+    "for hit in hits:\n    chunk = unescape(hit['text'])\n    print(chunk)",
+    # waiting for a remote job
+    "while True:\n    res = client.jobs.retrieve(job_id)\n    if res.done:\n        break\n    time.sleep(60)",
+    # building a path for each file it downloads
+    "for f in run.get_file_names():\n    out = os.path.join(MODEL_DIR, f)\n    run.download_file(name=f, output_file_path=out)",
+])
+def test_loops_that_only_show_wait_or_move_files_are_not_logic(cell):
+    imports = ("import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"
+               "from IPython.display import Audio, display\nfrom html import unescape\n")
+    assert codes([imports, cell], "RP404") == []
+
+
+def test_a_value_drawn_in_the_loop_and_used_after_it_is_logic():
+    imports = "import matplotlib.pyplot as plt\n"
+    cell = "for m in ms:\n    yfit = m * xfit\n    plt.plot(xfit, yfit)\nbest = yfit.max()"
+    assert codes([imports, cell], "RP404") == [("RP404", 1, 1)]
+    polling_that_keeps = "while True:\n    res = job.poll()\n    results.append(res)\n    time.sleep(5)"
+    assert codes(["import time", polling_that_keeps], "RP404") == [("RP404", 1, 1)]
 
 
 def test_loop_calling_a_notebook_function_for_each_item():

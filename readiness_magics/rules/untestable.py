@@ -1272,6 +1272,7 @@ _SEEDED_BY_RANDOM_STATE = {
     "make_moons", "make_circles", "make_friedman1", "make_gaussian_quantiles", "make_s_curve", "make_swiss_roll",
     "make_sparse_coded_signal", "make_low_rank_matrix", "SMOTE", "ADASYN", "BorderlineSMOTE",
     "RandomOverSampler", "RandomUnderSampler", "permutation_importance", "AdaBoostClassifier", "AdaBoostRegressor",
+    "ParameterSampler", "BayesSearchCV",
 }
 _SEEDED_ONLY_WHEN_SHUFFLED = {"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"}
 _SKLEARN_UTILS = {"sklearn.utils.shuffle", "sklearn.utils.resample"}
@@ -1309,10 +1310,13 @@ _NUMPY_DRAWS = {
 _TF_DRAWS = {"normal", "uniform", "shuffle", "truncated_normal", "categorical", "gamma", "poisson",
              "experimental", "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler",
              "log_uniform_candidate_sampler", "uniform_candidate_sampler", "all_candidate_sampler"}
+_OPTUNA_SAMPLERS = {"TPESampler", "RandomSampler", "CmaEsSampler", "NSGAIISampler", "NSGAIIISampler",
+                    "QMCSampler", "MOTPESampler", "GPSampler", "BoTorchSampler"}
+_SEARCH_NAMES = _OPTUNA_SAMPLERS | {"create_study", "fmin"}
 # Only calls with one of these names can draw random numbers; the rest are skipped without resolving.
 _RANDOM_LAST_NAMES = (_SEEDED_BY_RANDOM_STATE | _SEEDED_ONLY_WHEN_SHUFFLED | {_last(n) for n in _SKLEARN_UTILS}
                       | _NUMPY_DRAWS | _RANDOM_DRAWS | _TORCH_DRAWS | _TF1_DRAWS | _TF_DRAWS
-                      | {"RandomState", "default_rng", "Random"})
+                      | {"RandomState", "default_rng", "Random"} | _SEARCH_NAMES)
 
 
 class UnseededRandomness(Rule):
@@ -1323,9 +1327,14 @@ class UnseededRandomness(Rule):
     `RandomizedSearchCV`, SMOTE, `DataFrame.sample(...)` without `random_state=`; `np.random.*`
     without an earlier `np.random.seed(...)`, `np.random.default_rng()` / `RandomState()` without a
     seed, `random.*` without `random.seed(...)`, `torch.rand*` without `torch.manual_seed(...)`,
-    `tf.random.*` without `tf.random.set_seed(...)`.
+    `tf.random.*` without `tf.random.set_seed(...)`; hyper-parameter search that picks its trials at
+    random: optuna's samplers without `seed=` (and `optuna.create_study()` without a seeded sampler),
+    hyperopt's `fmin` without `rstate=`, `ParameterSampler`, `BayesSearchCV`. A cell's unseeded draws
+    are one finding, at the first, listing the other lines.
 
-    Not reported: a `random_state=`/`seed=` argument (also a name such as `random_state=SEED`),
+    Not reported: a random row, index or image picked only to be shown (`i = random.randint(...)`
+    then `print(ds[i])`, `df.sample(5)` kept in a name that is only displayed, a draw inside a
+    `show_*`/`plot_*` function that returns nothing), a `random_state=`/`seed=` argument (also a name such as `random_state=SEED`),
     deterministic estimators (`LinearRegression`, `LogisticRegression`, `StandardScaler`, XGBoost,
     LightGBM and CatBoost, which seed themselves), scikit-learn and pandas calls after
     `np.random.seed(...)` (they draw from NumPy's global generator), a library `seed_everything` /
@@ -1361,6 +1370,7 @@ class UnseededRandomness(Rule):
         for cell in model.parsed_cells:
             if not model.may_call(cell, _RANDOM_LAST_NAMES):
                 continue
+            found_here = []
             for call in cell.facts.calls:
                 if _short_name(model, call) not in _RANDOM_LAST_NAMES:
                     continue
@@ -1370,7 +1380,17 @@ class UnseededRandomness(Rule):
                 family, message, advice = found
                 if family and self._seeded(seeds, family, cell, call):
                     continue
-                yield self.at_node(cell, call, message, Fix(advice, "unsafe"))
+                found_here.append((call, message, advice))
+            if not found_here:
+                continue
+            # One problem, one finding: the cell's unseeded draws are reported once, at the first.
+            found_here.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
+            call, message, advice = found_here[0]
+            others = sorted({cell.facts.span(other).line for other, _, _ in found_here[1:]}
+                            - {cell.facts.span(call).line})
+            if others:
+                message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
+            yield self.at_node(cell, call, message, Fix(advice, "unsafe"))
 
     @staticmethod
     def _seed_positions(model: NotebookModel) -> dict[str, tuple]:
@@ -1412,8 +1432,14 @@ class UnseededRandomness(Rule):
     def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
         """(seed family or "", message, advice) when this call draws random numbers without a seed."""
         found = UnseededRandomness._draw(model, cell, call)
-        if found and _method(call) != "shuffle" and _only_displayed(model, cell, call):
+        if found is None:
+            found = _unseeded_search(model, call)
+        if not found or _method(call) == "shuffle":
+            return found  # shuffling works in place: its effect is the point
+        if _only_displayed(model, cell, call):
             return None  # print(np.random.rand(3)): looked at, not used
+        if _picked_to_show(model, cell, call):
+            return None  # a random row or image picked only to show it
         return found
 
     @staticmethod
@@ -1490,6 +1516,47 @@ class UnseededRandomness(Rule):
             return ("tensorflow", (f"{ast.unparse(call.func)}() is used without tf.random.set_seed(...) earlier; "
                     "results change on every run"), "Call tf.random.set_seed(SEED) first, or pass seed=")
         return None
+
+
+def _picked_to_show(model: NotebookModel, cell: CellModel, call: ast.Call) -> bool:
+    """`i = random.randint(0, n)` then only `print(ds[i])`; `df.sample(5)` kept in a name only shown; a
+    draw inside a function that only shows (`show_random_elements`, `show_mask(random_color=True)`)."""
+    function = _outer_function(cell, call)
+    if function is not None:
+        return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(function)
+    return _shown_use(model, cell, call, set())
+
+
+def _returns_value(function: ast.AST) -> bool:
+    return any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and getattr(node, "value", None) is not None
+               for node in _walk_same_scope(function) if node is not function)
+
+
+# Hyper-parameter search draws its trials at random: optuna's samplers, hyperopt's fmin, scikit-learn's
+# ParameterSampler (in _SEEDED_BY_RANDOM_STATE), scikit-optimize.
+
+
+def _unseeded_search(model: NotebookModel, call: ast.Call) -> tuple[str, str, str] | None:
+    last = _short_name(model, call)
+    if last not in _SEARCH_NAMES or _has_star_kwargs(call):
+        return None
+    name = _callee(model, call)
+    if name.startswith("optuna.") and last in _OPTUNA_SAMPLERS:
+        if _keyword(call, "seed") is not None:
+            return None
+        return ("", f"{last}() has no seed: the trials optuna tries change on every run",
+                f"Pass seed=SEED: optuna.samplers.{last}(seed=SEED)")
+    if name == "optuna.create_study" or name == "optuna.study.create_study":
+        if _keyword(call, "sampler") is not None:
+            return None  # the sampler given is checked where it is made
+        return ("", "optuna.create_study() without a seeded sampler picks its trials at random on every run",
+                "Pass sampler=optuna.samplers.TPESampler(seed=SEED)")
+    if name == "hyperopt.fmin" or name == "hyperopt.fmin.fmin":
+        if _keyword(call, "rstate") is not None:
+            return None
+        return ("", "hyperopt fmin() without rstate= picks its trials at random on every run",
+                "Pass rstate=np.random.default_rng(SEED)")
+    return None
 
 
 _FRAME_SAMPLE_ARGUMENTS = {"n", "frac", "replace", "weights", "axis", "ignore_index", "withReplacement",

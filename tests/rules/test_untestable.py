@@ -370,7 +370,9 @@ def test_unseeded(line):
 
 def test_unseeded_torch_and_tensorflow():
     cells = ["import torch\nimport tensorflow as tf\nw = torch.randn(3, 3)\nb = tf.random.normal([3])"]
-    assert codes(cells, "RP407") == [("RP407", 0, 3), ("RP407", 0, 4)]
+    found = findings_for(cells, select="RP407")
+    assert [(f.code, f.cell_index, f.line) for f in found] == [("RP407", 0, 3)]  # one finding per cell
+    assert "torch.randn()" in found[0].message and "again on line 4" in found[0].message
 
 
 @pytest.mark.parametrize("line", [
@@ -411,7 +413,9 @@ def test_global_seeds_cover_later_calls_only():
 def test_draws_through_import_aliases():
     cells = ["from numpy.random import randint as ri\nfrom sklearn.ensemble import RandomForestClassifier as RF\n"
              "values = ri(1, 10, 9)\nmodel = RF()"]
-    assert codes(cells, "RP407") == [("RP407", 0, 3), ("RP407", 0, 4)]
+    found = findings_for(cells, select="RP407")
+    assert [(f.code, f.cell_index, f.line) for f in found] == [("RP407", 0, 3)]  # one finding per cell
+    assert "np.random.randint()" in found[0].message and "again on line 4" in found[0].message
 
 
 def test_random_seed_does_not_seed_numpy():
@@ -505,3 +509,61 @@ def test_clean_notebook_has_no_untestable_code_findings():
         "for name, value in zip(X_train.columns, model.feature_importances_):\n    print(name, round(value, 3))",
     ]
     assert codes(cells, "untestable-code") == []
+
+
+# --- display is not logic, one problem one finding, search samplers (issue 14) ----------------------
+
+SHOW = "import random\nimport numpy as np\nimport pandas as pd\nimport matplotlib.pyplot as plt\n" \
+       "from IPython.display import display, HTML, Audio\n"
+
+
+@pytest.mark.parametrize("cell", [
+    "rand_int = random.randint(0, len(ds) - 1)\nprint('Text:', ds[rand_int]['text'])",
+    "img = random.choice(images)\nplt.imshow(img)\nplt.title('a random image')",
+    "df_sample = df.sample(n=15)\ndf_sample",
+    "def show_random_elements(dataset, num_examples=10):\n    picks = []\n    for _ in range(num_examples):\n"
+    "        pick = random.randint(0, len(dataset) - 1)\n        picks.append(pick)\n"
+    "    display(HTML(pd.DataFrame(dataset[picks]).to_html()))",
+    "def show_mask(mask, ax, random_color=False):\n    color = np.random.random(3)\n    ax.imshow(mask * color)",
+    "for i in random.sample(range(len(imgs)), 4):\n    plt.imshow(imgs[i])",
+])
+def test_random_picks_only_shown_are_not_findings(cell):
+    assert codes([SHOW + "df = pd.read_csv('x.csv')", cell], "RP407") == []
+
+
+@pytest.mark.parametrize("cell", [
+    "idx = random.randint(0, len(ds) - 1)\nprint(ds[idx])\nbatch = ds[idx]",   # also used, not only shown
+    "df_sample = df.sample(n=15)\ndf_sample.to_csv('sample.csv')",
+    "def pick_random(dataset):\n    return dataset[random.randint(0, len(dataset) - 1)]",  # returns it
+    "def plot_noisy(y):\n    noisy = y + np.random.normal(size=len(y))\n    return noisy",
+    "img = random.choice(images)\nmodel.fit(img)",
+])
+def test_near_misses_of_picks_to_show_are_findings(cell):
+    assert [code for code, _, _ in codes([SHOW + "df = pd.read_csv('x.csv')", cell], "RP407")] == ["RP407"]
+
+
+def test_repeated_unseeded_calls_in_one_cell_are_one_finding_listing_the_lines():
+    cell = "import numpy as np\na = np.random.rand(3)\nb = np.random.rand(3)\n\nc = np.random.randn(2)"
+    found = findings_for([cell, "e = np.random.rand(2) + a\nd = b + c"], select="RP407")
+    assert [(f.cell_index, f.line) for f in found] == [(0, 2), (1, 1)]
+    assert found[0].message.endswith("again on lines 3 and 5")
+    assert "again" not in found[1].message
+
+
+@pytest.mark.parametrize("cell, found", [
+    ("import optuna\nstudy = optuna.create_study(direction='maximize')", 2),
+    ("import optuna\nsampler = optuna.samplers.TPESampler()\nstudy = optuna.create_study(sampler=sampler)", 2),
+    ("from optuna.samplers import RandomSampler\ns = RandomSampler()", 2),
+    ("from hyperopt import fmin, tpe\nbest = fmin(fn=f, space=space, algo=tpe.suggest, max_evals=50)", 2),
+    ("from sklearn.model_selection import ParameterSampler\nps = list(ParameterSampler(grid, n_iter=5))", 2),
+    ("import optuna\nstudy = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=42))", None),
+    ("import optuna\nsampler = optuna.samplers.TPESampler(seed=SEED)\nstudy = optuna.create_study(sampler=sampler)",
+     None),
+    ("import numpy as np\nfrom hyperopt import fmin, tpe\n"
+     "best = fmin(fn=f, space=s, algo=tpe.suggest, max_evals=5, rstate=np.random.default_rng(0))", None),
+    ("from sklearn.model_selection import ParameterSampler\nps = ParameterSampler(grid, n_iter=5, random_state=0)",
+     None),
+    ("from sklearn.model_selection import ParameterGrid\nps = list(ParameterGrid(grid))", None),
+])
+def test_hyper_parameter_search_samplers_are_random(cell, found):
+    assert codes([cell], "RP407") == ([("RP407", 0, found)] if found else [])

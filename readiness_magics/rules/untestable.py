@@ -310,12 +310,17 @@ def _writes_to_memory(model: NotebookModel, call: ast.Call, function: ast.AST) -
     return False
 
 
+_MODE = re.compile(r"[rwxabt+U]{1,4}")
+
+
 def _write_mode(call: ast.Call, position: int) -> bool:
     mode = call.args[position] if len(call.args) > position else None
     keyword = _keyword(call, "mode")
     if keyword is not None:
         mode = keyword.value
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
+    # A mode string, not a path: `Image.open("./example.jpg")` opens nothing for writing.
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(_MODE.fullmatch(mode.value)) \
+        and any(c in mode.value for c in "wax")
 
 
 # Drawing data is producing a result (a chart), not I/O: a function that draws and saves the plot computes
@@ -446,6 +451,23 @@ def _inside_print(model: NotebookModel, cell: CellModel, node: ast.AST, stop: as
     return False
 
 
+# Functions named for the I/O they do: `save`, `save_model`, `dump_state`, `export_csv`, `copy_files`,
+# `download_data`, `fetch_issues`. Serialising their own state (`self.w.tolist()`) is part of writing.
+_WRITER_NAME = re.compile(r"^_*(?:save|dump|export|write|persist|store|serialize|serialise|copy|move|backup|"
+                          r"upload|download|fetch|archive)(?:_|$|[A-Z])")
+
+
+def _removed_after(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+    """`torch.save(m, "tmp.pt")` then `os.remove("tmp.pt")`: a temporary file, gone when the function returns."""
+    target = write.args[1] if _callee(model, write) in _WRITE_FUNCTIONS and len(write.args) > 1 else \
+        write.args[0] if write.args else None
+    if target is None:
+        return False
+    written = ast.unparse(target)
+    return any(isinstance(node, ast.Call) and _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
+               and node.args and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+
+
 class FunctionComputesAndWrites(Rule):
     """## What it does
     Reports a function that both computes something (cleans, aggregates, trains, predicts) and writes
@@ -454,7 +476,10 @@ class FunctionComputesAndWrites(Rule):
     `def` cell, at its first write.
 
     Pure loaders, I/O-only helpers that build a path and write what they were given (also a figure
-    they were given, or a file they download) and writes to in-memory buffers are fine. Drawing a
+    they were given, or a file they download), functions named for the I/O they do (`save`,
+    `save_model`, `export_csv`, `copy_files`, `download_data`: a `save()` method serialising its own
+    state), temporary files removed before the function returns and writes to in-memory buffers are
+    fine. Drawing a
     chart is computing: a function that draws and saves should return the figure instead.
 
     ## Why is this bad?
@@ -494,6 +519,9 @@ class FunctionComputesAndWrites(Rule):
                 if function is not None and _is_write(model, call) and not _writes_to_memory(model, call, function):
                     writes.setdefault(function, []).append(call)
             for function, calls in writes.items():
+                calls = [call for call in calls if not _removed_after(model, function, call)]
+                if not calls or _WRITER_NAME.match(function.name) and not _trains_inside(model, function):
+                    continue  # a save()/export()/download() helper: writing is what it is for
                 computation = _computes(model, cell, function)
                 if computation is None:
                     continue
@@ -516,7 +544,36 @@ _TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one
 _TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
                     "fasttext.train_supervised", "fasttext.train_unsupervised"}
 _NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
-_TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train"} | {_last(name) for name in _TRAIN_FUNCTIONS}
+_TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train", "fit_transform"} | {_last(name) for name in _TRAIN_FUNCTIONS}
+# fit_transform trains when what is fitted is a model: a preprocessing pipeline (its steps may end in a
+# model, and it is the unit that gets deployed) or a learned projection. A scaler or an encoder preparing
+# features, and stateless transforms, are not training.
+_PIPELINES = {"Pipeline", "make_pipeline", "ColumnTransformer", "make_column_transformer", "FeatureUnion",
+              "make_union"}
+_LEARNED_PROJECTIONS = {"PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "NMF", "FastICA",
+                        "FactorAnalysis", "LatentDirichletAllocation", "TSNE", "UMAP", "Isomap",
+                        "LocallyLinearEmbedding", "MDS", "SpectralEmbedding", "DictionaryLearning"}
+_STATELESS = {"FunctionTransformer", "Normalizer", "Binarizer", "PolynomialFeatures", "SplineTransformer",
+              "FeatureHasher", "HashingVectorizer"}
+
+
+def _learns_when_fitted(model: NotebookModel, receiver: ast.AST, depth: int = 0) -> bool:
+    """Whether `receiver.fit_transform(...)` fits a pipeline (with a step that learns) or a learned projection."""
+    if isinstance(receiver, ast.Name) and depth < 3:
+        made = [d.binding.statement.value for d in model.definitions.get(receiver.id, ())
+                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)]
+        return bool(made) and all(_learns_when_fitted(model, value, depth + 1) for value in made)
+    if not isinstance(receiver, ast.Call):
+        return False
+    last = _last(_callee(model, receiver)) or _method(receiver)
+    if last in _LEARNED_PROJECTIONS:
+        return True
+    if last not in _PIPELINES:
+        return False
+    steps = [node for node in ast.walk(receiver) if isinstance(node, ast.Call) and node is not receiver]
+    kinds = {_last(_callee(model, step)) or _method(step) for step in steps}
+    kinds = {kind for kind in kinds if kind[:1].isupper() and kind not in _PIPELINES}
+    return bool(kinds) and not kinds <= _STATELESS  # a pipeline of stateless steps learns nothing
 
 
 def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
@@ -530,6 +587,8 @@ def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
         return None
     method = call.func.attr
     if method in _TRAIN_METHODS:
+        return name or method
+    if method == "fit_transform" and _learns_when_fitted(model, call.func.value):
         return name or method
     if method == "train":
         # PyTorch's model.train() / model.train(False) only switches a mode; a trainer's train() trains.
@@ -554,9 +613,15 @@ class TopLevelTraining(Rule):
     `model.fit(X, y)`, `partial_fit`, `fit_predict`, Keras `model.fit`, `xgb.train`, `lgb.train`,
     `trainer.train()`, fastai `fit_one_cycle`.
 
+    `fit_transform` trains too when what it fits is a preprocessing pipeline (`Pipeline`,
+    `make_pipeline`, `ColumnTransformer`) with a step that learns, or a learned projection (PCA,
+    truncated SVD, NMF, t-SNE, UMAP). A loop that trains is reported here, once per training call,
+    not again as a top-level loop.
+
     Calling one of the notebook's own functions that trains inside is orchestration and is fine;
-    so are `fit_transform` on data (a scaler or encoder preparing features) and PyTorch's
-    `model.train()`, which only switches the training mode on.
+    so are `fit_transform` of a single scaler or encoder preparing features, a pipeline of stateless
+    steps (`FunctionTransformer`, `PolynomialFeatures`), and PyTorch's `model.train()`, which only
+    switches the training mode on.
 
     ## Why is this bad?
     Training code at top level cannot be imported, tested or re-run with other data or settings; it

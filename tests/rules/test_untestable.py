@@ -567,3 +567,56 @@ def test_repeated_unseeded_calls_in_one_cell_are_one_finding_listing_the_lines()
 ])
 def test_hyper_parameter_search_samplers_are_random(cell, found):
     assert codes([cell], "RP407") == ([("RP407", 0, found)] if found else [])
+
+
+PRE = ("from sklearn.pipeline import Pipeline, make_pipeline\nfrom sklearn.compose import ColumnTransformer\n"
+       "from sklearn.preprocessing import StandardScaler, OneHotEncoder, FunctionTransformer, PolynomialFeatures\n"
+       "from sklearn.decomposition import PCA\nfrom sklearn.impute import SimpleImputer\nimport numpy as np\n")
+
+
+@pytest.mark.parametrize("cell", [
+    "prep = make_pipeline(SimpleImputer(), StandardScaler())\nX_ready = prep.fit_transform(X)",
+    "ct = ColumnTransformer([('num', StandardScaler(), ['a']), ('cat', OneHotEncoder(), ['b'])])\n"
+    "X_ready = ct.fit_transform(df)",
+    "X_ready = Pipeline([('scale', StandardScaler()), ('pca', PCA(5))]).fit_transform(X)",
+    "X_2d = PCA(n_components=2).fit_transform(X)",
+])
+def test_fit_transform_of_a_pipeline_or_a_learned_projection_trains(cell):
+    assert [code for code, _, _ in codes([PRE, cell], "RP403")] == ["RP403"]
+
+
+@pytest.mark.parametrize("cell", [
+    "X_scaled = StandardScaler().fit_transform(X)",           # one scaler preparing features
+    "scaler = StandardScaler()\nX_scaled = scaler.fit_transform(X)",
+    "log = make_pipeline(FunctionTransformer(np.log1p), PolynomialFeatures(2))\nX_log = log.fit_transform(X)",
+    "def prepare(X):\n    return make_pipeline(SimpleImputer(), StandardScaler()).fit_transform(X)",  # in a function
+])
+def test_fit_transform_near_misses(cell):
+    assert codes([PRE, cell], "RP403") == []
+
+
+@pytest.mark.parametrize("cell", [
+    # a save() method that writes its own state
+    "import json\nclass Model:\n    def save(self, path):\n        state = {'w': self.w.tolist(), 'n': len(self.w)}\n"
+    "        with open(path, 'w') as f:\n            json.dump(state, f)",
+    # a function that only copies or moves files
+    "import shutil, os\ndef copy_outputs(files, dest):\n    for f in files:\n"
+    "        shutil.copy(f, os.path.join(dest, os.path.basename(f)))",
+    # downloading pages and storing them is I/O
+    "import requests, math\nimport pandas as pd\ndef fetch_issues(repo, n):\n    pages = math.ceil(n / 100)\n"
+    "    rows = [requests.get(f'{repo}/{p}').json() for p in range(pages)]\n"
+    "    pd.DataFrame(rows).to_json(f'{repo}.jsonl')",
+    # a temporary file, removed before returning
+    "import os, torch\ndef model_size(model):\n    torch.save(model.state_dict(), 'tmp.pt')\n"
+    "    size = os.path.getsize('tmp.pt') / 1e6\n    os.remove('tmp.pt')\n    return size",
+    # opening an image to read is not a write
+    "from PIL import Image\ndef load_example():\n    image = Image.open('./example.jpg').convert('RGB')\n"
+    "    return image.resize((256, 256))",
+])
+def test_functions_that_only_save_or_move_files_are_not_findings(cell):
+    assert codes([cell], "RP402") == []
+
+
+def test_a_save_helper_that_also_trains_is_still_found():
+    cell = ("import joblib\ndef save_model(model, X, y, path):\n    model.fit(X, y)\n    joblib.dump(model, path)")
+    assert codes([cell], "RP402") == [("RP402", 0, 4)]

@@ -587,6 +587,8 @@ def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
         return None
     method = call.func.attr
     if method in _TRAIN_METHODS:
+        if _made_by(model, call.func.value).startswith(_NOT_TRAINED_HERE):
+            return None
         return name or method
     if method == "fit_transform" and _learns_when_fitted(model, call.func.value):
         return name or method
@@ -599,6 +601,20 @@ def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
         if not mode_only or "trainer" in receiver or "learner" in receiver:
             return name or method
     return None
+
+
+# `fit` on these runs no training in the notebook: SageMaker's and Azure ML's estimators launch a job that
+# runs a training script elsewhere; scalers, encoders and imputers prepare features (as with fit_transform).
+_NOT_TRAINED_HERE = ("sagemaker.", "azureml.", "sklearn.preprocessing.", "sklearn.impute.")
+
+
+def _made_by(model: NotebookModel, receiver: ast.AST) -> str:
+    """The qualified name of what built `receiver`: `StandardScaler()` or `scaler` bound to one."""
+    if isinstance(receiver, ast.Name):
+        made = {_callee(model, d.binding.statement.value) for d in model.definitions.get(receiver.id, ())
+                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)}
+        return made.pop() if len(made) == 1 else ""
+    return _callee(model, receiver) if isinstance(receiver, ast.Call) else ""
 
 
 def _is_name_chain(node: ast.AST) -> bool:
@@ -619,7 +635,8 @@ class TopLevelTraining(Rule):
     not again as a top-level loop.
 
     Calling one of the notebook's own functions that trains inside is orchestration and is fine;
-    so are `fit_transform` of a single scaler or encoder preparing features, a pipeline of stateless
+    so are `fit` of a SageMaker or Azure ML estimator (it launches a job running a training script
+    elsewhere), `fit` or `fit_transform` of a single scaler or encoder preparing features, a pipeline of stateless
     steps (`FunctionTransformer`, `PolynomialFeatures`), and PyTorch's `model.train()`, which only
     switches the training mode on.
 

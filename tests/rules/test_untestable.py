@@ -620,3 +620,14 @@ def test_functions_that_only_save_or_move_files_are_not_findings(cell):
 def test_a_save_helper_that_also_trains_is_still_found():
     cell = ("import joblib\ndef save_model(model, X, y, path):\n    model.fit(X, y)\n    joblib.dump(model, path)")
     assert codes([cell], "RP402") == [("RP402", 0, 4)]
+
+
+@pytest.mark.parametrize("cell, found", [
+    ("from sagemaker.huggingface import HuggingFace\nest = HuggingFace(entry_point='train.py')\nest.fit()", False),
+    ("from sklearn.preprocessing import LabelEncoder\nenc = LabelEncoder()\nenc.fit(df['day'])", False),
+    ("from sklearn.ensemble import RandomForestClassifier\nrf = RandomForestClassifier(random_state=0)\n"
+     "rf.fit(X, y)", True),
+    ("from sklearn.decomposition import PCA\npca = PCA(2)\npca.fit(X)", True),
+])
+def test_fit_that_launches_a_remote_job_or_prepares_features_is_not_training_here(cell, found):
+    assert [code for code, _, _ in codes([cell], "RP403")] == (["RP403"] if found else [])

@@ -381,6 +381,8 @@ def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, .
         if literal.kind != "cloud" and any(urlish_name(name) for name in use.names) and \
                 literal.kind in ("machine", "absolute") and not use.io:
             continue
+        if literal.kind == "absolute" and not use.io and "/" not in literal.text[1:] and "." not in literal.text:
+            continue  # `{"paths": ["/id"]}`: a key path in a document store, not a folder of this machine
         io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
         names = use.names if not io and use.names and not literal.anywhere else ()
         written = ast.unparse(literal_node) if is_prefix else None

@@ -281,6 +281,8 @@ def test_python_cell_magic_bodies_are_code():
     # a program, not data
     '!ln -sf /opt/bin/nvidia-smi /usr/bin/nvidia-smi',
     'subprocess.run(["/opt/conda/bin/python", "x.py"])',
+    # a key path in a document store
+    "container = {'id': name, 'partitionKey': {'paths': ['/id'], 'kind': 'Hash'}}",
 ])
 def test_locations_that_are_not_files_on_this_machine_are_not_found(source):
     assert rp1(source) == []
@@ -291,6 +293,8 @@ def test_locations_that_are_not_files_on_this_machine_are_not_found(source):
     'df = pd.read_csv("~/Downloads/sales.csv")',
     'cfg = open("/root/.kaggle/kaggle.json")',
     'df = pd.read_csv("/home/ana/.data/sales.csv")',
+    'assistant.upload_file(file_path="/Netflix-10-K.pdf")',
+    'open("/config")',
 ])
 def test_near_misses_of_those_locations_are_still_found(source):
     assert [code for code, _, _ in rp1(source)] == ["RP101"]

@@ -1199,6 +1199,9 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
     return result
 
 
+# Calls that only wrap or reshape a value for looking at it: `pd.DataFrame(np.random.rand(3, 2))` shown.
+_WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
+             "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
 _FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr,
           ast.FormattedValue, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice,
           ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
@@ -1219,7 +1222,7 @@ def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) 
                     return False  # the shown value is changed in place
                 target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
                 return target is not None and _only_shown(model, target, seen)
-            passed_on = passed_on or child is not ancestor.func
+            passed_on = passed_on or (child is not ancestor.func and _callee(model, ancestor) not in _WRAPPERS)
         elif isinstance(ancestor, ast.stmt):
             return _statement_shows(model, cell, ancestor, child, passed_on, seen)
         elif not isinstance(ancestor, _FLOWS):

@@ -801,14 +801,15 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
         if isinstance(node, _SCOPES):
             continue
         if isinstance(node, ast.AugAssign):
-            if id(node) in counters:
-                continue
+            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, node.target.id, loop)):
+                continue  # `idx += 1` that only stops the loop (`if idx == 5: break`)
             return node
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                 return node
-            if node.value is not None and not _is_trivial_value(model, node.value):
+            if node.value is not None and not _is_trivial_value(model, node.value) \
+                    and not _never_read(model, targets):
                 return node
         elif isinstance(node, ast.NamedExpr) or (
                 isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
@@ -820,6 +821,20 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
             if _training_call(model, node) or any(k.arg == "inplace" and _is_true(k.value) for k in node.keywords):
                 return node
     return None
+
+
+def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST) -> bool:
+    inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
+    return name not in _function_reads(model) and \
+        all(id(read.node) in inside for _, read in _reads_by_name(model).get(name, []))
+
+
+def _never_read(model: NotebookModel, targets: list[ast.AST]) -> bool:
+    """`resp = predictor.predict(...)` whose result nobody reads: the loop only calls something."""
+    names = [name for target in targets for name in _target_roots(target)]
+    index = _reads_by_name(model)
+    return bool(names) and None not in names and all(
+        not index.get(name) and name not in _function_reads(model) for name in names)
 
 
 class TopLevelLoop(Rule):
@@ -1190,7 +1205,9 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
     if name in seen:
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
     seen.add(name)
-    reads = _reads_by_name(model).get(name, [])
+    # `images.append(x)` builds the value rather than using it: the other reads decide.
+    reads = [(cell, read) for cell, read in _reads_by_name(model).get(name, [])
+             if not _mutation_receiver(cell, read.node)]
     result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
         and all(_shown_use(model, cell, read.node, seen) for cell, read in reads)
     if len(seen) == 1:
@@ -1202,6 +1219,13 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
 # Calls that only wrap or reshape a value for looking at it: `pd.DataFrame(np.random.rand(3, 2))` shown.
 _WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
              "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
+def _mutation_receiver(cell: CellModel, node: ast.AST) -> bool:
+    parent = cell.facts.parent(node)
+    grand = cell.facts.parent(parent) if parent is not None else None
+    return isinstance(parent, ast.Attribute) and parent.attr in _MUTATING_METHODS \
+        and isinstance(grand, ast.Call) and grand.func is parent
+
+
 _FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr,
           ast.FormattedValue, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice,
           ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
@@ -1219,7 +1243,7 @@ def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) 
                 return False
             if isinstance(ancestor.func, ast.Attribute) and ancestor.func.attr in _MUTATING_METHODS:
                 if child is ancestor.func:
-                    return False  # the shown value is changed in place
+                    return True  # `images.append(x)`: building the value, not using it
                 target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
                 return target is not None and _only_shown(model, target, seen)
             passed_on = passed_on or (child is not ancestor.func and _callee(model, ancestor) not in _WRAPPERS)
@@ -1268,8 +1292,14 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt]) -> bool:
             value = statement.value
             if isinstance(value, ast.Constant) or (isinstance(value, ast.Call) and _is_show_call(model, value)):
                 continue
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr in _MUTATING_METHODS and root_name(value.func) is not None \
+                    and _only_shown(model, root_name(value.func)):
+                continue  # `images.append(img)` into a list only shown
             return False
-        if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        if isinstance(statement, ast.AugAssign):
+            return False  # accumulating across iterations computes a result, even one that is then shown
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             if statement.value is None:
                 continue
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]

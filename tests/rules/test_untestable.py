@@ -184,7 +184,7 @@ def test_training_position():
     ("for c in cols:\n    df[c] = df[c].fillna(0)", 2),
     ("for i in range(3):\n    x = i * 2\n    print(x)\nlast = x + 1", 2),
     ("while not done:\n    done = step()", 2),
-    ("for row in rows:\n    if row > 0:\n        count += 1", 3),
+    ("for row in rows:\n    if row > 0:\n        count += 1\nprint(count)", 3),
     ("for epoch in range(3):\n    loss = model(batch).loss\n    loss.backward()\n    optimizer.step()", 2),
     ("for c in cols:\n    df.drop(c, axis=1, inplace=True)", 2),
     ("for x in xs:\n    cache.update({x: 1})", 2),
@@ -226,13 +226,19 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     "for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
     "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))",
     "for hit in hits:\n    chunk = unescape(hit['text'])\n    print(chunk)",
+    # a counter that only stops the loop, and results nobody reads (a load test)
+    "idx = 0\nfor h, entry in table.items():\n    if idx == 5:\n        break\n    if len(entry) < 5:\n"
+    "        print(h, entry)\n        idx += 1",
+    "for i in range(100):\n    resp = predictor.predict(data={'inputs': 'a sentence'})",
+    # a list built only to be drawn by the notebook's plot helper
+    "images = []\nfor i in ids:\n    images.append(candidates[i]['image'])\nimages.insert(0, sample)\nplot_images(images)",
     # waiting for a remote job
     "while True:\n    res = client.jobs.retrieve(job_id)\n    if res.done:\n        break\n    time.sleep(60)",
     # building a path for each file it downloads
     "for f in run.get_file_names():\n    out = os.path.join(MODEL_DIR, f)\n    run.download_file(name=f, output_file_path=out)",
 ])
 def test_loops_that_only_show_wait_or_move_files_are_not_logic(cell):
-    imports = ("import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"
+    imports = ("def plot_images(images):\n    plt.imshow(images[0])\n""import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"
                "from IPython.display import Audio, display\nfrom html import unescape\n")
     assert codes([imports, cell], "RP404") == []
 

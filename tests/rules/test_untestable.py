@@ -420,8 +420,20 @@ def test_draws_through_import_aliases():
     cells = ["from numpy.random import randint as ri\nfrom sklearn.ensemble import RandomForestClassifier as RF\n"
              "values = ri(1, 10, 9)\nmodel = RF()"]
     found = findings_for(cells, select="RP407")
-    assert [(f.code, f.cell_index, f.line) for f in found] == [("RP407", 0, 3)]  # one finding per cell
-    assert "np.random.randint()" in found[0].message and "again on line 4" in found[0].message
+    # one finding per cell, at the model (a warning), listing the raw draw's line
+    assert [(f.code, f.cell_index, f.line, f.severity) for f in found] == [("RP407", 0, 4, Severity.WARNING)]
+    assert "RandomForestClassifier()" in found[0].message and "again on line 3" in found[0].message
+
+
+def test_raw_draws_alone_are_information_models_and_splits_are_warnings():
+    found = findings_for(["import numpy as np\nimport random\nimport torch\na = np.random.rand(3)\n"
+                          "b = random.choice([1, 2])\nc = torch.randn(2)",
+                          "from sklearn.model_selection import train_test_split\nX_tr, X_te = train_test_split(a)",
+                          "import pandas as pd\ndf = pd.read_csv('x.csv')\npart = df.sample(frac=0.5)\n"
+                          "part.to_csv('p.csv')"],
+                         select="RP407")
+    assert [(f.cell_index, f.line, f.severity) for f in found] == [
+        (0, 4, Severity.INFO), (1, 2, Severity.WARNING), (2, 3, Severity.WARNING)]
 
 
 def test_random_seed_does_not_seed_numpy():

@@ -752,7 +752,7 @@ def _loop_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
     """The first statement or call in a loop that computes or mutates, or None for print/call-only loops,
     loops that only show something, loops that only wait for a remote job, and loops that train (RP403
     reports their training calls: one problem, one finding)."""
-    if _trains_inside(model, loop) or _shows_only(model, loop.body):
+    if _trains_inside(model, loop) or _shows_only(model, loop.body, loop):
         return None
     work = _first_work(model, loop)
     if work is not None and _is_plain_assignment(work) and _only_waits(model, loop):
@@ -1304,8 +1304,9 @@ def _last_statement(cell: CellModel) -> ast.stmt | None:
     return statements[-1] if statements else None
 
 
-def _shows_only(model: NotebookModel, statements: list[ast.stmt]) -> bool:
-    """A block that only shows: prints and plots, and assignments whose values are only shown."""
+def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST | None = None) -> bool:
+    """A block that only shows: prints and plots, and assignments whose values are only shown. Inside
+    `loop`, a `rank += 1` counter read nowhere else only numbers what is shown."""
     for statement in statements:
         if isinstance(statement, (ast.Pass, ast.Break, ast.Continue)):
             continue
@@ -1319,6 +1320,8 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt]) -> bool:
                 continue  # `images.append(img)` into a list only shown
             return False
         if isinstance(statement, ast.AugAssign):
+            if loop is not None and _is_counter(statement) and _read_only_inside(model, statement.target.id, loop):
+                continue
             return False  # accumulating across iterations computes a result, even one that is then shown
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             if statement.value is None:
@@ -1330,11 +1333,11 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt]) -> bool:
                 return False
             continue
         if isinstance(statement, ast.If):
-            if _shows_only(model, statement.body) and _shows_only(model, statement.orelse):
+            if _shows_only(model, statement.body, loop) and _shows_only(model, statement.orelse, loop):
                 continue
             return False
         if isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            if _shows_only(model, statement.body) and _shows_only(model, getattr(statement, "orelse", [])):
+            if _shows_only(model, statement.body, loop) and _shows_only(model, getattr(statement, "orelse", []), loop):
                 continue
             return False
         return False

@@ -226,6 +226,8 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     "for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
     "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))",
     "for hit in hits:\n    chunk = unescape(hit['text'])\n    print(chunk)",
+    "for user in users:\n    rank = 1\n    for item in recs[user]:\n        title = titles[item]\n"
+    "        print(rank, title)\n        rank += 1",
     # a counter that only stops the loop, and results nobody reads (a load test)
     "idx = 0\nfor h, entry in table.items():\n    if idx == 5:\n        break\n    if len(entry) < 5:\n"
     "        print(h, entry)\n        idx += 1",

@@ -1169,6 +1169,9 @@ _SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
     "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh", "plot_surface",
     "plot3D", "scatter3D", "semilogy", "semilogx", "loglog", "quiver", "streamplot", "add_trace", "iplot",
     "plot_wireframe", "contour3D", "plot_trisurf", "add_patch", "add_artist", "fill", "vlines", "hlines",
+    # bokeh's glyphs: `p.circle(x=samples["a"], y=samples["b"])`
+    "circle", "square", "rect", "quad", "patch", "patches", "multi_line", "vbar", "hbar", "wedge", "segment",
+    "triangle", "diamond", "varea", "harea", "image_rgba", "image_url",
 }) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "axis", "title", "text"})
     | {"set_title", "text", "annotate"})
 # Names of functions that only show something (`show_random_elements`, `plot_batch`, `display_images`).

@@ -547,6 +547,7 @@ SHOW = "import random\nimport numpy as np\nimport pandas as pd\nimport matplotli
     "def show_mask(mask, ax, random_color=False):\n    color = np.random.random(3)\n    ax.imshow(mask * color)",
     "for i in random.sample(range(len(imgs)), 4):\n    plt.imshow(imgs[i])",
     "pd.DataFrame(np.random.rand(3, 2), columns=['foo', 'bar'])",
+    "samples = df.sample(n=1000)\np = figure()\np.circle(x=samples['distance'], y=samples['fare'])\nshow(p)",
 ])
 def test_random_picks_only_shown_are_not_findings(cell):
     assert codes([SHOW + "df = pd.read_csv('x.csv')", cell], "RP407") == []

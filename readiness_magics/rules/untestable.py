@@ -457,15 +457,30 @@ _WRITER_NAME = re.compile(r"^_*(?:save|dump|export|write|persist|store|serialize
                           r"upload|download|fetch|archive)(?:_|$|[A-Z])")
 
 
+def _write_target(model: NotebookModel, write: ast.Call) -> str | None:
+    """The file a write goes to, as written: `"tmp.pt"` for `torch.save(m, "tmp.pt")` or `savefig(fname=...)`."""
+    if _callee(model, write) in _WRITE_FUNCTIONS and len(write.args) > 1:
+        return ast.unparse(write.args[1])
+    if write.args:
+        return ast.unparse(write.args[0])
+    keyword = _keyword(write, "fname", "path", "filepath", "file", "path_or_buf", "filename")
+    return ast.unparse(keyword.value) if keyword is not None else None
+
+
 def _removed_after(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
     """`torch.save(m, "tmp.pt")` then `os.remove("tmp.pt")`: a temporary file, gone when the function returns."""
-    target = write.args[1] if _callee(model, write) in _WRITE_FUNCTIONS and len(write.args) > 1 else \
-        write.args[0] if write.args else None
-    if target is None:
-        return False
-    written = ast.unparse(target)
-    return any(isinstance(node, ast.Call) and _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
-               and node.args and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+    written = _write_target(model, write)
+    return written is not None and any(
+        isinstance(node, ast.Call) and _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
+        and node.args and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+
+
+def _read_back(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+    """`fig.savefig("hello.png")` then `imread("hello.png")`: the file is an intermediate, not an output."""
+    written = _write_target(model, write)
+    return written is not None and any(
+        isinstance(node, ast.Call) and node is not write and _is_loader(model, node) and node.args
+        and ast.unparse(node.args[0]) == written for node in ast.walk(function))
 
 
 class FunctionComputesAndWrites(Rule):
@@ -528,6 +543,15 @@ class FunctionComputesAndWrites(Rule):
                 first = min(calls, key=lambda c: (c.lineno, c.col_offset))
                 what = _last(_callee(model, first)) or _method(first)
                 line = cell.facts.span(computation).line
+                if _read_back(model, function, first):
+                    yield self.at_node(
+                        cell, first,
+                        f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
+                        f"and reads back, left behind in the working folder; use an in-memory buffer "
+                        "(io.BytesIO) instead of the file",
+                        Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
+                    )
+                    continue
                 yield self.at_node(
                     cell, first,
                     f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "

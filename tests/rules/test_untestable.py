@@ -639,6 +639,22 @@ def test_functions_that_only_save_or_move_files_are_not_findings(cell):
     assert codes([cell], "RP402") == []
 
 
+def test_a_plot_saved_uploaded_and_removed_is_a_temporary_file():
+    cell = ("import os\nimport matplotlib.pyplot as plt\ndef history_plot(df):\n    fit = df['w'].rolling(7).mean()\n"
+            "    plt.plot(df.index, fit)\n    plt.savefig(fname='history.png')\n"
+            "    slack.files.upload('history.png')\n    os.remove('history.png')")
+    assert codes([cell], "RP402") == []
+
+
+def test_a_file_written_and_read_back_says_to_use_a_buffer():
+    cell = ("import matplotlib.pyplot as plt\nfrom matplotlib.image import imread\ndef make_hello(n):\n"
+            "    fig, ax = plt.subplots()\n    ax.text(0.5, 0.4, 'HELLO')\n    fig.savefig('hello.png')\n"
+            "    data = imread('hello.png')[::-1, :, 0].T\n    return data[data < 1] * n")
+    found = findings_for([cell], select="RP402")
+    assert [(f.code, f.line) for f in found] == [("RP402", 6)]
+    assert "reads back" in found[0].message and "io.BytesIO" in found[0].message
+
+
 def test_a_save_helper_that_also_trains_is_still_found():
     cell = ("import joblib\ndef save_model(model, X, y, path):\n    model.fit(X, y)\n    joblib.dump(model, path)")
     assert codes([cell], "RP402") == [("RP402", 0, 4)]

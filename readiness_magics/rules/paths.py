@@ -551,8 +551,11 @@ def _also(others: list[PathSighting]) -> str:
     if not others:
         return ""
     lines = sorted({other.span.line for other in others})
-    where = f"line {lines[0]}" if len(lines) == 1 else \
-        "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+    if len(lines) > 5:
+        where = "lines " + ", ".join(str(n) for n in lines[:5]) + ", ..."
+    else:
+        where = f"line {lines[0]}" if len(lines) == 1 else \
+            "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
     count = len(others)
     return f" (and {count} more {'use' if count == 1 else 'uses'} of the same location in this cell, {where})"
 

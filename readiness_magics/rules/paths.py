@@ -16,8 +16,8 @@ AS_PARAMETER = "pass it as a parameter (from the `parameters` cell, an environme
 
 # Roots that exist on one machine, one person's account or one hosted platform only.
 USER_ROOTS = {"home": "User-specific path", "Users": "User-specific path", "root": "User-specific path",
-              "kaggle": "Kaggle path", "content": "Colab path"}
-MACHINE_ROOTS = {"mnt", "data", "opt", "srv", "media", "Volumes", "dbfs", "gpfs", "scratch", "nfs",
+              "kaggle": "Kaggle path", "content": "Colab path", "dbfs": "Databricks path"}
+MACHINE_ROOTS = {"mnt", "data", "opt", "srv", "media", "Volumes", "gpfs", "scratch", "nfs",
                  "workspace", "storage", "datasets", "notebooks", "lustre"}
 # The same on every machine (devices, kernel files, programs): never a data location.
 SYSTEM_ROOTS = {"dev", "proc", "sys", "bin", "sbin"}
@@ -516,7 +516,8 @@ class HardcodedLocalPath(Rule):
                            f"every run on the machine shares it and it does not exist on Windows; use "
                            f"tempfile.mkdtemp() for scratch files, or {AS_PARAMETER}")
             elif literal.anywhere:
-                where = "depends on whose account runs it" if literal.kind == "home" else "only exists on one machine"
+                where = "depends on whose account runs it" if literal.kind == "home" else \
+                    _PLATFORMS.get(literal.label, "only exists on one machine")
                 message = f"{literal.label} '{shown}'{_where(sighting.magic)} {where}; {AS_PARAMETER}"
             else:  # used for file access
                 message = (f"{literal.label} '{shown}'{_where(sighting.magic)} is used for file access here; "
@@ -525,6 +526,9 @@ class HardcodedLocalPath(Rule):
 
 
 _SCRATCH = "Fixed scratch path"
+# A hosted platform's own folders exist on every machine of that platform, and nowhere else.
+_PLATFORMS = {"Colab path": "only exists in Google Colab", "Kaggle path": "only exists in Kaggle's notebooks",
+              "Databricks path": "only exists on a Databricks cluster"}
 
 
 def _location_key(literal: PathLiteral) -> str:

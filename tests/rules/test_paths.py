@@ -323,3 +323,14 @@ def test_the_same_location_in_two_cells_is_found_in_each():
     found = findings_for(['a = pd.read_csv("s3://bucket/a.csv")', 'b = pd.read_csv("s3://bucket/b.csv")'],
                          select="RP102")
     assert [f.cell_index for f in found] == [0, 1]
+
+
+@pytest.mark.parametrize("source, where", [
+    ('df = pd.read_csv("/content/sample_data/x.csv")', "only exists in Google Colab"),
+    ('df = pd.read_csv("/kaggle/input/titanic/train.csv")', "only exists in Kaggle's notebooks"),
+    ('ws = Workspace.from_config("/dbfs/aml_config/config.json")', "only exists on a Databricks cluster"),
+    ('df = pd.read_csv("/mnt/shared/x.csv")', "only exists on one machine"),
+])
+def test_a_platform_path_names_its_platform(source, where):
+    found = findings_for([source], select="RP101")
+    assert [f.code for f in found] == ["RP101"] and where in found[0].message

@@ -628,8 +628,10 @@ def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
 
 
 # `fit` on these runs no training in the notebook: SageMaker's and Azure ML's estimators launch a job that
-# runs a training script elsewhere; scalers, encoders and imputers prepare features (as with fit_transform).
-_NOT_TRAINED_HERE = ("sagemaker.", "azureml.", "sklearn.preprocessing.", "sklearn.impute.")
+# runs a training script elsewhere; scalers, encoders, imputers, vectorizers and feature selectors prepare
+# features (as with fit_transform).
+_NOT_TRAINED_HERE = ("sagemaker.", "azureml.", "sklearn.preprocessing.", "sklearn.impute.",
+                     "sklearn.feature_selection.", "sklearn.feature_extraction.", "pyspark.ml.feature.")
 
 
 def _made_by(model: NotebookModel, receiver: ast.AST) -> str:
@@ -660,7 +662,8 @@ class TopLevelTraining(Rule):
 
     Calling one of the notebook's own functions that trains inside is orchestration and is fine;
     so are `fit` of a SageMaker or Azure ML estimator (it launches a job running a training script
-    elsewhere), `fit` or `fit_transform` of a single scaler or encoder preparing features, a pipeline of stateless
+    elsewhere), `fit` of a scaler, encoder, imputer, vectorizer or feature selector,
+    `fit_transform` of a single scaler or encoder preparing features, a pipeline of stateless
     steps (`FunctionTransformer`, `PolynomialFeatures`), and PyTorch's `model.train()`, which only
     switches the training mode on.
 

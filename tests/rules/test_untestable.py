@@ -663,6 +663,8 @@ def test_a_save_helper_that_also_trains_is_still_found():
 @pytest.mark.parametrize("cell, found", [
     ("from sagemaker.huggingface import HuggingFace\nest = HuggingFace(entry_point='train.py')\nest.fit()", False),
     ("from sklearn.preprocessing import LabelEncoder\nenc = LabelEncoder()\nenc.fit(df['day'])", False),
+    ("from sklearn.feature_selection import VarianceThreshold\nvt = VarianceThreshold(0.15)\nvt.fit(X)", False),
+    ("from pyspark.ml.feature import CountVectorizer\ncv = CountVectorizer(inputCol='g')\nm = cv.fit(data)", False),
     ("from sklearn.ensemble import RandomForestClassifier\nrf = RandomForestClassifier(random_state=0)\n"
      "rf.fit(X, y)", True),
     ("from sklearn.decomposition import PCA\npca = PCA(2)\npca.fit(X)", True),

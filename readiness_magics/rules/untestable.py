@@ -1310,7 +1310,7 @@ def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt,
                      passed_on: bool, seen: set) -> bool:
     if isinstance(statement, ast.Expr):
         # The cell's last expression is its shown output; a call made for its effect is not a look.
-        return not passed_on and statement is _last_statement(cell)
+        return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value)
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child is statement.value:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         names = [n for t in targets for n in _target_roots(t)]
@@ -1319,6 +1319,24 @@ def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt,
         names = _target_roots(statement.target)
         return bool(names) and None not in names and all(_only_shown(model, n, seen) for n in names)
     return False
+
+
+# Methods whose result is only looked at when it ends a cell: `df_sample.sort_values("a")`, `x.head()`.
+_LOOKING_METHODS = {"head", "tail", "describe", "sort_values", "sort_index", "value_counts", "info", "round",
+                    "unique", "nunique", "sum", "mean", "median", "max", "min", "count", "std", "corr", "items",
+                    "keys", "values", "to_frame", "reset_index", "transpose", "tolist", "to_list", "to_dict", "astype"}
+
+
+def _is_look(model: NotebookModel, value: ast.AST) -> bool:
+    """An expression shown as the cell's output, not a call made for what it does (`ds.save_to_disk(p)`)."""
+    while isinstance(value, (ast.Attribute, ast.Subscript)):
+        value = value.value
+    if isinstance(value, ast.Call):
+        if _callee(model, value) in _WRAPPERS:
+            return True  # `pd.DataFrame(np.random.rand(3, 2))` shown
+        return isinstance(value.func, ast.Attribute) and value.func.attr in _LOOKING_METHODS \
+            and _is_look(model, value.func.value)
+    return isinstance(value, (ast.Name, ast.Constant, ast.BinOp, ast.Compare, ast.Tuple, ast.List))
 
 
 def _target_roots(target: ast.AST) -> list:

@@ -556,6 +556,7 @@ def test_random_picks_only_shown_are_not_findings(cell):
 @pytest.mark.parametrize("cell", [
     "idx = random.randint(0, len(ds) - 1)\nprint(ds[idx])\nbatch = ds[idx]",   # also used, not only shown
     "df_sample = df.sample(n=15)\ndf_sample.to_csv('sample.csv')",
+    "df_sample = df.sample(n=15)\ndf_sample.save_to_disk('s3://bucket/sample')",  # an action, not a look
     "def pick_random(dataset):\n    return dataset[random.randint(0, len(dataset) - 1)]",  # returns it
     "def plot_noisy(y):\n    noisy = y + np.random.normal(size=len(y))\n    return noisy",
     "img = random.choice(images)\nmodel.fit(img)",

@@ -1516,7 +1516,8 @@ class UnseededRandomness(Rule):
     seed, `random.*` without `random.seed(...)`, `torch.rand*` without `torch.manual_seed(...)`,
     `tf.random.*` without `tf.random.set_seed(...)`; hyper-parameter search that picks its trials at
     random: optuna's samplers without `seed=` (and `optuna.create_study()` without a seeded sampler),
-    hyperopt's `fmin` without `rstate=`, `ParameterSampler`, `BayesSearchCV`. A cell's unseeded draws
+    hyperopt's `fmin` without `rstate=`, `ParameterSampler`, `BayesSearchCV`; a dataset's own
+    `shuffle()` without a seed (Hugging Face `datasets`, `tf.data`). A cell's unseeded draws
     are one finding, at the first, listing the other lines.
 
     Raw draws (`np.random.*`, `random.*`, `torch.rand*`, `tf.random.*`) are reported with severity
@@ -1616,6 +1617,8 @@ class UnseededRandomness(Rule):
 
     @staticmethod
     def _seeded(seeds: dict, family: str, cell: CellModel, call: ast.Call) -> bool:
+        if family == "any":  # a dataset's shuffle draws from NumPy's or TensorFlow's global seed
+            return any(UnseededRandomness._seeded(seeds, each, cell, call) for each in ("numpy", "tensorflow"))
         position = seeds.get(family)
         if position is None:
             return False
@@ -1664,6 +1667,11 @@ class UnseededRandomness(Rule):
                     return None
             return ("numpy", f"{last}() is random and has no random_state; results change on every run",
                     "Pass random_state=SEED (a constant or a parameter)")
+        # A dataset's own shuffle: Hugging Face `ds.shuffle()`, `tf.data` `ds.shuffle(buffer_size)`
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "shuffle" and not imported_root \
+                and not _is_generator(model, call.func.value) and not _positional_seed(model, call):
+            return ("any", (f"{ast.unparse(call.func)[:40]}() has no seed: the order, and what is kept after it, "
+                    "changes on every run"), "Pass seed=SEED")
         # DataFrame.sample
         if isinstance(call.func, ast.Attribute) and call.func.attr == "sample" and not imported_root:
             if len(call.args) >= 5 or _only_displayed(model, cell, call):
@@ -1721,6 +1729,30 @@ def _is_raw_draw(model: NotebookModel, call: ast.Call) -> bool:
     model, a splitter, a sampled frame or a hyper-parameter search that is random without a seed."""
     name = _callee(model, call)
     return name.startswith(_RAW_DRAW_PREFIXES) and _last(name) not in _SEEDED_BY_RANDOM_STATE
+
+
+def _positional_seed(model: NotebookModel, call: ast.Call) -> bool:
+    """Hugging Face's `ds.shuffle(42)` takes the seed first; tf.data's `ds.shuffle(1000)` takes a buffer size.
+    A literal integer is a seed unless the notebook uses TensorFlow and not `datasets`."""
+    first = call.args[0] if call.args else None
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, int)):
+        return False
+    modules = {name.split(".", 1)[0] for name in model.aliases.values()}
+    return not ("tensorflow" in modules and "datasets" not in modules)
+
+
+_GENERATORS = {"default_rng", "RandomState", "Random", "Generator", "SystemRandom"}
+
+
+def _is_generator(model: NotebookModel, receiver: ast.AST) -> bool:
+    """`rng` in `rng.shuffle(x)`, bound to `np.random.default_rng(...)`: its seeding is checked where it is made."""
+    if isinstance(receiver, ast.Call):
+        return _last(_callee(model, receiver)) in _GENERATORS
+    return isinstance(receiver, ast.Name) and any(
+        isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)
+        and _last(_callee(model, d.binding.statement.value)) in _GENERATORS
+        for d in model.definitions.get(receiver.id, ())) or (
+        isinstance(receiver, ast.Name) and receiver.id in ("rng", "random_state", "generator", "rs"))
 
 
 def _picked_to_show(model: NotebookModel, cell: CellModel, call: ast.Call) -> bool:

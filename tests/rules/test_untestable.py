@@ -672,3 +672,19 @@ def test_a_save_helper_that_also_trains_is_still_found():
 ])
 def test_fit_that_launches_a_remote_job_or_prepares_features_is_not_training_here(cell, found):
     assert [code for code, _, _ in codes([cell], "RP403")] == (["RP403"] if found else [])
+
+
+@pytest.mark.parametrize("cell, found", [
+    ("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
+     "test = test.shuffle().select(range(1000))", True),
+    ("import tensorflow as tf\nds = tf.data.Dataset.from_tensor_slices(x)\nds = ds.shuffle(1000).batch(32)", True),
+    ("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
+     "test = test.shuffle(seed=42).select(range(1000))", False),
+    ("import numpy as np\nrng = np.random.default_rng(0)\nrng.shuffle(values)", False),
+    ("from datasets import load_dataset\nds = load_dataset('x', split='train')\nds = ds.shuffle(42)", False),
+    ("import tensorflow as tf\nds = tf.data.Dataset.range(9)\nds = ds.shuffle(1000)", True),
+    ("import numpy as np\nnp.random.seed(0)\nds = make_ds()\nds = ds.shuffle()", False),
+    ("import tensorflow as tf\ntf.random.set_seed(1)\nds = tf.data.Dataset.range(9)\nds = ds.shuffle(9)", False),
+])
+def test_a_datasets_own_shuffle_needs_a_seed(cell, found):
+    assert [code for code, _, _ in codes([cell], "RP407")] == (["RP407"] if found else [])

@@ -1271,8 +1271,12 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
 _WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
              "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
 def _mutation_receiver(cell: CellModel, node: ast.AST) -> bool:
+    """`images.append(x)` or `true_data["temp"] = ...`: the name is being built, not used."""
     parent = cell.facts.parent(node)
     grand = cell.facts.parent(parent) if parent is not None else None
+    if isinstance(parent, (ast.Subscript, ast.Attribute)) and parent.value is node \
+            and isinstance(parent.ctx, ast.Store):
+        return True
     return isinstance(parent, ast.Attribute) and parent.attr in _MUTATING_METHODS \
         and isinstance(grand, ast.Call) and grand.func is parent
 

@@ -553,6 +553,16 @@ def test_random_picks_only_shown_are_not_findings(cell):
     assert codes([SHOW + "df = pd.read_csv('x.csv')", cell], "RP407") == []
 
 
+def test_a_frame_built_only_for_a_plot_is_not_a_pipeline():
+    cells = ["import pandas as pd\nimport matplotlib.pyplot as plt\nfeatures = pd.read_csv('x.csv')",
+             "months = features['month']\ndays = features['day']\ntrue = pd.DataFrame({'m': months, 'd': days})\n"
+             "true['temp'] = features['temp'] * 1.8\ntrue['avg'] = features['avg'] * 1.8",
+             "plt.plot(true['m'], true['temp'])\nplt.plot(true['m'], true['avg'])"]
+    assert codes(cells, "RP405") == []
+    used = cells[:2] + ["model.fit(true[['m', 'd']], true['temp'])"]
+    assert codes(used, "RP405") == [("RP405", 1, 1)]
+
+
 @pytest.mark.parametrize("cell", [
     "idx = random.randint(0, len(ds) - 1)\nprint(ds[idx])\nbatch = ds[idx]",   # also used, not only shown
     "df_sample = df.sample(n=15)\ndf_sample.to_csv('sample.csv')",

@@ -564,7 +564,7 @@ class FunctionComputesAndWrites(Rule):
 # RP403
 
 _TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one_cycle", "fit_flat_cos",
-                  "fine_tune", "train_on_batch", "train_supervised", "train_unsupervised"}
+                  "fine_tune", "train_on_batch", "train_supervised", "train_unsupervised", "hyperparameter_search"}
 _TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
                     "fasttext.train_supervised", "fasttext.train_unsupervised"}
 _NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
@@ -653,7 +653,7 @@ class TopLevelTraining(Rule):
     """## What it does
     Reports a `fit` or train call on an estimator, model or trainer made in top-level notebook code:
     `model.fit(X, y)`, `partial_fit`, `fit_predict`, Keras `model.fit`, `xgb.train`, `lgb.train`,
-    `trainer.train()`, fastai `fit_one_cycle`.
+    `trainer.train()`, `trainer.hyperparameter_search()`, fastai `fit_one_cycle`.
 
     `fit_transform` trains too when what it fits is a preprocessing pipeline (`Pipeline`,
     `make_pipeline`, `ColumnTransformer`) with a step that learns, or a learned projection (PCA,
@@ -1503,7 +1503,7 @@ _TF_DRAWS = {"normal", "uniform", "shuffle", "truncated_normal", "categorical", 
              "log_uniform_candidate_sampler", "uniform_candidate_sampler", "all_candidate_sampler"}
 _OPTUNA_SAMPLERS = {"TPESampler", "RandomSampler", "CmaEsSampler", "NSGAIISampler", "NSGAIIISampler",
                     "QMCSampler", "MOTPESampler", "GPSampler", "BoTorchSampler"}
-_SEARCH_NAMES = _OPTUNA_SAMPLERS | {"create_study", "fmin"}
+_SEARCH_NAMES = _OPTUNA_SAMPLERS | {"create_study", "fmin", "hyperparameter_search"}
 # Only calls with one of these names can draw random numbers; the rest are skipped without resolving.
 _RANDOM_LAST_NAMES = (_SEEDED_BY_RANDOM_STATE | _SEEDED_ONLY_WHEN_SHUFFLED | {_last(n) for n in _SKLEARN_UTILS}
                       | _NUMPY_DRAWS | _RANDOM_DRAWS | _TORCH_DRAWS | _TF1_DRAWS | _TF_DRAWS
@@ -1520,7 +1520,8 @@ class UnseededRandomness(Rule):
     seed, `random.*` without `random.seed(...)`, `torch.rand*` without `torch.manual_seed(...)`,
     `tf.random.*` without `tf.random.set_seed(...)`; hyper-parameter search that picks its trials at
     random: optuna's samplers without `seed=` (and `optuna.create_study()` without a seeded sampler),
-    hyperopt's `fmin` without `rstate=`, `ParameterSampler`, `BayesSearchCV`; a dataset's own
+    hyperopt's `fmin` without `rstate=`, `ParameterSampler`, `BayesSearchCV`, transformers'
+    `trainer.hyperparameter_search()` without a seeded `sampler=`; a dataset's own
     `shuffle()` without a seed (Hugging Face `datasets`, `tf.data`). A cell's unseeded draws
     are one finding, at the first, listing the other lines.
 
@@ -1791,6 +1792,13 @@ def _unseeded_search(model: NotebookModel, call: ast.Call) -> tuple[str, str, st
         if _keyword(call, "sampler") is not None:
             return None  # the sampler given is checked where it is made
         return ("", "optuna.create_study() without a seeded sampler picks its trials at random on every run",
+                "Pass sampler=optuna.samplers.TPESampler(seed=SEED)")
+    if last == "hyperparameter_search" and isinstance(call.func, ast.Attribute):
+        # transformers' Trainer hands its keywords to optuna.create_study / ray: a seeded sampler is one
+        if _keyword(call, "sampler", "seed", "search_alg") is not None:
+            return None
+        return ("", (f"{ast.unparse(call.func)[:40]}() draws its trials at random (optuna's default sampler) "
+                     "with no seed; the best run changes on every run"),
                 "Pass sampler=optuna.samplers.TPESampler(seed=SEED)")
     if name == "hyperopt.fmin" or name == "hyperopt.fmin.fmin":
         if _keyword(call, "rstate") is not None:

@@ -597,6 +597,10 @@ def test_repeated_unseeded_calls_in_one_cell_are_one_finding_listing_the_lines()
     ("from sklearn.model_selection import ParameterSampler\nps = ParameterSampler(grid, n_iter=5, random_state=0)",
      None),
     ("from sklearn.model_selection import ParameterGrid\nps = list(ParameterGrid(grid))", None),
+    ("from transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
+     "best = trainer.hyperparameter_search(n_trials=10, direction='maximize')", 3),
+    ("import optuna\nfrom transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
+     "best = trainer.hyperparameter_search(n_trials=10, sampler=optuna.samplers.TPESampler(seed=1))", None),
 ])
 def test_hyper_parameter_search_samplers_are_random(cell, found):
     assert codes([cell], "RP407") == ([("RP407", 0, found)] if found else [])
@@ -698,3 +702,8 @@ def test_fit_that_launches_a_remote_job_or_prepares_features_is_not_training_her
 ])
 def test_a_datasets_own_shuffle_needs_a_seed(cell, found):
     assert [code for code, _, _ in codes([cell], "RP407")] == (["RP407"] if found else [])
+
+
+def test_a_hyper_parameter_search_of_a_trainer_trains():
+    cell = "from transformers import Trainer\ntrainer = Trainer(model_init=init)\nbest = trainer.hyperparameter_search(n_trials=5)"
+    assert codes([cell], "RP403") == [("RP403", 0, 3)]

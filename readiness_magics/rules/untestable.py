@@ -1187,7 +1187,7 @@ class TopLevelDataPipeline(Rule):
 
 _SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
 _SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
-                  "altair.", "holoviews.", "rich.", "ipywidgets.")
+                  "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw")
 # Methods that draw or decorate a chart; `step`, `set`, `line`... also name other things (optimizer.step()).
 _SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
     "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "matshow", "contour",

@@ -548,6 +548,7 @@ SHOW = "import random\nimport numpy as np\nimport pandas as pd\nimport matplotli
     "for i in random.sample(range(len(imgs)), 4):\n    plt.imshow(imgs[i])",
     "pd.DataFrame(np.random.rand(3, 2), columns=['foo', 'bar'])",
     "samples = df.sample(n=1000)\np = figure()\np.circle(x=samples['distance'], y=samples['fare'])\nshow(p)",
+    "import networkx as nx\nnx.draw(graph, node_color=np.random.choice(['r', 'g']), with_labels=True)",
 ])
 def test_random_picks_only_shown_are_not_findings(cell):
     assert codes([SHOW + "df = pd.read_csv('x.csv')", cell], "RP407") == []

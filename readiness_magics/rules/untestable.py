@@ -871,6 +871,10 @@ class TopLevelLoop(Rule):
     in-place operations, training calls.
 
     A loop that only prints, plots or calls a function for each item is fine, as are comprehensions.
+    So is a loop that only builds what it shows (`subset = df[df.name == n]` then a plot of it, a
+    label and its picture drawn on each subplot), one that waits for a remote job (it sleeps and keeps
+    nothing), one that names and moves files, and one whose results nobody reads. A loop that trains
+    (`model.fit(...)` inside) is reported once, by top-level-training, not again here.
 
     ## Why is this bad?
     The loop is logic that cannot be called or tested on its own, and its accumulators live on as

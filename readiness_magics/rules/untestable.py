@@ -740,6 +740,9 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
         return _is_trivial_value(model, value.body) and _is_trivial_value(model, value.orelse)
     if isinstance(value, ast.JoinedStr):
         return True  # a label or a file name
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and any(
+            _names_a_location(side) for side in (value.left, value.right)):
+        return True  # `spec_path = github_prefix + spec`: naming a file or a URL
     if isinstance(value, ast.Call):
         if isinstance(value.func, ast.Name) and value.func.id in model.functions:
             return True  # calling the notebook's own function for each item
@@ -751,6 +754,18 @@ def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
                                                                           "subplot", "twinx", "twiny"}
         )
     return False
+
+
+_LOCATION_WORDS = ("path", "dir", "folder", "root", "file", "url", "uri", "prefix", "suffix", "base", "name", "ext")
+
+
+def _names_a_location(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    identifier = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return any(word in identifier.lower() for word in _LOCATION_WORDS)
 
 
 def _simple_index(node: ast.AST) -> bool:

@@ -238,6 +238,8 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     "while True:\n    res = client.jobs.retrieve(job_id)\n    if res.done:\n        break\n    time.sleep(60)",
     # building a path for each file it downloads
     "for f in run.get_file_names():\n    out = os.path.join(MODEL_DIR, f)\n    run.download_file(name=f, output_file_path=out)",
+    "for spec in specs:\n    spec_path = github_prefix + spec\n    print(spec)\n"
+    "    subprocess.run(f'az ml component create --file {spec_path}', shell=True)",
 ])
 def test_loops_that_only_show_wait_or_move_files_are_not_logic(cell):
     imports = ("def plot_images(images):\n    plt.imshow(images[0])\n""import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"

@@ -827,12 +827,18 @@ def _only_waits(model: NotebookModel, loop: ast.AST) -> bool:
     for node in _walk_same_scope(loop):
         if isinstance(node, ast.Call) and _short_name(model, node) == "sleep":
             sleeps = True
-        elif isinstance(node, ast.AugAssign) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                                                 and node.func.attr in _MUTATING_METHODS):
-            return False
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node):
+        elif _keeps_something(node):
             return False
     return sleeps
+
+
+def _keeps_something(node: ast.AST) -> bool:
+    """`+=`, item or attribute assignment, `.append(...)`: the loop keeps a result."""
+    if isinstance(node, ast.AugAssign):
+        return True
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATING_METHODS
+    return isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node)
 
 
 def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
@@ -920,10 +926,12 @@ class TopLevelLoop(Rule):
     severity = Severity.WARNING
 
     def check(self, model: NotebookModel) -> Iterator:
-        # What _loop_work reads of the notebook beyond the cell: its imports and its functions' names.
-        context = (model.imports_key, frozenset(model.functions), model.imported_names)
         for cell in model.parsed_cells:
-            for span, kind, line in model.per_cell(cell, "RP404", lambda cell: _working_loops(model, cell), context):
+            # Which loops compute depends on how other cells use their values (display is not logic), so
+            # only the cell's own list of loops is remembered with its facts.
+            if not model.per_cell(cell, "RP404.loops", lambda cell: bool(list(_top_level_loops(cell.facts.statements)))):
+                continue
+            for span, kind, line in _working_loops(model, cell):
                 yield self.finding(
                     cell, span,
                     f"Top-level {kind} loop computes or mutates data (line {line}); "

@@ -313,8 +313,8 @@ def test_one_location_named_several_times_in_a_cell_is_one_finding():
     found = findings_for([cell], select="RP1")
     assert [(f.code, f.line) for f in found] == [("RP102", 1), ("RP102", 4)]
     assert "(and 2 more uses of the same location in this cell, lines 2 and 3)" in found[0].message
-    local = findings_for(['a = pd.read_csv("E:/stanford/a.csv")\nb = pd.read_csv("E:/stanford/b.csv")\n'
-                          'c = pd.read_csv("E:/other/c.csv")'], select="RP101")
+    local = findings_for([('a = pd.read_csv("E:/stanford/a.csv")\nb = pd.read_csv("E:/stanford/b.csv")\n'
+                          'c = pd.read_csv("E:/other/c.csv")')], select="RP101")
     assert [f.line for f in local] == [1, 3]
     assert "(and 1 more use of the same location in this cell, line 2)" in local[0].message
 

@@ -110,8 +110,8 @@ def test_computing_and_writing(body, line):
 
 @pytest.mark.parametrize("body", [
     "df.to_csv(path, index=False)",  # writes what it was given
-    "os.makedirs(out_dir, exist_ok=True)\n    p = os.path.join(out_dir, 'x.csv')\n    df.to_csv(p)\n"
-    "    print(f'saved {len(df)} rows to {p}')\n    return p",
+    ("os.makedirs(out_dir, exist_ok=True)\n    p = os.path.join(out_dir, 'x.csv')\n    df.to_csv(p)\n"
+    "    print(f'saved {len(df)} rows to {p}')\n    return p"),
     "with open(path, 'w') as f:\n        json.dump(df, f, indent=2)",
     "pd.DataFrame(df).to_csv(path)",
     "fig.tight_layout()\n    fig.savefig(path, dpi=150)\n    plt.close(fig)",  # saves a figure it was given
@@ -223,14 +223,14 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     # values computed only to be drawn or printed
     "for airline in airlines:\n    subset = flights[flights['name'] == airline]\n    sns.distplot(subset['delay'])",
     "for m, b in [(1, 0.6), (0.5, 1.6)]:\n    yfit = m * xfit + b\n    plt.plot(xfit, yfit, '-k')",
-    "for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
-    "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))",
+    ("for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
+    "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))"),
     "for hit in hits:\n    chunk = unescape(hit['text'])\n    print(chunk)",
-    "for user in users:\n    rank = 1\n    for item in recs[user]:\n        title = titles[item]\n"
-    "        print(rank, title)\n        rank += 1",
+    ("for user in users:\n    rank = 1\n    for item in recs[user]:\n        title = titles[item]\n"
+    "        print(rank, title)\n        rank += 1"),
     # a counter that only stops the loop, and results nobody reads (a load test)
-    "idx = 0\nfor h, entry in table.items():\n    if idx == 5:\n        break\n    if len(entry) < 5:\n"
-    "        print(h, entry)\n        idx += 1",
+    ("idx = 0\nfor h, entry in table.items():\n    if idx == 5:\n        break\n    if len(entry) < 5:\n"
+    "        print(h, entry)\n        idx += 1"),
     "for i in range(100):\n    resp = predictor.predict(data={'inputs': 'a sentence'})",
     # a list built only to be drawn by the notebook's plot helper
     "images = []\nfor i in ids:\n    images.append(candidates[i]['image'])\nimages.insert(0, sample)\nplot_images(images)",
@@ -238,8 +238,8 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     "while True:\n    res = client.jobs.retrieve(job_id)\n    if res.done:\n        break\n    time.sleep(60)",
     # building a path for each file it downloads
     "for f in run.get_file_names():\n    out = os.path.join(MODEL_DIR, f)\n    run.download_file(name=f, output_file_path=out)",
-    "for spec in specs:\n    spec_path = github_prefix + spec\n    print(spec)\n"
-    "    subprocess.run(f'az ml component create --file {spec_path}', shell=True)",
+    ("for spec in specs:\n    spec_path = github_prefix + spec\n    print(spec)\n"
+    "    subprocess.run(f'az ml component create --file {spec_path}', shell=True)"),
 ])
 def test_loops_that_only_show_wait_or_move_files_are_not_logic(cell):
     imports = ("def plot_images(images):\n    plt.imshow(images[0])\n""import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"
@@ -320,8 +320,8 @@ def test_not_data_work(statement):
 
 def test_statements_reading_only_parameters_are_not_data_work():
     cells = [{"source": "data_dir = 'data'\ntest_size = 0.2", "tags": ["parameters"]},
-             "import os\npath = os.path.join(data_dir, 'a.csv')\nsplit = test_size * 2\n"
-             "half = test_size / 2\nlabel = f'{data_dir}-{test_size}'"]
+             ("import os\npath = os.path.join(data_dir, 'a.csv')\nsplit = test_size * 2\n"
+             "half = test_size / 2\nlabel = f'{data_dir}-{test_size}'")]
     assert codes(cells, "RP405") == []
 
 
@@ -421,8 +421,8 @@ def test_global_seeds_cover_later_calls_only():
 
 
 def test_draws_through_import_aliases():
-    cells = ["from numpy.random import randint as ri\nfrom sklearn.ensemble import RandomForestClassifier as RF\n"
-             "values = ri(1, 10, 9)\nmodel = RF()"]
+    cells = [("from numpy.random import randint as ri\nfrom sklearn.ensemble import RandomForestClassifier as RF\n"
+             "values = ri(1, 10, 9)\nmodel = RF()")]
     found = findings_for(cells, select="RP407")
     # one finding per cell, at the model (a warning), listing the raw draw's line
     assert [(f.code, f.cell_index, f.line, f.severity) for f in found] == [("RP407", 0, 4, Severity.WARNING)]
@@ -430,11 +430,11 @@ def test_draws_through_import_aliases():
 
 
 def test_raw_draws_alone_are_information_models_and_splits_are_warnings():
-    found = findings_for(["import numpy as np\nimport random\nimport torch\na = np.random.rand(3)\n"
-                          "b = random.choice([1, 2])\nc = torch.randn(2)",
+    found = findings_for([("import numpy as np\nimport random\nimport torch\na = np.random.rand(3)\n"
+                          "b = random.choice([1, 2])\nc = torch.randn(2)"),
                           "from sklearn.model_selection import train_test_split\nX_tr, X_te = train_test_split(a)",
-                          "import pandas as pd\ndf = pd.read_csv('x.csv')\npart = df.sample(frac=0.5)\n"
-                          "part.to_csv('p.csv')"],
+                          ("import pandas as pd\ndf = pd.read_csv('x.csv')\npart = df.sample(frac=0.5)\n"
+                          "part.to_csv('p.csv')")],
                          select="RP407")
     assert [(f.cell_index, f.line, f.severity) for f in found] == [
         (0, 4, Severity.INFO), (1, 2, Severity.WARNING), (2, 3, Severity.WARNING)]
@@ -446,8 +446,8 @@ def test_random_seed_does_not_seed_numpy():
 
 
 def test_seed_everything_helpers():
-    cells = ["import numpy as np\nimport random\nimport torch\n"
-             "def set_seed(s):\n    random.seed(s)\n    np.random.seed(s)\n    torch.manual_seed(s)\nset_seed(1)",
+    cells = [("import numpy as np\nimport random\nimport torch\n"
+             "def set_seed(s):\n    random.seed(s)\n    np.random.seed(s)\n    torch.manual_seed(s)\nset_seed(1)"),
              "a = np.random.rand(2)\nb = random.random()\nc = torch.rand(2)"]
     assert codes(cells, "RP407") == []
     assert codes(["from transformers import set_seed\nimport torch\nset_seed(42)\nw = torch.randn(2)"], "RP407") == []
@@ -517,17 +517,17 @@ def test_function_used_before_definition_gets_both_codes_when_the_cell_ran():
 
 def test_clean_notebook_has_no_untestable_code_findings():
     cells = [
-        "import numpy as np\nimport pandas as pd\nfrom sklearn.model_selection import train_test_split\n"
-        "from sklearn.ensemble import RandomForestClassifier\nimport joblib",
+        ("import numpy as np\nimport pandas as pd\nfrom sklearn.model_selection import train_test_split\n"
+        "from sklearn.ensemble import RandomForestClassifier\nimport joblib"),
         {"source": "data_path = 'data/churn.csv'\nmodel_path = 'output/model.joblib'\nseed = 42\ntest_size = 0.25",
          "tags": ["parameters"]},
-        "TARGET = 'churned'\n\n\ndef load(path):\n    df = pd.read_csv(path)\n    assert TARGET in df.columns\n"
+        ("TARGET = 'churned'\n\n\ndef load(path):\n    df = pd.read_csv(path)\n    assert TARGET in df.columns\n"
         "    return df\n\n\ndef split(df, seed, test_size):\n    X = df.drop(columns=TARGET)\n"
         "    return train_test_split(X, df[TARGET], test_size=test_size, random_state=seed)\n\n\n"
         "def train(X, y, seed):\n    model = RandomForestClassifier(n_estimators=100, random_state=seed)\n"
-        "    model.fit(X, y)\n    return model\n\n\ndef save_model(model, path):\n    joblib.dump(model, path)",
-        "df = load(data_path)\nX_train, X_test, y_train, y_test = split(df, seed, test_size)\n"
-        "model = train(X_train, y_train, seed)\nsave_model(model, model_path)\nprint(model.score(X_test, y_test))",
+        "    model.fit(X, y)\n    return model\n\n\ndef save_model(model, path):\n    joblib.dump(model, path)"),
+        ("df = load(data_path)\nX_train, X_test, y_train, y_test = split(df, seed, test_size)\n"
+        "model = train(X_train, y_train, seed)\nsave_model(model, model_path)\nprint(model.score(X_test, y_test))"),
         "for name, value in zip(X_train.columns, model.feature_importances_):\n    print(name, round(value, 3))",
     ]
     assert codes(cells, "untestable-code") == []
@@ -543,9 +543,9 @@ SHOW = "import random\nimport numpy as np\nimport pandas as pd\nimport matplotli
     "rand_int = random.randint(0, len(ds) - 1)\nprint('Text:', ds[rand_int]['text'])",
     "img = random.choice(images)\nplt.imshow(img)\nplt.title('a random image')",
     "df_sample = df.sample(n=15)\ndf_sample",
-    "def show_random_elements(dataset, num_examples=10):\n    picks = []\n    for _ in range(num_examples):\n"
+    ("def show_random_elements(dataset, num_examples=10):\n    picks = []\n    for _ in range(num_examples):\n"
     "        pick = random.randint(0, len(dataset) - 1)\n        picks.append(pick)\n"
-    "    display(HTML(pd.DataFrame(dataset[picks]).to_html()))",
+    "    display(HTML(pd.DataFrame(dataset[picks]).to_html()))"),
     "def show_mask(mask, ax, random_color=False):\n    color = np.random.random(3)\n    ax.imshow(mask * color)",
     "for i in random.sample(range(len(imgs)), 4):\n    plt.imshow(imgs[i])",
     "pd.DataFrame(np.random.rand(3, 2), columns=['foo', 'bar'])",
@@ -558,8 +558,8 @@ def test_random_picks_only_shown_are_not_findings(cell):
 
 def test_a_frame_built_only_for_a_plot_is_not_a_pipeline():
     cells = ["import pandas as pd\nimport matplotlib.pyplot as plt\nfeatures = pd.read_csv('x.csv')",
-             "months = features['month']\ndays = features['day']\ntrue = pd.DataFrame({'m': months, 'd': days})\n"
-             "true['temp'] = features['temp'] * 1.8\ntrue['avg'] = features['avg'] * 1.8",
+             ("months = features['month']\ndays = features['day']\ntrue = pd.DataFrame({'m': months, 'd': days})\n"
+             "true['temp'] = features['temp'] * 1.8\ntrue['avg'] = features['avg'] * 1.8"),
              "plt.plot(true['m'], true['temp'])\nplt.plot(true['m'], true['avg'])"]
     assert codes(cells, "RP405") == []
     used = cells[:2] + ["model.fit(true[['m', 'd']], true['temp'])"]
@@ -595,15 +595,15 @@ def test_repeated_unseeded_calls_in_one_cell_are_one_finding_listing_the_lines()
     ("import optuna\nstudy = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=42))", None),
     ("import optuna\nsampler = optuna.samplers.TPESampler(seed=SEED)\nstudy = optuna.create_study(sampler=sampler)",
      None),
-    ("import numpy as np\nfrom hyperopt import fmin, tpe\n"
-     "best = fmin(fn=f, space=s, algo=tpe.suggest, max_evals=5, rstate=np.random.default_rng(0))", None),
+    (("import numpy as np\nfrom hyperopt import fmin, tpe\n"
+     "best = fmin(fn=f, space=s, algo=tpe.suggest, max_evals=5, rstate=np.random.default_rng(0))"), None),
     ("from sklearn.model_selection import ParameterSampler\nps = ParameterSampler(grid, n_iter=5, random_state=0)",
      None),
     ("from sklearn.model_selection import ParameterGrid\nps = list(ParameterGrid(grid))", None),
-    ("from transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
-     "best = trainer.hyperparameter_search(n_trials=10, direction='maximize')", 3),
-    ("import optuna\nfrom transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
-     "best = trainer.hyperparameter_search(n_trials=10, sampler=optuna.samplers.TPESampler(seed=1))", None),
+    (("from transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
+     "best = trainer.hyperparameter_search(n_trials=10, direction='maximize')"), 3),
+    (("import optuna\nfrom transformers import Trainer\ntrainer = Trainer(model_init=init)\n"
+     "best = trainer.hyperparameter_search(n_trials=10, sampler=optuna.samplers.TPESampler(seed=1))"), None),
 ])
 def test_hyper_parameter_search_samplers_are_random(cell, found):
     assert codes([cell], "RP407") == ([("RP407", 0, found)] if found else [])
@@ -616,8 +616,8 @@ PRE = ("from sklearn.pipeline import Pipeline, make_pipeline\nfrom sklearn.compo
 
 @pytest.mark.parametrize("cell", [
     "prep = make_pipeline(SimpleImputer(), StandardScaler())\nX_ready = prep.fit_transform(X)",
-    "ct = ColumnTransformer([('num', StandardScaler(), ['a']), ('cat', OneHotEncoder(), ['b'])])\n"
-    "X_ready = ct.fit_transform(df)",
+    ("ct = ColumnTransformer([('num', StandardScaler(), ['a']), ('cat', OneHotEncoder(), ['b'])])\n"
+    "X_ready = ct.fit_transform(df)"),
     "X_ready = Pipeline([('scale', StandardScaler()), ('pca', PCA(5))]).fit_transform(X)",
     "X_2d = PCA(n_components=2).fit_transform(X)",
 ])
@@ -637,21 +637,21 @@ def test_fit_transform_near_misses(cell):
 
 @pytest.mark.parametrize("cell", [
     # a save() method that writes its own state
-    "import json\nclass Model:\n    def save(self, path):\n        state = {'w': self.w.tolist(), 'n': len(self.w)}\n"
-    "        with open(path, 'w') as f:\n            json.dump(state, f)",
+    ("import json\nclass Model:\n    def save(self, path):\n        state = {'w': self.w.tolist(), 'n': len(self.w)}\n"
+    "        with open(path, 'w') as f:\n            json.dump(state, f)"),
     # a function that only copies or moves files
-    "import shutil, os\ndef copy_outputs(files, dest):\n    for f in files:\n"
-    "        shutil.copy(f, os.path.join(dest, os.path.basename(f)))",
+    ("import shutil, os\ndef copy_outputs(files, dest):\n    for f in files:\n"
+    "        shutil.copy(f, os.path.join(dest, os.path.basename(f)))"),
     # downloading pages and storing them is I/O
-    "import requests, math\nimport pandas as pd\ndef fetch_issues(repo, n):\n    pages = math.ceil(n / 100)\n"
+    ("import requests, math\nimport pandas as pd\ndef fetch_issues(repo, n):\n    pages = math.ceil(n / 100)\n"
     "    rows = [requests.get(f'{repo}/{p}').json() for p in range(pages)]\n"
-    "    pd.DataFrame(rows).to_json(f'{repo}.jsonl')",
+    "    pd.DataFrame(rows).to_json(f'{repo}.jsonl')"),
     # a temporary file, removed before returning
-    "import os, torch\ndef model_size(model):\n    torch.save(model.state_dict(), 'tmp.pt')\n"
-    "    size = os.path.getsize('tmp.pt') / 1e6\n    os.remove('tmp.pt')\n    return size",
+    ("import os, torch\ndef model_size(model):\n    torch.save(model.state_dict(), 'tmp.pt')\n"
+    "    size = os.path.getsize('tmp.pt') / 1e6\n    os.remove('tmp.pt')\n    return size"),
     # opening an image to read is not a write
-    "from PIL import Image\ndef load_example():\n    image = Image.open('./example.jpg').convert('RGB')\n"
-    "    return image.resize((256, 256))",
+    ("from PIL import Image\ndef load_example():\n    image = Image.open('./example.jpg').convert('RGB')\n"
+    "    return image.resize((256, 256))"),
 ])
 def test_functions_that_only_save_or_move_files_are_not_findings(cell):
     assert codes([cell], "RP402") == []
@@ -683,8 +683,8 @@ def test_a_save_helper_that_also_trains_is_still_found():
     ("from sklearn.preprocessing import LabelEncoder\nenc = LabelEncoder()\nenc.fit(df['day'])", False),
     ("from sklearn.feature_selection import VarianceThreshold\nvt = VarianceThreshold(0.15)\nvt.fit(X)", False),
     ("from pyspark.ml.feature import CountVectorizer\ncv = CountVectorizer(inputCol='g')\nm = cv.fit(data)", False),
-    ("from sklearn.ensemble import RandomForestClassifier\nrf = RandomForestClassifier(random_state=0)\n"
-     "rf.fit(X, y)", True),
+    (("from sklearn.ensemble import RandomForestClassifier\nrf = RandomForestClassifier(random_state=0)\n"
+     "rf.fit(X, y)"), True),
     ("from sklearn.decomposition import PCA\npca = PCA(2)\npca.fit(X)", True),
 ])
 def test_fit_that_launches_a_remote_job_or_prepares_features_is_not_training_here(cell, found):
@@ -692,11 +692,11 @@ def test_fit_that_launches_a_remote_job_or_prepares_features_is_not_training_her
 
 
 @pytest.mark.parametrize("cell, found", [
-    ("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
-     "test = test.shuffle().select(range(1000))", True),
+    (("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
+     "test = test.shuffle().select(range(1000))"), True),
     ("import tensorflow as tf\nds = tf.data.Dataset.from_tensor_slices(x)\nds = ds.shuffle(1000).batch(32)", True),
-    ("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
-     "test = test.shuffle(seed=42).select(range(1000))", False),
+    (("from datasets import load_dataset\ntest = load_dataset('imdb', split='test')\n"
+     "test = test.shuffle(seed=42).select(range(1000))"), False),
     ("import numpy as np\nrng = np.random.default_rng(0)\nrng.shuffle(values)", False),
     ("from datasets import load_dataset\nds = load_dataset('x', split='train')\nds = ds.shuffle(42)", False),
     ("import tensorflow as tf\nds = tf.data.Dataset.range(9)\nds = ds.shuffle(1000)", True),

@@ -558,17 +558,17 @@ def test_random_picks_only_shown_are_not_findings(cell):
 
 def test_a_dict_of_workspace_details_for_display_is_not_a_pipeline():
     cells = ["import pandas as pd\nfrom azureml.core import Workspace\nws = Workspace.from_config()",
-             "output = {}\noutput['Workspace name'] = ws.name\noutput['Subscription'] = ws.subscription_id\n"
+             ("output = {}\noutput['Workspace name'] = ws.name\noutput['Subscription'] = ws.subscription_id\n"
              "output['Resource group'] = ws.resource_group\noutput['Location'] = ws.location\n"
-             "output_df = pd.DataFrame(data=output, index=[''])\noutput_df.T"]
+             "output_df = pd.DataFrame(data=output, index=[''])\noutput_df.T")]
     assert codes(cells, "RP405") == []
 
 
 def test_plot_geometry_is_not_a_pipeline():
     cells = ["import numpy as np\nimport matplotlib.pyplot as plt",
-             "theta = np.linspace(0, 2 * np.pi, 100)\nr = 1 + 0.5 * np.cos(3 * theta)\nx = r * np.cos(theta)\n"
+             ("theta = np.linspace(0, 2 * np.pi, 100)\nr = 1 + 0.5 * np.cos(3 * theta)\nx = r * np.cos(theta)\n"
              "y = r * np.sin(theta)\nz = x * y\nax = plt.axes(projection='3d')\nax.plot3D(x, y, z)\n"
-             "ax.set_title('a rose')"]
+             "ax.set_title('a rose')")]
     assert codes(cells, "RP405") == []
     kept = cells + ["volume = np.trapz(z, x)"]  # the same values also computed with: logic
     assert codes(kept, "RP405") == [("RP405", 1, 2)]

@@ -857,7 +857,7 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                 return node
             if node.value is not None and not _is_trivial_value(model, node.value) \
-                    and not _never_read(model, targets):
+                    and not _never_read(model, targets) and not _only_checked(model, targets, loop):
                 return node
         elif isinstance(node, ast.NamedExpr) or (
                 isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
@@ -875,6 +875,25 @@ def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST) -> bool:
     inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
     return name not in _function_reads(model) and \
         all(id(read.node) in inside for _, read in _reads_by_name(model).get(name, []))
+
+
+def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST) -> bool:
+    """`r = api.set(item)` then only `if not r: print(r.error)` in the same loop: a call per item whose
+    answer is checked, not a result the loop computes."""
+    names = [name for target in targets for name in _target_roots(target)]
+    if not names or None in names:
+        return False
+    tests = {id(node) for statement in ast.walk(loop) if isinstance(statement, (ast.If, ast.While))
+             for node in ast.walk(statement.test)}
+    shown = {id(node) for call in ast.walk(loop) if isinstance(call, ast.Call) and _is_show_call(model, call)
+             for node in ast.walk(call)}
+    inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
+    for name in names:
+        reads = _reads_by_name(model).get(name, [])
+        if not reads or name in _function_reads(model) or any(
+                id(read.node) not in inside or id(read.node) not in tests | shown for _, read in reads):
+            return False
+    return True
 
 
 def _never_read(model: NotebookModel, targets: list[ast.AST]) -> bool:

@@ -183,7 +183,6 @@ def test_training_position():
     ("for f in files:\n    frames.append(pd.read_csv(f))", 2),
     ("for c in cols:\n    df[c] = df[c].fillna(0)", 2),
     ("for i in range(3):\n    x = i * 2\n    print(x)\nlast = x + 1", 2),
-    ("while not done:\n    done = step()", 2),
     ("for row in rows:\n    if row > 0:\n        count += 1\nprint(count)", 3),
     ("for epoch in range(3):\n    loss = model(batch).loss\n    loss.backward()\n    optimizer.step()", 2),
     ("for c in cols:\n    df.drop(c, axis=1, inplace=True)", 2),
@@ -232,6 +231,10 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     ("idx = 0\nfor h, entry in table.items():\n    if idx == 5:\n        break\n    if len(entry) < 5:\n"
     "        print(h, entry)\n        idx += 1"),
     "for i in range(100):\n    resp = predictor.predict(data={'inputs': 'a sentence'})",
+    "while not done:\n    done = step()",  # only calls a function until it says it is done
+    # a call per item whose answer is only checked
+    "for value, name in zip(values, names):\n    r = slack.users.profile.set(name=name, value=value)\n"
+    "    if not r:\n        print(r.error)",
     # a list built only to be drawn by the notebook's plot helper
     "images = []\nfor i in ids:\n    images.append(candidates[i]['image'])\nimages.insert(0, sample)\nplot_images(images)",
     # waiting for a remote job
@@ -245,6 +248,14 @@ def test_loops_that_only_show_wait_or_move_files_are_not_logic(cell):
     imports = ("def plot_images(images):\n    plt.imshow(images[0])\n""import os\nimport time\nimport random\nimport matplotlib.pyplot as plt\nimport seaborn as sns\n"
                "from IPython.display import Audio, display\nfrom html import unescape\n")
     assert codes([imports, cell], "RP404") == []
+
+
+def test_a_checked_answer_that_is_also_counted_or_kept_is_logic():
+    counted = ("correct = 0\nfor x, y in pairs:\n    pred = model.predict(x)\n    if pred == y:\n        correct += 1\n"
+               "print(correct / len(pairs))")
+    kept = "for q in queries:\n    res = index.query(q)\n    if res:\n        print(res)\n    ids = [m.id for m in res]"
+    assert codes([counted], "RP404") == [("RP404", 0, 2)]
+    assert codes([kept], "RP404") == [("RP404", 0, 1)]
 
 
 def test_a_value_drawn_in_the_loop_and_used_after_it_is_logic():

@@ -1298,9 +1298,16 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
     cache = model.__dict__.setdefault("_untestable_shown", {})
     if name in cache:
         return cache[name]
-    seen = set() if seen is None else seen
+    if seen is None:
+        seen = set()
+        model.__dict__["_untestable_steps"] = 0
     if name in seen:
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
+    # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
+    # which keeps the finding.
+    model.__dict__["_untestable_steps"] += 1
+    if model.__dict__["_untestable_steps"] > 500:
+        return False
     seen.add(name)
     # `images.append(x)` builds the value rather than using it: the other reads decide.
     reads = [(cell, read) for cell, read in _reads_by_name(model).get(name, [])

@@ -739,3 +739,14 @@ def test_a_datasets_own_shuffle_needs_a_seed(cell, found):
 def test_a_hyper_parameter_search_of_a_trainer_trains():
     cell = "from transformers import Trainer\ntrainer = Trainer(model_init=init)\nbest = trainer.hyperparameter_search(n_trials=5)"
     assert codes([cell], "RP403") == [("RP403", 0, 3)]
+
+
+def test_display_flow_through_many_joined_names_stays_fast_and_keeps_the_finding():
+    # 30 layers of names, each read by the two names of the next layer: 2**30 paths if walked naively
+    lines = ["import matplotlib.pyplot as plt", "a0 = df.x\nb0 = df.y"]
+    for i in range(1, 31):
+        lines.append(f"a{i} = a{i - 1} + b{i - 1}\nb{i} = a{i - 1} - b{i - 1}")
+    lines.append("plt.plot(a30, b30)")
+    loop = "for i in range(3):\n    v = a0 * i\n    plt.plot(v)\n    total = v.sum() + b0.sum()"
+    assert codes(["import pandas as pd\ndf = pd.read_csv('x.csv')", "\n".join(lines), loop], "RP404") == [
+        ("RP404", 2, 1)]

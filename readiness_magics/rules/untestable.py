@@ -1298,8 +1298,8 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> boo
     cache = model.__dict__.setdefault("_untestable_shown", {})
     if name in cache:
         return cache[name]
-    if seen is None:
-        seen = set()
+    if not seen:  # a new question (a draw's own walk starts with an empty set)
+        seen = set() if seen is None else seen
         model.__dict__["_untestable_steps"] = 0
     if name in seen:
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing

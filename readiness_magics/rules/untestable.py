@@ -1491,12 +1491,28 @@ class InteractiveInput(Rule):
                 func = call.func
                 if isinstance(func, ast.Name) and func.id in _PROMPTS \
                         and func.id not in model.definitions:
-                    yield self.at_node(
-                        cell, call,
-                        f"{func.id}() waits for someone to type; a batch run blocks here. "
-                        "Make the value a parameter instead",
-                        Fix("Replace the prompt with a parameter", "unsafe"),
-                    )
+                    variable = _environment_guard(model, cell, call)
+                    message = (f"{func.id}() asks for {variable} when the environment does not set it; a batch "
+                               "run without it blocks here. Raise a clear error instead (or use getpass for a "
+                               "secret)") if variable else \
+                        (f"{func.id}() waits for someone to type; a batch run blocks here. "
+                         "Make the value a parameter instead")
+                    yield self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe"))
+
+
+def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) -> str | None:
+    """`if "API_KEY" not in os.environ: os.environ["API_KEY"] = input(...)`: the prompt is a fallback for an
+    environment variable; returns the variable's name as written, or None."""
+    for ancestor in cell.facts.ancestors(call):
+        if isinstance(ancestor, ast.If):
+            for node in ast.walk(ancestor.test):
+                if isinstance(node, (ast.Attribute, ast.Name, ast.Call)) and \
+                        (model.resolve(node.func if isinstance(node, ast.Call) else node) or "") \
+                        .endswith(("os.environ", "os.getenv", "os.environ.get")):
+                    names = [n.value for n in ast.walk(ancestor.test)
+                             if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                    return f"'{names[0]}'" if names else "a setting"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -750,3 +750,12 @@ def test_display_flow_through_many_joined_names_stays_fast_and_keeps_the_finding
     loop = "for i in range(3):\n    v = a0 * i\n    plt.plot(v)\n    total = v.sum() + b0.sum()"
     assert codes(["import pandas as pd\ndf = pd.read_csv('x.csv')", "\n".join(lines), loop], "RP404") == [
         ("RP404", 2, 1)]
+
+
+def test_a_prompt_that_falls_back_for_an_environment_variable_says_so():
+    cell = 'import os\nif "PINECONE_API_KEY" not in os.environ:\n    os.environ["PINECONE_API_KEY"] = input("Key: ")'
+    found = findings_for([cell], select="RP406")
+    assert [(f.code, f.line) for f in found] == [("RP406", 3)]
+    assert "asks for 'PINECONE_API_KEY' when the environment does not set it" in found[0].message
+    plain = findings_for(['key = input("Key: ")'], select="RP406")
+    assert "waits for someone to type" in plain[0].message

@@ -1245,7 +1245,7 @@ _SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
     # bokeh's glyphs: `p.circle(x=samples["a"], y=samples["b"])`
     "circle", "square", "rect", "quad", "patch", "patches", "multi_line", "vbar", "hbar", "wedge", "segment",
     "triangle", "diamond", "varea", "harea", "image_rgba", "image_url",
-}) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "axis", "title", "text"})
+}) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "title", "text"})
     | {"set_title", "text", "annotate"})
 # Names of functions that only show something (`show_random_elements`, `plot_batch`, `display_images`).
 _SHOW_FUNCTION = re.compile(r"^_*(?:show|display|plot|draw|visuali[sz]e|view|preview|render|print|imshow)"
@@ -1427,6 +1427,8 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
         if isinstance(statement, ast.AugAssign):
             if loop is not None and _is_counter(statement) and _read_only_inside(model, statement.target.id, loop):
                 continue
+            if isinstance(statement.value, ast.Call) and _is_show_call(model, statement.value):
+                continue  # `lines += ax.plot(...)`: the artists drawn, kept for a legend
             return False  # accumulating across iterations computes a result, even one that is then shown
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             if statement.value is None:

@@ -225,6 +225,8 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     ("for _ in range(5):\n    idx = random.randint(0, len(ds) - 1)\n    example = ds[idx]\n"
     "    print(example['label'])\n    display(Audio(example['audio'], rate=16000))"),
     "for hit in hits:\n    chunk = unescape(hit['text'])\n    print(chunk)",
+    "for i in range(4):\n    lines += ax.plot(x, np.sin(x - i), styles[i])",
+    "for i in range(n):\n    img = images[i]\n    ax[0][i].imshow(img)\n    ax[0][i].axis('off')",
     ("for user in users:\n    rank = 1\n    for item in recs[user]:\n        title = titles[item]\n"
     "        print(rank, title)\n        rank += 1"),
     # a counter that only stops the loop, and results nobody reads (a load test)

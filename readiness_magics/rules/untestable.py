@@ -790,13 +790,13 @@ def _is_counter(statement: ast.stmt) -> bool:
             and isinstance(statement.value.value, int))
 
 
-def _loop_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
+def _loop_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
     """The first statement or call in a loop that computes or mutates, or None for print/call-only loops,
     loops that only show something, loops that only wait for a remote job, and loops that train (RP403
     reports their training calls: one problem, one finding)."""
-    if _trains_inside(model, loop) or _shows_only(model, loop.body, loop):
+    if _trains_inside(model, loop) or _shows_only(model, loop.body, loop, cell):
         return None
-    work = _first_work(model, loop)
+    work = _first_work(model, loop, cell)
     if work is not None and _is_plain_assignment(work) and _only_waits(model, loop):
         return None
     return work
@@ -841,7 +841,7 @@ def _keeps_something(node: ast.AST) -> bool:
     return isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node)
 
 
-def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
+def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
     counters = {id(statement) for statement in loop.body if _is_counter(statement)}
     for node in ast.walk(loop):
         if node is loop:
@@ -849,7 +849,7 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
         if isinstance(node, _SCOPES):
             continue
         if isinstance(node, ast.AugAssign):
-            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, node.target.id, loop)):
+            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, node.target.id, loop, cell)):
                 continue  # `idx += 1` that only stops the loop (`if idx == 5: break`)
             return node
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -857,7 +857,8 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                 return node
             if node.value is not None and not _is_trivial_value(model, node.value) \
-                    and not _never_read(model, targets) and not _only_checked(model, targets, loop):
+                    and not _never_read(model, targets, _at(cell, node)) \
+                    and not _only_checked(model, targets, loop, cell):
                 return node
         elif isinstance(node, ast.NamedExpr) or (
                 isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
@@ -871,13 +872,13 @@ def _first_work(model: NotebookModel, loop: ast.AST) -> ast.AST | None:
     return None
 
 
-def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST) -> bool:
+def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST, cell: CellModel | None = None) -> bool:
     inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
     return name not in _function_reads(model) and \
-        all(id(read.node) in inside for _, read in _reads_by_name(model).get(name, []))
+        all(id(read.node) in inside for _, read in _reads_of(model, name, _at(cell, loop)))
 
 
-def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST) -> bool:
+def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST, cell: CellModel | None = None) -> bool:
     """`r = api.set(item)` then only `if not r: print(r.error)` in the same loop: a call per item whose
     answer is checked, not a result the loop computes."""
     names = [name for target in targets for name in _target_roots(target)]
@@ -889,19 +890,18 @@ def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST) -
              for node in ast.walk(call)}
     inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
     for name in names:
-        reads = _reads_by_name(model).get(name, [])
+        reads = _reads_of(model, name, _at(cell, loop))
         if not reads or name in _function_reads(model) or any(
                 id(read.node) not in inside or id(read.node) not in tests | shown for _, read in reads):
             return False
     return True
 
 
-def _never_read(model: NotebookModel, targets: list[ast.AST]) -> bool:
+def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> bool:
     """`resp = predictor.predict(...)` whose result nobody reads: the loop only calls something."""
     names = [name for target in targets for name in _target_roots(target)]
-    index = _reads_by_name(model)
     return bool(names) and None not in names and all(
-        not index.get(name) and name not in _function_reads(model) for name in names)
+        not _reads_of(model, name, where) and name not in _function_reads(model) for name in names)
 
 
 class TopLevelLoop(Rule):
@@ -963,7 +963,7 @@ def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, st
     """(span of the keyword, for or while, line of the work) of each top-level loop that computes."""
     found = []
     for loop in _top_level_loops(cell.facts.statements):
-        work = _loop_work(model, loop)
+        work = _loop_work(model, loop, cell)
         if work is None:
             continue
         kind = "while" if isinstance(loop, ast.While) else "for"
@@ -1079,14 +1079,15 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
-def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None) -> bool:
+def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None,
+                  cell: CellModel | None = None) -> bool:
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = statement.value
         if value is None:
             return False
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         roots = [name for target in targets for name in _target_roots(target)]
-        if roots and None not in roots and all(_only_shown(model, name) for name in roots):
+        if roots and None not in roots and all(_only_shown(model, name, where=_at(cell, statement)) for name in roots):
             return False  # built only to be shown: plot geometry, a table to look at
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
@@ -1109,7 +1110,7 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
             return True
         if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS:
             receiver = root_name(call.func)
-            return _is_data(model, receiver) and not _only_shown(model, receiver)
+            return _is_data(model, receiver) and not _only_shown(model, receiver, where=_at(cell, statement))
     return False
 
 
@@ -1215,7 +1216,7 @@ class TopLevelDataPipeline(Rule):
             if len(statements) < self.threshold:
                 continue  # most cells: too few assignments to be a pipeline, whatever they hold
             reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
-            work = [s for s in statements if _is_data_work(model, s, reads)]
+            work = [s for s in statements if _is_data_work(model, s, reads, cell)]
             if len(work) < self.threshold:
                 continue
             lines = [cell.facts.span(statement).line for statement in work]
@@ -1283,6 +1284,34 @@ def _reads_by_name(model: NotebookModel) -> dict[str, list]:
     return index
 
 
+def _at(cell: CellModel | None, node: ast.AST):
+    return (cell, node) if cell is not None else None
+
+
+def _scope(model: NotebookModel, name: str, where) -> tuple | None:
+    """The reads that can see the value a binding gives `name`: from the top-level statement holding it
+    to the line of the next binding in a later top-level statement (that line included: `x = x + 1`
+    reads it). Positions are (cell index, line). None: every read of the notebook."""
+    if where is None:
+        return None
+    cell, node = where
+    top = cell.facts.top_statement(node) or node
+    start = (cell.index, getattr(top, "lineno", 0))
+    later = [(d.cell.index, getattr(d.binding.node, "lineno", d.binding.statement.lineno))
+             for d in model.definitions.get(name, ()) if (d.cell.index, d.binding.statement.lineno) > start]
+    return start, (min(later) if later else None)
+
+
+def _reads_of(model: NotebookModel, name: str, where=None) -> list:
+    reads = _reads_by_name(model).get(name, [])
+    scope = _scope(model, name, where)
+    if scope is None:
+        return reads
+    start, end = scope
+    return [(cell, read) for cell, read in reads
+            if start <= (cell.index, read.statement.lineno) and (end is None or (cell.index, read.node.lineno) <= end)]
+
+
 def _function_reads(model: NotebookModel) -> frozenset[str]:
     names = model.__dict__.get("_untestable_function_reads")
     if names is None:
@@ -1292,37 +1321,66 @@ def _function_reads(model: NotebookModel) -> frozenset[str]:
     return names
 
 
-def _only_shown(model: NotebookModel, name: str, seen: set | None = None) -> bool:
+def _only_shown(model: NotebookModel, name: str, seen: set | None = None, where=None) -> bool:
     """Whether every use of a top-level name only reaches something shown: a print, a plot, the cell's
-    output. A name never read, read by a function or used in any other way is not."""
+    output. A name never read, read by a function or used in any other way is not. `where` (cell, node)
+    is the binding whose value is followed: only the reads that can see it count."""
     cache = model.__dict__.setdefault("_untestable_shown", {})
-    if name in cache:
-        return cache[name]
+    key = (name, _scope(model, name, where))
+    if key in cache:
+        return cache[key]
     if not seen:  # a new question (a draw's own walk starts with an empty set)
         seen = set() if seen is None else seen
         model.__dict__["_untestable_steps"] = 0
-    if name in seen:
+    if key in seen:
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
     # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
     # which keeps the finding.
     model.__dict__["_untestable_steps"] += 1
     if model.__dict__["_untestable_steps"] > 500:
         return False
-    seen.add(name)
+    seen.add(key)
     # `images.append(x)` builds the value rather than using it: the other reads decide.
-    reads = [(cell, read) for cell, read in _reads_by_name(model).get(name, [])
+    reads = [(cell, read) for cell, read in _reads_of(model, name, where)
              if not _mutation_receiver(cell, read.node)]
+    shows_before = model.__dict__.get("_untestable_looks", 0)
     result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
-        and all(_shown_use(model, cell, read.node, seen) for cell, read in reads)
+        and all(_shown_use(model, cell, read.node, seen) for cell, read in reads) \
+        and model.__dict__.get("_untestable_looks", 0) > shows_before  # a value that only feeds itself is not shown
     if len(seen) == 1:
-        cache[name] = result
-    seen.discard(name)
+        cache[key] = result
+    seen.discard(key)
     return result
 
 
 # Calls that only wrap or reshape a value for looking at it: `pd.DataFrame(np.random.rand(3, 2))` shown.
 _WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
              "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
+def _within_show(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
+    for ancestor in cell.facts.ancestors(node):
+        if isinstance(ancestor, ast.stmt):
+            return False
+        if isinstance(ancestor, ast.Call) and _is_show_call(model, ancestor):
+            return True
+    return False
+
+
+def _passes_through(model: NotebookModel, call: ast.Call) -> bool:
+    """A library function that reshapes what is shown (`np.sin(z)`, `unescape(text)`, `pd.DataFrame(rows)`),
+    as opposed to a model, a client or one of the notebook's functions (`model(x)`, `predictor.predict(x)`,
+    `accuracy(model, x, y)`), whose results are computed, not merely shown."""
+    if _callee(model, call) in _WRAPPERS:
+        return True
+    root = root_name(call.func)
+    return root is not None and root in model.imported_names and root not in model.functions
+
+
+def _looked_at(model: NotebookModel) -> bool:
+    """Count a use that shows the value (for _only_shown's "something is shown at all"); always True."""
+    model.__dict__["_untestable_looks"] = model.__dict__.get("_untestable_looks", 0) + 1
+    return True
+
+
 def _mutation_receiver(cell: CellModel, node: ast.AST) -> bool:
     """`images.append(x)` or `true_data["temp"] = ...`: the name is being built, not used."""
     parent = cell.facts.parent(node)
@@ -1346,14 +1404,18 @@ def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) 
     for ancestor in cell.facts.ancestors(node):
         if isinstance(ancestor, ast.Call):
             if _is_show_call(model, ancestor):
-                return True  # drawn or printed, or the axes drawn on
+                return _looked_at(model)  # drawn or printed, or the axes drawn on
             if _training_call(model, ancestor) or _is_write(model, ancestor):
                 return False
+            if child is not ancestor.func and not _passes_through(model, ancestor):
+                # given to a model, a client or the notebook's own function: computed with, unless the
+                # whole expression is printed (`print(format_row(ds[randrange(n)]))`)
+                return _within_show(model, cell, ancestor) and _looked_at(model)
             if isinstance(ancestor.func, ast.Attribute) and ancestor.func.attr in _MUTATING_METHODS:
                 if child is ancestor.func:
                     return True  # `images.append(x)`: building the value, not using it
                 target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
-                return target is not None and _only_shown(model, target, seen)
+                return target is not None and _only_shown(model, target, seen, (cell, ancestor))
             passed_on = passed_on or (child is not ancestor.func and _callee(model, ancestor) not in _WRAPPERS)
         elif isinstance(ancestor, ast.stmt):
             return _statement_shows(model, cell, ancestor, child, passed_on, seen)
@@ -1367,14 +1429,17 @@ def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt,
                      passed_on: bool, seen: set) -> bool:
     if isinstance(statement, ast.Expr):
         # The cell's last expression is its shown output; a call made for its effect is not a look.
-        return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value)
+        return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value) \
+            and _looked_at(model)
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child is statement.value:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         names = [n for t in targets for n in _target_roots(t)]
-        return bool(names) and None not in names and all(_only_shown(model, n, seen) for n in names)
+        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
+                                                         for n in names)
     if isinstance(statement, (ast.For, ast.AsyncFor)) and child is statement.iter:
         names = _target_roots(statement.target)
-        return bool(names) and None not in names and all(_only_shown(model, n, seen) for n in names)
+        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
+                                                         for n in names)
     return False
 
 
@@ -1409,7 +1474,8 @@ def _last_statement(cell: CellModel) -> ast.stmt | None:
     return statements[-1] if statements else None
 
 
-def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST | None = None) -> bool:
+def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST | None = None,
+                cell: CellModel | None = None) -> bool:
     """A block that only shows: prints and plots, and assignments whose values are only shown. Inside
     `loop`, a `rank += 1` counter read nowhere else only numbers what is shown."""
     for statement in statements:
@@ -1421,11 +1487,12 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
                 continue
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
                     and value.func.attr in _MUTATING_METHODS and root_name(value.func) is not None \
-                    and _only_shown(model, root_name(value.func)):
+                    and _only_shown(model, root_name(value.func), where=_at(cell, statement)):
                 continue  # `images.append(img)` into a list only shown
             return False
         if isinstance(statement, ast.AugAssign):
-            if loop is not None and _is_counter(statement) and _read_only_inside(model, statement.target.id, loop):
+            if loop is not None and _is_counter(statement) \
+                    and _read_only_inside(model, statement.target.id, loop, cell):
                 continue
             if isinstance(statement.value, ast.Call) and _is_show_call(model, statement.value):
                 continue  # `lines += ax.plot(...)`: the artists drawn, kept for a legend
@@ -1436,15 +1503,16 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             names = [n for t in targets for n in _target_roots(t)]
             if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or None in names \
-                    or not all(_only_shown(model, n) for n in names):
+                    or not all(_only_shown(model, n, where=_at(cell, statement)) for n in names):
                 return False
             continue
         if isinstance(statement, ast.If):
-            if _shows_only(model, statement.body, loop) and _shows_only(model, statement.orelse, loop):
+            if _shows_only(model, statement.body, loop, cell) and _shows_only(model, statement.orelse, loop, cell):
                 continue
             return False
         if isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            if _shows_only(model, statement.body, loop) and _shows_only(model, getattr(statement, "orelse", []), loop):
+            if _shows_only(model, statement.body, loop, cell) \
+                    and _shows_only(model, getattr(statement, "orelse", []), loop, cell):
                 continue
             return False
         return False

@@ -235,8 +235,8 @@ def test_a_loop_that_trains_is_one_finding_of_top_level_training():
     "for i in range(100):\n    resp = predictor.predict(data={'inputs': 'a sentence'})",
     "while not done:\n    done = step()",  # only calls a function until it says it is done
     # a call per item whose answer is only checked
-    "for value, name in zip(values, names):\n    r = slack.users.profile.set(name=name, value=value)\n"
-    "    if not r:\n        print(r.error)",
+    ("for value, name in zip(values, names):\n    r = slack.users.profile.set(name=name, value=value)\n"
+    "    if not r:\n        print(r.error)"),
     # a list built only to be drawn by the notebook's plot helper
     "images = []\nfor i in ids:\n    images.append(candidates[i]['image'])\nimages.insert(0, sample)\nplot_images(images)",
     # waiting for a remote job
@@ -562,6 +562,7 @@ SHOW = "import random\nimport numpy as np\nimport pandas as pd\nimport matplotli
     "def show_mask(mask, ax, random_color=False):\n    color = np.random.random(3)\n    ax.imshow(mask * color)",
     "for i in random.sample(range(len(imgs)), 4):\n    plt.imshow(imgs[i])",
     "pd.DataFrame(np.random.rand(3, 2), columns=['foo', 'bar'])",
+    "def format_row(row):\n    return f\"{row['a']}: {row['b']}\"\nprint(format_row(df.iloc[random.randrange(len(df))]))",
     "samples = df.sample(n=1000)\np = figure()\np.circle(x=samples['distance'], y=samples['fare'])\nshow(p)",
     "import networkx as nx\nnx.draw(graph, node_color=np.random.choice(['r', 'g']), with_labels=True)",
 ])
@@ -761,3 +762,35 @@ def test_a_prompt_that_falls_back_for_an_environment_variable_says_so():
     assert "asks for 'PINECONE_API_KEY' when the environment does not set it" in found[0].message
     plain = findings_for(['key = input("Key: ")'], select="RP406")
     assert "waits for someone to type" in plain[0].message
+
+
+def test_a_name_reused_later_for_other_values_does_not_hide_a_display_loop():
+    cells = ["from rich import print as rprint\nfrom html import unescape",
+             "for hit in hits:\n    chunk = unescape(hit['text'])\n    rprint(chunk)",
+             "chunks = []\nfor doc in docs:\n    chunk = doc.strip()\n    chunks.append(chunk)\nindex.add(chunks)"]
+    # the second loop's `chunk` is another value: the first loop only shows, the second builds data
+    assert codes(cells, "RP404") == [("RP404", 2, 2)]
+
+
+def test_a_value_is_followed_until_its_name_is_bound_again():
+    cells = ["import numpy as np\nimport matplotlib.pyplot as plt",
+             "x, y = np.random.multivariate_normal([0, 0], [[1, 1], [1, 2]], 100).T\nplt.hist2d(x, y)",
+             "x = np.linspace(0, 1)\ny = x ** 2\nmodel.fit(x[:, None], y)"]
+    assert codes(cells, "RP407") == []
+    used = cells[:2] + ["model.fit(x[:, None], y)"]  # the random x, y themselves reach a model
+    assert [code for code, _, _ in codes(used, "RP407")] == ["RP407"]
+
+
+def test_random_data_given_to_the_notebooks_own_function_is_used_even_if_its_results_are_plotted():
+    cells = [("import matplotlib.pyplot as plt\nfrom sklearn.datasets import make_classification\n"
+             "def accuracy(model, x, y):\n    model.fit(x, y)\n    return model.score(x, y)"),
+             ("scores = []\nfor n in sizes:\n    x, y = make_classification(n_samples=n)\n"
+             "    scores.append(accuracy(model, x, y))\nplt.plot(sizes, scores)")]
+    assert [code for code, _, _ in codes(cells, "RP407")] == ["RP407"]
+
+
+def test_predictions_of_a_model_that_are_only_shown_are_still_computed():
+    cells = ["import torch\nimages = load_images()",
+             "tensors = []\nfor image in images[:10]:\n    tensor = preprocess(image)\n    tensors.append(tensor)",
+             "batch = torch.stack(tensors)\noutputs = model(batch)\npredicted = torch.argmax(outputs, dim=1)\npredicted"]
+    assert codes(cells, "RP404") == [("RP404", 1, 2)]

@@ -913,7 +913,8 @@ class TopLevelLoop(Rule):
     A loop that only prints, plots or calls a function for each item is fine, as are comprehensions.
     So is a loop that only builds what it shows (`subset = df[df.name == n]` then a plot of it, a
     label and its picture drawn on each subplot), one that waits for a remote job (it sleeps and keeps
-    nothing), one that names and moves files, and one whose results nobody reads. A loop that trains
+    nothing), one that names and moves files, one whose results nobody reads, and one that lays out a
+    user interface (inside `with gr.Blocks():`). A loop that trains
     (`model.fit(...)` inside) is reported once, by top-level-training, not again here.
 
     ## Why is this bad?
@@ -963,6 +964,8 @@ def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, st
     """(span of the keyword, for or while, line of the work) of each top-level loop that computes."""
     found = []
     for loop in _top_level_loops(cell.facts.statements):
+        if _builds_interface(model, cell, loop):
+            continue
         work = _loop_work(model, loop, cell)
         if work is None:
             continue
@@ -971,6 +974,16 @@ def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, st
         found.append((Span(span.line, span.column, span.line, span.column + len(kind)), kind,
                       cell.facts.span(work).line))
     return found
+
+
+def _builds_interface(model: NotebookModel, cell: CellModel, loop: ast.AST) -> bool:
+    """A loop inside `with gr.Blocks():` (or a row, a column, a tab of it) lays out a user interface."""
+    for ancestor in cell.facts.ancestors(loop):
+        if isinstance(ancestor, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call) and _callee(model, item.context_expr).startswith(
+                    ("gradio.", "ipywidgets.", "streamlit.")) for item in ancestor.items):
+            return True
+    return False
 
 
 def _top_level_loops(statements: list[ast.stmt]):
@@ -1234,7 +1247,7 @@ class TopLevelDataPipeline(Rule):
 
 _SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
 _SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
-                  "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw")
+                  "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw", "gradio.", "streamlit.")
 # Methods that draw or decorate a chart; `step`, `set`, `line`... also name other things (optimizer.step()).
 _SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
     "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "matshow", "contour",

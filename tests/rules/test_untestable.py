@@ -794,3 +794,11 @@ def test_predictions_of_a_model_that_are_only_shown_are_still_computed():
              "tensors = []\nfor image in images[:10]:\n    tensor = preprocess(image)\n    tensors.append(tensor)",
              "batch = torch.stack(tensors)\noutputs = model(batch)\npredicted = torch.argmax(outputs, dim=1)\npredicted"]
     assert codes(cells, "RP404") == [("RP404", 1, 2)]
+
+
+def test_a_loop_that_lays_out_a_user_interface_is_not_logic():
+    ui = ("import gradio as gr\nwith gr.Blocks() as demo:\n    blocks = []\n    for model in models:\n"
+          "        with gr.Row():\n            blocks.append(gr.Image(model['image']))")
+    assert codes([ui], "RP404") == []
+    outside = "import gradio as gr\nblocks = []\nfor model in models:\n    blocks.append(model['score'] * 2)\nbest = max(blocks)"
+    assert codes([outside], "RP404") == [("RP404", 0, 3)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import weakref
 from collections.abc import Iterator
@@ -873,7 +874,7 @@ def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = No
 
 
 def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST, cell: CellModel | None = None) -> bool:
-    inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
+    inside, _ = _loop_names(model, loop)
     return name not in _function_reads(model) and \
         all(id(read.node) in inside for _, read in _reads_of(model, name, _at(cell, loop)))
 
@@ -884,17 +885,28 @@ def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST, c
     names = [name for target in targets for name in _target_roots(target)]
     if not names or None in names:
         return False
-    tests = {id(node) for statement in ast.walk(loop) if isinstance(statement, (ast.If, ast.While))
-             for node in ast.walk(statement.test)}
-    shown = {id(node) for call in ast.walk(loop) if isinstance(call, ast.Call) and _is_show_call(model, call)
-             for node in ast.walk(call)}
-    inside = {id(node) for node in ast.walk(loop) if isinstance(node, ast.Name)}
+    inside, checked = _loop_names(model, loop)
     for name in names:
         reads = _reads_of(model, name, _at(cell, loop))
         if not reads or name in _function_reads(model) or any(
-                id(read.node) not in inside or id(read.node) not in tests | shown for _, read in reads):
+                id(read.node) not in inside or id(read.node) not in checked for _, read in reads):
             return False
     return True
+
+
+def _loop_names(model: NotebookModel, loop: ast.AST) -> tuple[frozenset, frozenset]:
+    """Ids of the loop's Name nodes, and of the nodes in its tests and show calls; once per loop."""
+    cache = model.__dict__.setdefault("_untestable_loop_names", {})
+    found = cache.get(id(loop))
+    if found is None or found[0] is not loop:
+        nodes = list(ast.walk(loop))
+        inside = frozenset(id(node) for node in nodes if isinstance(node, ast.Name))
+        checked = frozenset(id(inner) for node in nodes
+                            if isinstance(node, (ast.If, ast.While)) or (isinstance(node, ast.Call)
+                                                                        and _is_show_call(model, node))
+                            for inner in ast.walk(node.test if isinstance(node, (ast.If, ast.While)) else node))
+        found = cache[id(loop)] = (loop, inside, checked)
+    return found[1], found[2]
 
 
 def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> bool:
@@ -1094,14 +1106,24 @@ def _is_literal(node: ast.AST) -> bool:
 
 def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None,
                   cell: CellModel | None = None) -> bool:
+    if not _derives_data(model, statement, reads):
+        return False
+    # Checked last, it walks the notebook: built only to be shown (plot geometry, a table to look at).
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        roots = [name for target in targets for name in _target_roots(target)]
+    else:
+        roots = [root_name(statement.value.func)]
+    return not (roots and None not in roots and all(_only_shown(model, name, where=_at(cell, statement))
+                                                    for name in roots))
+
+
+def _derives_data(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None) -> bool:
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         value = statement.value
         if value is None:
             return False
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        roots = [name for target in targets for name in _target_roots(target)]
-        if roots and None not in roots and all(_only_shown(model, name, where=_at(cell, statement)) for name in roots):
-            return False  # built only to be shown: plot geometry, a table to look at
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
             return any(_is_data(model, root_name(t)) for t in targets)
@@ -1122,8 +1144,7 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
             return True
         if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS:
-            receiver = root_name(call.func)
-            return _is_data(model, receiver) and not _only_shown(model, receiver, where=_at(cell, statement))
+            return _is_data(model, root_name(call.func))
     return False
 
 
@@ -1310,9 +1331,24 @@ def _scope(model: NotebookModel, name: str, where) -> tuple | None:
     cell, node = where
     top = cell.facts.top_statement(node) or node
     start = (cell.index, getattr(top, "lineno", 0))
-    later = [(d.cell.index, getattr(d.binding.node, "lineno", d.binding.statement.lineno))
-             for d in model.definitions.get(name, ()) if (d.cell.index, d.binding.statement.lineno) > start]
-    return start, (min(later) if later else None)
+    starts, first_lines = _binding_positions(model, name)
+    index = bisect.bisect_right(starts, start)  # the first binding in a later top-level statement
+    return start, (first_lines[index] if index < len(first_lines) else None)
+
+
+def _binding_positions(model: NotebookModel, name: str) -> tuple[list, list]:
+    """The bindings of `name`, sorted by their top-level statement: (statement starts, binding lines)."""
+    cache = model.__dict__.setdefault("_untestable_bindings", {})
+    found = cache.get(name)
+    if found is None:
+        pairs = sorted(((d.cell.index, d.binding.statement.lineno),
+                        (d.cell.index, getattr(d.binding.node, "lineno", d.binding.statement.lineno)))
+                       for d in model.definitions.get(name, ()))
+        first_lines = [line for _, line in pairs]
+        for i in range(len(first_lines) - 2, -1, -1):  # the earliest binding line from each index on
+            first_lines[i] = min(first_lines[i], first_lines[i + 1])
+        found = cache[name] = ([start for start, _ in pairs], first_lines)
+    return found
 
 
 def _reads_of(model: NotebookModel, name: str, where=None) -> list:
@@ -1321,8 +1357,24 @@ def _reads_of(model: NotebookModel, name: str, where=None) -> list:
     if scope is None:
         return reads
     start, end = scope
-    return [(cell, read) for cell, read in reads
-            if start <= (cell.index, read.statement.lineno) and (end is None or (cell.index, read.node.lineno) <= end)]
+    # Reads are in document order: find the first at or after `start`, stop past `end`.
+    positions = _read_positions(model, name)
+    found = []
+    for cell, read in reads[bisect.bisect_left(positions, start):]:
+        if end is not None and (cell.index, read.node.lineno) > end:
+            if cell.index > end[0]:
+                break  # cells come in order; lines inside a statement may not
+            continue
+        found.append((cell, read))
+    return found
+
+
+def _read_positions(model: NotebookModel, name: str) -> list:
+    cache = model.__dict__.setdefault("_untestable_read_positions", {})
+    positions = cache.get(name)
+    if positions is None:
+        positions = cache[name] = [(cell.index, read.statement.lineno) for cell, read in _reads_by_name(model).get(name, [])]
+    return positions
 
 
 def _function_reads(model: NotebookModel) -> frozenset[str]:

@@ -1393,7 +1393,7 @@ def _only_shown(model: NotebookModel, name: str, seen: set | None = None, where=
     cache = model.__dict__.setdefault("_untestable_shown", {})
     key = (name, _scope(model, name, where))
     if key in cache:
-        return cache[key]
+        return cache[key] and _looked_at(model)  # a value known to be shown reaches a show
     if not seen:  # a new question (a draw's own walk starts with an empty set)
         seen = set() if seen is None else seen
         model.__dict__["_untestable_steps"] = 0

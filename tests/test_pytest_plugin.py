@@ -41,9 +41,9 @@ DIRTY = notebook(
 )
 # Only a warning: randomness without a seed.
 WARNS = notebook(
-    ("markdown", "# Sampling\n\nDraws one number."),
-    ("code", "import random\n\ndraw = random.random()\nprint(draw < 2)\n"),
-    ("markdown", "Always below two."),
+    ("markdown", "# Summing\n\nAdds three numbers."),
+    ("code", "values = [3, 1, 2]\ntotal = 0\nfor value in values:\n    total += value\nprint(total)\n"),
+    ("markdown", "Always six."),
 )
 
 
@@ -96,7 +96,7 @@ def test_tool_readiness_sets_the_fail_level_and_the_flag_overrides_it(pytester: 
         "strict/warns.ipynb::readiness FAILED*",
         "broken/warns.ipynb::readiness FAILED*",
         "*at or above fail-on=warning*",
-        "  cell 1, line 3: RP407 [[]warning[]] *",
+        "  cell 1, line 3: RP404 [[]warning[]] *",
         "*fail-on must be one of error, warning, info*",
     ])
     flag = pytester.runpytest("--readiness", "--readiness-fail-on=error", "default", "strict",

@@ -276,21 +276,22 @@ def test_exit_code_0_for_a_clean_notebook_and_with_the_gate_off(project):
 
 
 def test_fail_on_from_the_flag_and_from_tool_readiness(project):
-    # Only hygiene and top-level-pipeline findings of the dirty sample: warnings and infos, no error.
-    (project / "pyproject.toml").write_text('[tool.readiness]\nfail-on = "warning"\nselect = ["RP704", "RP405"]\n')
-    expected = cli_json(project / "sensor_cleaning.ipynb", project)
+    # Only hygiene and top-level-loop findings of a dirty sample: warnings and infos, no error.
+    shutil.copy(SAMPLES / "sales_forecast.ipynb", project / "sales_forecast.ipynb")
+    (project / "pyproject.toml").write_text('[tool.readiness]\nfail-on = "warning"\nselect = ["RP704", "RP404"]\n')
+    expected = cli_json(project / "sales_forecast.ipynb", project)
     warnings, everything = blocking_of(expected, "warning"), blocking_of(expected, "info")
     assert blocking_of(expected) == [] and warnings and len(everything) > len(warnings)
-    from_config = nbconvert("--to", "readiness-report", "sensor_cleaning.ipynb", cwd=project)
+    from_config = nbconvert("--to", "readiness-report", "sales_forecast.ipynb", cwd=project)
     assert from_config.returncode == 1, from_config.stderr
     noun = "findings" if len(warnings) > 1 else "finding"
     assert f"{len(warnings)} {noun} at or above fail-on=warning" in from_config.stderr
-    stricter = nbconvert("--to", "readiness-report", "sensor_cleaning.ipynb", "--stdout",
+    stricter = nbconvert("--to", "readiness-report", "sales_forecast.ipynb", "--stdout",
                          "--ReadinessReportExporter.fail_on=info", cwd=project)
     assert stricter.returncode == 1
     assert 'data-fail-on="info"' in stricter.stdout
     assert f"{len(everything)} findings at or above fail-on=info" in stricter.stderr
-    lenient = nbconvert("--to", "readiness-report", "sensor_cleaning.ipynb",
+    lenient = nbconvert("--to", "readiness-report", "sales_forecast.ipynb",
                         "--ReadinessReportExporter.fail_on=error", cwd=project)
     assert lenient.returncode == 0, lenient.stderr
 

@@ -16,12 +16,21 @@ AS_PARAMETER = "pass it as a parameter (from the `parameters` cell, an environme
 
 # Roots that exist on one machine, one person's account or one hosted platform only.
 USER_ROOTS = {"home": "User-specific path", "Users": "User-specific path", "root": "User-specific path",
-              "kaggle": "Kaggle path", "content": "Colab path"}
-MACHINE_ROOTS = {"mnt", "data", "opt", "srv", "media", "Volumes", "dbfs", "gpfs", "scratch", "nfs",
+              "kaggle": "Kaggle path", "content": "Colab path", "dbfs": "Databricks path"}
+MACHINE_ROOTS = {"mnt", "data", "opt", "srv", "media", "Volumes", "gpfs", "scratch", "nfs",
                  "workspace", "storage", "datasets", "notebooks", "lustre"}
 # The same on every machine (devices, kernel files, programs): never a data location.
 SYSTEM_ROOTS = {"dev", "proc", "sys", "bin", "sbin"}
 SYSTEM_PREFIXES = ("/usr/bin/", "/usr/sbin/", "/usr/local/bin/")
+# A program under any `bin` folder (`/opt/bin/nvidia-smi`, `/opt/conda/bin/python`): a tool, not data.
+_PROGRAM = re.compile(r"/s?bin/[^/]+$")
+# Paths inside a managed training or serving container, fixed by the platform on every machine that runs
+# the job (SageMaker's `/opt/ml/model`, `/opt/ml/input/data/<channel>`): a contract, not this machine.
+CONTAINER_PREFIXES = ("/opt/ml/",)
+CONTAINER_ROOTS = ("/opt/ml",)
+# Per-user configuration folders that tools define in every home (`~/.keras/keras.json`,
+# `~/.kaggle/kaggle.json`, `~/.cache/huggingface`): the same place for whoever runs the notebook.
+_TOOL_HOME = re.compile(r"^~[\\/]\.[\w-]+(?:[\\/]|$)")
 # Further roots that shell lines touch to inspect or set up the machine, not to read data.
 SHELL_SYSTEM_ROOTS = SYSTEM_ROOTS | {"usr", "etc", "lib", "lib64", "lib32", "boot", "run"}
 # First segments of URL routes ("/api/v1/users", "/static"), which look like absolute paths.
@@ -111,6 +120,8 @@ def classify(text: str, is_prefix: bool = False, allowed: tuple[str, ...] = ()) 
     if _UNC.match(text):
         return PathLiteral(text, "unc", "Network path", True)
     home = _HOME.match(text)
+    if home and _TOOL_HOME.match(text):
+        return None
     if home:
         anywhere = bool(home["rest"] and len(home["rest"]) > 1) or is_prefix
         return PathLiteral(text, "home", "Home-directory path", anywhere)
@@ -131,6 +142,10 @@ def _posix(text: str, is_prefix: bool) -> PathLiteral | None:
         return None
     if root in SYSTEM_ROOTS or text.startswith(SYSTEM_PREFIXES) or root.lower() in ROUTE_ROOTS:
         return None
+    if text.startswith(CONTAINER_PREFIXES) or text.rstrip("/") in CONTAINER_ROOTS or _PROGRAM.search(text):
+        return None
+    if root == "tmp":
+        return PathLiteral(text, "absolute", _SCRATCH, False)
     several = len(parts) > 1 or is_prefix
     if root in USER_ROOTS:
         return PathLiteral(text, "machine", USER_ROOTS[root], several)
@@ -366,6 +381,8 @@ def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, .
         if literal.kind != "cloud" and any(urlish_name(name) for name in use.names) and \
                 literal.kind in ("machine", "absolute") and not use.io:
             continue
+        if literal.kind == "absolute" and not use.io and "/" not in literal.text[1:] and "." not in literal.text:
+            continue  # `{"paths": ["/id"]}`: a key path in a document store, not a folder of this machine
         io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
         names = use.names if not io and use.names and not literal.anywhere else ()
         written = ast.unparse(literal_node) if is_prefix else None
@@ -450,7 +467,12 @@ class HardcodedLocalPath(Rule):
 
     Relative project paths, `tempfile`, `/dev/null`, URLs and URL routes, regular expressions and
     date formats are not reported; nor are names read from the `parameters` cell. A machine-specific
-    default in the `parameters` cell is reported: a default must run on any machine.
+    default in the `parameters` cell is reported: a default must run on any machine. Not files on
+    this machine either: experiment-tracker, registry and datastore URIs (`runs:/`, `models:/`,
+    `azureml://`), hub ids (`org/model`), cloud resource names (`projects/p/locations/l/...`, ARNs),
+    paths inside a managed training container (SageMaker's `/opt/ml/...`), a tool's own folder in
+    the home directory (`~/.keras/keras.json`, `~/.kaggle`) and programs under a `bin` folder. One
+    cell naming several files under one place is one finding, listing the other lines.
 
     ## Why is this bad?
     The notebook only runs on the machine (or in the account) where it was written. Anyone else,
@@ -481,22 +503,65 @@ class HardcodedLocalPath(Rule):
     severity = Severity.ERROR
 
     def check(self, model: NotebookModel):
-        for sighting in path_sightings(model):
+        reported = [s for s in path_sightings(model) if s.literal.kind != "cloud" and is_reported(s)]
+        for sighting, others in _grouped(reported):
             literal = sighting.literal
-            if literal.kind == "cloud" or not is_reported(sighting):
-                continue
             shown = sighting.shown
             if sighting.cell.is_parameters and sighting.magic is None:
                 message = (f"{literal.label} '{shown}' is the default in the parameters cell but only exists "
                            f"on one machine; make the default a path relative to the project (or read it from "
                            f"an environment variable) so it runs anywhere")
+            elif literal.label == _SCRATCH:
+                message = (f"Fixed scratch path '{shown}'{_where(sighting.magic)} is used for file access here: "
+                           f"every run on the machine shares it and it does not exist on Windows; use "
+                           f"tempfile.mkdtemp() for scratch files, or {AS_PARAMETER}")
             elif literal.anywhere:
-                where = "depends on whose account runs it" if literal.kind == "home" else "only exists on one machine"
+                where = "depends on whose account runs it" if literal.kind == "home" else \
+                    _PLATFORMS.get(literal.label, "only exists on one machine")
                 message = f"{literal.label} '{shown}'{_where(sighting.magic)} {where}; {AS_PARAMETER}"
             else:  # used for file access
                 message = (f"{literal.label} '{shown}'{_where(sighting.magic)} is used for file access here; "
                            f"{AS_PARAMETER}")
-            yield self.finding(sighting.cell, sighting.span, message, FIX)
+            yield self.finding(sighting.cell, sighting.span, message + _also(others), FIX)
+
+
+_SCRATCH = "Fixed scratch path"
+# A hosted platform's own folders exist on every machine of that platform, and nowhere else.
+_PLATFORMS = {"Colab path": "only exists in Google Colab", "Kaggle path": "only exists in Kaggle's notebooks",
+              "Databricks path": "only exists on a Databricks cluster"}
+
+
+def _location_key(literal: PathLiteral) -> str:
+    """The place a literal points into: a cloud bucket, or a local path's first two folders. One cell
+    naming several files under one place hardcodes one location, reported once."""
+    text = literal.text.replace("\\", "/")
+    if literal.kind == "cloud":
+        scheme, _, rest = text.partition(":")
+        return scheme.lower() + ":" + rest.lstrip("/").split("/", 1)[0]
+    parts = [part for part in text.split("/") if part]
+    return "/".join(parts[:2])
+
+
+def _grouped(sightings: list[PathSighting]):
+    """(first sighting, the others) per cell and location, in the order of the first sightings."""
+    groups: dict[tuple, list[PathSighting]] = {}
+    for sighting in sightings:
+        groups.setdefault((sighting.cell.index, _location_key(sighting.literal)), []).append(sighting)
+    for group in groups.values():
+        yield group[0], group[1:]
+
+
+def _also(others: list[PathSighting]) -> str:
+    if not others:
+        return ""
+    lines = sorted({other.span.line for other in others})
+    if len(lines) > 5:
+        where = "lines " + ", ".join(str(n) for n in lines[:5]) + ", ..."
+    else:
+        where = f"line {lines[0]}" if len(lines) == 1 else \
+            "lines " + ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+    count = len(others)
+    return f" (and {count} more {'use' if count == 1 else 'uses'} of the same location in this cell, {where})"
 
 
 class HardcodedCloudUri(Rule):
@@ -535,12 +600,10 @@ class HardcodedCloudUri(Rule):
     severity = Severity.ERROR
 
     def check(self, model: NotebookModel):
-        for sighting in path_sightings(model):
-            literal = sighting.literal
-            if literal.kind != "cloud" or not is_reported(sighting):
-                continue
+        reported = [s for s in path_sightings(model) if s.literal.kind == "cloud" and is_reported(s)]
+        for sighting, others in _grouped(reported):
             message = f"Cloud URI '{sighting.shown}'{_where(sighting.magic)} is hardcoded; {AS_PARAMETER}"
-            yield self.finding(sighting.cell, sighting.span, message, FIX)
+            yield self.finding(sighting.cell, sighting.span, message + _also(others), FIX)
 
 
 RULES = (HardcodedLocalPath, HardcodedCloudUri)

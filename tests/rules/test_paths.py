@@ -69,7 +69,7 @@ def test_a_path_name_read_by_io_in_another_cell():
     ("%env DATA_DIR=/home/ana/data", 1),
     ("!wget -O /tmp/x.zip https://example.com/x.zip", 1),
     ("%%writefile /home/ana/lib/util.py\nx = 1", 1),
-    ("!mkdir -p ~/.kaggle", 1),
+    ("!cp ~/Downloads/kaggle.json data/", 1),
     ("%time df = pd.read_csv('/data/raw/x.csv')", 1),
     ("%cd /content", 1),
 ])
@@ -255,3 +255,82 @@ def test_python_cell_magic_bodies_are_code():
     assert rp1('%%time\ndf = pd.read_csv("/home/ana/x.csv")') == [("RP101", 0, 2)]
     assert rp1("%%capture\n!cp /data/a.csv .") == [("RP101", 0, 2)]
     assert rp1("x = 1 \\\n  + 2\n!cp /data/a.csv .") == [("RP101", 0, 3)]
+
+
+# ------------------------------------------- not every slash is a local path (issue 14, class 4)
+
+@pytest.mark.parametrize("source", [
+    # experiment trackers, model registries, datastores, hub ids and cloud resource names
+    'model = mlflow.pyfunc.load_model("runs:/3f2a1b/model")',
+    'model = mlflow.sklearn.load_model("models:/churn/Production")',
+    'ds = Dataset.File.from_files("azureml://datastores/workspaceblobstore/paths/data/x.csv")',
+    'run = api.run("acme/churn/1x2y3z")',
+    'artifact = run.use_artifact("acme/churn/dataset:v3")',
+    'model = AutoModel.from_pretrained("google/flan-t5-base")',
+    'endpoint = aiplatform.Endpoint("projects/p/locations/us-central1/endpoints/123")',
+    'role = "arn:aws:iam::111122223333:role/SageMakerRole"',
+    'ws = Workspace.get(resource_id="/subscriptions/0000/resourceGroups/rg/providers/x/workspaces/ws")',
+    # paths inside a managed training container, fixed by the platform
+    "hyperparameters = {'output_dir': '/opt/ml/model', 'dataset_path': '/opt/ml/input/data/training'}",
+    "model = HuggingFaceModel(env={'HF_MODEL_ID': '/opt/ml/model'})",
+    'with open("/opt/ml/input/config/hyperparameters.json") as f:\n    hp = json.load(f)',
+    # a tool's own per-user configuration folder, the same for whoever runs the notebook
+    '!sed -i "s/theano/tensorflow/g" ~/.keras/keras.json',
+    '!mkdir -p ~/.kaggle',
+    'cache = os.path.expanduser("~/.cache/huggingface")',
+    # a program, not data
+    '!ln -sf /opt/bin/nvidia-smi /usr/bin/nvidia-smi',
+    'subprocess.run(["/opt/conda/bin/python", "x.py"])',
+    # a key path in a document store
+    "container = {'id': name, 'partitionKey': {'paths': ['/id'], 'kind': 'Hash'}}",
+])
+def test_locations_that_are_not_files_on_this_machine_are_not_found(source):
+    assert rp1(source) == []
+
+
+@pytest.mark.parametrize("source", [
+    'df = pd.read_csv("/opt/models/churn.csv")',
+    'df = pd.read_csv("~/Downloads/sales.csv")',
+    'cfg = open("/root/.kaggle/kaggle.json")',
+    'df = pd.read_csv("/home/ana/.data/sales.csv")',
+    'assistant.upload_file(file_path="/Netflix-10-K.pdf")',
+    'open("/config")',
+])
+def test_near_misses_of_those_locations_are_still_found(source):
+    assert [code for code, _, _ in rp1(source)] == ["RP101"]
+
+
+def test_a_scratch_path_under_tmp_says_why_and_suggests_tempfile():
+    found = findings_for(['mnist = input_data.read_data_sets("/tmp/data/", one_hot=True)'], select="RP101")
+    assert [f.code for f in found] == ["RP101"]
+    assert "Fixed scratch path '/tmp/data/'" in found[0].message
+    assert "tempfile.mkdtemp()" in found[0].message
+
+
+def test_one_location_named_several_times_in_a_cell_is_one_finding():
+    cell = ('!s3cmd ls s3://my-bucket\n!s3cmd put a.txt s3://my-bucket/a.txt\n'
+            '!s3cmd get s3://my-bucket/b.txt b.txt\n!s3cmd ls s3://other-bucket/')
+    found = findings_for([cell], select="RP1")
+    assert [(f.code, f.line) for f in found] == [("RP102", 1), ("RP102", 4)]
+    assert "(and 2 more uses of the same location in this cell, lines 2 and 3)" in found[0].message
+    local = findings_for([('a = pd.read_csv("E:/stanford/a.csv")\nb = pd.read_csv("E:/stanford/b.csv")\n'
+                          'c = pd.read_csv("E:/other/c.csv")')], select="RP101")
+    assert [f.line for f in local] == [1, 3]
+    assert "(and 1 more use of the same location in this cell, line 2)" in local[0].message
+
+
+def test_the_same_location_in_two_cells_is_found_in_each():
+    found = findings_for(['a = pd.read_csv("s3://bucket/a.csv")', 'b = pd.read_csv("s3://bucket/b.csv")'],
+                         select="RP102")
+    assert [f.cell_index for f in found] == [0, 1]
+
+
+@pytest.mark.parametrize("source, where", [
+    ('df = pd.read_csv("/content/sample_data/x.csv")', "only exists in Google Colab"),
+    ('df = pd.read_csv("/kaggle/input/titanic/train.csv")', "only exists in Kaggle's notebooks"),
+    ('ws = Workspace.from_config("/dbfs/aml_config/config.json")', "only exists on a Databricks cluster"),
+    ('df = pd.read_csv("/mnt/shared/x.csv")', "only exists on one machine"),
+])
+def test_a_platform_path_names_its_platform(source, where):
+    found = findings_for([source], select="RP101")
+    assert [f.code for f in found] == ["RP101"] and where in found[0].message

@@ -44,6 +44,11 @@ class NewCell:
         return {self.where: self.anchor, "cell_type": self.cell_type, "source": self.source,
                 "tags": list(self.tags)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> NewCell:
+        where = "before" if "before" in data else "after"
+        return cls(where, data[where], data["cell_type"], data["source"], tuple(data.get("tags", ())))
+
 
 @dataclass(frozen=True, slots=True)
 class Edit:
@@ -76,6 +81,12 @@ class Edit:
         if self.delete_cell:
             out["delete_cell"] = True
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Edit:
+        insert = data.get("insert_cell")
+        return cls(data["cell_index"], data["line"], data["column"], data["end_line"], data["end_column"],
+                   data["content"], NewCell.from_dict(insert) if insert else None, bool(data.get("delete_cell")))
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ class Finding:
         """The inverse of `to_dict`, for results that crossed a process boundary or a cache file."""
         fix = data.get("fix")
         if fix is not None:
-            edits = tuple(Edit(**edit) for edit in fix.get("edits", ()))
+            edits = tuple(Edit.from_dict(edit) for edit in fix.get("edits", ()))
             fix = Fix(fix["description"], fix.get("applicability", "unsafe"), edits)
         return cls(data["code"], data["category"], _SEVERITIES[data["severity"]], data["message"],
                    data["cell_index"], data.get("cell_id"), data["line"], data["column"],

@@ -232,3 +232,13 @@ def test_part_cached_part_checked_in_parallel_keeps_the_order(project):
     assert warm == check(project, "--no-cache", "--jobs", "1")
     names = [Path(entry["path"]).name for entry in warm[1]["notebooks"]]
     assert names == sorted(names) and len(names) == 22
+
+
+def test_fixes_that_add_cells_come_back_whole_from_the_cache(tmp_path):
+    # A cached report must carry the same fixes as a fresh one, cells a fix inserts included.
+    from readiness_magics.findings import Edit, Finding, Fix, NewCell, Severity
+
+    added = Edit(2, 1, 1, 1, 1, "", NewCell("after", 1, "code", "SEED = 42\n", ("parameters", "readiness-fix")))
+    gone = Edit(3, 1, 1, 2, 1, "", delete_cell=True)
+    finding = Finding("RP407", "untestable-code", Severity.WARNING, "m", 2, None, 1, 1, 1, 9, Fix("seed", "unsafe", (added, gone)))
+    assert Finding.from_dict(finding.to_dict()) == finding

@@ -107,7 +107,7 @@ def test_old_nbformat_is_not_written():
 
 
 def test_new_cells_take_the_notebooks_shape():
-    raw = notebook_bytes(["import numpy as np\n", "x = np.random.rand(3)\nx.sum()"])
+    raw = notebook_bytes(["import numpy as np\n", "x = np.random.rand(3)\nweights = x / x.sum()"])
     outcome = fix_content(raw, Path("draws.ipynb"), settings=Settings(ruff=False), unsafe=True)
     cells = json.loads(outcome.after)["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code", "code", "code"]  # a title, and SEED
@@ -240,16 +240,16 @@ def test_seeds_for_estimators_generators_and_global_state():
              "from sklearn.ensemble import RandomForestClassifier\n"),
              ("X_train, X_test = train_test_split(X, test_size=0.2)\n"
              "model = RandomForestClassifier(\n    n_estimators=10,\n)\n"),
-             "rng = np.random.default_rng()\nnoise = np.random.normal(0, 1, 5)\nnoise.sum()\n",
-             "pick = random.choice([1, 2])\nprint(pick * 2)\n"]
+             "rng = np.random.default_rng()\nnoise = np.random.normal(0, 1, 5)\nX_noisy = X + noise\n",
+             "pick = random.choice([1, 2])\nX_pick = X[pick]\n"]
     outcome = fixed(cells, "RP407", unsafe=True)
     after = sources(outcome.after)
     assert after[1] == "SEED = 42\n"
     assert after[2] == ("X_train, X_test = train_test_split(X, test_size=0.2, random_state=SEED)\n"
                         "model = RandomForestClassifier(\n    n_estimators=10, random_state=SEED,\n)\n")
     assert after[3] == ("rng = np.random.default_rng(SEED)\nnp.random.seed(SEED)\n"
-                        "noise = np.random.normal(0, 1, 5)\nnoise.sum()\n")
-    assert after[4] == "random.seed(SEED)\npick = random.choice([1, 2])\nprint(pick * 2)\n"
+                        "noise = np.random.normal(0, 1, 5)\nX_noisy = X + noise\n")
+    assert after[4] == "random.seed(SEED)\npick = random.choice([1, 2])\nX_pick = X[pick]\n"
     assert not [f for f in outcome.report.findings if f.code == "RP407"]
 
 

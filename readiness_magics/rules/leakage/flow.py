@@ -1,0 +1,877 @@
+"""Data flow across a notebook's cells for the leakage rules: what each value comes from, what fitted
+objects learned from, where data is split, and which model was trained and scored on what.
+
+A small abstract interpreter over the top-level statements of the code cells in document order
+(loops run once, both branches of an `if` are taken, the notebook's own functions are inlined at the
+call). Values are abstract: a data value knows its row ancestry (which values its rows come from), the
+statistics it carries (fits whose learned state shaped it), the oversampling it went through, and for
+each train/test split, the side it is on. The rules ask questions over the events it records."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from itertools import count
+
+from ...analysis import CellModel, NotebookModel
+
+# Transformers that learn a statistic from the rows they are fitted on. Stateless ones (Normalizer,
+# Binarizer, PolynomialFeatures, FunctionTransformer, HashingVectorizer, FeatureHasher) are not here,
+# nor encoders that only learn the set of categories (LabelEncoder, OneHotEncoder, OrdinalEncoder).
+LEARNING_TRANSFORMERS = frozenset({
+    "StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "QuantileTransformer",
+    "PowerTransformer", "KBinsDiscretizer", "SimpleImputer", "KNNImputer", "IterativeImputer",
+    "TargetEncoder", "WOEEncoder", "CatBoostEncoder", "LeaveOneOutEncoder", "JamesSteinEncoder",
+    "MEstimateEncoder", "GLMMEncoder", "CountVectorizer", "TfidfVectorizer", "TfidfTransformer",
+    "PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "FastICA", "NMF", "FactorAnalysis",
+    "LatentDirichletAllocation", "UMAP", "SelectKBest", "SelectPercentile", "SelectFpr", "SelectFdr",
+    "SelectFwe", "GenericUnivariateSelect", "VarianceThreshold", "RFE", "RFECV", "SelectFromModel",
+    "SequentialFeatureSelector", "Imputer",
+})
+# Pass-through objects: transformers that learn nothing (or only a vocabulary of categories).
+STATELESS_TRANSFORMERS = frozenset({
+    "Normalizer", "Binarizer", "PolynomialFeatures", "FunctionTransformer", "HashingVectorizer",
+    "FeatureHasher", "LabelEncoder", "OneHotEncoder", "OrdinalEncoder", "LabelBinarizer",
+    "MultiLabelBinarizer", "DictVectorizer", "SplineTransformer", "MissingIndicator",
+})
+OVERSAMPLERS = frozenset({
+    "SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE",
+    "RandomOverSampler", "SMOTEENN", "SMOTETomek",
+})
+SEARCHES = frozenset({"GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
+                      "BayesSearchCV"})
+PIPELINES = frozenset({"Pipeline", "make_pipeline", "ColumnTransformer", "make_column_transformer",
+                       "FeatureUnion", "make_union", "TransformedTargetRegressor"})
+CALLBACKS_STOPPING = frozenset({"EarlyStopping", "early_stopping", "ModelCheckpoint"})
+CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate", "cross_val_predict"})
+SPLITTERS = frozenset({"train_test_split"})
+METRICS = frozenset({
+    "accuracy_score", "balanced_accuracy_score", "f1_score", "fbeta_score", "precision_score", "recall_score",
+    "roc_auc_score", "average_precision_score", "log_loss", "matthews_corrcoef", "cohen_kappa_score",
+    "jaccard_score", "hamming_loss", "zero_one_loss", "classification_report", "confusion_matrix",
+    "precision_recall_fscore_support", "r2_score", "mean_squared_error", "root_mean_squared_error",
+    "mean_absolute_error", "mean_absolute_percentage_error", "median_absolute_error", "explained_variance_score",
+    "mean_squared_log_error", "max_error", "top_k_accuracy_score", "roc_curve", "precision_recall_curve",
+})
+PREDICT_METHODS = frozenset({"predict", "predict_proba", "predict_log_proba", "decision_function"})
+SCORE_METHODS = frozenset({"score", "evaluate"})
+# Reductions that summarise a column over all its rows: used to fill or rescale the same data, they are
+# a statistic learned from every row (the `fillna(df.mean())` kind).
+REDUCTIONS = frozenset({"mean", "median", "std", "var", "mode", "min", "max", "quantile", "nanmean", "nanmedian",
+                        "nanstd", "average"})
+# Pandas and numpy methods that return a new value from the same rows.
+_ROW_SHAPING_KEYWORDS = ("data", "X", "x", "arrays")
+_CHOOSERS = frozenset({"max", "argmax", "nanargmax", "idxmax", "min", "argmin", "idxmin", "sort_values",
+                       "sorted", "nlargest", "nsmallest", "sort", "argsort"})
+_MAX_INLINE_DEPTH = 3
+_ids = count(1)
+
+
+@dataclass(eq=False)
+class Place:
+    """Where something happens: the cell, and the node in it (of the call that made the notebook's
+    own function do it, when it happened inside one)."""
+
+    cell: CellModel
+    node: ast.AST
+    loop: ast.AST | None = None  # the innermost top-level loop or comprehension around it
+    loop_cell: CellModel | None = None
+
+
+@dataclass(eq=False)
+class Fit:
+    """An estimator learned from data: `scaler.fit(X)`, `model.fit(X, y)`, `smote.fit_resample(X, y)`,
+    or a statistic (`X.mean()`) used to fill or rescale data."""
+
+    what: str  # "StandardScaler", "the mean", "LogisticRegression"
+    role: str  # "transformer", "statistic", "model", "oversampler", "search"
+    data: Value
+    data_node: ast.AST
+    place: Place
+    pipeline: bool = False
+    id: int = field(default_factory=lambda: next(_ids))
+
+
+@dataclass(eq=False)
+class Split:
+    what: str  # "train_test_split"
+    inputs: list[Value]
+    place: Place
+    id: int = field(default_factory=lambda: next(_ids))
+
+    @property
+    def input_ancestry(self) -> frozenset[int]:
+        return frozenset().union(*(value.ancestry for value in self.inputs)) if self.inputs else frozenset()
+
+
+@dataclass(eq=False)
+class Evaluation:
+    """A model's predictions on some data compared with the truth (or `score`/`evaluate`, or a
+    cross-validation, which is its own split)."""
+
+    fit: Fit | None
+    data: Value
+    data_node: ast.AST
+    metric: str
+    place: Place
+    cross_validation: bool = False
+    id: int = field(default_factory=lambda: next(_ids))
+
+
+@dataclass(eq=False)
+class EarlyStop:
+    fit: Fit
+    data: Value
+    data_node: ast.AST
+    place: Place
+
+
+@dataclass(eq=False)
+class Choice:
+    """The best of several scores picked: `max(scores)`, `np.argmax`, `idxmax`, `if acc > best:`."""
+
+    evaluations: frozenset
+    place: Place
+    how: str
+
+
+@dataclass(eq=False)
+class Value:
+    kind: str = "data"  # data, stat, object, items, module
+    ancestry: frozenset[int] = frozenset()  # ids of every value its rows come from, its own included
+    stats: frozenset = frozenset()  # Fits whose learned state shaped these values
+    oversampled: frozenset = frozenset()  # Fits of oversamplers these rows went through
+    sides: dict = field(default_factory=dict)  # Split -> "train" | "test" | "both"
+    evaluations: frozenset = frozenset()  # scores this value holds
+    prediction: tuple | None = None  # (Fit, data Value, data node) of model.predict(data)
+    items: list | None = None  # for tuples and lists: the values in order
+    # objects (estimators, pipelines, searches, callbacks)
+    cls: str = ""
+    role: str = ""  # transformer, model, oversampler, search, pipeline, callback, splitter
+    fit: Fit | None = None  # the fit of its current state
+    inner: Value | None = None  # a search's estimator
+    steps: tuple = ()  # a pipeline's step objects
+    keywords: dict = field(default_factory=dict)  # constructor keywords of interest
+    stat_of: Value | None = None  # a reduction: the data it summarises
+    stat_fit: Fit | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __post_init__(self):
+        self.ancestry = self.ancestry | {self.id}
+
+    def side(self, split: Split) -> str | None:
+        return self.sides.get(split)
+
+
+def _merge_sides(values) -> dict:
+    sides: dict = {}
+    for value in values:
+        for split, side in value.sides.items():
+            old = sides.get(split)
+            sides[split] = side if old is None or old == side else "both"
+    return sides
+
+
+def derive(*parents: Value | None, stats_from=()) -> Value:
+    """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
+    rows = _rows(parents)
+    stats = frozenset().union(*(p.stats for p in rows)) if rows else frozenset()
+    for stat in stats_from:
+        if stat is not None and stat.stat_fit is not None:
+            stats = stats | {stat.stat_fit}
+        if stat is not None:
+            stats = stats | stat.stats
+    everything = [p for p in parents if p is not None] + [s for s in stats_from if s is not None]
+    return Value(
+        kind="data",
+        ancestry=frozenset().union(*(p.ancestry for p in rows)) if rows else frozenset(),
+        stats=stats,
+        oversampled=frozenset().union(*(p.oversampled for p in rows)) if rows else frozenset(),
+        sides=_merge_sides(rows),
+        evaluations=frozenset().union(*(p.evaluations for p in everything)) if everything else frozenset(),
+        # `(model.predict(X_test) > 0.5).astype(int)` is still that model's prediction on X_test
+        prediction=next((p.prediction for p in rows if p.prediction is not None), None),
+    )
+
+
+def _rows(values) -> list[Value]:
+    """The data values among `values`, the contents of lists and tuples included."""
+    rows: list[Value] = []
+    for value in values:
+        if value is None:
+            continue
+        if value.items is not None:
+            rows.extend(_rows(value.items))
+        elif value.kind == "data":
+            rows.append(value)
+    return rows
+
+
+def _last(name: str | None) -> str:
+    return (name or "").rsplit(".", 1)[-1].replace("()", "")
+
+
+class Flow:
+    """Run over the notebook once; the events are then in `fits`, `splits`, `evaluations`, ..."""
+
+    def __init__(self, model: NotebookModel):
+        self.model = model
+        self.aliases = model.aliases
+        self.scope: dict[str, Value] = {}
+        self.functions: dict[str, ast.FunctionDef] = {}
+        self.fits: list[Fit] = []
+        self.splits: list[Split] = []
+        self.evaluations: list[Evaluation] = []
+        self.early_stops: list[EarlyStop] = []
+        self.choices: list[Choice] = []
+        self.cell: CellModel | None = None
+        self.loop: ast.AST | None = None
+        self.call_site: ast.AST | None = None  # the top-level call that inlined the function running now
+        self.depth = 0
+        self.returned: list[Value] = []
+
+    # --- driving ----------------------------------------------------------------------------------
+
+    def run(self) -> Flow:
+        for cell in self.model.parsed_cells:
+            self.cell = cell
+            for statement in cell.facts.statements:
+                try:
+                    self.statement(statement)
+                except RecursionError:
+                    return self
+        return self
+
+    def place(self, node: ast.AST) -> Place:
+        return Place(self.cell, self.call_site or node, self.loop, self.cell if self.loop is not None else None)
+
+    def statements(self, body) -> None:
+        for statement in body:
+            self.statement(statement)
+
+    def statement(self, node: ast.stmt) -> None:
+        kind = type(node)
+        if kind is ast.Assign:
+            value = self.expr(node.value)
+            for target in node.targets:
+                self.bind(target, value, node.value)
+        elif kind is ast.AnnAssign:
+            if node.value is not None:
+                self.bind(node.target, self.expr(node.value), node.value)
+        elif kind is ast.AugAssign:
+            value = self.expr(node.value)
+            old = self.expr(node.target)
+            self.bind(node.target, self.combine([old, value]), node.value)
+        elif kind is ast.Expr:
+            self.expr(node.value)
+        elif kind in (ast.For, ast.AsyncFor):
+            items = self.expr(node.iter)
+            outer = self.loop
+            if self.loop is None and self.call_site is None:
+                self.loop = node
+            self.bind(node.target, self.element(items), None)
+            self.statements(node.body)
+            self.loop = outer
+            self.statements(node.orelse)
+        elif kind is ast.While:
+            outer = self.loop
+            if self.loop is None and self.call_site is None:
+                self.loop = node
+            self.expr(node.test)
+            self.statements(node.body)
+            self.loop = outer
+        elif kind is ast.If:
+            self.condition(node.test)
+            self.statements(node.body)
+            self.statements(node.orelse)
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in node.items:
+                value = self.expr(item.context_expr)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, value, None)
+            self.statements(node.body)
+        elif kind is ast.Try or type(node).__name__ == "TryStar":
+            self.statements(node.body)
+            for handler in node.handlers:
+                self.statements(handler.body)
+            self.statements(node.orelse)
+            self.statements(node.finalbody)
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            if self.depth == 0:
+                self.functions[node.name] = node
+        elif kind is ast.Return:
+            if node.value is not None:
+                self.returned.append(self.expr(node.value))
+        elif kind is ast.Delete:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.scope.pop(target.id, None)
+
+    def condition(self, test: ast.expr) -> None:
+        """`if acc > best_acc:` inside a loop is choosing the best score."""
+        self.expr(test)
+        if self.loop is None:
+            return
+        for node in ast.walk(test):
+            if isinstance(node, ast.Compare):
+                values = [self.expr(node.left), *(self.expr(c) for c in node.comparators)]
+                scored = frozenset().union(*(v.evaluations for v in values if v is not None))
+                if scored:
+                    self.choices.append(Choice(scored, self.place(test), "a comparison with the best so far"))
+
+    # --- names ------------------------------------------------------------------------------------
+
+    def bind(self, target: ast.expr, value: Value | None, value_node: ast.expr | None) -> None:
+        kind = type(target)
+        if kind is ast.Name:
+            if value is None:
+                self.scope.pop(target.id, None)
+            else:
+                self.scope[target.id] = value
+        elif kind in (ast.Tuple, ast.List):
+            elements = target.elts
+            items = value.items if value is not None and value.items is not None else None
+            if items is not None and len(items) == len(elements) and not any(
+                    isinstance(e, ast.Starred) for e in elements):
+                for element, item in zip(elements, items):
+                    self.bind(element, item, None)
+            else:
+                for element in elements:
+                    self.bind(element.value if isinstance(element, ast.Starred) else element,
+                              self.element(value), None)
+        elif kind is ast.Subscript:
+            # `df["x"] = ...`, `results[name] = acc`: the container now holds the value too.
+            base = target.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                old = self.scope.get(base.id)
+                self.scope[base.id] = self.combine([old, value]) if old is not None or value is not None else None
+        elif kind is ast.Attribute:
+            base = target.value
+            if isinstance(base, ast.Name) and base.id in self.scope and value is not None:
+                old = self.scope[base.id]
+                if old.kind in ("data", "items"):
+                    self.scope[base.id] = self.combine([old, value])
+        elif kind is ast.Starred:
+            self.bind(target.value, value, value_node)
+
+    def element(self, value: Value | None) -> Value | None:
+        """One element of a collection (what a loop variable or a starred name holds)."""
+        if value is None:
+            return None
+        if value.items:
+            objects = [item for item in value.items if item is not None and item.kind == "object"]
+            if objects and len(objects) == len([i for i in value.items if i is not None]):
+                # `for model in [LogisticRegression(), SVC()]`: each of them in turn; a fresh object
+                # stands for "the one this round" (fits inside the loop are then that object's).
+                first = objects[0]
+                return Value(kind="object", cls=first.cls if len({o.cls for o in objects}) == 1 else "each model",
+                             role=first.role if len({o.role for o in objects}) == 1 else "model",
+                             steps=first.steps, inner=first.inner, keywords=dict(first.keywords))
+            tuples = [item for item in value.items if item is not None and item.items]
+            if tuples and len({len(t.items) for t in tuples}) == 1:
+                # `for name, model in models.items()`: a tuple of the elements at each position
+                return Value(kind="items", items=[self.element(Value(kind="items", items=[t.items[i] for t in tuples]))
+                                                  for i in range(len(tuples[0].items))])
+            data = [item for item in value.items if item is not None]
+            return self.combine(data) if data else None
+        if value.kind == "object":
+            return value
+        return derive(value)
+
+    def combine(self, values) -> Value | None:
+        values = [v for v in values if v is not None]
+        if not values:
+            return None
+        if len(values) == 1 and values[0].kind == "object":
+            return values[0]
+        stats = [v for v in values if v.kind == "stat"]
+        return derive(*[v for v in values if v.kind != "stat"], stats_from=stats)
+
+    # --- expressions ------------------------------------------------------------------------------
+
+    def expr(self, node: ast.expr | None) -> Value | None:
+        if node is None:
+            return None
+        kind = type(node)
+        if kind is ast.Name:
+            return self.scope.get(node.id)
+        if kind is ast.Constant:
+            return None
+        if kind is ast.Call:
+            return self.call(node)
+        if kind is ast.Attribute:
+            return self.attribute(node)
+        if kind is ast.Subscript:
+            base = self.expr(node.value)
+            self.expr(node.slice)
+            if base is None:
+                return None
+            if base.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+                index = node.slice.value
+                if -len(base.items) <= index < len(base.items):
+                    return base.items[index]
+            if base.kind == "object":
+                return base if base.role == "pipeline" else None
+            if base.kind == "stat":
+                return base
+            return derive(base) if base.kind != "module" else None
+        if kind in (ast.Tuple, ast.List, ast.Set):
+            items = [self.expr(element.value if isinstance(element, ast.Starred) else element)
+                     for element in node.elts]
+            return Value(kind="items", items=items,
+                         evaluations=frozenset().union(*(i.evaluations for i in items if i is not None)))
+        if kind is ast.Dict:
+            for key in node.keys:
+                self.expr(key)
+            items = [self.expr(value) for value in node.values]
+            return Value(kind="items", items=items,
+                         evaluations=frozenset().union(*(i.evaluations for i in items if i is not None)))
+        if kind is ast.BinOp:
+            return self.combine([self.expr(node.left), self.expr(node.right)])
+        if kind is ast.UnaryOp:
+            return self.expr(node.operand)
+        if kind is ast.BoolOp:
+            return self.combine([self.expr(v) for v in node.values])
+        if kind is ast.Compare:
+            return self.combine([self.expr(node.left), *(self.expr(c) for c in node.comparators)])
+        if kind is ast.IfExp:
+            self.expr(node.test)
+            return self.combine([self.expr(node.body), self.expr(node.orelse)])
+        if kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+            return self.comprehension(node)
+        if kind is ast.NamedExpr:
+            value = self.expr(node.value)
+            self.bind(node.target, value, node.value)
+            return value
+        if kind is ast.JoinedStr or kind is ast.Lambda:
+            return None
+        if kind is ast.Starred:
+            return self.expr(node.value)
+        return None
+
+    def comprehension(self, node) -> Value | None:
+        outer_loop, saved = self.loop, {}
+        if self.loop is None and self.call_site is None:
+            self.loop = node
+        for generator in node.generators:
+            items = self.expr(generator.iter)
+            for name in _target_names(generator.target):
+                saved.setdefault(name, self.scope.get(name))
+            self.bind(generator.target, self.element(items), None)
+            for test in generator.ifs:
+                self.expr(test)
+        if isinstance(node, ast.DictComp):
+            self.expr(node.key)
+            result = self.expr(node.value)
+        else:
+            result = self.expr(node.elt)
+        for name, value in saved.items():
+            if value is None:
+                self.scope.pop(name, None)
+            else:
+                self.scope[name] = value
+        self.loop = outer_loop
+        if result is None:
+            return None
+        if result.kind == "object":
+            return Value(kind="items", items=[result])
+        return self.combine([result])
+
+    def attribute(self, node: ast.Attribute) -> Value | None:
+        base = self.expr(node.value)
+        if base is None:
+            return None
+        if base.kind == "object":
+            if node.attr == "best_estimator_" and base.fit is not None:
+                return Value(kind="object", cls=base.inner.cls if base.inner else "model", role="model", fit=base.fit)
+            if node.attr in ("best_score_", "cv_results_"):
+                return None
+            return None
+        if base.kind == "stat":
+            return base
+        if base.kind == "module":
+            return None
+        return derive(base)
+
+    # --- calls ------------------------------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> Value | None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            receiver = self.expr(func.value)
+            if receiver is not None and receiver.kind == "object":
+                return self.method_of_object(node, func.attr, receiver, func.value)
+            qualified = self.model.resolve(func)
+            if receiver is not None and receiver.kind in ("data", "items", "stat"):
+                return self.method_of_data(node, func.attr, receiver, func.value)
+            if receiver is None and isinstance(func.value, ast.Name) and func.value.id not in self.aliases \
+                    and func.attr in ("fit", "fit_transform", "fit_resample", "predict", "predict_proba", "score",
+                                      "evaluate", "transform", "decision_function"):
+                # An object the flow did not see built (a Keras model from a builder, a loaded model):
+                # give it a life from here on.
+                obj = Value(kind="object", cls=func.value.id, role="model")
+                self.scope[func.value.id] = obj
+                return self.method_of_object(node, func.attr, obj, func.value)
+            return self.function(node, qualified, _last(qualified) or func.attr)
+        if isinstance(func, ast.Name):
+            if func.id in self.functions and func.id not in self.scope and self.depth < _MAX_INLINE_DEPTH:
+                return self.inline(node, self.functions[func.id])
+            qualified = self.model.resolve(func)
+            return self.function(node, qualified, _last(qualified))
+        self.expr(func)
+        for arg in node.args:
+            self.expr(arg)
+        return None
+
+    def args(self, node: ast.Call) -> list[Value | None]:
+        return [self.expr(arg.value if isinstance(arg, ast.Starred) else arg) for arg in node.args]
+
+    def keywords(self, node: ast.Call) -> dict[str, Value | None]:
+        return {kw.arg: self.expr(kw.value) for kw in node.keywords if kw.arg is not None}
+
+    def function(self, node: ast.Call, qualified: str | None, last: str) -> Value | None:
+        args = self.args(node)
+        keywords = self.keywords(node)
+        if last in SPLITTERS:
+            return self.split(node, last, [a for a in args if a is not None])
+        if last in METRICS or (last.endswith(("_score", "_error")) and "metrics" in (qualified or "")):
+            return self.metric(node, last, args + list(keywords.values()))
+        if last in CROSS_VALIDATION and args:
+            estimator = args[0]
+            data = args[1] if len(args) > 1 else keywords.get("X")
+            data_node = node.args[1] if len(node.args) > 1 else _keyword_node(node, "X")
+            if estimator is not None and estimator.kind == "object" and data is not None:
+                fit = Fit(estimator.cls, "model", data, data_node, self.place(node), pipeline=estimator.role == "pipeline")
+                evaluation = Evaluation(fit, data, data_node, "cross-validated score", self.place(node),
+                                        cross_validation=True)
+                self.evaluations.append(evaluation)
+                return Value(kind="data", evaluations=frozenset({evaluation}))
+            return None
+        if last == "resample" and "utils" in (qualified or "sklearn.utils.resample") and _keyword_true(node, "replace"):
+            data = self.combine(args)
+            if data is not None:
+                fit = Fit("resample(replace=True)", "oversampler", data, node.args[0] if node.args else node,
+                          self.place(node))
+                self.fits.append(fit)
+                out = derive(data)
+                out.oversampled = out.oversampled | {fit}
+                return out
+            return None
+        if last in ("train", "cv") and qualified and qualified.split(".")[0] in ("xgboost", "lightgbm", "catboost"):
+            return self.booster_train(node, last, args, keywords)
+        if last in _CHOOSERS and not (qualified or "").startswith(("math.",)):
+            scored = frozenset().union(*(a.evaluations for a in args if a is not None)) if args else frozenset()
+            if scored:
+                self.choices.append(Choice(scored, self.place(node), f"`{last}`"))
+        if last[:1].isupper() or last in PIPELINES:
+            return self.construct(node, last, args, keywords)
+        # Any other function: its result comes from its data arguments (np.log1p, pd.concat, np.array).
+        data_keywords = [keywords[k] for k in _ROW_SHAPING_KEYWORDS if k in keywords]
+        values = [a for a in args + data_keywords if a is not None]
+        if qualified and qualified.split(".")[0] in ("np", "numpy") and last in REDUCTIONS and values:
+            return self.reduction(values[0], node, last)
+        if any(v.kind == "object" for v in values) and not any(v.kind == "data" for v in values):
+            return None
+        if not values:
+            return Value(kind="data")  # read from outside (`pd.read_csv`, `load_iris()`): new rows
+        return self.combine(values)
+
+    def construct(self, node: ast.Call, last: str, args, keywords) -> Value | None:
+        objects = [a for a in args if a is not None and a.kind in ("object", "items")]
+        if last in SEARCHES:
+            inner = next((a for a in args if a is not None and a.kind == "object"), keywords.get("estimator"))
+            return Value(kind="object", cls=last, role="search", inner=inner)
+        if last in PIPELINES:
+            steps = _objects_in(objects + [v for v in keywords.values() if v is not None])
+            return Value(kind="object", cls=last, role="pipeline", steps=tuple(steps))
+        if last in LEARNING_TRANSFORMERS:
+            return Value(kind="object", cls=last, role="transformer")
+        if last in STATELESS_TRANSFORMERS:
+            return Value(kind="object", cls=last, role="stateless")
+        if last in OVERSAMPLERS:
+            return Value(kind="object", cls=last, role="oversampler")
+        if last in CALLBACKS_STOPPING:
+            if last == "ModelCheckpoint" and not _keyword_true(node, "save_best_only"):
+                return Value(kind="object", cls=last, role="callback")
+            return Value(kind="object", cls=last, role="stopping")
+        if last in ("DataFrame", "Series", "DMatrix", "Dataset", "Pool", "array", "TensorDataset"):
+            data_keywords = [keywords.get(k) for k in ("data", "label")]
+            return self.combine([a for a in args + data_keywords if a is not None])
+        if any(a is not None and a.kind == "data" for a in args):
+            return self.combine([a for a in args if a is not None and a.kind == "data"])
+        value = Value(kind="object", cls=last, role="model")
+        if "early_stopping_rounds" in keywords or any(k == "early_stopping_rounds" for k in
+                                                       (kw.arg for kw in node.keywords)):
+            value.keywords["early_stopping_rounds"] = True
+        return value
+
+    def reduction(self, data: Value, node: ast.Call, how: str) -> Value:
+        """`X.mean()`: a statistic of every row of X; when it fills or rescales data, that data learned from X."""
+        fit = Fit(f"`{how}()`", "statistic", data, node, self.place(node))
+        return Value(kind="stat", stat_of=data, stat_fit=fit, evaluations=data.evaluations)
+
+    def method_of_data(self, node: ast.Call, method: str, receiver: Value, receiver_node: ast.expr) -> Value | None:
+        args = self.args(node)
+        keywords = self.keywords(node)
+        if receiver.kind == "stat":
+            return receiver  # df.mean().round(2), df.mode()[0]
+        if method in REDUCTIONS and not _after_grouping(receiver_node):
+            return self.reduction(receiver, node, method)
+        if method in ("append", "extend", "add", "update", "insert") and isinstance(receiver_node, ast.Name):
+            merged = self.combine([receiver, *args])
+            if merged is not None:
+                self.scope[receiver_node.id] = merged
+            return None
+        if method == "sample" and _keyword_true(node, "replace"):
+            fit = Fit(f"`{method}(replace=True)`", "oversampler", receiver, receiver_node, self.place(node))
+            self.fits.append(fit)
+            out = derive(receiver)
+            out.oversampled = out.oversampled | {fit}
+            return out
+        if method in _CHOOSERS and receiver.evaluations:
+            self.choices.append(Choice(receiver.evaluations, self.place(node), f"`{method}`"))
+        stats = [a for a in args + list(keywords.values()) if a is not None and a.kind == "stat"]
+        rows = [receiver] + [a for a in args if a is not None and a.kind == "data"
+                             and method in ("merge", "join", "append", "combine_first", "concat", "update")]
+        result = derive(*rows, stats_from=stats)
+        if _keyword_true(node, "inplace") and isinstance(receiver_node, ast.Name):
+            self.scope[receiver_node.id] = result
+            return None
+        if _keyword_true(node, "inplace") and isinstance(receiver_node, ast.Subscript):
+            base = receiver_node
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in self.scope:
+                self.scope[base.id] = self.combine([self.scope[base.id], result])
+            return None
+        return result
+
+    def method_of_object(self, node: ast.Call, method: str, obj: Value, obj_node: ast.expr) -> Value | None:
+        args = self.args(node)
+        keywords = self.keywords(node)
+        data = args[0] if args else keywords.get("X", keywords.get("x"))
+        data_node = node.args[0] if node.args else _keyword_node(node, "X") or _keyword_node(node, "x")
+        if method in ("fit", "fit_transform", "fit_resample", "partial_fit", "fit_predict", "fit_sample"):
+            if data is None or data.kind not in ("data", "items"):
+                if method == "fit" and obj.role in ("model", "search", "pipeline"):
+                    data = data if data is not None else Value(kind="data")
+                else:
+                    return obj if method == "fit" else None
+            if data.kind == "items" and data.items:
+                data = self.combine(data.items) or data
+            role = self.role_of(obj, method)
+            fit = Fit(obj.cls, role, data, data_node or node, self.place(node), pipeline=obj.role == "pipeline")
+            obj.fit = fit
+            self.fits.append(fit)
+            self.fit_extras(node, fit, obj, keywords)
+            if method == "fit":
+                return obj
+            if method == "fit_resample" or method == "fit_sample":
+                if role == "oversampler":
+                    out = [derive(a) for a in args if a is not None]
+                    for value in out:
+                        value.oversampled = value.oversampled | {fit}
+                else:
+                    out = [derive(a) for a in args if a is not None]
+                return Value(kind="items", items=out)
+            if method == "fit_predict":
+                return derive(data)
+            out = derive(data)
+            if role == "transformer":
+                out.stats = out.stats | {fit}
+            return out
+        if method == "transform" or method == "inverse_transform":
+            if data is None:
+                return None
+            out = derive(data)
+            if obj.fit is not None and obj.fit.role == "transformer":
+                out.stats = out.stats | {obj.fit}
+            return out
+        if method in PREDICT_METHODS:
+            if data is None:
+                return None
+            out = derive(data)
+            if obj.fit is not None:
+                out.prediction = (obj.fit, data, data_node)
+            return out
+        if method in SCORE_METHODS:
+            if data is None or obj.fit is None:
+                return None
+            evaluation = Evaluation(obj.fit, data, data_node, "score" if method == "score" else "evaluation",
+                                    self.place(node))
+            self.evaluations.append(evaluation)
+            return Value(kind="data", evaluations=frozenset({evaluation}))
+        if method in ("set_params", "get_params"):
+            return obj if method == "set_params" else None
+        return None
+
+    def role_of(self, obj: Value, method: str) -> str:
+        if obj.role == "oversampler":
+            return "oversampler"
+        if obj.role == "search":
+            return "search"
+        if obj.role == "transformer" or (method == "fit_transform" and obj.role not in ("pipeline", "stateless")):
+            return "transformer" if obj.cls in LEARNING_TRANSFORMERS or obj.role == "transformer" else "other"
+        if obj.role == "stateless":
+            return "other"
+        if obj.role == "pipeline":
+            last = obj.steps[-1] if obj.steps else None
+            if last is not None and last.role in ("transformer", "stateless") or obj.cls in (
+                    "ColumnTransformer", "make_column_transformer", "FeatureUnion", "make_union"):
+                return "pipeline-transformer"
+            return "model"
+        return "model"
+
+    def fit_extras(self, node: ast.Call, fit: Fit, obj: Value, keywords: dict) -> None:
+        """Early stopping on a held-out set given to `fit`: `eval_set=[(X_test, y_test)]` with
+        `early_stopping_rounds`, Keras `validation_data=(X_test, y_test)` with an EarlyStopping callback."""
+        stops = obj.keywords.get("early_stopping_rounds") or "early_stopping_rounds" in keywords
+        callbacks = keywords.get("callbacks")
+        if callbacks is not None and callbacks.items:
+            stops = stops or any(item is not None and item.role == "stopping" for item in callbacks.items)
+        for name in ("eval_set", "validation_data", "valid_sets", "evals"):
+            given = keywords.get(name)
+            if given is None:
+                continue
+            if callbacks is not None and callbacks.kind == "object" and callbacks.role == "stopping":
+                stops = True
+            if not stops:
+                continue
+            held = _first_data(given)
+            if held is not None:
+                self.early_stops.append(EarlyStop(fit, held, _keyword_node(node, name), self.place(node)))
+
+    def booster_train(self, node: ast.Call, last: str, args, keywords) -> Value | None:
+        data = args[1] if len(args) > 1 else keywords.get("dtrain", keywords.get("train_set"))
+        if data is None or last == "cv":
+            return None
+        data_node = node.args[1] if len(node.args) > 1 else _keyword_node(node, "dtrain") or node
+        obj = Value(kind="object", cls="booster", role="model")
+        fit = Fit("the booster", "model", data, data_node, self.place(node))
+        obj.fit = fit
+        self.fits.append(fit)
+        self.fit_extras(node, fit, obj, keywords)
+        return obj
+
+    def split(self, node: ast.Call, what: str, inputs: list[Value]) -> Value:
+        split = Split(what, [v for v in inputs if v.kind in ("data", "items")], self.place(node))
+        self.splits.append(split)
+        outputs = []
+        for value in inputs:
+            for side in ("train", "test"):
+                out = derive(value)
+                out.sides = {**out.sides, split: side}
+                outputs.append(out)
+        return Value(kind="items", items=outputs)
+
+    def metric(self, node: ast.Call, name: str, values) -> Value | None:
+        predictions = [v for v in values if v is not None and v.prediction is not None]
+        if not predictions:
+            return self.combine([v for v in values if v is not None])
+        fit, data, data_node = predictions[0].prediction
+        evaluation = Evaluation(fit, data, data_node, name, self.place(node))
+        self.evaluations.append(evaluation)
+        return Value(kind="data", evaluations=frozenset({evaluation}))
+
+    def inline(self, node: ast.Call, function: ast.FunctionDef) -> Value | None:
+        """The notebook's own function, run with the call's arguments (its events belong to the call)."""
+        args = self.args(node)
+        keywords = self.keywords(node)
+        saved_scope = self.scope
+        local = dict(saved_scope)  # globals are visible; what it binds stays inside
+        params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        defaults = function.args.defaults
+        for name in params:
+            local.pop(name, None)
+        for name, value in zip(params, args):
+            if value is not None:
+                local[name] = value
+        for name, value in keywords.items():
+            if value is not None:
+                local[name] = value
+        for arg in function.args.kwonlyargs:
+            local.pop(arg.arg, None)
+            if keywords.get(arg.arg) is not None:
+                local[arg.arg] = keywords[arg.arg]
+        del defaults
+        outer_site, outer_returned = self.call_site, self.returned
+        self.scope, self.returned = local, []
+        if self.call_site is None:
+            self.call_site = node
+        self.depth += 1
+        try:
+            self.statements(function.body)
+            result = self.combine(self.returned) if len(self.returned) != 1 else self.returned[0]
+        finally:
+            self.depth -= 1
+            self.call_site, self.returned = outer_site, outer_returned
+            inner_scope, self.scope = self.scope, saved_scope
+        # Objects passed in were fitted in place: their new state is seen outside.
+        for name, value in zip(params, args):
+            if value is not None and value.kind == "object" and inner_scope.get(name) is value:
+                pass
+        # A global rebound with `global` inside is seen outside.
+        for statement in ast.walk(function):
+            if isinstance(statement, ast.Global):
+                for name in statement.names:
+                    if name in inner_scope:
+                        self.scope[name] = inner_scope[name]
+        return result
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _keyword_node(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _keyword_true(node: ast.Call, name: str) -> bool:
+    value = _keyword_node(node, name)
+    return isinstance(value, ast.Constant) and value.value is True
+
+
+def _after_grouping(node: ast.expr) -> bool:
+    """`df.groupby("c")["y"].mean()`: a table of groups, not a statistic of every row."""
+    while isinstance(node, (ast.Call, ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        if isinstance(node, ast.Attribute) and node.attr in ("groupby", "rolling", "expanding", "resample", "ewm",
+                                                              "shift", "diff", "pct_change", "cumsum"):
+            return True
+        node = node.value
+    return False
+
+
+def _objects_in(values) -> list[Value]:
+    found: list[Value] = []
+    for value in values:
+        if value is None:
+            continue
+        if value.kind == "object":
+            found.append(value)
+        elif value.items:
+            found.extend(_objects_in(value.items))
+    return found
+
+
+def _first_data(value: Value) -> Value | None:
+    """The X of `[(X_test, y_test)]` or `(X_test, y_test)`."""
+    while value is not None and value.items:
+        value = value.items[0]
+    return value if value is not None and value.kind == "data" else None
+
+
+def flow_of(model: NotebookModel) -> Flow:
+    """The notebook's flow, computed once per check and shared by the three rules."""
+    flow = model.__dict__.get("_leakage_flow")
+    if flow is None:
+        flow = Flow(model).run()
+        model.__dict__["_leakage_flow"] = flow
+    return flow

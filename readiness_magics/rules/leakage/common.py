@@ -27,10 +27,22 @@ def metric_words(evaluation: Evaluation) -> str:
     return name.replace("_", " ")
 
 
+def share_rows(a: Value, b: Value) -> bool:
+    """True when two values may hold the same rows: they come from a common value, and no split put
+    them on opposite sides."""
+    if a.ancestry.isdisjoint(b.ancestry):
+        return False
+    for split, side in a.sides.items():
+        other = b.sides.get(split)
+        if side != "both" and other not in (None, "both", side):
+            return False
+    return True
+
+
 def holds_rows_of(value: Value, split: Split) -> bool:
     """True when `value` holds rows of both parts of `split`: it comes from what was split (or the
     split data came from it) and is not one part of it."""
-    return value.side(split) in (None, "both") and not value.ancestry.isdisjoint(split.input_ancestry)
+    return value.side(split) in (None, "both") and any(share_rows(value, part) for part in split.inputs)
 
 
 def holdout_splits(flow: Flow, evaluation: Evaluation):

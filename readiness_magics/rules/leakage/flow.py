@@ -88,6 +88,7 @@ class Fit:
     data_node: ast.AST
     place: Place
     pipeline: bool = False
+    swept: bool = False  # one of several candidates a loop tries (models, or hyperparameter values)
     id: int = field(default_factory=lambda: next(_ids))
 
 
@@ -228,6 +229,7 @@ class Flow:
         self.call_site: ast.AST | None = None  # the top-level call that inlined the function running now
         self.depth = 0
         self.returned: list[Value] = []
+        self.loop_names: set[str] = set()  # names the loops around the current statement bind
 
     # --- driving ----------------------------------------------------------------------------------
 
@@ -265,12 +267,13 @@ class Flow:
             self.expr(node.value)
         elif kind in (ast.For, ast.AsyncFor):
             items = self.expr(node.iter)
-            outer = self.loop
+            outer, outer_names = self.loop, self.loop_names
             if self.loop is None and self.call_site is None:
                 self.loop = node
+            self.loop_names = outer_names | set(_target_names(node.target))
             self.bind(node.target, self.element(items), None)
             self.statements(node.body)
-            self.loop = outer
+            self.loop, self.loop_names = outer, outer_names
             self.statements(node.orelse)
         elif kind is ast.While:
             outer = self.loop
@@ -367,7 +370,8 @@ class Flow:
                 first = objects[0]
                 return Value(kind="object", cls=first.cls if len({o.cls for o in objects}) == 1 else "each model",
                              role=first.role if len({o.role for o in objects}) == 1 else "model",
-                             steps=first.steps, inner=first.inner, keywords=dict(first.keywords))
+                             steps=first.steps, inner=first.inner,
+                             keywords={**first.keywords, "swept": len(objects) > 1 or first.keywords.get("swept")})
             tuples = [item for item in value.items if item is not None and item.items]
             if tuples and len({len(t.items) for t in tuples}) == 1:
                 # `for name, model in models.items()`: a tuple of the elements at each position
@@ -434,7 +438,18 @@ class Flow:
         if kind is ast.BoolOp:
             return self.combine([self.expr(v) for v in node.values])
         if kind is ast.Compare:
-            return self.combine([self.expr(node.left), *(self.expr(c) for c in node.comparators)])
+            values = [self.expr(node.left), *(self.expr(c) for c in node.comparators)]
+            if len(values) == 2 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and all(
+                    v is not None and v.kind == "data" for v in values):
+                # `np.mean(pred != y_test)`: predictions compared with the truth are an error rate
+                predicted = [i for i, v in enumerate(values) if v.prediction is not None]
+                if len(predicted) == 1:
+                    fit, data, data_node = values[predicted[0]].prediction
+                    evaluation = Evaluation(fit, data, data_node, "error rate" if isinstance(node.ops[0], ast.NotEq)
+                                            else "accuracy", self.place(node))
+                    self.evaluations.append(evaluation)
+                    return Value(kind="data", evaluations=frozenset({evaluation}))
+            return self.combine(values)
         if kind is ast.IfExp:
             self.expr(node.test)
             return self.combine([self.expr(node.body), self.expr(node.orelse)])
@@ -451,11 +466,12 @@ class Flow:
         return None
 
     def comprehension(self, node) -> Value | None:
-        outer_loop, saved = self.loop, {}
+        outer_loop, outer_names, saved = self.loop, self.loop_names, {}
         if self.loop is None and self.call_site is None:
             self.loop = node
         for generator in node.generators:
             items = self.expr(generator.iter)
+            self.loop_names = self.loop_names | set(_target_names(generator.target))
             for name in _target_names(generator.target):
                 saved.setdefault(name, self.scope.get(name))
             self.bind(generator.target, self.element(items), None)
@@ -471,7 +487,7 @@ class Flow:
                 self.scope.pop(name, None)
             else:
                 self.scope[name] = value
-        self.loop = outer_loop
+        self.loop, self.loop_names = outer_loop, outer_names
         if result is None:
             return None
         if result.kind == "object":
@@ -533,6 +549,16 @@ class Flow:
     def function(self, node: ast.Call, qualified: str | None, last: str) -> Value | None:
         args = self.args(node)
         keywords = self.keywords(node)
+        if last in ("zip", "enumerate", "list", "tuple", "reversed") and args:
+            collections = [a for a in args if a is not None and a.items is not None]
+            if last == "zip" and len(collections) == len(args) and len({len(a.items) for a in collections}) == 1:
+                return Value(kind="items", items=[Value(kind="items", items=[a.items[i] for a in collections])
+                                                  for i in range(len(collections[0].items))])
+            if last == "enumerate" and collections:
+                return Value(kind="items", items=[Value(kind="items", items=[None, item])
+                                                  for item in collections[0].items])
+            if last in ("list", "tuple", "reversed") and collections:
+                return collections[0]
         if last in SPLITTERS:
             return self.split(node, last, [a for a in args if a is not None])
         if last in METRICS or (last.endswith(("_score", "_error")) and "metrics" in (qualified or "")):
@@ -584,7 +610,9 @@ class Flow:
             return Value(kind="object", cls=last, role="search", inner=inner)
         if last in PIPELINES:
             steps = _objects_in(objects + [v for v in keywords.values() if v is not None])
-            return Value(kind="object", cls=last, role="pipeline", steps=tuple(steps))
+            swept = any(step.keywords.get("swept") for step in steps) or (
+                self.loop is not None and self.loop_names and _reads_any(node, self.loop_names))
+            return Value(kind="object", cls=last, role="pipeline", steps=tuple(steps), keywords={"swept": swept})
         if last in LEARNING_TRANSFORMERS:
             return Value(kind="object", cls=last, role="transformer")
         if last in STATELESS_TRANSFORMERS:
@@ -601,6 +629,8 @@ class Flow:
         if any(a is not None and a.kind == "data" for a in args):
             return self.combine([a for a in args if a is not None and a.kind == "data"])
         value = Value(kind="object", cls=last, role="model")
+        if self.loop is not None and self.loop_names and _reads_any(node, self.loop_names):
+            value.keywords["swept"] = True  # `KNeighborsClassifier(n_neighbors=k)` in `for k in ...`
         if "early_stopping_rounds" in keywords or any(k == "early_stopping_rounds" for k in
                                                        (kw.arg for kw in node.keywords)):
             value.keywords["early_stopping_rounds"] = True
@@ -616,6 +646,10 @@ class Flow:
         keywords = self.keywords(node)
         if receiver.kind == "stat":
             return receiver  # df.mean().round(2), df.mode()[0]
+        if receiver.items is not None and method in ("values", "items", "copy"):
+            if method == "items":  # {name: model}.items(): (name, model) pairs
+                return Value(kind="items", items=[Value(kind="items", items=[None, item]) for item in receiver.items])
+            return receiver
         if method in REDUCTIONS and not _after_grouping(receiver_node):
             return self.reduction(receiver, node, method)
         if method in ("append", "extend", "add", "update", "insert") and isinstance(receiver_node, ast.Name):
@@ -661,7 +695,8 @@ class Flow:
             if data.kind == "items" and data.items:
                 data = self.combine(data.items) or data
             role = self.role_of(obj, method)
-            fit = Fit(obj.cls, role, data, data_node or node, self.place(node), pipeline=obj.role == "pipeline")
+            fit = Fit(obj.cls, role, data, data_node or node, self.place(node), pipeline=obj.role == "pipeline",
+                      swept=bool(obj.keywords.get("swept")) and self.loop is not None)
             obj.fit = fit
             self.fits.append(fit)
             self.fit_extras(node, fit, obj, keywords)
@@ -822,6 +857,10 @@ class Flow:
 
 def _target_names(target: ast.expr) -> list[str]:
     return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _reads_any(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
 
 
 def _keyword_node(node: ast.Call, name: str) -> ast.expr | None:

@@ -93,6 +93,22 @@ class MultiTestLeakage(Rule):
                 f"{', '.join(map(str, cells))}), so the {metric_words(first)} of the chosen one is optimistic; "
                 "choose on a validation set and score the test set once",
                 Fix(_FIX, "unsafe"))
+        chosen = {e for choice in flow.choices for e in choice.evaluations}
+        for loop, (split, evaluations) in _sweeps(flow, chosen).items():
+            first = evaluations[0]
+            cell = first.place.loop_cell
+            key = (cell.index, split)
+            if key in reported:
+                continue
+            reported.add(key)
+            yield self.finding(
+                cell, cell.facts.span(loop),
+                f"Each round of this loop fits another candidate ({first.fit.what}) and scores it on "
+                f"`{text(first.data_node)}`, the test part of `{split.what}` (cell {split.place.cell.index}): "
+                "choosing among them by their test scores makes the chosen one's score optimistic; "
+                "compare the candidates on a validation set (or with GridSearchCV on the training part) and "
+                "score the test set once",
+                Fix(_FIX, "unsafe"))
         for stop in flow.early_stops:
             evaluation = _scored_later(flow, stop)
             if evaluation is None:
@@ -118,6 +134,23 @@ def _chosen_on_test(flow: Flow, evaluations) -> tuple | None:
         if len(fits) >= 2 or any(e.place.loop is not None for e in found):
             return split, found
     return None
+
+
+def _sweeps(flow: Flow, chosen: set) -> dict:
+    """Loops that fit one candidate per round (models, or hyperparameter values) and score each on the
+    test part: a loop like this exists to choose, with or without a `max` after it."""
+    found: dict = {}
+    for evaluation in flow.evaluations:
+        fit = evaluation.fit
+        if fit is None or not fit.swept or evaluation.place.loop is None or evaluation in chosen:
+            continue
+        if fit.place.loop is not evaluation.place.loop:
+            continue
+        for split in holdout_splits(flow, evaluation):
+            if not is_validation(flow, evaluation, split):
+                found.setdefault(evaluation.place.loop, (split, []))[1].append(evaluation)
+                break
+    return found
 
 
 def _scored_later(flow: Flow, stop) -> tuple | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from ...analysis import NotebookModel
 from ...findings import Fix, Severity
 from ..base import Rule
-from .common import holds_rows_of, holdout_splits, metric_words, text
+from .common import holds_rows_of, share_rows, holdout_splits, metric_words, text
 from .flow import Evaluation, Fit, Flow, Split, flow_of
 
 _VERBS = {
@@ -98,19 +98,13 @@ def _leak(flow: Flow, fit: Fit) -> tuple[Split | None, Evaluation] | None:
             continue
         if evaluation.cross_validation:
             # The folds split data that was transformed with what was learned from all of it.
-            if not fit.data.ancestry.isdisjoint(evaluation.data.ancestry) and not _parted(fit, evaluation):
+            if share_rows(fit.data, evaluation.data):
                 return None, evaluation
             continue
         for split in holdout_splits(flow, evaluation):
             if holds_rows_of(fit.data, split):
                 return split, evaluation
     return None
-
-
-def _parted(fit: Fit, evaluation: Evaluation) -> bool:
-    """The fit saw one part of a split and the cross-validation the other: no rows in common."""
-    return any(evaluation.data.side(split) not in (None, "both", side) for split, side in fit.data.sides.items()
-               if side != "both")
 
 
 def _verb(fit: Fit) -> str:

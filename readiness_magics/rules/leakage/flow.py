@@ -63,6 +63,8 @@ _ROW_SHAPING_KEYWORDS = ("data", "X", "x", "arrays")
 _CHOOSERS = frozenset({"max", "argmax", "nanargmax", "idxmax", "min", "argmin", "idxmin", "sort_values",
                        "sorted", "nlargest", "nsmallest", "sort", "argsort"})
 _MAX_INLINE_DEPTH = 3
+_MODEL_METHODS = frozenset({"fit", "fit_transform", "fit_resample", "predict", "predict_proba", "score", "evaluate",
+                            "transform", "decision_function"})
 _ids = count(1)
 
 
@@ -519,11 +521,16 @@ class Flow:
             if receiver is not None and receiver.kind == "object":
                 return self.method_of_object(node, func.attr, receiver, func.value)
             qualified = self.model.resolve(func)
+            if receiver is not None and receiver.kind == "data" and func.attr in _MODEL_METHODS \
+                    and isinstance(func.value, ast.Name) and not receiver.sides:
+                # `model = build_model()` then `model.fit(...)`: what the flow took for data is a model
+                obj = Value(kind="object", cls=func.value.id, role="model")
+                self.scope[func.value.id] = obj
+                return self.method_of_object(node, func.attr, obj, func.value)
             if receiver is not None and receiver.kind in ("data", "items", "stat"):
                 return self.method_of_data(node, func.attr, receiver, func.value)
             if receiver is None and isinstance(func.value, ast.Name) and func.value.id not in self.aliases \
-                    and func.attr in ("fit", "fit_transform", "fit_resample", "predict", "predict_proba", "score",
-                                      "evaluate", "transform", "decision_function"):
+                    and func.attr in _MODEL_METHODS:
                 # An object the flow did not see built (a Keras model from a builder, a loaded model):
                 # give it a life from here on.
                 obj = Value(kind="object", cls=func.value.id, role="model")
@@ -639,6 +646,7 @@ class Flow:
     def reduction(self, data: Value, node: ast.Call, how: str) -> Value:
         """`X.mean()`: a statistic of every row of X; when it fills or rescales data, that data learned from X."""
         fit = Fit(f"`{how}()`", "statistic", data, node, self.place(node))
+        self.fits.append(fit)
         return Value(kind="stat", stat_of=data, stat_fit=fit, evaluations=data.evaluations)
 
     def method_of_data(self, node: ast.Call, method: str, receiver: Value, receiver_node: ast.expr) -> Value | None:

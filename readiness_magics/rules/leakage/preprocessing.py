@@ -81,14 +81,21 @@ class PreprocessingLeakage(Rule):
         flow = flow_of(model)
         if not flow.evaluations:
             return
+        reported: set = set()
         for fit in flow.fits:
             if fit.role not in ("transformer", "statistic"):
                 continue
             found = _leak(flow, fit)
-            if found is not None:
-                split, evaluation = found
-                yield self.finding(fit.place.cell, fit.place.cell.facts.span(fit.place.node),
-                                   _message(fit, split, evaluation), _fix(fit))
+            if found is None:
+                continue
+            span = fit.place.cell.facts.span(fit.place.node)
+            if fit.role == "statistic":  # `(X - X.mean()) / X.std()` is one problem
+                key = (fit.place.cell.index, span.line)
+                if key in reported:
+                    continue
+                reported.add(key)
+            split, evaluation = found
+            yield self.finding(fit.place.cell, span, _message(fit, split, evaluation), _fix(fit))
 
 
 def _leak(flow: Flow, fit: Fit) -> tuple[Split | None, Evaluation] | None:

@@ -461,7 +461,13 @@ class Flow:
             value = self.expr(node.value)
             self.bind(node.target, value, node.value)
             return value
-        if kind is ast.JoinedStr or kind is ast.Lambda:
+        if kind is ast.JoinedStr:
+            # f"{accuracy_score(y_test, model.predict(X_test)):.3f}" scores all the same
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    self.expr(part.value)
+            return None
+        if kind is ast.Lambda:
             return None
         if kind is ast.Starred:
             return self.expr(node.value)
@@ -603,7 +609,7 @@ class Flow:
         data_keywords = [keywords[k] for k in _ROW_SHAPING_KEYWORDS if k in keywords]
         values = [a for a in args + data_keywords if a is not None]
         if qualified and qualified.split(".")[0] in ("np", "numpy") and last in REDUCTIONS and values:
-            return self.reduction(values[0], node, last)
+            return self.reduction(values[0], node, last, node.args[0] if node.args else node)
         if any(v.kind == "object" for v in values) and not any(v.kind == "data" for v in values):
             return None
         if not values:
@@ -643,9 +649,9 @@ class Flow:
             value.keywords["early_stopping_rounds"] = True
         return value
 
-    def reduction(self, data: Value, node: ast.Call, how: str) -> Value:
+    def reduction(self, data: Value, node: ast.Call, how: str, data_node: ast.expr) -> Value:
         """`X.mean()`: a statistic of every row of X; when it fills or rescales data, that data learned from X."""
-        fit = Fit(f"`{how}()`", "statistic", data, node, self.place(node))
+        fit = Fit(f"`{how}()`", "statistic", data, data_node, self.place(node))
         self.fits.append(fit)
         return Value(kind="stat", stat_of=data, stat_fit=fit, evaluations=data.evaluations)
 
@@ -659,7 +665,7 @@ class Flow:
                 return Value(kind="items", items=[Value(kind="items", items=[None, item]) for item in receiver.items])
             return receiver
         if method in REDUCTIONS and not _after_grouping(receiver_node):
-            return self.reduction(receiver, node, method)
+            return self.reduction(receiver, node, method, receiver_node)
         if method in ("append", "extend", "add", "update", "insert") and isinstance(receiver_node, ast.Name):
             merged = self.combine([receiver, *args])
             if merged is not None:
@@ -673,10 +679,15 @@ class Flow:
             return out
         if method in _CHOOSERS and receiver.evaluations:
             self.choices.append(Choice(receiver.evaluations, self.place(node), f"`{method}`"))
-        stats = [a for a in args + list(keywords.values()) if a is not None and a.kind == "stat"]
+        given = [a for a in args + list(keywords.values()) if a is not None]
+        stats = [a for a in given if a.kind == "stat"]
         rows = [receiver] + [a for a in args if a is not None and a.kind == "data"
                              and method in ("merge", "join", "append", "combine_first", "concat", "update")]
         result = derive(*rows, stats_from=stats)
+        # `X.assign(t=X["t"].fillna(X["t"].mean()))`: the new column brings its statistics along
+        for value in given:
+            if value.kind == "data" and value.stats:
+                result.stats = result.stats | value.stats
         if _keyword_true(node, "inplace") and isinstance(receiver_node, ast.Name):
             self.scope[receiver_node.id] = result
             return None

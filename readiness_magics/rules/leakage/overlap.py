@@ -111,7 +111,7 @@ def _trained_on_test(flow, fit: Fit):
                 continue
             return (f"{fit.what} is trained on `{text(fit.data_node)}` (cell {fit.place.cell.index}), which holds "
                     f"the rows of `{text(evaluation.data_node)}` from `{split.what}` (cell {split.place.cell.index}); "
-                    f"the {metric_words(evaluation)} in cell {evaluation.place.cell.index} scores it on rows it "
-                    f"was trained on; train on the training part only"), (
+                    f"the {metric_words(evaluation)} in cell {evaluation.place.cell.index} is computed on rows it "
+                    f"was trained on, so it is optimistic; train on the training part only"), (
                     "Fit the model on the training part of the split")
     return None

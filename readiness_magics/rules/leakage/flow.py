@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from itertools import count
 
-from ...analysis import CellModel, NotebookModel
+from ...analysis import NOTEBOOK_BUILTINS, CellModel, NotebookModel
 
 # Transformers that learn a statistic from the rows they are fitted on. Stateless ones (Normalizer,
 # Binarizer, PolynomialFeatures, FunctionTransformer, HashingVectorizer, FeatureHasher) are not here,
@@ -232,6 +232,7 @@ class Flow:
         self.depth = 0
         self.returned: list[Value] = []
         self.loop_names: set[str] = set()  # names the loops around the current statement bind
+        self.unbound: set[str] = set()  # names bound to what the flow does not follow
 
     # --- driving ----------------------------------------------------------------------------------
 
@@ -330,8 +331,10 @@ class Flow:
         if kind is ast.Name:
             if value is None:
                 self.scope.pop(target.id, None)
+                self.unbound.add(target.id)  # bound to something that is not data (a number, a string)
             else:
                 self.scope[target.id] = value
+                self.unbound.discard(target.id)
         elif kind in (ast.Tuple, ast.List):
             elements = target.elts
             items = value.items if value is not None and value.items is not None else None
@@ -401,7 +404,13 @@ class Flow:
             return None
         kind = type(node)
         if kind is ast.Name:
-            return self.scope.get(node.id)
+            value = self.scope.get(node.id)
+            if value is None and self.depth == 0 and node.id not in self.aliases and node.id not in self.functions \
+                    and node.id not in NOTEBOOK_BUILTINS and node.id not in self.unbound:
+                # A name bound where the flow did not look (a cell that does not parse, `%store -r`, the
+                # summary watch mode checks against): some data, the same every time it is read.
+                value = self.scope[node.id] = Value(kind="data")
+            return value
         if kind is ast.Constant:
             return None
         if kind is ast.Call:
@@ -573,7 +582,8 @@ class Flow:
             if last in ("list", "tuple", "reversed") and collections:
                 return collections[0]
         if last in SPLITTERS:
-            return self.split(node, last, [a for a in args if a is not None])
+            # an argument the flow knows nothing of is still split in two (watch mode sees a summary)
+            return self.split(node, last, [a if a is not None else Value(kind="data") for a in args])
         if last in METRICS or (last.endswith(("_score", "_error")) and "metrics" in (qualified or "")):
             return self.metric(node, last, args + list(keywords.values()))
         if last in CROSS_VALIDATION and args:

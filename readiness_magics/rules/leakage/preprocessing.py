@@ -116,7 +116,7 @@ def _leak(flow: Flow, fit: Fit) -> tuple[Split | None, Evaluation] | None:
 
 def _verb(fit: Fit) -> str:
     if fit.role == "statistic":
-        return "filled or rescaled"
+        return "filled, rescaled or thresholded"
     for key, verb in _VERBS.items():
         if key in fit.what:
             return verb

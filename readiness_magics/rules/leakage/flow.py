@@ -101,10 +101,6 @@ class Split:
     place: Place
     id: int = field(default_factory=lambda: next(_ids))
 
-    @property
-    def input_ancestry(self) -> frozenset[int]:
-        return frozenset().union(*(value.ancestry for value in self.inputs)) if self.inputs else frozenset()
-
 
 @dataclass(eq=False)
 class Evaluation:
@@ -140,7 +136,7 @@ class Choice:
 @dataclass(eq=False)
 class Value:
     kind: str = "data"  # data, stat, object, items, module
-    ancestry: frozenset[int] = frozenset()  # ids of every value its rows come from, its own included
+    ancestry: frozenset[int] = frozenset()  # where its rows come from: the ids of the values read from outside
     stats: frozenset = frozenset()  # Fits whose learned state shaped these values
     oversampled: frozenset = frozenset()  # Fits of oversamplers these rows went through
     sides: dict = field(default_factory=dict)  # Split -> "train" | "test" | "both"
@@ -159,7 +155,8 @@ class Value:
     id: int = field(default_factory=lambda: next(_ids))
 
     def __post_init__(self):
-        self.ancestry = self.ancestry | {self.id}
+        if not self.ancestry:
+            self.ancestry = frozenset((self.id,))  # rows of its own (a load, data the flow did not see made)
 
     def side(self, split: Split) -> str | None:
         return self.sides.get(split)
@@ -177,20 +174,26 @@ def _merge_sides(values) -> dict:
 def derive(*parents: Value | None, stats_from=()) -> Value:
     """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
     rows = _rows(parents)
-    stats = frozenset().union(*(p.stats for p in rows)) if rows else frozenset()
+    if len(rows) == 1:  # the common case, and the sets are shared, not copied
+        row = rows[0]
+        ancestry, stats, oversampled, sides = row.ancestry, row.stats, row.oversampled, row.sides
+    elif rows:
+        ancestry = frozenset().union(*(p.ancestry for p in rows))
+        stats = frozenset().union(*(p.stats for p in rows))
+        oversampled = frozenset().union(*(p.oversampled for p in rows))
+        sides = _merge_sides(rows)
+    else:
+        ancestry = stats = oversampled = frozenset()
+        sides = {}
     for stat in stats_from:
-        if stat is not None and stat.stat_fit is not None:
-            stats = stats | {stat.stat_fit}
         if stat is not None:
-            stats = stats | stat.stats
-    everything = [p for p in parents if p is not None] + [s for s in stats_from if s is not None]
+            stats = stats | stat.stats | ({stat.stat_fit} if stat.stat_fit is not None else frozenset())
+    evaluations = frozenset()
+    for value in (*parents, *stats_from):
+        if value is not None and value.evaluations:
+            evaluations = evaluations | value.evaluations
     return Value(
-        kind="data",
-        ancestry=frozenset().union(*(p.ancestry for p in rows)) if rows else frozenset(),
-        stats=stats,
-        oversampled=frozenset().union(*(p.oversampled for p in rows)) if rows else frozenset(),
-        sides=_merge_sides(rows),
-        evaluations=frozenset().union(*(p.evaluations for p in everything)) if everything else frozenset(),
+        kind="data", ancestry=ancestry, stats=stats, oversampled=oversampled, sides=sides, evaluations=evaluations,
         # `(model.predict(X_test) > 0.5).astype(int)` is still that model's prediction on X_test
         prediction=next((p.prediction for p in rows if p.prediction is not None), None),
     )
@@ -314,15 +317,13 @@ class Flow:
 
     def condition(self, test: ast.expr) -> None:
         """`if acc > best_acc:` inside a loop is choosing the best score."""
-        self.expr(test)
-        if self.loop is None:
+        value = self.expr(test)
+        if self.loop is None or value is None or not value.evaluations:
             return
-        for node in ast.walk(test):
-            if isinstance(node, ast.Compare):
-                values = [self.expr(node.left), *(self.expr(c) for c in node.comparators)]
-                scored = frozenset().union(*(v.evaluations for v in values if v is not None))
-                if scored:
-                    self.choices.append(Choice(scored, self.place(test), "a comparison with the best so far"))
+        compares = [test] if isinstance(test, ast.Compare) else [
+            v for v in getattr(test, "values", ()) if isinstance(v, ast.Compare)]
+        if any(not isinstance(c.ops[0], (ast.Eq, ast.NotEq)) for c in compares):
+            self.choices.append(Choice(value.evaluations, self.place(test), "a comparison with the best so far"))
 
     # --- names ------------------------------------------------------------------------------------
 
@@ -845,7 +846,6 @@ class Flow:
         saved_scope = self.scope
         local = dict(saved_scope)  # globals are visible; what it binds stays inside
         params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-        defaults = function.args.defaults
         for name in params:
             local.pop(name, None)
         for name, value in zip(params, args):
@@ -858,7 +858,6 @@ class Flow:
             local.pop(arg.arg, None)
             if keywords.get(arg.arg) is not None:
                 local[arg.arg] = keywords[arg.arg]
-        del defaults
         outer_site, outer_returned = self.call_site, self.returned
         self.scope, self.returned = local, []
         if self.call_site is None:
@@ -871,21 +870,25 @@ class Flow:
             self.depth -= 1
             self.call_site, self.returned = outer_site, outer_returned
             inner_scope, self.scope = self.scope, saved_scope
-        # Objects passed in were fitted in place: their new state is seen outside.
-        for name, value in zip(params, args):
-            if value is not None and value.kind == "object" and inner_scope.get(name) is value:
-                pass
+        # Objects passed in and fitted inside are the same objects outside: their new state is seen there.
         # A global rebound with `global` inside is seen outside.
-        for statement in ast.walk(function):
-            if isinstance(statement, ast.Global):
-                for name in statement.names:
-                    if name in inner_scope:
-                        self.scope[name] = inner_scope[name]
+        for name in _declared_global(function):
+            if name in inner_scope:
+                self.scope[name] = inner_scope[name]
         return result
 
 
 def _target_names(target: ast.expr) -> list[str]:
     return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def _declared_global(function: ast.FunctionDef) -> tuple[str, ...]:
+    """The names a function declares `global` (kept on its node: a function is inlined at every call)."""
+    names = getattr(function, "_leakage_globals", None)
+    if names is None:
+        names = tuple(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
+        function._leakage_globals = names
+    return names
 
 
 def _reads_any(node: ast.AST, names: set[str]) -> bool:
@@ -936,10 +939,20 @@ def _first_data(value: Value) -> Value | None:
     return value if value is not None and value.kind == "data" else None
 
 
+# Without one of these calls nothing is ever scored, and no rule has anything to say.
+_SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "predict_log_proba", "decision_function",
+                            *CROSS_VALIDATION})
+
+
 def flow_of(model: NotebookModel) -> Flow:
     """The notebook's flow, computed once per check and shared by the three rules."""
     flow = model.__dict__.get("_leakage_flow")
     if flow is None:
-        flow = Flow(model).run()
+        flow = Flow(model)
+        if any(model.may_call(cell, _SCORING_WORDS) for cell in model.parsed_cells):
+            flow.run()
+        # No reference back to the model: a cycle would outlive the check (the engine turns the cyclic
+        # garbage collector off while it runs).
+        flow.model = None
         model.__dict__["_leakage_flow"] = flow
     return flow

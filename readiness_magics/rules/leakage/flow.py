@@ -939,7 +939,9 @@ def _first_data(value: Value) -> Value | None:
     return value if value is not None and value.kind == "data" else None
 
 
-# Without one of these calls nothing is ever scored, and no rule has anything to say.
+# Without a split (or a cross-validation, which splits) no score is on held-out rows, and without one of
+# the scoring calls nothing is scored: no rule has anything to say.
+_SPLITTING_WORDS = frozenset({*SPLITTERS, *CROSS_VALIDATION})
 _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "predict_log_proba", "decision_function",
                             *CROSS_VALIDATION})
 
@@ -949,7 +951,9 @@ def flow_of(model: NotebookModel) -> Flow:
     flow = model.__dict__.get("_leakage_flow")
     if flow is None:
         flow = Flow(model)
-        if any(model.may_call(cell, _SCORING_WORDS) for cell in model.parsed_cells):
+        cells = model.parsed_cells
+        if any(model.may_call(cell, _SPLITTING_WORDS) for cell in cells) and any(
+                model.may_call(cell, _SCORING_WORDS) for cell in cells):
             flow.run()
         # No reference back to the model: a cycle would outlive the check (the engine turns the cyclic
         # garbage collector off while it runs).

@@ -245,3 +245,38 @@ def test_no_model_no_flow_cost():
     # A notebook without a split or a score gets nothing from any leakage rule.
     assert codes_for(["import pandas as pd\ndf = pd.read_csv('a.csv')\ndf.describe()"],
                      select=("RP801", "RP802", "RP803")) == []
+
+
+# --- cross-validation written by hand -----------------------------------------------------------------
+
+FOLDS = """from sklearn.model_selection import KFold
+def run_cv(X, y, make_model):
+    kf = KFold(n_splits=3, shuffle=True, random_state=0)
+    y_pred = y.copy()
+    for train_index, test_index in kf.split(X):
+        X_train, X_test = X[train_index], X[test_index]
+        model = make_model()
+        model.fit(X_train, y[train_index])
+        y_pred[test_index] = model.predict(X_test)
+    return y_pred"""
+
+
+def test_scaler_fitted_before_folds_written_by_hand():
+    cells = notebook("X = StandardScaler().fit_transform(X)", FOLDS,
+                     "print(np.mean(y == run_cv(X, y, LogisticRegression)))")
+    found = findings_for(cells, select=("RP801", "RP803"))
+    assert [(f.code, f.cell_index) for f in found] == [("RP801", 2)]
+    assert "KFold" in found[0].message
+
+
+def test_models_compared_by_folds_written_by_hand_are_not_multi_test():
+    cells = notebook(FOLDS, "scores = {}\nfor make in [LogisticRegression, RandomForestClassifier]:\n"
+                            "    scores[make] = accuracy_score(y, run_cv(X, y, make))\nbest = max(scores, key=scores.get)")
+    assert codes_for(cells, select=("RP801", "RP802", "RP803")) == []
+
+
+def test_a_study_of_how_test_scores_spread_over_candidates_is_not_a_choice():
+    study = ("spread = []\nfor repeat in range(20):\n    scores = []\n    for degree in range(1, 6):\n"
+             "        model = make_pipeline(StandardScaler(), LogisticRegression(C=degree)).fit(X_train, y_train)\n"
+             "        scores.append(model.score(X_test, y_test))\n    spread.append(np.std(scores))")
+    assert codes_for(notebook(SPLIT, study), select="RP803") == []

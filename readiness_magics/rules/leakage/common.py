@@ -57,6 +57,8 @@ def holdout_splits(flow: Flow, evaluation: Evaluation):
 
 def is_validation(flow: Flow, evaluation: Evaluation, split: Split) -> bool:
     """A part held out of an earlier split's training part, or a set named as one, is for choosing."""
+    if split.folds:
+        return True  # cross-validation folds are validation sets by design
     words = text(evaluation.data_node).lower()
     if ("val" in words or "dev" in words) and "test" not in words:
         return True

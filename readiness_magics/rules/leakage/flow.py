@@ -44,6 +44,10 @@ PIPELINES = frozenset({"Pipeline", "make_pipeline", "ColumnTransformer", "make_c
 CALLBACKS_STOPPING = frozenset({"EarlyStopping", "early_stopping", "ModelCheckpoint"})
 CROSS_VALIDATION = frozenset({"cross_val_score", "cross_validate", "cross_val_predict"})
 SPLITTERS = frozenset({"train_test_split"})
+# Splitters whose `split(X)` gives index arrays of folds: held-out folds are for validation by design.
+FOLD_SPLITTERS = frozenset({"KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold", "RepeatedKFold",
+                            "RepeatedStratifiedKFold", "ShuffleSplit", "StratifiedShuffleSplit", "GroupShuffleSplit",
+                            "TimeSeriesSplit", "LeaveOneOut", "LeavePOut", "LeaveOneGroupOut"})
 METRICS = frozenset({
     "accuracy_score", "balanced_accuracy_score", "f1_score", "fbeta_score", "precision_score", "recall_score",
     "roc_auc_score", "average_precision_score", "log_loss", "matthews_corrcoef", "cohen_kappa_score",
@@ -99,6 +103,7 @@ class Split:
     what: str  # "train_test_split"
     inputs: list[Value]
     place: Place
+    folds: bool = False  # a cross-validation splitter's folds (`KFold().split(X)`)
     id: int = field(default_factory=lambda: next(_ids))
 
 
@@ -150,6 +155,8 @@ class Value:
     inner: Value | None = None  # a search's estimator
     steps: tuple = ()  # a pipeline's step objects
     keywords: dict = field(default_factory=dict)  # constructor keywords of interest
+    folds: bool = False  # index arrays of one side of a fold split
+    collected: bool = False  # scores gathered in a list or a dict (`scores.append(acc)`)
     stat_of: Value | None = None  # a reduction: the data it summarises
     stat_fit: Fit | None = None
     id: int = field(default_factory=lambda: next(_ids))
@@ -174,9 +181,10 @@ def _merge_sides(values) -> dict:
 def derive(*parents: Value | None, stats_from=()) -> Value:
     """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
     rows = _rows(parents)
+    folds = False
     if len(rows) == 1:  # the common case, and the sets are shared, not copied
         row = rows[0]
-        ancestry, stats, oversampled, sides = row.ancestry, row.stats, row.oversampled, row.sides
+        ancestry, stats, oversampled, sides, folds = row.ancestry, row.stats, row.oversampled, row.sides, row.folds
     elif rows:
         ancestry = frozenset().union(*(p.ancestry for p in rows))
         stats = frozenset().union(*(p.stats for p in rows))
@@ -188,12 +196,15 @@ def derive(*parents: Value | None, stats_from=()) -> Value:
     for stat in stats_from:
         if stat is not None:
             stats = stats | stat.stats | ({stat.stat_fit} if stat.stat_fit is not None else frozenset())
-    evaluations = frozenset()
+    evaluations, collected = frozenset(), False
     for value in (*parents, *stats_from):
-        if value is not None and value.evaluations:
-            evaluations = evaluations | value.evaluations
+        if value is not None:
+            if value.evaluations:
+                evaluations = evaluations | value.evaluations
+            collected = collected or value.collected
     return Value(
         kind="data", ancestry=ancestry, stats=stats, oversampled=oversampled, sides=sides, evaluations=evaluations,
+        folds=folds, collected=collected,
         # `(model.predict(X_test) > 0.5).astype(int)` is still that model's prediction on X_test
         prediction=next((p.prediction for p in rows if p.prediction is not None), None),
     )
@@ -229,6 +240,7 @@ class Flow:
         self.evaluations: list[Evaluation] = []
         self.early_stops: list[EarlyStop] = []
         self.choices: list[Choice] = []
+        self.averaged: set = set()  # scores summarised by a mean or a spread: a study, not a choice
         self.cell: CellModel | None = None
         self.loop: ast.AST | None = None
         self.call_site: ast.AST | None = None  # the top-level call that inlined the function running now
@@ -236,6 +248,7 @@ class Flow:
         self.returned: list[Value] = []
         self.loop_names: set[str] = set()  # names the loops around the current statement bind
         self.unbound: set[str] = set()  # names bound to what the flow does not follow
+        self.current: ast.AST | None = None  # the iterable of the loop being entered
 
     # --- driving ----------------------------------------------------------------------------------
 
@@ -272,6 +285,7 @@ class Flow:
         elif kind is ast.Expr:
             self.expr(node.value)
         elif kind in (ast.For, ast.AsyncFor):
+            self.current = node.iter
             items = self.expr(node.iter)
             outer, outer_names = self.loop, self.loop_names
             if self.loop is None and self.call_site is None:
@@ -354,7 +368,10 @@ class Flow:
                 base = base.value
             if isinstance(base, ast.Name):
                 old = self.scope.get(base.id)
-                self.scope[base.id] = self.combine([old, value]) if old is not None or value is not None else None
+                merged = self.combine([old, value]) if old is not None or value is not None else None
+                if merged is not None and merged.evaluations and merged.kind != "object":
+                    merged.collected = True
+                self.scope[base.id] = merged
         elif kind is ast.Attribute:
             base = target.value
             if isinstance(base, ast.Name) and base.id in self.scope and value is not None:
@@ -386,6 +403,8 @@ class Flow:
             data = [item for item in value.items if item is not None]
             return self.combine(data) if data else None
         if value.kind == "object":
+            if value.role == "splitter":  # `for train, test in KFold(len(y), n_folds=3):` (old scikit-learn)
+                return self.element(self.folds(self.current or ast.Pass(), value, []))
             return value
         return derive(value)
 
@@ -431,7 +450,17 @@ class Flow:
                 return base if base.role == "pipeline" else None
             if base.kind == "stat":
                 return base
-            return derive(base) if base.kind != "module" else None
+            if base.kind == "module":
+                return None
+            out = derive(base)
+            index = self.expr(node.slice) if type(node.slice) is ast.Name else None
+            if index is not None and index.folds:
+                # `X[train_index]` of `for train_index, test_index in kf.split(X)`: one side of the folds
+                out.sides = {**out.sides, **index.sides}
+                for split in index.sides:
+                    if all(part is not base for part in split.inputs):
+                        split.inputs.append(base)
+            return out
         if kind in (ast.Tuple, ast.List, ast.Set):
             items = [self.expr(element.value if isinstance(element, ast.Starred) else element)
                      for element in node.elts]
@@ -643,6 +672,8 @@ class Flow:
             return Value(kind="object", cls=last, role="stateless")
         if last in OVERSAMPLERS:
             return Value(kind="object", cls=last, role="oversampler")
+        if last in FOLD_SPLITTERS:
+            return Value(kind="object", cls=last, role="splitter")
         if last in CALLBACKS_STOPPING:
             if last == "ModelCheckpoint" and not _keyword_true(node, "save_best_only"):
                 return Value(kind="object", cls=last, role="callback")
@@ -664,6 +695,9 @@ class Flow:
         """`X.mean()`: a statistic of every row of X; when it fills or rescales data, that data learned from X."""
         fit = Fit(f"`{how}()`", "statistic", data, data_node, self.place(node))
         self.fits.append(fit)
+        if data.collected and data.evaluations and how in ("mean", "std", "var", "median", "average", "nanmean",
+                                                           "nanstd", "nanmedian"):
+            self.averaged.update(data.evaluations)
         return Value(kind="stat", stat_of=data, stat_fit=fit, evaluations=data.evaluations)
 
     def method_of_data(self, node: ast.Call, method: str, receiver: Value, receiver_node: ast.expr) -> Value | None:
@@ -680,6 +714,7 @@ class Flow:
         if method in ("append", "extend", "add", "update", "insert") and isinstance(receiver_node, ast.Name):
             merged = self.combine([receiver, *args])
             if merged is not None:
+                merged.collected = merged.collected or bool(merged.evaluations)
                 self.scope[receiver_node.id] = merged
             return None
         if method == "sample" and _keyword_true(node, "replace"):
@@ -767,6 +802,8 @@ class Flow:
                                     self.place(node))
             self.evaluations.append(evaluation)
             return Value(kind="data", evaluations=frozenset({evaluation}))
+        if method == "split" and obj.role == "splitter":
+            return self.folds(node, obj, [a for a in args[:1] if a is not None and a.kind == "data"])
         if method in ("set_params", "get_params"):
             return obj if method == "set_params" else None
         return None
@@ -818,6 +855,14 @@ class Flow:
         self.fits.append(fit)
         self.fit_extras(node, fit, obj, keywords)
         return obj
+
+    def folds(self, node: ast.AST, splitter: Value, inputs: list[Value]) -> Value:
+        """`kf.split(X)` (or iterating an old-style `KFold(n)`): pairs of training and held-out indices."""
+        split = Split(f"{splitter.cls}", list(inputs), self.place(node), folds=True)
+        self.splits.append(split)
+        train = Value(kind="data", sides={split: "train"}, folds=True)
+        test = Value(kind="data", sides={split: "test"}, folds=True)
+        return Value(kind="items", items=[Value(kind="items", items=[train, test])])
 
     def split(self, node: ast.Call, what: str, inputs: list[Value]) -> Value:
         split = Split(what, [v for v in inputs if v.kind in ("data", "items")], self.place(node))
@@ -941,7 +986,7 @@ def _first_data(value: Value) -> Value | None:
 
 # Without a split (or a cross-validation, which splits) no score is on held-out rows, and without one of
 # the scoring calls nothing is scored: no rule has anything to say.
-_SPLITTING_WORDS = frozenset({*SPLITTERS, *CROSS_VALIDATION})
+_SPLITTING_WORDS = frozenset({*SPLITTERS, *CROSS_VALIDATION, *FOLD_SPLITTERS})
 _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "predict_log_proba", "decision_function",
                             *CROSS_VALIDATION})
 

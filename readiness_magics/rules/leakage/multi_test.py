@@ -142,7 +142,8 @@ def _sweeps(flow: Flow, chosen: set) -> dict:
     found: dict = {}
     for evaluation in flow.evaluations:
         fit = evaluation.fit
-        if fit is None or not fit.swept or evaluation.place.loop is None or evaluation in chosen:
+        if fit is None or not fit.swept or evaluation.place.loop is None or evaluation in chosen \
+                or evaluation in flow.averaged:
             continue
         if fit.place.loop is not evaluation.place.loop:
             continue

@@ -52,3 +52,16 @@ def test_magics_report_shows_the_category():
     page = report._repr_html_()
     assert "data-leakage" in page and "RP801" in page and "RP803" in page
     assert "multi-test" in repr(report) or "RP803" in repr(report)
+
+
+def test_sidebar_lists_and_shows_the_category_by_default():
+    import re
+
+    from readiness_magics.findings import CATEGORIES
+
+    root = SAMPLES.parent / "labextension"
+    schema = json.loads((root / "schema" / "plugin.json").read_text())
+    setting = schema["properties"]["categories"]
+    assert setting["items"]["enum"] == list(CATEGORIES) and setting["default"] == list(CATEGORIES)
+    listed = re.search(r"CATEGORIES: readonly string\[\] = \[(.*?)\];", (root / "src" / "model.ts").read_text(), re.S)
+    assert re.findall(r"'([a-z-]+)'", listed.group(1)) == list(CATEGORIES)

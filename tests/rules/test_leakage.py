@@ -280,3 +280,19 @@ def test_a_study_of_how_test_scores_spread_over_candidates_is_not_a_choice():
              "        model = make_pipeline(StandardScaler(), LogisticRegression(C=degree)).fit(X_train, y_train)\n"
              "        scores.append(model.score(X_test, y_test))\n    spread.append(np.std(scores))")
     assert codes_for(notebook(SPLIT, study), select="RP803") == []
+
+
+@pytest.mark.parametrize("cells", [
+    # a loop over seeds tries no candidates
+    [SPLIT, "for seed in range(5):\n    forest = RandomForestClassifier(random_state=seed).fit(X_train, y_train)\n"
+            "    print(seed, forest.score(X_test, y_test))"],
+    # the largest cell of a confusion matrix, to colour a plot, chooses nothing
+    [SPLIT, "from sklearn.metrics import confusion_matrix\nfor candidate in [LogisticRegression(), RandomForestClassifier()]:\n"
+            "    candidate.fit(X_train, y_train)\n    cm = confusion_matrix(y_test, candidate.predict(X_test))\n"
+            "    thresh = cm.max() / 2"],
+])
+def test_not_a_choice(cells):
+    found = findings_for(notebook(*cells), select="RP803")
+    assert all("`max`" not in f.message for f in found)
+    if "seed" in cells[1]:
+        assert found == []

@@ -464,14 +464,14 @@ class Flow:
         if kind in (ast.Tuple, ast.List, ast.Set):
             items = [self.expr(element.value if isinstance(element, ast.Starred) else element)
                      for element in node.elts]
-            return Value(kind="items", items=items,
-                         evaluations=frozenset().union(*(i.evaluations for i in items if i is not None)))
+            scored = frozenset().union(*(i.evaluations for i in items if i is not None))
+            return Value(kind="items", items=items, evaluations=scored, collected=bool(scored))
         if kind is ast.Dict:
             for key in node.keys:
                 self.expr(key)
             items = [self.expr(value) for value in node.values]
-            return Value(kind="items", items=items,
-                         evaluations=frozenset().union(*(i.evaluations for i in items if i is not None)))
+            scored = frozenset().union(*(i.evaluations for i in items if i is not None))
+            return Value(kind="items", items=items, evaluations=scored, collected=bool(scored))
         if kind is ast.BinOp:
             return self.combine([self.expr(node.left), self.expr(node.right)])
         if kind is ast.UnaryOp:
@@ -640,7 +640,9 @@ class Flow:
         if last in ("train", "cv") and qualified and qualified.split(".")[0] in ("xgboost", "lightgbm", "catboost"):
             return self.booster_train(node, last, args, keywords)
         if last in _CHOOSERS and not (qualified or "").startswith(("math.",)):
-            scored = frozenset().union(*(a.evaluations for a in args if a is not None)) if args else frozenset()
+            # Scores gathered from several candidates, not one score's own numbers (`cm.max()` of a
+            # confusion matrix, to colour a plot, chooses nothing).
+            scored = frozenset().union(*(a.evaluations for a in args if a is not None and a.collected))
             if scored:
                 self.choices.append(Choice(scored, self.place(node), f"`{last}`"))
         if last[:1].isupper() or last in PIPELINES:
@@ -664,7 +666,7 @@ class Flow:
         if last in PIPELINES:
             steps = _objects_in(objects + [v for v in keywords.values() if v is not None])
             swept = any(step.keywords.get("swept") for step in steps) or (
-                self.loop is not None and self.loop_names and _reads_any(node, self.loop_names))
+                self.loop is not None and self.loop_names and _sweeps(node, self.loop_names))
             return Value(kind="object", cls=last, role="pipeline", steps=tuple(steps), keywords={"swept": swept})
         if last in LEARNING_TRANSFORMERS:
             return Value(kind="object", cls=last, role="transformer")
@@ -684,7 +686,7 @@ class Flow:
         if any(a is not None and a.kind == "data" for a in args):
             return self.combine([a for a in args if a is not None and a.kind == "data"])
         value = Value(kind="object", cls=last, role="model")
-        if self.loop is not None and self.loop_names and _reads_any(node, self.loop_names):
+        if self.loop is not None and self.loop_names and _sweeps(node, self.loop_names):
             value.keywords["swept"] = True  # `KNeighborsClassifier(n_neighbors=k)` in `for k in ...`
         if "early_stopping_rounds" in keywords or any(k == "early_stopping_rounds" for k in
                                                        (kw.arg for kw in node.keywords)):
@@ -723,7 +725,7 @@ class Flow:
             out = derive(receiver)
             out.oversampled = out.oversampled | {fit}
             return out
-        if method in _CHOOSERS and receiver.evaluations:
+        if method in _CHOOSERS and receiver.evaluations and receiver.collected:
             self.choices.append(Choice(receiver.evaluations, self.place(node), f"`{method}`"))
         given = [a for a in args + list(keywords.values()) if a is not None]
         stats = [a for a in given if a.kind == "stat"]
@@ -938,6 +940,18 @@ def _declared_global(function: ast.FunctionDef) -> tuple[str, ...]:
 
 def _reads_any(node: ast.AST, names: set[str]) -> bool:
     return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
+
+
+# Settings that change how a model is run, not which model it is: a loop over them tries no candidates.
+_NOT_HYPERPARAMETERS = frozenset({"random_state", "seed", "random_seed", "verbose", "verbosity", "n_jobs",
+                                  "nthread", "device"})
+
+
+def _sweeps(node: ast.Call, names: set[str]) -> bool:
+    """The constructor takes a loop variable as a hyperparameter (`KNN(n_neighbors=k)`, `make_pipeline(
+    PolynomialFeatures(degree), ...)`), not only as a seed (`RandomForestClassifier(random_state=seed)`)."""
+    return any(_reads_any(arg, names) for arg in node.args) or any(
+        _reads_any(keyword.value, names) for keyword in node.keywords if keyword.arg not in _NOT_HYPERPARAMETERS)
 
 
 def _keyword_node(node: ast.Call, name: str) -> ast.expr | None:

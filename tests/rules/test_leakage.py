@@ -296,3 +296,10 @@ def test_not_a_choice(cells):
     assert all("`max`" not in f.message for f in found)
     if "seed" in cells[1]:
         assert found == []
+
+
+def test_best_of_a_comprehension_of_test_scores():
+    cells = notebook(SPLIT, "models = [LogisticRegression(), RandomForestClassifier(random_state=0)]\n"
+                            "for m in models:\n    m.fit(X_train, y_train)",
+                     "best = models[int(np.argmax([m.score(X_test, y_test) for m in models]))]")
+    assert codes_for(cells, select="RP803") == [("RP803", 4, 1)]

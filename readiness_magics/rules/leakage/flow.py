@@ -62,7 +62,7 @@ SCORE_METHODS = frozenset({"score", "evaluate"})
 # a statistic learned from every row (the `fillna(df.mean())` kind).
 REDUCTIONS = frozenset({"mean", "median", "std", "var", "mode", "min", "max", "quantile", "nanmean", "nanmedian",
                         "nanstd", "average"})
-# Pandas and numpy methods that return a new value from the same rows.
+# Keywords that hand a function its data (`pd.DataFrame(data=X)`).
 _ROW_SHAPING_KEYWORDS = ("data", "X", "x", "arrays")
 _CHOOSERS = frozenset({"max", "argmax", "nanargmax", "idxmax", "min", "argmin", "idxmin", "sort_values",
                        "sorted", "nlargest", "nsmallest", "sort", "argsort"})
@@ -79,7 +79,7 @@ class Place:
 
     cell: CellModel
     node: ast.AST
-    loop: ast.AST | None = None  # the innermost top-level loop or comprehension around it
+    loop: ast.AST | None = None  # the top-level loop or comprehension around it
     loop_cell: CellModel | None = None
 
 
@@ -88,7 +88,7 @@ class Fit:
     """An estimator learned from data: `scaler.fit(X)`, `model.fit(X, y)`, `smote.fit_resample(X, y)`,
     or a statistic (`X.mean()`) used to fill or rescale data."""
 
-    what: str  # "StandardScaler", "the mean", "LogisticRegression"
+    what: str  # "StandardScaler", "`mean()`", "LogisticRegression"
     role: str  # "transformer", "statistic", "model", "oversampler", "search"
     data: Value
     data_node: ast.AST
@@ -157,7 +157,6 @@ class Value:
     keywords: dict = field(default_factory=dict)  # constructor keywords of interest
     folds: bool = False  # index arrays of one side of a fold split
     collected: bool = False  # scores gathered in a list or a dict (`scores.append(acc)`)
-    stat_of: Value | None = None  # a reduction: the data it summarises
     stat_fit: Fit | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -390,11 +389,16 @@ class Flow:
             if objects and len(objects) == len([i for i in value.items if i is not None]):
                 # `for model in [LogisticRegression(), SVC()]`: each of them in turn; a fresh object
                 # stands for "the one this round" (fits inside the loop are then that object's).
-                first = objects[0]
-                return Value(kind="object", cls=first.cls if len({o.cls for o in objects}) == 1 else "each model",
-                             role=first.role if len({o.role for o in objects}) == 1 else "model",
-                             steps=first.steps, inner=first.inner,
-                             keywords={**first.keywords, "swept": len(objects) > 1 or first.keywords.get("swept")})
+                # The same one for every loop over this collection: what one loop fits, the next scores.
+                each = value.keywords.get("each")
+                if each is None:
+                    first = objects[0]
+                    each = value.keywords["each"] = Value(
+                        kind="object", cls=first.cls if len({o.cls for o in objects}) == 1 else "each model",
+                        role=first.role if len({o.role for o in objects}) == 1 else "model",
+                        steps=first.steps, inner=first.inner,
+                        keywords={**first.keywords, "swept": len(objects) > 1 or first.keywords.get("swept")})
+                return each
             tuples = [item for item in value.items if item is not None and item.items]
             if tuples and len({len(t.items) for t in tuples}) == 1:
                 # `for name, model in models.items()`: a tuple of the elements at each position
@@ -539,7 +543,10 @@ class Flow:
             return None
         if result.kind == "object":
             return Value(kind="items", items=[result])
-        return self.combine([result])
+        gathered = self.combine([result])
+        if gathered is not None and gathered.evaluations:
+            gathered.collected = True  # `[m.score(X_test, y_test) for m in models]`
+        return gathered
 
     def attribute(self, node: ast.Attribute) -> Value | None:
         base = self.expr(node.value)
@@ -700,7 +707,7 @@ class Flow:
         if data.collected and data.evaluations and how in ("mean", "std", "var", "median", "average", "nanmean",
                                                            "nanstd", "nanmedian"):
             self.averaged.update(data.evaluations)
-        return Value(kind="stat", stat_of=data, stat_fit=fit, evaluations=data.evaluations)
+        return Value(kind="stat", stat_fit=fit, evaluations=data.evaluations)
 
     def method_of_data(self, node: ast.Call, method: str, receiver: Value, receiver_node: ast.expr) -> Value | None:
         args = self.args(node)

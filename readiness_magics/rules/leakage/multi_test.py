@@ -17,14 +17,17 @@ class MultiTestLeakage(Rule):
     """## What it does
     Reports the test set used to choose: several models or hyperparameter values scored on the same
     test part of a split and the best kept (`max`, `argmax`, `idxmax`, sorting the scores, or
-    `if score > best:` in a loop); and early stopping with the test part as the held-out set
+    `if score > best:` in a loop); a loop that fits one candidate per round (a list of models, or a
+    hyperparameter taken from the loop variable) and scores each on the test part, which is there to
+    choose even without a `max` after it; and early stopping with the test part as the held-out set
     (`eval_set=[(X_test, y_test)]` with `early_stopping_rounds`, Keras `validation_data=(X_test,
     y_test)` with an `EarlyStopping` callback) when that test part is then scored. The finding sits where
     the choice is made (or on the `fit` that stops early).
 
     Not reported: choosing on a validation set (a part split off the training part, or a set named
     `X_val`/`X_valid`/`X_dev`) with the test set scored once at the end, a search with
-    cross-validation on the training part, and several scores on the test set that are only shown.
+    cross-validation on the training part, one model scored several times, loops over seeds or
+    training sizes, and scores of candidates that are only averaged (a study of their spread).
 
     ## Why is this bad?
     The best of many scores on one test set is the luckiest of them: the test set has become part

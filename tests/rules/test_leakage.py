@@ -303,3 +303,25 @@ def test_best_of_a_comprehension_of_test_scores():
                             "for m in models:\n    m.fit(X_train, y_train)",
                      "best = models[int(np.argmax([m.score(X_test, y_test) for m in models]))]")
     assert codes_for(cells, select="RP803") == [("RP803", 4, 1)]
+
+
+def test_scaled_before_a_search_whose_best_score_is_reported():
+    cells = notebook("X_scaled = StandardScaler().fit_transform(X)",
+                     "search = GridSearchCV(LogisticRegression(), {'C': [0.1, 1, 10]}).fit(X_scaled, y)\n"
+                     "print(search.best_score_)")
+    found = findings_for(cells, select="RP801")
+    assert [(f.cell_index, f.line) for f in found] == [(2, 1)]
+    assert "cross-validation in cell 3" in found[0].message
+
+
+def test_oversampled_before_a_search_whose_best_score_is_reported():
+    cells = notebook("X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)",
+                     "search = GridSearchCV(RandomForestClassifier(random_state=0), {'max_depth': [3, 6]})\n"
+                     "search.fit(X_res, y_res)\nprint(search.best_score_)")
+    assert codes_for(cells, select="RP802") == [("RP802", 2, 1)]
+
+
+def test_a_pipeline_inside_a_search_whose_best_score_is_reported():
+    cells = notebook("search = GridSearchCV(make_imb_pipeline(SMOTE(), StandardScaler(), LogisticRegression()),\n"
+                     "                      {'logisticregression__C': [0.1, 1]}).fit(X, y)\nprint(search.best_score_)")
+    assert codes_for(cells, select=("RP801", "RP802", "RP803")) == []

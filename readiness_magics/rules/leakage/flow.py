@@ -555,8 +555,13 @@ class Flow:
         if base.kind == "object":
             if node.attr == "best_estimator_" and base.fit is not None:
                 return Value(kind="object", cls=base.inner.cls if base.inner else "model", role="model", fit=base.fit)
-            if node.attr in ("best_score_", "cv_results_"):
-                return None
+            if node.attr in ("best_score_", "cv_results_") and base.role == "search" and base.fit is not None:
+                # the search's cross-validated score: its folds split what it was fitted on
+                fit = base.fit
+                evaluation = Evaluation(fit, fit.data, fit.data_node, "cross-validated score", self.place(node),
+                                        cross_validation=True)
+                self.evaluations.append(evaluation)
+                return Value(kind="data", evaluations=frozenset({evaluation}))
             return None
         if base.kind == "stat":
             return base
@@ -1007,9 +1012,9 @@ def _first_data(value: Value) -> Value | None:
 
 # Without a split (or a cross-validation, which splits) no score is on held-out rows, and without one of
 # the scoring calls nothing is scored: no rule has anything to say.
-_SPLITTING_WORDS = frozenset({*SPLITTERS, *CROSS_VALIDATION, *FOLD_SPLITTERS})
+_SPLITTING_WORDS = frozenset({*SPLITTERS, *CROSS_VALIDATION, *FOLD_SPLITTERS, *SEARCHES})
 _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "predict_log_proba", "decision_function",
-                            *CROSS_VALIDATION})
+                            *CROSS_VALIDATION, *SEARCHES})
 
 
 def flow_of(model: NotebookModel) -> Flow:

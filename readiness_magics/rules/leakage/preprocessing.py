@@ -134,7 +134,7 @@ def _message(fit: Fit, split: Split | None, evaluation: Evaluation) -> str:
     if split is None:
         return (f"{learned} before the cross-validation in cell {evaluation.place.cell.index}: every fold's "
                 f"held-out rows are {_verb(fit)} with statistics learned from them, so {where}; put the "
-                f"transformer in a Pipeline that cross_val_score fits on each training fold")
+                f"transformer in a Pipeline, which the cross-validation fits on each training fold")
     order = "before" if (split.place.cell.index, _line(split)) > (fit.place.cell.index, _line(fit)) else "across"
     split_words = (f"before `{split.what}` (cell {split.place.cell.index})" if order == "before"
                    else f"whose rows `{split.what}` (cell {split.place.cell.index}) also puts in the test part")

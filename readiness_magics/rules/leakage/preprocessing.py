@@ -22,7 +22,7 @@ class PreprocessingLeakage(Rule):
     PCA, feature selector) fitted with `fit`/`fit_transform` on rows that later become the test part
     of a train/test split, or a statistic such as `df.fillna(df.mean())` or `(x - x.mean()) / x.std()`
     computed over those rows, when its output reaches a model's training and the test part is scored
-    (also a cross-validation of data transformed so beforehand). The finding sits on the fit; the
+    (also a cross-validation, or a search whose `best_score_` is read, of data transformed so beforehand). The finding sits on the fit; the
     message names the split and the score.
 
     Not reported: the same fit on the training part only (then `transform` of the test part), a

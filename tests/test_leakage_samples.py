@@ -43,9 +43,21 @@ def test_cli_json_lists_the_category(tmp_path):
 
 
 def test_magics_report_shows_the_category():
-    from IPython.testing.globalipapp import get_ipython
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
 
-    ip = get_ipython()
+    existed = InteractiveShell.initialized()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"  # nothing written to ~/.ipython
+    ip = InteractiveShell.instance(config=config)
+    try:
+        _check_report(ip)
+    finally:
+        if not existed:
+            InteractiveShell.clear_instance()  # later test modules get no shell they did not ask for
+
+
+def _check_report(ip):
     ip.run_line_magic("load_ext", "readiness_magics")
     report = ip.run_line_magic("readiness", f"{SAMPLES / 'leakage_problem.ipynb'} --no-ruff --select RP8")
     assert {f.category for f in report.findings} == {"data-leakage"}

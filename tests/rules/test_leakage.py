@@ -325,3 +325,22 @@ def test_a_pipeline_inside_a_search_whose_best_score_is_reported():
     cells = notebook("search = GridSearchCV(make_imb_pipeline(SMOTE(), StandardScaler(), LogisticRegression()),\n"
                      "                      {'logisticregression__C': [0.1, 1]}).fit(X, y)\nprint(search.best_score_)")
     assert codes_for(cells, select=("RP801", "RP802", "RP803")) == []
+
+
+AUGMENT = """def augment_rows(frame):
+    noisy = frame.copy()
+    noisy['monthly_charges'] = noisy['monthly_charges'] * 1.01
+    return noisy"""
+
+
+def test_augmentation_before_the_split():
+    cells = notebook(AUGMENT, "X = pd.concat([X, augment_rows(X)])\ny = pd.concat([y, y])", SPLIT, TRAIN, SCORE)
+    found = findings_for(cells, select="RP802")
+    assert [(f.cell_index, f.line) for f in found] == [(3, 1)]
+    assert "`augment_rows()` makes altered copies of `X` (cell 3)" in found[0].message
+
+
+def test_augmentation_of_the_training_part_only():
+    cells = notebook(AUGMENT, SPLIT, "X_train = pd.concat([X_train, augment_rows(X_train)])\n"
+                                     "y_train = pd.concat([y_train, y_train])", TRAIN, SCORE)
+    assert codes_for(cells, select="RP802") == []

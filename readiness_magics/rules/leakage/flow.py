@@ -95,6 +95,7 @@ class Fit:
     place: Place
     pipeline: bool = False
     swept: bool = False  # one of several candidates a loop tries (models, or hyperparameter values)
+    augmentation: bool = False  # an oversampler that alters its copies
     id: int = field(default_factory=lambda: next(_ids))
 
 
@@ -572,6 +573,19 @@ class Flow:
     # --- calls ------------------------------------------------------------------------------------
 
     def call(self, node: ast.Call) -> Value | None:
+        result = self._call(node)
+        func = node.func
+        word = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if "augment" in word.lower() and result is not None and result.kind == "data":
+            # `augment(X)`, `aug.augment(texts)`: altered copies of the rows, the same rows for a split
+            fit = Fit(f"`{word}()`", "oversampler", result, node.args[0] if node.args else node, self.place(node),
+                      augmentation=True)
+            self.fits.append(fit)
+            result = derive(result)
+            result.oversampled = result.oversampled | {fit}
+        return result
+
+    def _call(self, node: ast.Call) -> Value | None:
         func = node.func
         if isinstance(func, ast.Attribute):
             receiver = self.expr(func.value)

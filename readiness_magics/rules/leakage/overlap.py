@@ -14,8 +14,8 @@ class OverlapLeakage(Rule):
     """## What it does
     Reports rows copied into both sides of an evaluation: oversampling (`SMOTE`, `ADASYN`,
     `RandomOverSampler` and their `fit_resample`, `resample(..., replace=True)`,
-    `df.sample(..., replace=True)`) before a train/test split or a cross-validation whose score is
-    computed; and a model trained on data that contains the test rows (`model.fit(X, y)`, then the
+    `df.sample(..., replace=True)`) or augmentation (a function or method named `augment...`) before
+    a train/test split or a cross-validation whose score is computed; and a model trained on data that contains the test rows (`model.fit(X, y)`, then the
     model scored on `X_test` from a split of `X`). The finding sits on the oversampling or on the fit.
 
     Not reported: oversampling of the training part after the split, an imbalanced-learn Pipeline
@@ -89,7 +89,8 @@ def _oversampled(flow, fit: Fit):
         if trained is None or fit not in evaluation.data.oversampled or fit not in trained.data.oversampled:
             continue
         where = f"the {metric_words(evaluation)} in cell {evaluation.place.cell.index} is optimistic"
-        what = f"{fit.what} oversamples `{text(fit.data_node)}` (cell {fit.place.cell.index})"
+        verb = "makes altered copies of" if fit.augmentation else "oversamples"
+        what = f"{fit.what} {verb} `{text(fit.data_node)}` (cell {fit.place.cell.index})"
         fix = "Split first and oversample the training part only (an imbalanced-learn Pipeline does it per fold)"
         if evaluation.cross_validation:
             return (f"{what} before the cross-validation in cell {evaluation.place.cell.index}: copies of the "

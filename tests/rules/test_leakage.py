@@ -344,3 +344,21 @@ def test_augmentation_of_the_training_part_only():
     cells = notebook(AUGMENT, SPLIT, "X_train = pd.concat([X_train, augment_rows(X_train)])\n"
                                      "y_train = pd.concat([y_train, y_train])", TRAIN, SCORE)
     assert codes_for(cells, select="RP802") == []
+
+
+@pytest.mark.parametrize("label", [
+    "df['high_value'] = (df['monthly_charges'] > df['monthly_charges'].median()).astype(int)\n"
+    "X, y = df.drop(columns='high_value'), df['high_value']",
+    "df['high_value'] = (df['monthly_charges'] > df['monthly_charges'].median()).astype(int)\n"
+    "X, y = df.drop('high_value', axis=1), df['high_value']",
+    "df['high_value'] = (df['monthly_charges'] > df['monthly_charges'].median()).astype(int)\n"
+    "features = ['tenure', 'monthly_charges']\nX, y = df[features], df['high_value']",
+])
+def test_a_label_defined_by_a_statistic_is_not_a_feature(label):
+    assert codes_for(notebook(label, SPLIT, TRAIN, SCORE), select="RP801") == []
+
+
+def test_a_feature_column_filled_with_the_mean_stays_in_the_features():
+    fill = ("df['tenure'] = df['tenure'].fillna(df['tenure'].mean())\n"
+            "X, y = df.drop(columns='churned'), df['churned']")
+    assert codes_for(notebook(fill, SPLIT, TRAIN, SCORE), select="RP801") == [("RP801", 2, 1)]

@@ -144,6 +144,7 @@ class Value:
     kind: str = "data"  # data, stat, object, items, module
     ancestry: frozenset[int] = frozenset()  # where its rows come from: the ids of the values read from outside
     stats: frozenset = frozenset()  # Fits whose learned state shaped these values
+    columns: dict = field(default_factory=dict)  # column name -> Fits that shaped only that column
     oversampled: frozenset = frozenset()  # Fits of oversamplers these rows went through
     sides: dict = field(default_factory=dict)  # Split -> "train" | "test" | "both"
     evaluations: frozenset = frozenset()  # scores this value holds
@@ -168,6 +169,17 @@ class Value:
     def side(self, split: Split) -> str | None:
         return self.sides.get(split)
 
+    @property
+    def all_stats(self) -> frozenset:
+        """The fits that shaped these values, whole or in one of their columns."""
+        if not self.columns:
+            return self.stats
+        return self.stats.union(*self.columns.values())
+
+    def keep_columns(self, names) -> None:
+        """Only these columns are left (`df[["a", "b"]]`, `df.drop(columns="target")` keeps the others)."""
+        self.columns = {name: fits for name, fits in self.columns.items() if name in names}
+
 
 def _merge_sides(values) -> dict:
     sides: dict = {}
@@ -182,12 +194,17 @@ def derive(*parents: Value | None, stats_from=()) -> Value:
     """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
     rows = _rows(parents)
     folds = False
+    columns: dict = {}
     if len(rows) == 1:  # the common case, and the sets are shared, not copied
         row = rows[0]
         ancestry, stats, oversampled, sides, folds = row.ancestry, row.stats, row.oversampled, row.sides, row.folds
+        columns = row.columns
     elif rows:
         ancestry = frozenset().union(*(p.ancestry for p in rows))
         stats = frozenset().union(*(p.stats for p in rows))
+        for row in rows:
+            for name, fits in row.columns.items():
+                columns[name] = columns.get(name, frozenset()) | fits
         oversampled = frozenset().union(*(p.oversampled for p in rows))
         sides = _merge_sides(rows)
     else:
@@ -204,7 +221,7 @@ def derive(*parents: Value | None, stats_from=()) -> Value:
             collected = collected or value.collected
     return Value(
         kind="data", ancestry=ancestry, stats=stats, oversampled=oversampled, sides=sides, evaluations=evaluations,
-        folds=folds, collected=collected,
+        folds=folds, collected=collected, columns=columns,
         # `(model.predict(X_test) > 0.5).astype(int)` is still that model's prediction on X_test
         prediction=next((p.prediction for p in rows if p.prediction is not None), None),
     )
@@ -249,6 +266,7 @@ class Flow:
         self.loop_names: set[str] = set()  # names the loops around the current statement bind
         self.unbound: set[str] = set()  # names bound to what the flow does not follow
         self.current: ast.AST | None = None  # the iterable of the loop being entered
+        self.column_lists: dict[str, list[str]] = {}  # names bound to a list of column names
 
     # --- driving ----------------------------------------------------------------------------------
 
@@ -344,6 +362,11 @@ class Flow:
     def bind(self, target: ast.expr, value: Value | None, value_node: ast.expr | None) -> None:
         kind = type(target)
         if kind is ast.Name:
+            names = _string_list(value_node)
+            if names is not None:
+                self.column_lists[target.id] = names
+            else:
+                self.column_lists.pop(target.id, None)
             if value is None:
                 self.scope.pop(target.id, None)
                 self.unbound.add(target.id)  # bound to something that is not data (a number, a string)
@@ -368,6 +391,22 @@ class Flow:
                 base = base.value
             if isinstance(base, ast.Name):
                 old = self.scope.get(base.id)
+                column = target.slice.value if target.value is base and isinstance(target.slice, ast.Constant) \
+                    and isinstance(target.slice.value, str) else None
+                if column is not None and old is not None and old.kind == "data" and value is not None \
+                        and value.kind in ("data", "stat"):
+                    # `df["age"] = df["age"].fillna(df["age"].mean())`: what shaped the new column shapes
+                    # that column only (a label made with a median is not in the features)
+                    learned = value.all_stats if value.kind == "data" else (
+                        value.stats | ({value.stat_fit} if value.stat_fit else frozenset()))
+                    new = derive(old)
+                    new.columns = {**old.columns, column: learned - old.all_stats}
+                    new.evaluations = new.evaluations | value.evaluations
+                    if value.kind == "data":
+                        new.ancestry = new.ancestry | value.ancestry
+                        new.oversampled = new.oversampled | value.oversampled
+                    self.scope[base.id] = new
+                    return
                 merged = self.combine([old, value]) if old is not None or value is not None else None
                 if merged is not None and merged.evaluations and merged.kind != "object":
                     merged.collected = True
@@ -458,6 +497,12 @@ class Flow:
             if base.kind == "module":
                 return None
             out = derive(base)
+            selected = _string_list(node.slice) or (self.column_lists.get(node.slice.id)
+                                                      if isinstance(node.slice, ast.Name) else None)
+            if selected is None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                selected = [node.slice.value]
+            if selected is not None and out.columns:
+                out.keep_columns(selected)
             index = self.expr(node.slice) if type(node.slice) is ast.Name else None
             if index is not None and index.folds:
                 # `X[train_index]` of `for train_index, test_index in kf.split(X)`: one side of the folds
@@ -760,8 +805,12 @@ class Flow:
         result = derive(*rows, stats_from=stats)
         # `X.assign(t=X["t"].fillna(X["t"].mean()))`: the new column brings its statistics along
         for value in given:
-            if value.kind == "data" and value.stats:
-                result.stats = result.stats | value.stats
+            if value.kind == "data" and value.all_stats:
+                result.stats = result.stats | value.all_stats
+        if method == "drop":
+            dropped = _dropped_columns(node, self.column_lists)
+            if dropped is not None and result.columns:
+                result.keep_columns(set(result.columns) - set(dropped))
         if _keyword_true(node, "inplace") and isinstance(receiver_node, ast.Name):
             self.scope[receiver_node.id] = result
             return None
@@ -949,6 +998,33 @@ class Flow:
             if name in inner_scope:
                 self.scope[name] = inner_scope[name]
         return result
+
+
+def _string_list(node: ast.AST | None) -> list[str] | None:
+    """`["a", "b"]` -> ["a", "b"]; anything else -> None."""
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return [e.value for e in node.elts]
+    return None
+
+
+def _dropped_columns(node: ast.Call, lists: dict) -> list[str] | None:
+    """The columns `df.drop(...)` removes, when they are spelled out."""
+    given = _keyword_node(node, "columns")
+    if given is None:
+        axis = _keyword_node(node, "axis")
+        by_column = isinstance(axis, ast.Constant) and axis.value in (1, "columns")
+        if not by_column and len(node.args) > 1:
+            axis = node.args[1]
+            by_column = isinstance(axis, ast.Constant) and axis.value in (1, "columns")
+        if not by_column or not node.args:
+            return None
+        given = node.args[0]
+    if isinstance(given, ast.Constant) and isinstance(given.value, str):
+        return [given.value]
+    if isinstance(given, ast.Name):
+        return lists.get(given.id)
+    return _string_list(given)
 
 
 def _target_names(target: ast.expr) -> list[str]:

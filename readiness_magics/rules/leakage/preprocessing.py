@@ -101,7 +101,8 @@ class PreprocessingLeakage(Rule):
 def _leak(flow: Flow, fit: Fit) -> tuple[Split | None, Evaluation] | None:
     for evaluation in flow.evaluations:
         trained = evaluation.fit
-        if trained is None or trained is fit or fit not in evaluation.data.stats or fit not in trained.data.stats:
+        if trained is None or trained is fit or fit not in evaluation.data.all_stats \
+                or fit not in trained.data.all_stats:
             continue
         if evaluation.cross_validation:
             # The folds split data that was transformed with what was learned from all of it.

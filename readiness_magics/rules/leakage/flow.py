@@ -139,32 +139,50 @@ class Choice:
     how: str
 
 
-@dataclass(eq=False)
-class Value:
-    kind: str = "data"  # data, stat, object, items, module
-    ancestry: frozenset[int] = frozenset()  # where its rows come from: the ids of the values read from outside
-    stats: frozenset = frozenset()  # Fits whose learned state shaped these values
-    columns: dict = field(default_factory=dict)  # column name -> Fits that shaped only that column
-    oversampled: frozenset = frozenset()  # Fits of oversamplers these rows went through
-    sides: dict = field(default_factory=dict)  # Split -> "train" | "test" | "both"
-    evaluations: frozenset = frozenset()  # scores this value holds
-    prediction: tuple | None = None  # (Fit, data Value, data node) of model.predict(data)
-    items: list | None = None  # for tuples and lists: the values in order
-    # objects (estimators, pipelines, searches, callbacks)
-    cls: str = ""
-    role: str = ""  # transformer, model, oversampler, search, pipeline, callback, splitter
-    fit: Fit | None = None  # the fit of its current state
-    inner: Value | None = None  # a search's estimator
-    steps: tuple = ()  # a pipeline's step objects
-    keywords: dict = field(default_factory=dict)  # constructor keywords of interest
-    folds: bool = False  # index arrays of one side of a fold split
-    collected: bool = False  # scores gathered in a list or a dict (`scores.append(acc)`)
-    stat_fit: Fit | None = None
-    id: int = field(default_factory=lambda: next(_ids))
+_EMPTY: dict = {}  # shared by values without sides, columns or keywords: replaced, never changed in place
+_NONE = frozenset()
 
-    def __post_init__(self):
-        if not self.ancestry:
-            self.ancestry = frozenset((self.id,))  # rows of its own (a load, data the flow did not see made)
+
+class Value:
+    """An abstract value: data (with where its rows come from and what shaped them), a statistic, an
+    object (estimator, pipeline, search, splitter, callback), or a tuple/list/dict of values."""
+
+    __slots__ = ("kind", "ancestry", "stats", "columns", "oversampled", "sides", "evaluations", "prediction",
+                 "items", "cls", "role", "fit", "inner", "steps", "keywords", "folds", "collected", "stat_fit", "id")
+
+    def __init__(self, kind: str = "data", *, ancestry: frozenset = _NONE, stats: frozenset = _NONE,
+                 columns: dict = _EMPTY, oversampled: frozenset = _NONE, sides: dict = _EMPTY,
+                 evaluations: frozenset = _NONE, prediction: tuple | None = None, items: list | None = None,
+                 cls: str = "", role: str = "", fit: Fit | None = None, inner: Value | None = None,
+                 steps: tuple = (), keywords: dict = _EMPTY, folds: bool = False, collected: bool = False,
+                 stat_fit: Fit | None = None):
+        self.kind = kind  # data, stat, object, items
+        self.id = next(_ids)
+        # where its rows come from: the ids of values read from outside (its own, for a load or for data
+        # the flow did not see made)
+        self.ancestry = ancestry or frozenset((self.id,))
+        self.stats = stats  # Fits whose learned state shaped these values
+        self.columns = columns  # column name -> Fits that shaped only that column
+        self.oversampled = oversampled  # Fits of oversamplers these rows went through
+        self.sides = sides  # Split -> "train" | "test" | "both"
+        self.evaluations = evaluations  # scores this value holds
+        self.prediction = prediction  # (Fit, data Value, data node) of model.predict(data)
+        self.items = items  # for tuples, lists and dicts: the values in order
+        # objects (estimators, pipelines, searches, splitters, callbacks)
+        self.cls = cls
+        self.role = role  # transformer, model, oversampler, search, pipeline, stopping, splitter, ...
+        self.fit = fit  # the fit of its current state
+        self.inner = inner  # a search's estimator
+        self.steps = steps  # a pipeline's step objects
+        self.keywords = keywords  # what the flow remembers of it: "swept", "each", "early_stopping_rounds"
+        self.folds = folds  # index arrays of one side of a fold split
+        self.collected = collected  # scores gathered in a list or a dict (`scores.append(acc)`)
+        self.stat_fit = stat_fit  # a reduction's Fit
+
+    def remember(self, key: str, value) -> None:
+        if self.keywords is _EMPTY:
+            self.keywords = {}
+        self.keywords[key] = value
 
     def side(self, split: Split) -> str | None:
         return self.sides.get(split)
@@ -271,9 +289,15 @@ class Flow:
     # --- driving ----------------------------------------------------------------------------------
 
     def run(self) -> Flow:
-        for cell in self.model.parsed_cells:
+        cells = self.model.parsed_cells
+        wanted = _slice([self.model.per_cell(cell, "leakage.statements", _statement_facts) for cell in cells])
+        for cell, keep in zip(cells, wanted):
+            if not keep:
+                continue
             self.cell = cell
-            for statement in cell.facts.statements:
+            for statement, kept in zip(cell.facts.statements, keep):
+                if not kept:
+                    continue
                 try:
                     self.statement(statement)
                 except RecursionError:
@@ -433,11 +457,12 @@ class Flow:
                 each = value.keywords.get("each")
                 if each is None:
                     first = objects[0]
-                    each = value.keywords["each"] = Value(
+                    each = Value(
                         kind="object", cls=first.cls if len({o.cls for o in objects}) == 1 else "each model",
                         role=first.role if len({o.role for o in objects}) == 1 else "model",
                         steps=first.steps, inner=first.inner,
                         keywords={**first.keywords, "swept": len(objects) > 1 or first.keywords.get("swept")})
+                    value.remember("each", each)
                 return each
             tuples = [item for item in value.items if item is not None and item.items]
             if tuples and len({len(t.items) for t in tuples}) == 1:
@@ -758,10 +783,10 @@ class Flow:
             return self.combine([a for a in args if a is not None and a.kind == "data"])
         value = Value(kind="object", cls=last, role="model")
         if self.loop is not None and self.loop_names and _sweeps(node, self.loop_names):
-            value.keywords["swept"] = True  # `KNeighborsClassifier(n_neighbors=k)` in `for k in ...`
+            value.remember("swept", True)  # `KNeighborsClassifier(n_neighbors=k)` in `for k in ...`
         if "early_stopping_rounds" in keywords or any(k == "early_stopping_rounds" for k in
                                                        (kw.arg for kw in node.keywords)):
-            value.keywords["early_stopping_rounds"] = True
+            value.remember("early_stopping_rounds", True)
         return value
 
     def reduction(self, data: Value, node: ast.Call, how: str, data_node: ast.expr) -> Value:
@@ -998,6 +1023,83 @@ class Flow:
             if name in inner_scope:
                 self.scope[name] = inner_scope[name]
         return result
+
+
+# Calls that fit, split, score or choose: the statements holding them are where findings come from.
+_SEED_WORDS = frozenset({
+    "fit", "fit_transform", "fit_resample", "fit_sample", "partial_fit", "fit_predict", "train",
+    *PREDICT_METHODS, *SCORE_METHODS, *SPLITTERS, *CROSS_VALIDATION, *SEARCHES, *FOLD_SPLITTERS, "split",
+    *METRICS, *_CHOOSERS, "best_score_", "cv_results_",
+})
+_SCORING_NAMES = frozenset({*PREDICT_METHODS, *SCORE_METHODS, *CROSS_VALIDATION, *METRICS, "best_score_",
+                            "cv_results_"})
+
+
+def _statement_facts(cell: CellModel) -> tuple:
+    """For each top-level statement: (names it reads, names it may bind or change, whether it fits, splits,
+    scores or chooses, whether it scores). Depends on the cell's source only (remembered with its facts)."""
+    found = []
+    Name, Call, Attribute, Store = ast.Name, ast.Call, ast.Attribute, ast.Store
+    for statement in cell.facts.statements:
+        reads: set[str] = set()
+        binds: set[str] = set()
+        seed = scores = False
+        for node in ast.walk(statement):
+            kind = type(node)
+            if kind is Name:
+                (binds if type(node.ctx) is Store else reads).add(node.id)
+            elif kind is Attribute:
+                word = node.attr
+                if word in _SEED_WORDS or word.endswith(("_score", "_error")):
+                    seed = True
+                    scores = scores or word in _SCORING_NAMES or word.endswith(("_score", "_error"))
+                if type(node.ctx) is Store or isinstance(node.value, Name):
+                    base = node.value
+                    while isinstance(base, (Attribute, ast.Subscript)):
+                        base = base.value
+                    if isinstance(base, Name):
+                        binds.add(base.id)  # `model.fit(...)`, `scores.append(...)`, `obj.attr = ...` change it
+            elif kind is ast.Subscript and type(node.ctx) is Store:
+                base = node.value
+                while isinstance(base, (Attribute, ast.Subscript)):
+                    base = base.value
+                if isinstance(base, Name):
+                    binds.add(base.id)
+            elif kind is Call and isinstance(node.func, Name):
+                word = node.func.id
+                if word in _SEED_WORDS or word.endswith(("_score", "_error")):
+                    seed = True
+                    scores = scores or word in _SCORING_NAMES or word.endswith(("_score", "_error"))
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                binds.add(node.name)
+            elif kind is ast.alias:
+                binds.add((node.asname or node.name).split(".")[0])
+        found.append((frozenset(reads), frozenset(binds), seed, scores))
+    return tuple(found)
+
+
+def _slice(cells: list[tuple]) -> list[list[bool]]:
+    """Which statements the flow must run: those that fit, split, score or choose, those that read what a
+    scoring statement made (`np.mean(pred == y_test)`, `max(scores)`), and backwards, every statement
+    that binds or changes a name they need. The others (plots, reports, unrelated data work) cannot
+    change a finding, and a long notebook's re-check should not pay for them."""
+    keep = [[False] * len(cell) for cell in cells]
+    scored: set[str] = set()
+    for c, cell in enumerate(cells):
+        for i, (reads, binds, seed, scores) in enumerate(cell):
+            if scores or (scored and not reads.isdisjoint(scored)):
+                keep[c][i] = True
+                scored |= binds
+            elif seed:
+                keep[c][i] = True
+    needed: set[str] = set()
+    for c in range(len(cells) - 1, -1, -1):
+        for i in range(len(cells[c]) - 1, -1, -1):
+            reads, binds, _, _ = cells[c][i]
+            if keep[c][i] or not binds.isdisjoint(needed):
+                keep[c][i] = True
+                needed |= reads
+    return [row if any(row) else [] for row in keep]
 
 
 def _string_list(node: ast.AST | None) -> list[str] | None:

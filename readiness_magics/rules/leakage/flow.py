@@ -290,7 +290,8 @@ class Flow:
 
     def run(self) -> Flow:
         cells = self.model.parsed_cells
-        wanted = _slice([self.model.per_cell(cell, "leakage.statements", _statement_facts) for cell in cells])
+        wanted = _slice([self.model.per_cell(cell, "leakage.statements", _statement_facts) for cell in cells],
+                        frozenset(self.aliases))
         for cell, keep in zip(cells, wanted):
             if not keep:
                 continue
@@ -661,7 +662,6 @@ class Flow:
             receiver = self.expr(func.value)
             if receiver is not None and receiver.kind == "object":
                 return self.method_of_object(node, func.attr, receiver, func.value)
-            qualified = self.model.resolve(func)
             if receiver is not None and receiver.kind == "data" and func.attr in _MODEL_METHODS \
                     and isinstance(func.value, ast.Name) and not receiver.sides:
                 # `model = build_model()` then `model.fit(...)`: what the flow took for data is a model
@@ -677,6 +677,7 @@ class Flow:
                 obj = Value(kind="object", cls=func.value.id, role="model")
                 self.scope[func.value.id] = obj
                 return self.method_of_object(node, func.attr, obj, func.value)
+            qualified = self.model.resolve(func)
             return self.function(node, qualified, _last(qualified) or func.attr)
         if isinstance(func, ast.Name):
             if func.id in self.functions and func.id not in self.scope and self.depth < _MAX_INLINE_DEPTH:
@@ -1029,8 +1030,11 @@ class Flow:
 _SEED_WORDS = frozenset({
     "fit", "fit_transform", "fit_resample", "fit_sample", "partial_fit", "fit_predict", "train",
     *PREDICT_METHODS, *SCORE_METHODS, *SPLITTERS, *CROSS_VALIDATION, *SEARCHES, *FOLD_SPLITTERS, "split",
-    *METRICS, *_CHOOSERS, "best_score_", "cv_results_",
+    *METRICS, "best_score_", "cv_results_",
 })
+# Methods that change the object they are called on (besides any call with `inplace=True`).
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "fit", "fit_transform",
+                       "fit_resample", "fit_sample", "partial_fit", "fit_predict", "set_params"})
 _SCORING_NAMES = frozenset({*PREDICT_METHODS, *SCORE_METHODS, *CROSS_VALIDATION, *METRICS, "best_score_",
                             "cv_results_"})
 
@@ -1043,6 +1047,7 @@ def _statement_facts(cell: CellModel) -> tuple:
     for statement in cell.facts.statements:
         reads: set[str] = set()
         binds: set[str] = set()
+        changes: set[str] = set()
         seed = scores = False
         for node in ast.walk(statement):
             kind = type(node)
@@ -1053,50 +1058,57 @@ def _statement_facts(cell: CellModel) -> tuple:
                 if word in _SEED_WORDS or word.endswith(("_score", "_error")):
                     seed = True
                     scores = scores or word in _SCORING_NAMES or word.endswith(("_score", "_error"))
-                if type(node.ctx) is Store or isinstance(node.value, Name):
+                if type(node.ctx) is Store:
                     base = node.value
                     while isinstance(base, (Attribute, ast.Subscript)):
                         base = base.value
                     if isinstance(base, Name):
-                        binds.add(base.id)  # `model.fit(...)`, `scores.append(...)`, `obj.attr = ...` change it
+                        binds.add(base.id)  # `obj.attr = ...`
+
             elif kind is ast.Subscript and type(node.ctx) is Store:
                 base = node.value
                 while isinstance(base, (Attribute, ast.Subscript)):
                     base = base.value
                 if isinstance(base, Name):
                     binds.add(base.id)
-            elif kind is Call and isinstance(node.func, Name):
-                word = node.func.id
-                if word in _SEED_WORDS or word.endswith(("_score", "_error")):
-                    seed = True
-                    scores = scores or word in _SCORING_NAMES or word.endswith(("_score", "_error"))
+            elif kind is Call:
+                func = node.func
+                if isinstance(func, Name):
+                    word = func.id
+                    if word in _SEED_WORDS or word.endswith(("_score", "_error")):
+                        seed = True
+                        scores = scores or word in _SCORING_NAMES or word.endswith(("_score", "_error"))
+                elif isinstance(func, Attribute) and isinstance(func.value, Name) and (
+                        func.attr in _MUTATORS or any(k.arg == "inplace" for k in node.keywords)):
+                    changes.add(func.value.id)  # `model.fit(...)`, `scores.append(...)` change it
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 binds.add(node.name)
             elif kind is ast.alias:
                 binds.add((node.asname or node.name).split(".")[0])
-        found.append((frozenset(reads), frozenset(binds), seed, scores))
+        found.append((frozenset(reads), frozenset(binds), frozenset(changes), seed, scores))
     return tuple(found)
 
 
-def _slice(cells: list[tuple]) -> list[list[bool]]:
+def _slice(cells: list[tuple], modules: frozenset) -> list[list[bool]]:
     """Which statements the flow must run: those that fit, split, score or choose, those that read what a
     scoring statement made (`np.mean(pred == y_test)`, `max(scores)`), and backwards, every statement
-    that binds or changes a name they need. The others (plots, reports, unrelated data work) cannot
-    change a finding, and a long notebook's re-check should not pay for them."""
+    that binds or changes a name they need (a method called on an imported module, `pd.set_option`,
+    changes nothing the flow follows). The others (plots, reports, unrelated data work) cannot change
+    a finding, and a long notebook's re-check should not pay for them."""
     keep = [[False] * len(cell) for cell in cells]
     scored: set[str] = set()
     for c, cell in enumerate(cells):
-        for i, (reads, binds, seed, scores) in enumerate(cell):
+        for i, (reads, binds, changes, seed, scores) in enumerate(cell):
             if scores or (scored and not reads.isdisjoint(scored)):
                 keep[c][i] = True
-                scored |= binds
+                scored |= binds | (changes - modules)
             elif seed:
                 keep[c][i] = True
     needed: set[str] = set()
     for c in range(len(cells) - 1, -1, -1):
         for i in range(len(cells[c]) - 1, -1, -1):
-            reads, binds, _, _ = cells[c][i]
-            if keep[c][i] or not binds.isdisjoint(needed):
+            reads, binds, changes, _, _ = cells[c][i]
+            if keep[c][i] or not binds.isdisjoint(needed) or not (changes - modules).isdisjoint(needed):
                 keep[c][i] = True
                 needed |= reads
     return [row if any(row) else [] for row in keep]
@@ -1209,17 +1221,31 @@ _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "pr
                             *CROSS_VALIDATION, *SEARCHES})
 
 
+_RECENT: dict = {}  # the flows of the last notebooks checked, by what they were computed from
+
+
 def flow_of(model: NotebookModel) -> Flow:
-    """The notebook's flow, computed once per check and shared by the three rules."""
+    """The notebook's flow, computed once per check and shared by the three rules; the sidebar's
+    re-check of a notebook whose cells did not change gets the last one again."""
     flow = model.__dict__.get("_leakage_flow")
-    if flow is None:
-        flow = Flow(model)
-        cells = model.parsed_cells
-        if any(model.may_call(cell, _SPLITTING_WORDS) for cell in cells) and any(
-                model.may_call(cell, _SCORING_WORDS) for cell in cells):
-            flow.run()
-        # No reference back to the model: a cycle would outlive the check (the engine turns the cyclic
-        # garbage collector off while it runs).
-        flow.model = None
-        model.__dict__["_leakage_flow"] = flow
+    if flow is not None:
+        return flow
+    cells = model.parsed_cells
+    # The same facts object means the same source (the analysis cache); index and id go into messages.
+    key = (model.imports_key, tuple((cell.index, cell.cell.id, id(cell.facts)) for cell in cells))
+    recent = _RECENT.get(key)
+    if recent is not None and all(a is b.facts for a, b in zip(recent[1], cells)):
+        model.__dict__["_leakage_flow"] = recent[0]
+        return recent[0]
+    flow = Flow(model)
+    if any(model.may_call(cell, _SPLITTING_WORDS) for cell in cells) and any(
+            model.may_call(cell, _SCORING_WORDS) for cell in cells):
+        flow.run()
+    # No reference back to the model: a cycle would outlive the check (the engine turns the cyclic
+    # garbage collector off while it runs).
+    flow.model = None
+    model.__dict__["_leakage_flow"] = flow
+    if len(_RECENT) >= 4:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[key] = (flow, [cell.facts for cell in cells])
     return flow

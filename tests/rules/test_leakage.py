@@ -362,3 +362,11 @@ def test_a_feature_column_filled_with_the_mean_stays_in_the_features():
     fill = ("df['tenure'] = df['tenure'].fillna(df['tenure'].mean())\n"
             "X, y = df.drop(columns='churned'), df['churned']")
     assert codes_for(notebook(fill, SPLIT, TRAIN, SCORE), select="RP801") == [("RP801", 2, 1)]
+
+
+def test_a_long_notebook_finds_the_same_through_its_slice():
+    # Over 60 code cells the flow runs only what fits, splits, scores or chooses and what they need.
+    filler = [f"summary_{i} = df.describe()\nprint(summary_{i})" for i in range(70)]
+    cells = notebook("X = StandardScaler().fit_transform(X)", *filler, SPLIT, TRAIN, SCORE, SWEEP,
+                     "best_k = max(scores, key=scores.get)")
+    assert [code for code, _, _ in codes_for(cells, select=("RP801", "RP802", "RP803"))] == ["RP801", "RP803"]

@@ -67,6 +67,7 @@ _ROW_SHAPING_KEYWORDS = ("data", "X", "x", "arrays")
 _CHOOSERS = frozenset({"max", "argmax", "nanargmax", "idxmax", "min", "argmin", "idxmin", "sort_values",
                        "sorted", "nlargest", "nsmallest", "sort", "argsort"})
 _MAX_INLINE_DEPTH = 3
+_SLICE_FROM = 60  # code cells: in longer notebooks, only the statements a finding can depend on are run
 _MODEL_METHODS = frozenset({"fit", "fit_transform", "fit_resample", "predict", "predict_proba", "score", "evaluate",
                             "transform", "decision_function"})
 _ids = count(1)
@@ -290,8 +291,11 @@ class Flow:
 
     def run(self) -> Flow:
         cells = self.model.parsed_cells
-        wanted = _slice([self.model.per_cell(cell, "leakage.statements", _statement_facts) for cell in cells],
-                        frozenset(self.aliases))
+        if len(cells) > _SLICE_FROM:
+            wanted = _slice([self.model.per_cell(cell, "leakage.statements", _statement_facts) for cell in cells],
+                            frozenset(self.aliases))
+        else:  # running every statement costs less than finding which to skip
+            wanted = [[True] * len(cell.facts.statements) for cell in cells]
         for cell, keep in zip(cells, wanted):
             if not keep:
                 continue

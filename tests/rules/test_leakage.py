@@ -370,3 +370,18 @@ def test_a_long_notebook_finds_the_same_through_its_slice():
     cells = notebook("X = StandardScaler().fit_transform(X)", *filler, SPLIT, TRAIN, SCORE, SWEEP,
                      "best_k = max(scores, key=scores.get)")
     assert [code for code, _, _ in codes_for(cells, select=("RP801", "RP802", "RP803"))] == ["RP801", "RP803"]
+
+
+def test_a_column_transformer_fitted_before_the_split():
+    prep = ("from sklearn.compose import ColumnTransformer\nfrom sklearn.preprocessing import OneHotEncoder\n"
+            "prep = ColumnTransformer([('num', make_pipeline(SimpleImputer(), StandardScaler()), ['tenure']),\n"
+            "                          ('cat', OneHotEncoder(), ['plan'])])\nX = prep.fit_transform(X)")
+    found = findings_for(notebook(prep, SPLIT, TRAIN, SCORE), select="RP801")
+    assert [(f.cell_index, f.line) for f in found] == [(2, 5)]
+    assert found[0].message.startswith("ColumnTransformer is fitted on `X` (cell 2)")
+
+
+def test_a_column_transformer_of_stateless_steps_learns_nothing():
+    prep = ("from sklearn.compose import ColumnTransformer\nfrom sklearn.preprocessing import OneHotEncoder\n"
+            "X = ColumnTransformer([('cat', OneHotEncoder(), ['plan'])], remainder='passthrough').fit_transform(X)")
+    assert codes_for(notebook(prep, SPLIT, TRAIN, SCORE), select="RP801") == []

@@ -926,9 +926,10 @@ class Flow:
             return "other"
         if obj.role == "pipeline":
             last = obj.steps[-1] if obj.steps else None
-            if last is not None and last.role in ("transformer", "stateless") or obj.cls in (
-                    "ColumnTransformer", "make_column_transformer", "FeatureUnion", "make_union"):
-                return "pipeline-transformer"
+            if last is not None and last.role in ("transformer", "stateless", "pipeline") and not _ends_in_model(
+                    last) or obj.cls in ("ColumnTransformer", "make_column_transformer", "FeatureUnion", "make_union"):
+                # preprocessing only: it learns from the rows when one of its steps does
+                return "transformer" if _learns(obj) else "other"
             return "model"
         return "model"
 
@@ -1197,6 +1198,17 @@ def _after_grouping(node: ast.expr) -> bool:
             return True
         node = node.value
     return False
+
+
+def _learns(obj: Value, depth: int = 0) -> bool:
+    """A transformer among a pipeline's or a column transformer's steps, at any depth."""
+    return obj.role == "transformer" or depth < 4 and any(_learns(step, depth + 1) for step in obj.steps)
+
+
+def _ends_in_model(obj: Value, depth: int = 0) -> bool:
+    if obj.role != "pipeline" or depth > 4:
+        return obj.role == "model"
+    return bool(obj.steps) and _ends_in_model(obj.steps[-1], depth + 1)
 
 
 def _objects_in(values) -> list[Value]:

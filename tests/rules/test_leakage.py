@@ -385,3 +385,20 @@ def test_a_column_transformer_of_stateless_steps_learns_nothing():
     prep = ("from sklearn.compose import ColumnTransformer\nfrom sklearn.preprocessing import OneHotEncoder\n"
             "X = ColumnTransformer([('cat', OneHotEncoder(), ['plan'])], remainder='passthrough').fit_transform(X)")
     assert codes_for(notebook(prep, SPLIT, TRAIN, SCORE), select="RP801") == []
+
+
+def test_xgboost_train_stopping_on_the_test_set():
+    boost = ("import xgboost as xgb\ndtrain = xgb.DMatrix(X_train, label=y_train)\n"
+             "dtest = xgb.DMatrix(X_test, label=y_test)\n"
+             "booster = xgb.train({'max_depth': 3}, dtrain, evals=[(dtest, 'test')], early_stopping_rounds=10)\n"
+             "print(accuracy_score(y_test, booster.predict(dtest) > 0.5))")
+    assert codes_for(notebook(SPLIT, boost), select="RP803") == [("RP803", 3, 4)]
+
+
+def test_lightgbm_stopping_callback_on_the_test_set():
+    boost = ("import lightgbm as lgb\nmodel = lgb.LGBMClassifier(n_estimators=500)\n"
+             "model.fit(X_train, y_train, eval_set=[(X_test, y_test)], callbacks=[lgb.early_stopping(50)])\n"
+             "print(f1_score(y_test, model.predict(X_test)))")
+    assert codes_for(notebook(SPLIT, boost), select="RP803") == [("RP803", 3, 3)]
+    watched = boost.replace("callbacks=[lgb.early_stopping(50)]", "callbacks=[lgb.log_evaluation(10)]")
+    assert codes_for(notebook(SPLIT, watched), select="RP803") == []

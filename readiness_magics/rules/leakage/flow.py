@@ -746,7 +746,7 @@ class Flow:
             scored = frozenset().union(*(a.evaluations for a in args if a is not None and a.collected))
             if scored:
                 self.choices.append(Choice(scored, self.place(node), f"`{last}`"))
-        if last[:1].isupper() or last in PIPELINES:
+        if last[:1].isupper() or last in PIPELINES or last in CALLBACKS_STOPPING:
             return self.construct(node, last, args, keywords)
         # Any other function: its result comes from its data arguments (np.log1p, pd.concat, np.array).
         data_keywords = [keywords[k] for k in _ROW_SHAPING_KEYWORDS if k in keywords]

@@ -1261,7 +1261,10 @@ def flow_of(model: NotebookModel) -> Flow:
     # garbage collector off while it runs).
     flow.model = None
     model.__dict__["_leakage_flow"] = flow
-    if len(_RECENT) >= 4:
-        _RECENT.pop(next(iter(_RECENT)))
+    try:
+        if len(_RECENT) >= 4:
+            _RECENT.pop(next(iter(_RECENT)), None)
+    except (StopIteration, RuntimeError):  # another thread of the server made room first
+        pass
     _RECENT[key] = (flow, [cell.facts for cell in cells])
     return flow

@@ -402,3 +402,17 @@ def test_lightgbm_stopping_callback_on_the_test_set():
     assert codes_for(notebook(SPLIT, boost), select="RP803") == [("RP803", 3, 3)]
     watched = boost.replace("callbacks=[lgb.early_stopping(50)]", "callbacks=[lgb.log_evaluation(10)]")
     assert codes_for(notebook(SPLIT, watched), select="RP803") == []
+
+
+def test_group_statistics_filled_in_before_the_split():
+    fill = ("df['tenure'] = df.groupby('plan')['tenure'].transform(lambda x: x.fillna(x.median()))\n"
+            "X, y = df.drop(columns='churned'), df['churned']")
+    found = findings_for(notebook(fill, SPLIT, TRAIN, SCORE), select="RP801")
+    assert [(f.cell_index, f.line) for f in found] == [(2, 1)]
+    assert found[0].message.startswith("The median of `df.groupby('plan')['tenure']`")
+
+
+def test_group_transforms_without_a_statistic_are_not_leakage():
+    shift = ("df['previous'] = df.groupby('customer')['calls'].transform(lambda x: x.shift(1))\n"
+             "X, y = df.drop(columns='churned'), df['churned']")
+    assert codes_for(notebook(shift, SPLIT, TRAIN, SCORE), select="RP801") == []

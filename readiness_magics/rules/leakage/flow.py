@@ -814,6 +814,16 @@ class Flow:
             return receiver
         if method in REDUCTIONS and not _after_grouping(receiver_node):
             return self.reduction(receiver, node, method, receiver_node)
+        if method in ("transform", "apply") and node.args and _after_grouping(receiver_node):
+            how = _group_statistic(node.args[0])
+            if how is not None:
+                # `df.groupby("pclass")["age"].transform(lambda x: x.fillna(x.median()))`: every row gets a
+                # statistic of its group, test rows included
+                fit = Fit(f"`{how}()`", "statistic", receiver, receiver_node, self.place(node))
+                self.fits.append(fit)
+                out = derive(receiver)
+                out.stats = out.stats | {fit}
+                return out
         if method in ("append", "extend", "add", "update", "insert") and isinstance(receiver_node, ast.Name):
             merged = self.combine([receiver, *args])
             if merged is not None:
@@ -1209,6 +1219,17 @@ def _ends_in_model(obj: Value, depth: int = 0) -> bool:
     if obj.role != "pipeline" or depth > 4:
         return obj.role == "model"
     return bool(obj.steps) and _ends_in_model(obj.steps[-1], depth + 1)
+
+
+def _group_statistic(node: ast.expr) -> str | None:
+    """The reduction a grouped `transform`/`apply` computes: `"mean"`, or `lambda x: x.fillna(x.median())`."""
+    if isinstance(node, ast.Constant) and node.value in REDUCTIONS:
+        return node.value
+    if isinstance(node, ast.Lambda):
+        for child in ast.walk(node.body):
+            if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in REDUCTIONS:
+                return child.func.attr
+    return None
 
 
 def _objects_in(values) -> list[Value]:

@@ -20,8 +20,8 @@ class PreprocessingLeakage(Rule):
     """## What it does
     Reports a transformer that learns from the data (a scaler, imputer, target encoder, vectorizer,
     PCA, feature selector) fitted with `fit`/`fit_transform` on rows that later become the test part
-    of a train/test split, or a statistic such as `df.fillna(df.mean())` or `(x - x.mean()) / x.std()`
-    computed over those rows, when its output reaches a model's training and the test part is scored
+    of a train/test split, or a statistic such as `df.fillna(df.mean())`, `(x - x.mean()) / x.std()`
+    or a group's median filled in with `groupby(...).transform(...)` computed over those rows, when its output reaches a model's training and the test part is scored
     (also a cross-validation, or a search whose `best_score_` is read, of data transformed so beforehand). The finding sits on the fit; the
     message names the split and the score.
 

@@ -16,6 +16,7 @@ _FAMILIES = (
     "secrets",
     "hygiene",
     "live_kernel",
+    "leakage",
 )
 
 

@@ -225,3 +225,14 @@ def test_parallel_jobs_give_the_same_answer(project):
     two = json.loads(readiness("check", "--format", "json", "--jobs", "2", str(project)).stdout)
     assert one == two
     assert len(one["notebooks"]) == 22
+
+
+def test_text_output_leads_with_production_problems(tmp_path):
+    # Info notes (no git, no title, no opening markdown) come after the errors and warnings.
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('import pandas as pd\ndf = pd.read_csv("/home/ana/x.csv")')]), path)
+    result = subprocess.run([sys.executable, "-m", "readiness_magics", "check", "--no-ruff", "--no-cache", str(path)],
+                            capture_output=True, text=True)
+    lines = result.stdout.splitlines()[:-1]
+    codes = [line.split(": ")[1].split()[0] for line in lines]
+    assert codes[:2] == ["RP203", "RP101"] and {"RP703", "RP721"} <= set(codes[2:]), codes

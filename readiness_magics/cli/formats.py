@@ -34,7 +34,7 @@ def format_text(reports: list[NotebookReport], *, color: bool = False) -> str:
             else:
                 lines.append(f"{paint(report.path, '1')}: {paint('cannot read', '31')}: {report.error.message}")
             continue
-        for finding in report.findings:
+        for finding in _production_first(report.findings):
             severity_colour = {"error": "31", "warning": "33", "info": "36"}[finding.severity.value]
             lines.append(
                 f"{paint(_where(report, finding), '1')}: {paint(finding.code, severity_colour)} {finding.message}"
@@ -55,6 +55,13 @@ def format_text(reports: list[NotebookReport], *, color: bool = False) -> str:
         summary += f"; readiness score {reports[0].score}/100"
     lines.append(summary + ".")
     return "\n".join(lines) + "\n"
+
+
+def _production_first(findings: list) -> list:
+    """Errors and warnings in cell order, then the info notes (names, markdown, version control), so a
+    reader meets what blocks production first."""
+    notes = [f for f in findings if f.severity.value == "info"]
+    return [f for f in findings if f.severity.value != "info"] + notes
 
 
 def to_json(reports: list[NotebookReport]) -> dict:

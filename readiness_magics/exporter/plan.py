@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, qualified_name
+from .edits import Edit, SourceIndex, apply_edits, replace_literal
 from .names import fresh_name, identifier, slug
 from .paths import PathLiteral, find_path_literals
 
@@ -196,35 +197,32 @@ def _first_paragraph(markdown: str) -> str:
 
 
 class _Source:
-    """A cell's Python text, line by line, for cutting statements out with their comments."""
+    """A cell's Python text, for cutting statements out with their comments and applying edits to them."""
 
     def __init__(self, cell: CellModel):
         self.cell = cell
         self.code = cell.facts.python.code or ""
-        self.lines = self.code.splitlines()
+        self.index = SourceIndex(self.code)
+        self.lines = [self.code[self.index.line_start(n):self.index.line_end(n)]
+                      for n in range(1, len(self.index.starts) + 1)]
 
     def statement_text(self, node: ast.stmt, previous_end: int, next_start: int | None,
-                       replacements: dict[int, list[PathLiteral]] | None = None,
-                       replace_with=None) -> str:
+                       edits: list[Edit] = ()) -> str:
+        """The statement's text (with the comment lines just above it), with `edits` applied by position."""
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         end = node.end_lineno or node.lineno
         shares_line = previous_end == start or (next_start is not None and next_start == end)
         if shares_line:
-            text = ast.get_source_segment(self.code, node) or ast.unparse(node)
-            return text
+            span = self.index.node_range(node)
+            if span is None:
+                return ast.unparse(node)
+            first_offset = min([span[0]] + [self.index.offset(d.lineno, d.col_offset) - 1
+                                            for d in getattr(node, "decorator_list", [])])
+            return apply_edits(self.code, list(edits), first_offset, span[1])
         first = start
         while first - 1 > previous_end and self.lines[first - 2].lstrip().startswith("#"):
             first -= 1
-        lines = list(self.lines[first - 1:end])
-        for literal in (replacements or {}).get(id(node), []):
-            line_index = literal.node.lineno - first
-            if not 0 <= line_index < len(lines) or literal.node.lineno != literal.node.end_lineno:
-                continue
-            encoded = lines[line_index].encode("utf-8")
-            before, after = encoded[: literal.node.col_offset], encoded[literal.node.end_col_offset:]
-            lines[line_index] = (before.decode("utf-8", "replace") + replace_with(literal)
-                                 + after.decode("utf-8", "replace"))
-        return "\n".join(lines)
+        return apply_edits(self.code, list(edits), self.index.line_start(first), self.index.line_end(end))
 
 
 def _is_magic(node: ast.AST) -> bool:
@@ -449,13 +447,16 @@ class Planner:
             return
         source = _Source(cell)
         statements = facts.statements
-        replacements: dict[int, list] = {}
+        replacements: dict[int, list[Edit]] = {}
         for literal in find_path_literals(self.model, cell) if self.lift_paths else []:
             if id(literal.node) in lifted and not literal.in_function:
-                replacements.setdefault(id(literal.statement), []).append(literal)
-
-        def replace_with(literal: PathLiteral) -> str:
-            return f"{PARAMS_PLACEHOLDER}.{lifted[id(literal.node)].name}"
+                edit = replace_literal(source.index, literal.node,
+                                       f"{PARAMS_PLACEHOLDER}.{lifted[id(literal.node)].name}")
+                if edit is None:
+                    self.warnings.append(f"cell {cell.index}, line {literal.line}: the path {literal.value!r} is "
+                                         "kept as written (its position in the source could not be confirmed)")
+                    continue
+                replacements.setdefault(id(literal.statement), []).append(edit)
 
         self._collect_calls(cell, calls)
         for position, node in enumerate(statements):
@@ -464,7 +465,7 @@ class Planner:
             if _is_magic(node):
                 self._magic_statement(cell, node, step)
                 continue
-            text = source.statement_text(node, previous_end, next_start, replacements, replace_with)
+            text = source.statement_text(node, previous_end, next_start, replacements.get(id(node), []))
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
                     imports.append(node)

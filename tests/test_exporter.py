@@ -47,8 +47,8 @@ def test_clean_notebook_gives_the_package_layout(orders, tmp_path):
     assert result.output == str(package)
     assert sorted(result.files) == [
         "README.md", "pyproject.toml", "src/order_totals/__init__.py", "src/order_totals/__main__.py",
-        "src/order_totals/params.py", "src/order_totals/pipeline.py", "tests/data/orders.csv",
-        "tests/test_pipeline.py",
+        "src/order_totals/params.py", "src/order_totals/pipeline.py", "tests/conftest.py",
+        "tests/data/orders.csv", "tests/test_pipeline.py",
     ]
     for name in result.files:
         assert (package / name).is_file()

@@ -17,7 +17,7 @@ from .names import PackageNameError, check_package_name, package_name_from
 from .plan import ExportPlan, Planner
 from .render import (render_init, render_main, render_params, render_pipeline, render_pyproject,
                      render_readme)
-from .testgen import plan_data, render_tests
+from .testgen import plan_data, render_conftest, render_tests
 from .writer import WriteError, write_package
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -162,6 +162,7 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
         f"src/{package}/pipeline.py": pipeline_text,
         f"src/{package}/__main__.py": render_main(plan, package),
         "tests/test_pipeline.py": render_tests(plan, package, data),
+        "tests/conftest.py": render_conftest(),
     })
     for name, content in data.samples.items():
         files[f"tests/data/{name}"] = content

@@ -116,6 +116,11 @@ class ExportPlan:
     exported_cells: list[int]
     title: str
     description: str
+    # Where the notebook binds each name (cell indexes), to say why a name the package lacks is missing.
+    bound_in: dict[str, list[int]] = field(default_factory=dict)
+    # Set by the renderer: names the package cannot define (name -> why), and the functions that need them.
+    missing: dict[str, str] = field(default_factory=dict)
+    needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _is_upper(name: str) -> bool:
@@ -407,6 +412,8 @@ class Planner:
             exported_cells=sorted(exported_indexes),
             title=title,
             description=description,
+            bound_in={name: sorted({d.cell.index for d in definitions})
+                      for name, definitions in model.definitions.items()},
         )
 
     def _lift(self, literals: list[PathLiteral], parameters: list[Parameter], param_names: set[str]

@@ -10,6 +10,7 @@ from .. import __version__
 from ..requirements import is_kernel_provided, is_standard_library
 from .dependencies import Dependency
 from .plan import PARAMS_PLACEHOLDER, ExportPlan, Step
+from .undefined import MISSING_CLASS, undefined_names
 
 INDENT = "    "
 
@@ -204,12 +205,57 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     header.append("from .params import Params")
     text = "\n".join(header) + "\n\n\n" + body + "\n"
     try:
+        text = _define_missing(text, plan, warnings)
+    except SyntaxError as exc:
+        raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
+    try:
         ast.parse(text)
     except SyntaxError as exc:
         raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
     third_party = [m for m in modules if m and not is_standard_library(m) and not is_kernel_provided(m)
                    and m.split(".")[0] not in plan.local_modules]
     return text, third_party, warnings
+
+
+def _why_missing(name: str, plan: ExportPlan) -> str:
+    cells = plan.bound_in.get(name)
+    if not cells:
+        return ("the notebook never binds it in its code (a magic, %run, an extension or an earlier session "
+                "defined it); define it or pass it in")
+    where = _cells_text(cells)
+    return f"the notebook binds it in {where}, in code the export could not keep; define it or pass it in"
+
+
+def _define_missing(text: str, plan: ExportPlan, warnings: list[str]) -> str:
+    """Give every name the module uses but cannot define a stand-in that fails with a clear message when used.
+
+    Importing the package and everything that does not touch the name still works; a use raises
+    NotImplementedError naming the notebook cell, never a NameError. Each name goes to the README's known issues.
+    """
+    names = undefined_names(text)
+    if not names:
+        return text
+    plan.missing = {name: _why_missing(name, plan) for name in names}
+    lines = [MISSING_CLASS, ""]
+    lines += [f"{name} = _Missing({name!r}, {plan.missing[name]!r})" for name in names]
+    marker = "from .params import Params\n"
+    head, tail = text.split(marker, 1)
+    text = head + marker + "\n\n" + "\n".join(lines) + "\n" + tail
+    tree = ast.parse(text)
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                             ast.ClassDef))}
+    direct = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} for name, node in functions.items()}
+    needs: dict[str, set[str]] = {name: reads & set(names) for name, reads in direct.items()}
+    changed = True
+    while changed:  # a function calling one that needs a missing name needs it too
+        changed = False
+        for name, reads in direct.items():
+            for other in reads & set(functions):
+                if not needs[other] <= needs[name]:
+                    needs[name] |= needs[other]
+                    changed = True
+    plan.needs_missing = {name: sorted(found) for name, found in needs.items() if found}
+    return text
 
 
 def render_main(plan: ExportPlan, package: str) -> str:
@@ -332,9 +378,15 @@ def render_readme(plan: ExportPlan, package: str, dependencies: list[Dependency]
     if has_end_to_end:
         out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows) for an end-to-end "
                    "run.")
+    if known_issues or plan.missing:
+        out += ["", "## Known issues", ""]
+    if plan.missing:
+        out += ["These names are used by the code but could not be made part of the package; `pipeline.py` "
+                "defines each as a stand-in that raises NotImplementedError when used:", ""]
+        out += [f"- `{name}`: {why}" for name, why in plan.missing.items()]
+        out.append("")
     if known_issues:
-        out += ["", "## Known issues", "",
-                "The notebook was exported with `--force` although these findings were at the fail level:", ""]
+        out += ["The notebook was exported with `--force` although these findings were at the fail level:", ""]
         for finding in known_issues:
             where = f"cell {finding.cell_index}, line {finding.line}" if finding.cell_index is not None else "notebook"
             out.append(f"- {finding.code} ({where}): {finding.message}")

@@ -70,6 +70,7 @@ class Statement:
     source: str
     reads: frozenset[str]
     binds: tuple[tuple[str, str], ...]  # (name, kind)
+    dropped: bool = False  # display-only or a plot: left out unless a kept statement reads what it binds
 
 
 @dataclass
@@ -230,6 +231,19 @@ class _Source:
         return apply_edits(self.code, list(edits), self.index.line_start(first), self.index.line_end(end))
 
 
+def _nested_imports(node: ast.AST) -> list[ast.stmt]:
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Try)):
+            continue
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            if not (isinstance(child, ast.ImportFrom) and (child.level or child.module == "__future__")):
+                found.append(child)
+        else:
+            found.extend(_nested_imports(child))
+    return found
+
+
 def _is_magic(node: ast.AST) -> bool:
     for child in ast.walk(node):
         if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
@@ -369,6 +383,9 @@ class Planner:
             step = raw_steps[-1]
             self._cell_into(cell, step, imports, items, module_names | constants, constants, displayed, calls,
                             lifted)
+        _keep_what_later_steps_read(raw_steps)
+        for step in raw_steps:
+            step.statements = [statement for statement in step.statements if not statement.dropped]
         steps = [step for step in raw_steps if step.statements]
 
         # Names the generated module uses for itself must not clash with the notebook's.
@@ -477,6 +494,10 @@ class Planner:
                 if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
                     imports.append(node)
                 continue
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                # `if not key: import getpass` binds a global in the notebook but a local in a step: the
+                # module imports it too (only where it is used; not from a `try` that guards a missing package).
+                imports.extend(_nested_imports(node))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 kind = "class" if isinstance(node, ast.ClassDef) else "function"
                 items.append(ModuleItem(kind, (node.name,), text, cell.index))
@@ -488,11 +509,11 @@ class Planner:
                 items.append(ModuleItem("constant", names, text, cell.index))
                 continue
             dropped = self._display_or_plot(node, displayed)
-            if dropped:
-                continue
             binds = tuple((b.name, b.kind) for b in facts.bindings if b.statement is node)
+            if dropped and not binds:
+                continue
             reads = frozenset(_loads(node))
-            step.statements.append(Statement(cell, node, text, reads, binds))
+            step.statements.append(Statement(cell, node, text, reads, binds, dropped=dropped))
 
     def _is_constant(self, node: ast.stmt, module_names: set[str]) -> bool:
         if not isinstance(node, ast.Assign):
@@ -669,6 +690,33 @@ class Planner:
                                          "defined at module level in the package; pass it as an argument")
         for name in needed:
             items.insert(0, ModuleItem("constant", (name,), f"{name} = {defaults[name].default}", -1))
+
+
+def _keep_what_later_steps_read(steps: list[Step]) -> None:
+    """Keep a dropped statement (a plot, say) when a kept statement later reads a name it binds.
+
+    `model = fit(x); plt.plot(model.loss_)` in a loop is dropped as a plot, but the steps after it need
+    `model`: dropping it would leave a name the package never defines. Repeats until nothing changes, so what
+    a kept statement needs (`fig` for `ax`) is kept too.
+    """
+    flat = [statement for step in steps for statement in step.statements]
+    changed = True
+    while changed:
+        changed = False
+        for position, statement in enumerate(flat):
+            if not statement.dropped:
+                continue
+            bound = {name for name, _ in statement.binds}
+            for later in flat[position + 1:]:
+                if later.dropped:
+                    continue
+                if later.reads & bound:
+                    statement.dropped = False
+                    changed = True
+                    break
+                bound -= {name for name, _ in later.binds}
+                if not bound:
+                    break
 
 
 def last_binding_step(steps: list[Step], name: str) -> int | None:

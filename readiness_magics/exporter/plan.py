@@ -121,6 +121,9 @@ class ExportPlan:
     bound_in: dict[str, list[int]] = field(default_factory=dict)
     # Set by the renderer: names the package cannot define (name -> why), and the functions that need them.
     missing: dict[str, str] = field(default_factory=dict)
+    # function -> notebook variables it takes as keyword-only parameters; their literal values, where known.
+    state: dict[str, list[str]] = field(default_factory=dict)
+    state_values: dict[str, str] = field(default_factory=dict)
     needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -231,6 +234,39 @@ class _Source:
         return apply_edits(self.code, list(edits), self.index.line_start(first), self.index.line_end(end))
 
 
+def _signature_edit(node: ast.FunctionDef, names: list[str], index: SourceIndex) -> Edit | None:
+    """An insertion that adds `names` as keyword-only parameters to the definition's signature."""
+    arguments = node.args
+
+    def end_of(arg: ast.arg, default: ast.AST | None) -> int | None:
+        span = index.node_range(default if default is not None else arg)
+        return span[1] if span else None
+
+    added = ", ".join(names)
+    if arguments.kwonlyargs:
+        return _insert(end_of(arguments.kwonlyargs[-1], arguments.kw_defaults[-1]), ", " + added)
+    if arguments.vararg is not None:
+        return _insert(end_of(arguments.vararg, None), ", " + added)
+    positional = [*arguments.posonlyargs, *arguments.args]
+    if positional:
+        defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+        after = end_of(positional[-1], defaults[-1])
+        if arguments.posonlyargs and not arguments.args:
+            return None  # `def f(a, /)`: the `/` comes after; rare, left to the stand-ins
+        return _insert(after, ", *, " + added)
+    if arguments.kwarg is not None:
+        span = index.node_range(arguments.kwarg)
+        start = index.text.rfind("**", 0, span[0]) if span else -1
+        return _insert(start if start >= 0 else None, f"*, {added}, ")
+    start = index.offset(node.lineno, node.col_offset)
+    match = re.compile(r"def\s+" + re.escape(node.name) + r"\s*(\[[^\]]*\]\s*)?\(").match(index.text, start)
+    return _insert(match.end() if match else None, f"*, {added}")
+
+
+def _insert(at: int | None, text: str) -> Edit | None:
+    return None if at is None else Edit(at, at, text)
+
+
 def _nested_imports(node: ast.AST) -> list[ast.stmt]:
     found = []
     for child in ast.iter_child_nodes(node):
@@ -261,6 +297,7 @@ class Planner:
         self.folder = folder
         self.lift_paths = lift_paths
         self.warnings: list[str] = []
+        self._state: dict[str, list[str]] = {}
 
     # -- parameters ------------------------------------------------------------------------------
 
@@ -359,12 +396,17 @@ class Planner:
                 if cell.facts.tree is not None and not cell.is_parameters:
                     literals.extend(find_path_literals(self.model, cell))
         lifted = self._lift(literals, parameters, param_names)
+        literal_params = {p.name for p in parameters if p.is_literal}
+        self._state = self._state_of_functions(exported, module_names | self._pre_constants(exported, module_names),
+                                               literal_params)
 
         # Sections: a markdown heading starts one; code before the first heading is its own section.
         has_sections = any(cell.cell.kind == "markdown" and _heading(cell.cell.source) for cell in model.cells)
         raw_steps: list[Step] = []
         current_title = ""
         imports: list[ast.stmt] = []
+        if self._state:
+            imports.append(ast.parse("import functools").body[0])  # only kept where a partial() uses it
         items: list[ModuleItem] = []
         displayed: set[str] = set()
         calls: list[Call] = []
@@ -429,6 +471,8 @@ class Planner:
             exported_cells=sorted(exported_indexes),
             title=title,
             description=description,
+            state=dict(self._state),
+            state_values=self._state_values(),
             bound_in={name: sorted({d.cell.index for d in definitions})
                       for name, definitions in model.definitions.items()},
         )
@@ -482,6 +526,8 @@ class Planner:
                     continue
                 replacements.setdefault(id(literal.statement), []).append(edit)
 
+        for edit_node, edit in self._state_edits(cell, source):
+            replacements.setdefault(id(edit_node), []).append(edit)
         self._collect_calls(cell, calls)
         for position, node in enumerate(statements):
             previous_end = statements[position - 1].end_lineno if position else 0
@@ -512,8 +558,124 @@ class Planner:
             binds = tuple((b.name, b.kind) for b in facts.bindings if b.statement is node)
             if dropped and not binds:
                 continue
-            reads = frozenset(_loads(node))
-            step.statements.append(Statement(cell, node, text, reads, binds, dropped=dropped))
+            reads = _loads(node)
+            for function in reads & set(self._state):
+                reads |= set(self._state[function])  # the call now passes the notebook state it reads
+            step.statements.append(Statement(cell, node, text, frozenset(reads), binds, dropped=dropped))
+
+    # -- functions that read notebook state ---------------------------------------------------------
+
+    def _pre_constants(self, exported: list[CellModel], module_names: set[str]) -> set[str]:
+        """The names that will be module constants (as _cell_into decides), known before the walk."""
+        known = set(module_names)
+        found: set[str] = set()
+        for cell in exported:
+            if cell.facts.tree is None or cell.is_parameters:
+                continue
+            for node in cell.facts.statements:
+                if self._is_constant(node, known):
+                    names = {t.id for t in node.targets}
+                    found |= names
+                    known |= names
+        return found
+
+    def _state_of_functions(self, exported: list[CellModel], module_level: set[str], literal_params: set[str]
+                            ) -> dict[str, list[str]]:
+        """function -> the notebook variables it reads as globals, which become its keyword-only parameters.
+
+        In the notebook `def tokenize(batch): return tokenizer(batch)` reads the global `tokenizer`; in the
+        package that global does not exist, so `tokenize` takes `tokenizer` as a parameter and every call
+        passes it. A function calling such a function needs its state too, to pass it on.
+        """
+        reads: dict[str, list[str]] = {}
+        calls: dict[str, set[str]] = {}
+        for cell in exported:
+            if cell.facts.tree is None or cell.is_parameters:
+                continue
+            top = {id(node) for node in cell.facts.statements}
+            for function in cell.facts.functions:
+                if id(function.node) not in top or isinstance(function.node, ast.AsyncFunctionDef):
+                    continue
+                names: list[str] = []
+                for read in function.free_reads:
+                    name = read.id
+                    if (name in module_level or name in _BUILTIN_NAMES or name in literal_params
+                            or name in function.declared_global or name not in self.model.definitions
+                            or name == function.name or name in names):
+                        continue
+                    names.append(name)
+                reads[function.name] = names
+                calls[function.name] = {read.id for read in function.free_reads}
+        changed = True
+        while changed:
+            changed = False
+            for name in reads:
+                for callee in calls[name] & set(reads):
+                    for needed in reads[callee]:
+                        if needed not in reads[name] and needed != name:
+                            reads[name].append(needed)
+                            changed = True
+        state = {name: names for name, names in reads.items() if names}
+        for name, names in state.items():
+            self.warnings.append(f"function {name}() read the notebook variable(s) {', '.join(names)} as globals; "
+                                 "they are now keyword-only parameters, and every call passes them")
+        return state
+
+    def _state_values(self) -> dict[str, str]:
+        """The literal a state variable holds, when the notebook assigns it once, as `name = <literal>`."""
+        values = {}
+        for name in {name for names in self._state.values() for name in names}:
+            definitions = self.model.definitions.get(name, [])
+            if len(definitions) != 1:
+                continue
+            statement = definitions[0].binding.statement
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0], ast.Name):
+                value = _literal(statement.value)
+                if value is not _NOT_LITERAL and len(repr(value)) < 200:
+                    values[name] = repr(value)
+        return values
+
+    def _state_edits(self, cell: CellModel, source: _Source) -> list[tuple[ast.stmt, Edit]]:
+        """Edits that add state parameters to the definitions, and pass them at every use, in this cell."""
+        if not getattr(self, "_state", None) or cell.facts.tree is None:
+            return []
+        state = self._state
+        facts = cell.facts
+        index = source.index
+        edits: list[tuple[ast.stmt, Edit]] = []
+        for node in facts.statements:
+            if isinstance(node, ast.FunctionDef) and node.name in state:
+                edit = _signature_edit(node, state[node.name], index)
+                if edit is None:
+                    return []  # a signature we cannot extend safely: leave the cell as it is (stand-ins cover it)
+                edits.append((node, edit))
+        for child in ast.walk(facts.tree):
+            if not (isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in state):
+                continue
+            statement = facts.top_statement(child)
+            parent = facts.parent(child)
+            keywords = ", ".join(f"{name}={name}" for name in state[child.id])
+            if isinstance(parent, ast.Call) and parent.func is child:
+                span = index.node_range(parent)
+                if span is None or index.text[span[1] - 1] != ")":
+                    continue
+                last = ([*parent.args, *parent.keywords] or [None])[-1]
+                if last is None:
+                    edits.append((statement, Edit(span[1] - 1, span[1] - 1, keywords)))
+                else:
+                    last_end = index.node_range(last)
+                    if last_end is None:
+                        continue
+                    between = index.text[last_end[1]:span[1] - 1]
+                    text = keywords if "," in between else ", " + keywords
+                    at = span[1] - 1 if "," in between else last_end[1]
+                    edits.append((statement, Edit(at, at, text)))
+            else:
+                span = index.node_range(child)
+                if span is not None:
+                    edits.append((statement, Edit(span[0], span[1], f"functools.partial({child.id}, {keywords})")))
+        return edits
 
     def _is_constant(self, node: ast.stmt, module_names: set[str]) -> bool:
         if not isinstance(node, ast.Assign):
@@ -685,7 +847,7 @@ class Planner:
                         needed.append(read.id)
                         self.warnings.append(f"function {name}() reads the parameter {read.id} as a global; it sees "
                                              "the default value only, pass it as an argument instead")
-                elif read.id in self.model.definitions:
+                elif read.id in self.model.definitions and read.id not in self._state.get(name, ()):
                     self.warnings.append(f"function {name}() reads the notebook variable {read.id}, which is not "
                                          "defined at module level in the package; pass it as an argument")
         for name in needed:

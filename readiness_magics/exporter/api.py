@@ -162,7 +162,7 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
         f"src/{package}/pipeline.py": pipeline_text,
         f"src/{package}/__main__.py": render_main(plan, package),
         "tests/test_pipeline.py": render_tests(plan, package, data),
-        "tests/conftest.py": render_conftest(),
+        "tests/conftest.py": render_conftest(_relative_folders(model, plan, folder)),
     })
     for name, content in data.samples.items():
         files[f"tests/data/{name}"] = content
@@ -172,6 +172,38 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
     if format_code:
         _format_python(encoded, package)
     return PackageBuild(package, dict(sorted(encoded.items())), plan, dependencies, warnings, data.runs)
+
+
+def _relative_folders(model: NotebookModel, plan: ExportPlan, folder: Path | None) -> list[str]:
+    """Folders beside the notebook that its relative paths name (`figures/roc.png` -> `figures`).
+
+    Generated tests run in an empty temporary folder; code that saves into `figures/` there would fail only
+    because the folder is missing, so the tests' fixture creates these (empty) first.
+    """
+    if folder is None:
+        return []
+    exported = set(plan.exported_cells)
+    found: set[str] = set()
+    for cell in model.code_cells:
+        if cell.index not in exported or cell.facts.tree is None:
+            continue
+        for node in cell.facts.strings:
+            value = node.value.replace("\\", "/")
+            if not value or len(value) > 200 or "\n" in value or "://" in value or value.startswith(("/", "~")) \
+                    or ":" in value or any(ch in value for ch in "{}%*?<>|\"'"):
+                continue
+            parts = [part for part in value.split("/") if part not in ("", ".")]
+            if not parts or ".." in parts:
+                continue
+            for depth in range(len(parts), 0, -1):
+                relative = "/".join(parts[:depth])
+                try:
+                    if (folder / relative).is_dir():
+                        found.add(relative)
+                        break
+                except OSError:
+                    break
+    return sorted(found)[:50]
 
 
 def _imports_of(path: Path) -> list[str]:

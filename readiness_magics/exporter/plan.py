@@ -83,6 +83,7 @@ class Step:
     param_reads: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     uses_params: bool = False
+    unbound: list[str] = field(default_factory=list)  # read before bound, and no earlier step binds them
 
 
 @dataclass
@@ -699,6 +700,9 @@ class Planner:
                 if callee.split(".")[0] in _PLOT_MODULES or method in _PLOT_METHODS:
                     plot_names.update(self._bound_names(node))
                     return True
+        value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "get_ipython":
+            return True  # `ip = get_ipython()`: IPython-only; kept only if a kept statement reads `ip`
         if not isinstance(node, ast.Expr):
             return False
         value = node.value
@@ -802,6 +806,8 @@ class Planner:
             read_after = any(name in statement.reads for _, statement in flat[position + 1:])
             if name in displayed or not read_after:
                 results.append(name)
+        gone = set().union(*(_deleted_at_end(step) for step in steps)) if steps else set()
+        results = [name for name in results if name not in gone]
         self._results = results
         result_set = set(results)
         producer: dict[str, int] = {}
@@ -811,6 +817,10 @@ class Planner:
                 for name in sorted(statement.reads, key=lambda n: _first_position(statement.node, n)):
                     if name not in reads:
                         reads.append(name)
+            # A name read before the step binds it came from code the package lacks: the step starts by giving
+            # it a stand-in that says so (render), instead of an UnboundLocalError.
+            step.unbound = sorted(_read_before_bound(step, set(producer) | module_names | param_names
+                                                     | _BUILTIN_NAMES))
             step.inputs = [name for name in reads if name in producer and name not in module_names]
             step.param_reads = [name for name in reads if name in param_names and name not in producer
                                 and name not in module_names]
@@ -825,8 +835,9 @@ class Planner:
             for later in steps[index + 1:]:
                 for statement in later.statements:
                     later_reads |= statement.reads
-            step.outputs = [name for name in bound if name in later_reads
-                            or (name in result_set and last_binding_step(steps, name) == index)]
+            deleted = _deleted_at_end(step)
+            step.outputs = [name for name in bound if name not in deleted and (name in later_reads
+                            or (name in result_set and last_binding_step(steps, name) == index))]
             for name in bound:
                 producer[name] = index
 
@@ -881,6 +892,36 @@ def _keep_what_later_steps_read(steps: list[Step]) -> None:
                     break
 
 
+def _read_before_bound(step: Step, known: set[str]) -> set[str]:
+    """Names the step binds but reads first (`x = f(x)` with no earlier x), that no earlier step gives it."""
+    bound: set[str] = set()
+    found: set[str] = set()
+    step_binds = {name for statement in step.statements for name, _ in statement.binds}
+    for statement in step.statements:
+        own = {name for name, _ in statement.binds}
+        if statement.node is None:
+            continue
+        reads_first = isinstance(statement.node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for name in statement.reads & step_binds:
+            if name in bound or name in known:
+                continue
+            if name not in own or reads_first or _first_position(statement.node, name, ast.Load) \
+                    < _first_position(statement.node, name, ast.Store):
+                found.add(name)
+        bound |= own
+    return found
+
+
+def _deleted_at_end(step: Step) -> set[str]:
+    """Names a top-level `del` removes after their last binding in the step: they cannot be returned."""
+    deleted: set[str] = set()
+    for statement in step.statements:
+        deleted -= {name for name, _ in statement.binds}
+        if isinstance(statement.node, ast.Delete):
+            deleted |= {target.id for target in statement.node.targets if isinstance(target, ast.Name)}
+    return deleted
+
+
 def last_binding_step(steps: list[Step], name: str) -> int | None:
     found = None
     for index, step in enumerate(steps):
@@ -889,11 +930,12 @@ def last_binding_step(steps: list[Step], name: str) -> int | None:
     return found
 
 
-def _first_position(node: ast.AST | None, name: str) -> tuple[int, int]:
+def _first_position(node: ast.AST | None, name: str, context: type | None = None) -> tuple[int, int]:
     if node is None:
         return (0, 0)
-    positions = [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
-    return min(positions) if positions else (0, 0)
+    positions = [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name
+                 and (context is None or isinstance(n.ctx, context))]
+    return min(positions) if positions else ((0, 0) if context is None else (10**9, 0))
 
 
 class _SelfPrefixer(ast.NodeTransformer):

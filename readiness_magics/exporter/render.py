@@ -141,6 +141,8 @@ def _step_source(step: Step, plan: ExportPlan, notebook: str) -> str:
              INDENT + _docstring(f"{label}: {_cells_text(step.cells)} of {notebook}.")]
     for name in step.param_reads:
         lines.append(f"{INDENT}{name} = {params}.{name}")
+    for name in step.unbound:
+        lines.append(f"{INDENT}{name} = _Missing({name!r}, {_why_missing(name, plan, step)!r})")
     body_has_code = bool(step.param_reads)
     for statement in step.statements:
         text = statement.source.replace(PARAMS_PLACEHOLDER, params)
@@ -217,13 +219,25 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     return text, third_party, warnings
 
 
-def _why_missing(name: str, plan: ExportPlan) -> str:
-    cells = plan.bound_in.get(name)
+def _why_missing(name: str, plan: ExportPlan, step: Step | None = None) -> str:
+    if name == "get_ipython":
+        return "get_ipython() exists only inside an IPython kernel; the package runs without one"
+    cells = [cell for cell in plan.bound_in.get(name, []) if step is None or cell not in step.cells]
+    if step is not None:
+        where = f"{_cells_text(step.cells)} of the notebook read(s) it before binding it"
+        if not cells:
+            return f"{where}; no cell that parses binds it (an earlier session or a magic did); define it or pass it in"
+        return f"{where}; {_cells_text(cells)} bind(s) it in code the export could not keep"
     if not cells:
         return ("the notebook never binds it in its code (a magic, %run, an extension or an earlier session "
                 "defined it); define it or pass it in")
-    where = _cells_text(cells)
-    return f"the notebook binds it in {where}, in code the export could not keep; define it or pass it in"
+    return f"the notebook binds it in {_cells_text(cells)}, in code the export could not keep; define it or pass it in"
+
+
+_DISPLAY = '''def display(*objects, **options) -> None:
+    """IPython's display() outside a notebook: print the objects."""
+    print(*objects)
+'''
 
 
 def _define_missing(text: str, plan: ExportPlan, warnings: list[str]) -> str:
@@ -232,10 +246,19 @@ def _define_missing(text: str, plan: ExportPlan, warnings: list[str]) -> str:
     Importing the package and everything that does not touch the name still works; a use raises
     NotImplementedError naming the notebook cell, never a NameError. Each name goes to the README's known issues.
     """
-    names = undefined_names(text)
-    if not names:
+    names = [name for name in undefined_names(text) if name != "_Missing"]
+    if "display" in names:
+        # IPython's display() outside a kernel: print what it was given (the notebook showed it).
+        names.remove("display")
+        marker = "from .params import Params\n"
+        head, tail = text.split(marker, 1)
+        text = head + marker + "\n\n" + _DISPLAY + "\n" + tail
+        warnings.append("display() is IPython's; the package defines it as print() of its arguments")
+    unbound = {name: step for step in plan.steps for name in step.unbound}
+    if not names and not unbound:
         return text
     plan.missing = {name: _why_missing(name, plan) for name in names}
+    plan.missing.update((name, _why_missing(name, plan, step)) for name, step in unbound.items())
     lines = [MISSING_CLASS, ""]
     lines += [f"{name} = _Missing({name!r}, {plan.missing[name]!r})" for name in names]
     marker = "from .params import Params\n"
@@ -246,6 +269,8 @@ def _define_missing(text: str, plan: ExportPlan, warnings: list[str]) -> str:
                                                                              ast.ClassDef))}
     direct = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} for name, node in functions.items()}
     needs: dict[str, set[str]] = {name: reads & set(names) for name, reads in direct.items()}
+    for step in plan.steps:
+        needs[step.name] |= set(step.unbound)
     changed = True
     while changed:  # a function calling one that needs a missing name needs it too
         changed = False

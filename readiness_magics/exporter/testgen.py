@@ -146,14 +146,16 @@ def _approx_ok(value) -> bool:
     return False
 
 
-def render_conftest() -> str:
+def render_conftest(folders: list[str] = ()) -> str:
+    made = [f"{INDENT}for folder in {list(folders)!r}:  # folders beside the notebook its paths write into",
+            f"{INDENT * 2}(tmp_path / folder).mkdir(parents=True, exist_ok=True)"] if folders else []
     return "\n".join([
         '"""Every generated test runs in its own temporary folder: the notebook\'s relative paths read and write'
         ' there,', 'never beside the package."""', "", "from __future__ import annotations", "", "import os", "", "import pytest", "",
         "# Set before the tests import the pipeline: a figure the code makes never opens a window.",
         'os.environ.setdefault("MPLBACKEND", "Agg")', "", "",
         "@pytest.fixture(autouse=True)", "def _in_a_temporary_folder(tmp_path, monkeypatch):",
-        f"{INDENT}monkeypatch.chdir(tmp_path)", "",
+        f"{INDENT}monkeypatch.chdir(tmp_path)", *made, "",
     ])
 
 

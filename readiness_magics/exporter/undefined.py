@@ -59,9 +59,11 @@ MISSING_CLASS = '''class _Missing:
     def _fail(self, *args, **kwargs):
         raise NotImplementedError(self._message)
 
-    __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = __contains__ = _fail
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _fail
-    __lt__ = __le__ = __gt__ = __ge__ = __setattr__ = __enter__ = __exit__ = __str__ = __format__ = _fail
+    __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = _fail
+    __bool__ = __contains__ = __setattr__ = __enter__ = __exit__ = _fail
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
+    __str__ = __format__ = _fail
 
     def __getattr__(self, attribute: str):
         self._fail()'''

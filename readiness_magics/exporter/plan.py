@@ -690,15 +690,18 @@ class Planner:
     def _display_or_plot(self, node: ast.stmt, displayed: set[str]) -> bool:
         """True when the statement only shows something: a bare value, `df.head()`, a plot."""
         plot_names = self.__dict__.setdefault("_plot_names", set())
+        # Only what an assignment binds is a plot object (`fig, ax = plt.subplots()`); a loop that also plots
+        # binds data (`total` below a `plt.plot`), which the steps after it may read.
+        assigned = self._bound_names(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) else set()
         if _loads(node) & plot_names:
-            plot_names.update(self._bound_names(node))
+            plot_names.update(assigned)
             return True
         for child in ast.walk(node):
             if isinstance(child, ast.Call):
                 callee = qualified_name(child.func, self.model.aliases) or ""
                 method = child.func.attr if isinstance(child.func, ast.Attribute) else ""
                 if callee.split(".")[0] in _PLOT_MODULES or method in _PLOT_METHODS:
-                    plot_names.update(self._bound_names(node))
+                    plot_names.update(assigned)
                     return True
         value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "get_ipython":
@@ -719,7 +722,13 @@ class Planner:
         if isinstance(value.func, ast.Attribute) and value.func.attr in _DISPLAY_METHODS:
             return True
         if callee == "print":
-            displayed.update(a.id for a in value.args if isinstance(a, ast.Name))
+            # `print(json.dumps(summary))` shows `summary`: a value the notebook ends with
+            callees = {id(c.func) for c in ast.walk(value) if isinstance(c, ast.Call)}
+            callees |= {id(c.func.value) for c in ast.walk(value) if isinstance(c, ast.Call)
+                        and isinstance(c.func, ast.Attribute)}
+            for argument in value.args:
+                displayed.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name)
+                                 and isinstance(n.ctx, ast.Load) and id(n) not in callees)
         return False
 
     @staticmethod
@@ -777,7 +786,11 @@ class Planner:
             entry = Call(call.func.id, cell.index, ", ".join(parts), literal)
             if literal and not error and statements:
                 last = statements[-1]
-                if isinstance(last, ast.Expr) and last.value is call and result_text is not None:
+                # `labels = label([1, 2])` then `labels` as the cell's last line shows the call's value too
+                shown_after = (isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) and len(statements) > 1
+                               and isinstance(statements[-2], ast.Assign) and statements[-2].value is call
+                               and [ast.unparse(t) for t in statements[-2].targets] == [last.value.id])
+                if ((isinstance(last, ast.Expr) and last.value is call) or shown_after) and result_text is not None:
                     entry.expected_text = result_text
                     entry.expected = _saved_value(result_text)
                 elif (len(statements) == 1 and isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)

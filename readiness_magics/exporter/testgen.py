@@ -209,7 +209,7 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         tests.append("\n".join(lines))
         tested.add(call.function)
     blocked = sorted({name for step in plan.steps for name in plan.needs_missing.get(step.name, [])})
-    if data.runs and blocked:
+    if blocked:
         data.reason = (f"run() needs {', '.join(blocked)}, which the package could not define "
                        "(README, Known issues)")
     if data.runs:

@@ -62,8 +62,11 @@ MISSING_CLASS = '''class _Missing:
     __call__ = __getitem__ = __setitem__ = __iter__ = __len__ = _fail
     __bool__ = __contains__ = __setattr__ = __enter__ = __exit__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
-    __truediv__ = __rtruediv__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
-    __str__ = __format__ = _fail
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _fail
+    __mod__ = __rmod__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = _fail
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _fail
+    __neg__ = __pos__ = __abs__ = __invert__ = __int__ = __float__ = __index__ = _fail
+    __lt__ = __le__ = __gt__ = __ge__ = __str__ = __format__ = _fail
 
     def __getattr__(self, attribute: str):
         self._fail()'''

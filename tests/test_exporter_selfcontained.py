@@ -1,0 +1,174 @@
+"""Exported code runs: every name the package uses is defined in it, whatever the notebook did with its globals,
+dropped cells and IPython-only calls; what cannot be defined fails with a clear message, never a NameError;
+generated tests run in a temporary folder and write nothing beside the package."""
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness_magics.exporter import export_notebook
+from readiness_magics.exporter.undefined import undefined_names
+
+from .test_exporter_support import code, make_venv, markdown, notebook_json, pip_install, result, run, \
+    run_generated_tests
+
+MESSY = [
+    markdown("# Messy labels\n\nA notebook as people write them."),
+    code("import json\n\nimport matplotlib.pyplot as plt", 1),
+    code("scale = 2\nprefix = 'row'", 2),
+    # reads two notebook globals
+    code("def label(values):\n    return [f'{prefix}-{v * scale}' for v in values]", 3),
+    # calls a function that reads globals, and is itself passed as a value below
+    code("def label_all(groups):\n    return [label(group) for group in groups]", 4),
+    # writes into a folder that exists only beside the notebook
+    code("def save_figure(values):\n    fig, ax = plt.subplots()\n    ax.plot(values)\n"
+         "    fig.savefig('figures/plot.png')\n    plt.close(fig)\n    return 'figures/plot.png'", 5),
+    code("labels = label([1, 2])\nlabels", 6, [result("['row-2', 'row-4']", 6)]),
+    code("nested = list(map(label, [[3], [4]]))", 7),
+    # a loop the exporter drops as a plot binds `total`, which a later cell reads
+    code("for n in range(3):\n    total = n * scale\n    plt.plot([n, total])", 8),
+    code("ip = get_ipython()\ndisplay(total)\nsummary = {'total': total, 'labels': labels, 'nested': nested}\n"
+         "print(json.dumps(summary))", 9),
+    code("save_figure([1, 2, 3])", 10, [result("'figures/plot.png'", 10)]),
+    code("grouped = label_all([[5]])", 11),
+]
+
+
+def _write(folder: Path, cells: list[dict], name: str = "messy.ipynb") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "figures").mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(notebook_json([dict(cell) for cell in cells]))
+    return path
+
+
+def _export(tmp_path: Path, cells: list[dict], package: str):
+    notebook = _write(tmp_path / "project", cells)
+    export = export_notebook(notebook, tmp_path / "out", name=package, force=True)
+    assert export.written
+    return tmp_path / "out" / package
+
+
+def _load(folder: Path, package: str):
+    sys.path.insert(0, str(folder / "src"))
+    try:
+        return importlib.import_module(f"{package}.pipeline")
+    finally:
+        sys.path.remove(str(folder / "src"))
+
+
+@pytest.fixture
+def unload():
+    names: list[str] = []
+    yield names
+    for name in list(sys.modules):
+        if name.split(".")[0] in names:
+            del sys.modules[name]
+
+
+def _notebook_namespace(cells: list[dict], folder: Path, monkeypatch) -> dict:
+    """Run the notebook's code cells in order, as a kernel would (display and get_ipython stand in)."""
+    monkeypatch.chdir(folder)
+    namespace = {"display": lambda *a, **k: None, "get_ipython": lambda: None}
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            exec(compile(cell["source"], "<cell>", "exec"), namespace)
+    return namespace
+
+
+def test_the_package_defines_every_name_and_returns_what_the_notebook_ends_with(tmp_path, monkeypatch, unload,
+                                                                                   capsys):
+    package = _export(tmp_path, MESSY, "messy")
+    pipeline_text = (package / "src/messy/pipeline.py").read_text()
+    assert undefined_names(pipeline_text) == []
+    # globals read by functions became keyword-only parameters, and every use passes them
+    assert "def label(values, *, prefix, scale):" in pipeline_text
+    assert "def label_all(groups, *, prefix, scale):" in pipeline_text
+    assert "label(group, prefix=prefix, scale=scale)" in pipeline_text
+    assert "functools.partial(label, prefix=prefix, scale=scale)" in pipeline_text
+    # IPython-only: get_ipython() is gone, display() prints
+    assert "get_ipython" not in pipeline_text
+    unload.append("messy")
+    monkeypatch.chdir(tmp_path / "project")
+    results = _load(package, "messy").run()
+    expected = _notebook_namespace(MESSY, tmp_path / "project", monkeypatch)
+    assert {"summary", "grouped"} <= set(results)  # what it printed last, and what nothing read after
+    for name, value in results.items():
+        assert value == expected[name], name
+    assert results["summary"] == {"total": 4, "labels": ["row-2", "row-4"], "nested": [["row-6"], ["row-8"]]}
+    assert "display" not in pipeline_text  # a top-level display() only showed something: dropped
+
+
+def test_display_inside_a_function_prints(tmp_path, unload, capsys):
+    cells = [code("def show(x):\n    display(x)\n    return x * 2", 1), code("shown = show(21)", 2)]
+    package = _export(tmp_path, cells, "shows")
+    unload.append("shows")
+    assert _load(package, "shows").run() == {"shown": 42}
+    assert capsys.readouterr().out == "21\n"
+
+
+def test_generated_tests_pass_in_a_temporary_folder_and_write_nothing_beside_the_package(tmp_path):
+    package = _export(tmp_path, MESSY, "messy_installed")
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, package)
+    before = sorted(p.relative_to(package) for p in package.rglob("*") if "__pycache__" not in p.parts)
+    done = run_generated_tests(python, package)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the literal calls ran (with the notebook's values for the globals they read), not skipped
+    verbose = run([str(python), "-m", "pytest", "-v", "-p", "no:cacheprovider", str(package / "tests")],
+                  cwd=package).stdout
+    assert "test_label_as_in_cell_6 PASSED" in verbose and "test_save_figure_as_in_cell_10 PASSED" in verbose
+    tests = (package / "tests/test_pipeline.py").read_text()
+    assert 'result = pipeline.label([1, 2], prefix="row", scale=2)\n    assert result == ["row-2", "row-4"]' in tests
+    assert 'result = pipeline.save_figure([1, 2, 3])\n    assert result == "figures/plot.png"' in tests
+    after = sorted(p.relative_to(package) for p in package.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before, "the tests wrote beside the package"
+    assert not (package / "figures").exists() and not (tmp_path / "project/figures/plot.png").exists()
+
+
+def test_what_cannot_be_defined_fails_with_a_clear_message_not_a_name_error(tmp_path, unload):
+    cells = [
+        code("import math", 1),
+        code("%run setup.py", 2),  # binds `radius` in the notebook's kernel, nothing the package can see
+        code("area = math.pi * radius ** 2", 3),
+        code("def grow(x):\n    return x * factor_from_elsewhere", 4),
+        code("count = count + 1", 5),  # read before any cell binds it
+    ]
+    package = _export(tmp_path, cells, "unfinished")
+    pipeline_text = (package / "src/unfinished/pipeline.py").read_text()
+    assert undefined_names(pipeline_text) == []
+    readme = (package / "README.md").read_text()
+    known = readme.split("## Known issues", 1)[1]
+    for name in ("radius", "factor_from_elsewhere", "count"):
+        assert f"`{name}`" in known
+    unload.append("unfinished")
+    pipeline = _load(package, "unfinished")  # importing works
+    with pytest.raises(NotImplementedError, match="radius is not defined in this package"):
+        pipeline.run()
+    with pytest.raises(NotImplementedError, match="factor_from_elsewhere"):
+        pipeline.grow(2)
+    tests = (package / "tests/test_pipeline.py").read_text()
+    assert "radius" in tests  # the end-to-end test says why it cannot run, rather than failing
+
+
+def test_a_deleted_name_is_not_returned(tmp_path, unload):
+    cells = [code("model = [1, 2]\nscore = sum(model)\ndel model", 1), code("print(score)", 2)]
+    package = _export(tmp_path, cells, "deleted")
+    unload.append("deleted")
+    assert _load(package, "deleted").run() == {"score": 3}
+
+
+@pytest.mark.parametrize("source, missing", [
+    ("def f():\n    global g\n    g = 1\nprint(g, h)", ["h"]),
+    ("class K:\n    a = b\n    def m(self):\n        return K, c", ["b", "c"]),
+    ("x = [y for y in range(3)]\nprint(y)", ["y"]),
+    ("f = lambda v: v + w", ["w"]),
+    ("from os import *\nprint(anything)", []),  # a star import binds what we cannot see
+    ("try:\n    pass\nexcept Exception as e:\n    print(e, __name__)", []),
+    ("def outer():\n    z = 1\n    def inner():\n        return z\n    return inner", []),
+])
+def test_undefined_names_follow_pythons_scopes(source, missing):
+    assert undefined_names(source) == missing

@@ -172,3 +172,24 @@ def test_a_deleted_name_is_not_returned(tmp_path, unload):
 ])
 def test_undefined_names_follow_pythons_scopes(source, missing):
     assert undefined_names(source) == missing
+
+
+def test_files_the_code_reads_beside_the_notebook_are_shipped_for_the_tests(tmp_path):
+    project = tmp_path / "project"
+    (project / "styles").mkdir(parents=True)
+    (project / "styles/custom.css").write_text("body { color: red; }\n")
+    cells = [
+        code("def css_styling():\n    with open('styles/custom.css') as handle:\n        return handle.read()", 1),
+        code("def lookup():\n    with open('tables/codes.txt') as handle:\n        return handle.read()", 2),
+        code("css_styling()", 3, [result("'body { color: red; }\\n'", 3)]),
+        code("lookup()", 4),
+    ]
+    package = _export(tmp_path, cells, "styled")
+    assert (package / "tests/data/beside/styles/custom.css").read_text() == "body { color: red; }\n"
+    done = run([sys.executable, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", "tests"], cwd=package,
+               pythonpath=str(package / "src"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_css_styling_as_in_cell_2 PASSED" in done.stdout
+    # a file that was not beside the notebook: the test says so instead of failing on FileNotFoundError
+    assert "lookup() reads tables/codes.txt, which was not beside the notebook" in done.stdout
+    assert not (package / "styles").exists()

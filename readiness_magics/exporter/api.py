@@ -17,7 +17,7 @@ from .names import PackageNameError, check_package_name, package_name_from
 from .plan import ExportPlan, Planner
 from .render import (render_init, render_main, render_params, render_pipeline, render_pyproject,
                      render_readme)
-from .testgen import plan_data, render_conftest, render_tests
+from .testgen import plan_data, render_conftest, render_tests, scan_beside
 from .writer import WriteError, write_package
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -153,6 +153,8 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
     dependencies, dependency_warnings = resolve_dependencies(modules, model)
     warnings += dependency_warnings
     data = plan_data(plan, folder)
+    beside = scan_beside(model, plan, folder)
+    data.absent_reads = beside.absent_reads
     pytest_version = installed_version("pytest")
     test_requirement = f"pytest=={pytest_version}" if pytest_version else "pytest>=7"
     files.update({
@@ -162,48 +164,18 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
         f"src/{package}/pipeline.py": pipeline_text,
         f"src/{package}/__main__.py": render_main(plan, package),
         "tests/test_pipeline.py": render_tests(plan, package, data),
-        "tests/conftest.py": render_conftest(_relative_folders(model, plan, folder)),
+        "tests/conftest.py": render_conftest(beside),
     })
     for name, content in data.samples.items():
         files[f"tests/data/{name}"] = content
+    for relative, content in beside.files.items():
+        files[f"tests/data/beside/{relative}"] = content
     files["README.md"] = render_readme(plan, package, dependencies, list(known_issues or []), warnings, data.runs)
     encoded = {name: content.encode("utf-8") if isinstance(content, str) else content
                for name, content in files.items()}
     if format_code:
         _format_python(encoded, package)
     return PackageBuild(package, dict(sorted(encoded.items())), plan, dependencies, warnings, data.runs)
-
-
-def _relative_folders(model: NotebookModel, plan: ExportPlan, folder: Path | None) -> list[str]:
-    """Folders beside the notebook that its relative paths name (`figures/roc.png` -> `figures`).
-
-    Generated tests run in an empty temporary folder; code that saves into `figures/` there would fail only
-    because the folder is missing, so the tests' fixture creates these (empty) first.
-    """
-    if folder is None:
-        return []
-    exported = set(plan.exported_cells)
-    found: set[str] = set()
-    for cell in model.code_cells:
-        if cell.index not in exported or cell.facts.tree is None:
-            continue
-        for node in cell.facts.strings:
-            value = node.value.replace("\\", "/")
-            if not value or len(value) > 200 or "\n" in value or "://" in value or value.startswith(("/", "~")) \
-                    or ":" in value or any(ch in value for ch in "{}%*?<>|\"'"):
-                continue
-            parts = [part for part in value.split("/") if part not in ("", ".")]
-            if not parts or ".." in parts:
-                continue
-            for depth in range(len(parts), 0, -1):
-                relative = "/".join(parts[:depth])
-                try:
-                    if (folder / relative).is_dir():
-                        found.add(relative)
-                        break
-                except OSError:
-                    break
-    return sorted(found)[:50]
 
 
 def _imports_of(path: Path) -> list[str]:

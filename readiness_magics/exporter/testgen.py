@@ -1,6 +1,7 @@
 """The generated package's tests: imports, characterisation tests of literal calls, an end-to-end run on a sample."""
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -29,6 +30,7 @@ class DataPlan:
     outputs: dict[str, tuple[str, bool]] = field(default_factory=dict)  # parameter -> (name under tmp_path, is_dir)
     reason: str = ""  # non-empty: no end-to-end test, and why
     has_checks: bool = False  # the steps hold assert statements that may not hold on a sample
+    absent_reads: dict[str, list[str]] = field(default_factory=dict)  # function -> files it reads, not at hand
 
     @property
     def runs(self) -> bool:
@@ -80,7 +82,6 @@ def sample_bytes(path: Path) -> bytes | None:
 
 
 def plan_data(plan: ExportPlan, folder: Path | None) -> DataPlan:
-    import ast
 
     data = DataPlan()
     data.has_checks = any(isinstance(node, ast.Assert) for step in plan.steps for statement in step.statements
@@ -146,14 +147,107 @@ def _approx_ok(value) -> bool:
     return False
 
 
-def render_conftest(folders: list[str] = ()) -> str:
-    made = [f"{INDENT}for folder in {list(folders)!r}:  # folders beside the notebook its paths write into",
-            f"{INDENT * 2}(tmp_path / folder).mkdir(parents=True, exist_ok=True)"] if folders else []
+@dataclass
+class Beside:
+    """What the notebook's relative paths name beside it: shipped into tests/data/beside/, or known absent."""
+
+    folders: list[str] = field(default_factory=list)  # folders its paths write into (created empty for tests)
+    files: dict[str, bytes] = field(default_factory=dict)  # relative path -> content (CSV sampled)
+    absent_reads: dict[str, list[str]] = field(default_factory=dict)  # function -> files it reads, not at hand
+
+
+_RELATIVE_FILE = re.compile(r"^[\w.\- /]+\.[A-Za-z0-9]{1,8}$")
+_READ_WORDS = ("read", "load", "open", "imread", "genfromtxt")
+
+
+def _reads_it(facts, node) -> bool:
+    """The string is the first argument of a call that reads (`open(p)`, `pd.read_csv(p)`, `np.load(p)`)."""
+    parent = facts.parent(node)
+    if not isinstance(parent, ast.Call) or not parent.args or parent.args[0] is not node:
+        return False
+    func = parent.func
+    word = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if word == "open":
+        mode = parent.args[1] if len(parent.args) > 1 else next((k.value for k in parent.keywords if k.arg == "mode"),
+                                                                 None)
+        return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax"))
+    return word.lower().startswith(_READ_WORDS)
+
+
+def scan_beside(model, plan: ExportPlan, folder: Path | None) -> Beside:
+    """Relative paths in the exported code that exist beside the notebook, and files functions read that do not.
+
+    Generated tests run in an empty temporary folder. The files the code names there (a stylesheet, a small
+    lookup table) are shipped in tests/data/beside/ (CSV sampled, others when small) and copied in first, and
+    the folders it writes into are created, so a test fails only for what the code does.
+    """
+    found = Beside()
+    if folder is None:
+        return found
+    root = Path(os.path.abspath(folder))
+    exported = set(plan.exported_cells)
+    folders: set[str] = set()
+    total = 0
+    lifted = {p.value for p in plan.parameters if p.is_literal and isinstance(p.value, str)}
+    for cell in model.code_cells:
+        if cell.index not in exported or cell.facts.tree is None:
+            continue
+        facts = cell.facts
+        for node in facts.strings:
+            value = node.value.replace("\\", "/")
+            if node.value in lifted:
+                continue  # a parameter: the end-to-end test passes its sample from tests/data
+            if not value or len(value) > 200 or "://" in value or value.startswith(("/", "~")) or ":" in value:
+                continue
+            parts = [part for part in value.split("/") if part not in ("", ".")]
+            if not parts or ".." in parts or any(part.startswith(".") and len(part) > 1 for part in parts[:-1]):
+                continue
+            relative = "/".join(parts)
+            try:
+                if (root / relative).is_dir():
+                    folders.add(relative)
+                    continue
+                if (root / relative).parent != root and (root / relative).parent.is_dir():
+                    folders.add("/".join(parts[:-1]))
+                if not _RELATIVE_FILE.match(relative):
+                    continue
+                if (root / relative).is_file():
+                    if relative not in found.files and total < 5_000_000:
+                        content = sample_bytes(root / relative)
+                        if content is not None:
+                            found.files[relative] = content
+                            total += len(content)
+                    continue
+            except (OSError, UnicodeDecodeError):
+                continue
+            function = facts.enclosing_function(node)
+            top = facts.top_statement(node)
+            if function is not None and isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and _reads_it(facts, node):
+                found.absent_reads.setdefault(top.name, [])
+                if value not in found.absent_reads[top.name]:
+                    found.absent_reads[top.name].append(value)
+    found.folders = sorted(folders)[:50]
+    return found
+
+
+def render_conftest(beside: Beside | None = None) -> str:
+    beside = beside or Beside()
+    made = []
+    if beside.folders:
+        made += [f"{INDENT}for folder in {beside.folders!r}:  # folders beside the notebook its paths name",
+                 f"{INDENT * 2}(tmp_path / folder).mkdir(parents=True, exist_ok=True)"]
+    if beside.files:
+        made += [f"{INDENT}# files beside the notebook its code reads by relative path (samples, see tests/data/beside)",
+                 f"{INDENT}shutil.copytree(BESIDE, tmp_path, dirs_exist_ok=True)"]
+    imports = ["import os", "import shutil", "from pathlib import Path"] if beside.files else ["import os"]
+    constants = ['BESIDE = Path(__file__).parent / "data" / "beside"'] if beside.files else []
     return "\n".join([
         '"""Every generated test runs in its own temporary folder: the notebook\'s relative paths read and write'
-        ' there,', 'never beside the package."""', "", "from __future__ import annotations", "", "import os", "", "import pytest", "",
+        ' there,', 'never beside the package."""', "", "from __future__ import annotations", "", *imports, "",
+        "import pytest", "",
         "# Set before the tests import the pipeline: a figure the code makes never opens a window.",
-        'os.environ.setdefault("MPLBACKEND", "Agg")', "", "",
+        'os.environ.setdefault("MPLBACKEND", "Agg")', *constants, "", "",
         "@pytest.fixture(autouse=True)", "def _in_a_temporary_folder(tmp_path, monkeypatch):",
         f"{INDENT}monkeypatch.chdir(tmp_path)", *made, "",
     ])
@@ -191,6 +285,12 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
             uses_pytest = True
             missing = ", ".join(v for v in state if v not in plan.state_values)
             lines.insert(0, f"@pytest.mark.skip(reason={f'TODO: {call.function}() needs the notebook state {missing}; build it in a fixture'!r})")
+        elif call.function in data.absent_reads:
+            uses_pytest = True
+            read = ", ".join(data.absent_reads[call.function])
+            why = (f"TODO: {call.function}() reads {read}, which was not beside the notebook when it was exported; "
+                   "put a small sample in tests/data/beside/")
+            lines.insert(0, f"@pytest.mark.skip(reason={why!r})")
         elif call.function in plan.needs_missing:
             uses_pytest = True
             lines.insert(0, f"@pytest.mark.skip(reason={_missing_reason(plan, call.function)!r})")

@@ -312,9 +312,19 @@ def render_main(plan: ExportPlan, package: str) -> str:
                      f"help={(help_text + ' (default: %(default)s)')!r})")
     lines.append(f"{INDENT}args = parser.parse_args(argv)")
     lines.append(f"{INDENT}return Params(**vars(args))")
-    lines += ["", "", "def main(argv: list[str] | None = None) -> int:",
+    lines += ["", "", "def summary(value: object, width: int = 300) -> str:",
+              f"{INDENT}\"\"\"One line for a value: a frame or an array by its type and shape, anything else by its "
+              "repr, cut short.\"\"\"",
+              f"{INDENT}shape = getattr(value, \"shape\", None)",
+              f"{INDENT}if isinstance(shape, tuple) and shape:",
+              f"{INDENT * 2}columns = getattr(value, \"columns\", None)",
+              f"{INDENT * 2}named = f\", columns {{list(columns)[:8]}}\" if columns is not None else \"\"",
+              f"{INDENT * 2}return f\"{{type(value).__name__}} of shape {{shape}}{{named}}\"",
+              f"{INDENT}text = \" \".join(repr(value).split())",
+              f"{INDENT}return text if len(text) <= width else text[: width - 3] + \"...\"",
+              "", "", "def main(argv: list[str] | None = None) -> int:",
               f"{INDENT}{params} = parse_args(argv)", f"{INDENT}results = run({params})",
-              f"{INDENT}for name, value in results.items():", f"{INDENT * 2}print(f\"{{name}}: {{value!r}}\")",
+              f"{INDENT}for name, value in results.items():", f"{INDENT * 2}print(f\"{{name}}: {{summary(value)}}\")",
               f"{INDENT}return 0", "", "",
               'if __name__ == "__main__":', f"{INDENT}raise SystemExit(main())"]
     return "\n".join(lines) + "\n"

@@ -125,6 +125,8 @@ class ExportPlan:
     # function -> notebook variables it takes as keyword-only parameters; their literal values, where known.
     state: dict[str, list[str]] = field(default_factory=dict)
     state_values: dict[str, str] = field(default_factory=dict)
+    # What the notebook showed of a value as a cell's last output: (name, "value" or "shape", saved text).
+    shown: list[tuple[str, str, str]] = field(default_factory=list)
     needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -299,6 +301,7 @@ class Planner:
         self.lift_paths = lift_paths
         self.warnings: list[str] = []
         self._state: dict[str, list[str]] = {}
+        self._shown_values: list[tuple[str, str, str]] = []
 
     # -- parameters ------------------------------------------------------------------------------
 
@@ -474,6 +477,7 @@ class Planner:
             description=description,
             state=dict(self._state),
             state_values=self._state_values(),
+            shown=self._shown_values,
             bound_in={name: sorted({d.cell.index for d in definitions})
                       for name, definitions in model.definitions.items()},
         )
@@ -530,6 +534,7 @@ class Planner:
         for edit_node, edit in self._state_edits(cell, source):
             replacements.setdefault(id(edit_node), []).append(edit)
         self._collect_calls(cell, calls)
+        self._collect_shown(cell)
         for position, node in enumerate(statements):
             previous_end = statements[position - 1].end_lineno if position else 0
             next_start = statements[position + 1].lineno if position + 1 < len(statements) else None
@@ -764,6 +769,27 @@ class Planner:
             return
         if magic.kind == "line" and magic.name in ("run", "store", "env", "cd", "load", "sx", "system"):
             self.warnings.append(f"cell {cell.index}, line {line}: %{magic.name} {magic.args} is not exported")
+
+    def _collect_shown(self, cell: CellModel) -> None:
+        """A value the cell showed last (`accuracy`, `df.shape`, `print(score)`) with the output the notebook saved."""
+        statements = cell.facts.statements
+        if not statements or not isinstance(statements[-1], ast.Expr) or any(
+                o.output_type == "error" for o in cell.cell.outputs):
+            return
+        value = statements[-1].value
+        result_text = next((o.text for o in cell.cell.outputs if o.output_type == "execute_result"), None)
+        stream = "".join(o.text for o in cell.cell.outputs if o.output_type == "stream")
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print" \
+                and len(value.args) == 1 and not value.keywords and stream.count("\n") == 1 and stream.endswith("\n"):
+            printed_calls = [c for c in cell.facts.calls if isinstance(c.func, ast.Name) and c.func.id == "print"]
+            if len(printed_calls) == 1:
+                value, result_text = value.args[0], stream[:-1]
+        if result_text is None or len(result_text) > 500:
+            return
+        if isinstance(value, ast.Name):
+            self._shown_values.append((value.id, "value", result_text.strip()))
+        elif isinstance(value, ast.Attribute) and value.attr == "shape" and isinstance(value.value, ast.Name):
+            self._shown_values.append((value.value.id, "shape", result_text.strip()))
 
     def _collect_calls(self, cell: CellModel, calls: list[Call]) -> None:
         """Top-level calls of notebook functions, with the output the notebook saved for them."""

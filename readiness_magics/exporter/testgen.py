@@ -258,6 +258,76 @@ def _missing_reason(plan: ExportPlan, function: str) -> str:
     return f"TODO: {function}() needs {names}, which the package could not define (README, Known issues)"
 
 
+NOTEBOOK_DATA_VARIABLE = "NOTEBOOK_DATA_DIR"
+
+
+def _decimals(text: str) -> int | None:
+    """The fewest decimals among the numbers printed in `text` (their printed precision); None without floats."""
+    found = [len(fraction) for fraction in re.findall(r"\d\.(\d+)(?![\d.])", text)]
+    return min(found) if found else None
+
+
+def _assertion(expression: str, kind: str, text: str) -> str | None:
+    """`assert <expression> ...` comparing with a saved output at its printed precision, or None."""
+    if kind == "shape":
+        value = _literal_value(text)
+        if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+            return f"assert tuple({expression}.shape) == {value!r}"
+        return None
+    value = _literal_value(text)
+    if value is NOT_LITERAL or isinstance(value, bool) or value is None:
+        return None
+    decimals = _decimals(text)
+    if _contains_float(value) and _approx_ok(value) and decimals is not None:
+        return f"assert {expression} == pytest.approx({value!r}, abs={0.5 * 10 ** -decimals!r})"
+    if isinstance(value, (int, str)) or (isinstance(value, (list, tuple, dict)) and not _contains_float(value)):
+        return f"assert {expression} == {value!r}"
+    return None
+
+
+def _literal_value(text: str):
+    from .plan import _saved_value
+
+    return _saved_value(text)
+
+
+def _reproduction_test(plan: ExportPlan, data: DataPlan, blocked: list[str]) -> str | None:
+    """run() on the notebook's own data reproduces what the notebook showed (to the printed precision).
+
+    The data is the notebook's, not a sample, so the test runs only when NOTEBOOK_DATA_DIR names the folder that
+    holds it (the notebook's folder); it is skipped, saying so, everywhere else.
+    """
+    if blocked:
+        return None
+    results = set(plan.results)
+    checks = []
+    seen = set()
+    for name, kind, text in plan.shown:
+        if name not in results or (name, kind) in seen:
+            continue
+        line = _assertion(f"results[{name!r}]", kind, text)
+        if line:
+            seen.add((name, kind))
+            checks += [f"{INDENT}# the notebook showed {name}{'.shape' if kind == 'shape' else ''}: "
+                       f"{' '.join(text.split())[:60]}", f"{INDENT}{line}"]
+    if not checks:
+        return None
+    inputs = {p.name: p.value for p in plan.parameters if p.name in data.inputs}
+    outputs = sorted(data.outputs.items())
+    needs = ", ".join(sorted(str(v) for v in inputs.values())) or "the data it reads"
+    reason = f"set {NOTEBOOK_DATA_VARIABLE} to the notebook's folder (with {needs}) to compare with its outputs"
+    lines = [f"@pytest.mark.skipif(not os.environ.get({NOTEBOOK_DATA_VARIABLE!r}), reason={reason!r})",
+             "def test_run_reproduces_what_the_notebook_showed(tmp_path):",
+             f"{INDENT}folder = Path(os.environ[{NOTEBOOK_DATA_VARIABLE!r}])"]
+    for parameter, (name, is_dir) in outputs:
+        if is_dir:
+            lines.append(f"{INDENT}(tmp_path / {name!r}).mkdir()")
+    arguments = [f"{parameter}=str(folder / {value!r})" for parameter, value in inputs.items()]
+    arguments += [f"{parameter}=str(tmp_path / {name!r})" for parameter, (name, _) in outputs]
+    lines.append(f"{INDENT}results = pipeline.run(Params({', '.join(arguments)}))")
+    return "\n".join(lines + checks)
+
+
 def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
     tests: list[str] = []
     taken: set[str] = set()
@@ -337,6 +407,10 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         reason = f"TODO: no end-to-end test: {data.reason}"
         tests.append("\n".join([f"@pytest.mark.skip(reason={reason!r})", "def test_todo_run_end_to_end():",
                                 f"{INDENT}pipeline.run(Params())"]))
+    reproduced = _reproduction_test(plan, data, blocked)
+    if reproduced:
+        uses_pytest = True
+        tests.append(reproduced)
     literal_callers = {call.function for call in plan.calls}
     for function in plan.functions:
         if function in tested:
@@ -357,7 +431,9 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
                                 f"{INDENT}assert pipeline.{cls}"]))
     header = ['"""Tests written by readiness-magics with the package; they pass as generated, TODOs are skipped."""',
               "", "from __future__ import annotations", ""]
-    if data.runs:
+    if reproduced:
+        header += ["import os", ""]
+    if data.runs or reproduced:
         header += ["from pathlib import Path", ""]
     if uses_pytest:
         header += ["import pytest", ""]

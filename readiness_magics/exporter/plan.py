@@ -127,6 +127,7 @@ class ExportPlan:
     state_values: dict[str, str] = field(default_factory=dict)
     # What the notebook showed of a value as a cell's last output: (name, "value" or "shape", saved text).
     shown: list[tuple[str, str, str]] = field(default_factory=list)
+    returns_value: set[str] = field(default_factory=set)  # functions with a `return <value>`
     needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -478,6 +479,9 @@ class Planner:
             state=dict(self._state),
             state_values=self._state_values(),
             shown=self._shown_values,
+            returns_value={name for name, (_, function) in model.functions.items()
+                           if any(isinstance(n, ast.Return) and n.value is not None
+                                  for n in ast.walk(function.node))},
             bound_in={name: sorted({d.cell.index for d in definitions})
                       for name, definitions in model.definitions.items()},
         )

@@ -328,6 +328,38 @@ def _reproduction_test(plan: ExportPlan, data: DataPlan, blocked: list[str]) -> 
     return "\n".join(lines + checks)
 
 
+def _sample_run_fixture(plan: ExportPlan, data: DataPlan, functions: list[str]) -> str:
+    """A module fixture: run() once on the data sample, recording each notebook function's calls and results."""
+    arguments = [f"{parameter}=str(DATA / {name!r})" for parameter, name in data.inputs.items()]
+    arguments += [f"{parameter}=str(folder / {name!r})" for parameter, (name, _) in data.outputs.items()]
+    lines = ["@pytest.fixture(scope=\"module\")", "def calls_on_sample(tmp_path_factory):",
+             f"{INDENT}\"\"\"run() once on the data sample, in a temporary folder, recording what each notebook function "
+             "returned.\"\"\"",
+             f"{INDENT}folder = tmp_path_factory.mktemp(\"sample_run\")",
+             f"{INDENT}seen = {{name: [] for name in {functions!r}}}",
+             f"{INDENT}with pytest.MonkeyPatch.context() as patch:",
+             f"{INDENT * 2}patch.chdir(folder)",
+             f"{INDENT * 2}if BESIDE.is_dir():",
+             f"{INDENT * 3}shutil.copytree(BESIDE, folder, dirs_exist_ok=True)"]
+    for parameter, (name, is_dir) in sorted(data.outputs.items()):
+        if is_dir:
+            lines.append(f"{INDENT * 2}(folder / {name!r}).mkdir()")
+    lines += [f"{INDENT * 2}for name, calls in seen.items():",
+              f"{INDENT * 3}patch.setattr(pipeline, name, _recorder(getattr(pipeline, name), calls))"]
+    if data.has_checks:
+        lines += [f"{INDENT * 2}try:", f"{INDENT * 3}pipeline.run(Params({', '.join(arguments)}))",
+                  f"{INDENT * 2}except AssertionError:",
+                  f"{INDENT * 3}pass  # a check of the notebook (a quality bar) may fail on 100 rows; what ran counts"]
+    else:
+        lines.append(f"{INDENT * 2}pipeline.run(Params({', '.join(arguments)}))")
+    lines.append(f"{INDENT}return seen")
+    recorder = ["def _recorder(function, calls):", f"{INDENT}@functools.wraps(function)",
+                f"{INDENT}def record(*args, **kwargs):", f"{INDENT * 2}result = function(*args, **kwargs)",
+                f"{INDENT * 2}calls.append((args, kwargs, result))", f"{INDENT * 2}return result", "",
+                f"{INDENT}return record"]
+    return "\n".join(recorder) + "\n\n\n" + "\n".join(lines)
+
+
 def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
     tests: list[str] = []
     taken: set[str] = set()
@@ -412,6 +444,27 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         uses_pytest = True
         tests.append(reproduced)
     literal_callers = {call.function for call in plan.calls}
+    on_sample = []
+    if data.runs:
+        # every function run() reaches: called by a step, or by another function (recorded all the same)
+        on_sample = [f for f in plan.functions if f not in tested and f not in plan.needs_missing
+                     and f not in data.absent_reads]
+    if on_sample:
+        uses_pytest = True
+        tests.append(_sample_run_fixture(plan, data, on_sample))
+        for function in on_sample:
+            name = fresh_name(f"test_{function}_on_the_data_sample", taken)
+            tests.append("\n".join([
+                f"def {name}(calls_on_sample):",
+                f"{INDENT}calls = calls_on_sample[{function!r}]",
+                f"{INDENT}if not calls:",
+                f"{INDENT * 2}pytest.skip(\"run() did not call {function}() on the sample (a branch the sample does "
+                "not take, or a check of the notebook that failed before it)\")",
+                *([f"{INDENT}for _args, _kwargs, result in calls:",
+                   f"{INDENT * 2}assert result is not None  # the notebook's {function}() returns a value"]
+                  if function in plan.returns_value else [f"{INDENT}assert calls"]),
+            ]))
+            tested.add(function)
     for function in plan.functions:
         if function in tested:
             continue
@@ -438,6 +491,10 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
     if uses_pytest:
         header += ["import pytest", ""]
     header += [f"from {package} import pipeline", f"from {package}.params import Params"]
+    if on_sample:
+        header[header.index("import pytest")] = "import functools\nimport shutil\n\nimport pytest"
     if data.runs:
         header += ["", 'DATA = Path(__file__).parent / "data"']
+    if on_sample:
+        header += ['BESIDE = DATA / "beside"']
     return "\n".join(header) + "\n\n\n" + "\n\n\n".join(tests) + "\n"

@@ -926,13 +926,22 @@ def _keep_what_later_steps_read(steps: list[Step]) -> None:
             for later in flat[position + 1:]:
                 if later.dropped:
                     continue
-                if later.reads & bound:
+                if any(_reads_first(later, name) for name in later.reads & bound):
                     statement.dropped = False
                     changed = True
                     break
                 bound -= {name for name, _ in later.binds}
                 if not bound:
                     break
+
+
+def _reads_first(statement: Statement, name: str) -> bool:
+    """The statement reads `name`'s earlier value (not only one it binds first, as `for i in ...` does)."""
+    if name not in {bound for bound, _ in statement.binds} or statement.node is None:
+        return True
+    if isinstance(statement.node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        return True  # the value is evaluated before the target is bound
+    return _first_position(statement.node, name, ast.Load) < _first_position(statement.node, name, ast.Store)
 
 
 def _read_before_bound(step: Step, known: set[str]) -> set[str]:

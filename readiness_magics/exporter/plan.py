@@ -128,6 +128,7 @@ class ExportPlan:
     # What the notebook showed of a value as a cell's last output: (name, "value" or "shape", saved text).
     shown: list[tuple[str, str, str]] = field(default_factory=list)
     returns_value: set[str] = field(default_factory=set)  # functions with a `return <value>`
+    reproduces: bool = False  # set by the tests' renderer: a test compares run() with the saved outputs
     needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 

@@ -409,10 +409,14 @@ def render_readme(plan: ExportPlan, package: str, dependencies: list[Dependency]
         out.append(f"| `{dependency.requirement}` | {dependency.source} |")
     out += ["", "## Tests", "", "```bash", "pip install '.[test]'", "pytest", "```", "",
             "`tests/test_pipeline.py` calls each function as the notebook called it and asserts the output the "
-            "notebook saved; tests marked skip are TODOs with their reason."]
+            "notebook saved; tests marked skip are TODOs with their reason. Every test runs in its own temporary "
+            "folder (`tests/conftest.py`) and writes nothing beside the package."]
     if has_end_to_end:
-        out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows) for an end-to-end "
-                   "run.")
+        out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows): the pipeline runs "
+                   "end to end on it, and each function it reaches is tested on what it was given there.")
+    if plan.reproduces:
+        out.append("To compare `run()` with the outputs the notebook saved, on the notebook's own data: "
+                   "`NOTEBOOK_DATA_DIR=/path/to/the/notebook/folder pytest`.")
     if known_issues or plan.missing:
         out += ["", "## Known issues", ""]
     if plan.missing:

@@ -443,6 +443,7 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
     if reproduced:
         uses_pytest = True
         tests.append(reproduced)
+        plan.reproduces = True
     literal_callers = {call.function for call in plan.calls}
     on_sample = []
     if data.runs:

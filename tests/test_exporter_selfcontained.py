@@ -193,3 +193,46 @@ def test_files_the_code_reads_beside_the_notebook_are_shipped_for_the_tests(tmp_
     # a file that was not beside the notebook: the test says so instead of failing on FileNotFoundError
     assert "lookup() reads tables/codes.txt, which was not beside the notebook" in done.stdout
     assert not (package / "styles").exists()
+
+
+def test_a_live_kernels_values_give_every_called_function_a_real_test(tmp_path, monkeypatch):
+    from .test_exporter_support import write_orders_notebook
+
+    notebook = write_orders_notebook(tmp_path / "project")
+    import json as _json
+
+    # what a kernel that ran the notebook holds (its %pip line is the kernel's business)
+    cells = [c for c in _json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    namespace = _notebook_namespace([dict(c, source="\n".join(line for line in "".join(c["source"]).splitlines()
+                                                             if not line.startswith("%")))
+                                     for c in cells], notebook.parent, monkeypatch)
+    export = export_notebook(notebook, tmp_path / "out", name="live_orders", force=True, live=namespace)
+    package = tmp_path / "out" / "live_orders"
+    assert export.written and (package / "tests/data/live/totals_by_region.pkl").is_file()
+    tests = (package / "tests/test_pipeline.py").read_text()
+    assert 'assert result == {"north": 3060.0, "south": 2940.0}' not in tests  # computed on sampled rows
+    assert "args, kwargs = pickle.loads((LIVE / \"totals_by_region.pkl\").read_bytes())" in tests
+    assert "== \"builtins.dict\"" in tests  # the kind of what the notebook's call returned
+    done = run([sys.executable, "-m", "pytest", "-v", "-rs", "-p", "no:cacheprovider", "tests"], cwd=package,
+               pythonpath=str(package / "src"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_totals_by_region_on_the_notebooks_values PASSED" in done.stdout, done.stdout
+    # given a file name the tests would not have: tested on the data sample instead, where the file is at hand
+    for function in ("load_orders", "write_summary"):
+        assert f"test_{function}_on_the_data_sample PASSED" in done.stdout, done.stdout
+    assert "TODO" not in done.stdout
+
+
+def test_a_caller_with_its_own_variable_of_that_name_leaves_the_global_to_a_stand_in(tmp_path, unload):
+    # attractor(vals) calls trajectory(), which reads the notebook's global `vals`: passing attractor's own
+    # `vals` on would change what trajectory() sees, so trajectory() keeps its global and gets a stand-in
+    cells = [code("def trajectory():\n    return len(vals)", 1),
+             code("def attractor(vals):\n    return trajectory() + len(vals)", 2),
+             code("vals = [1, 2, 3]\nsize = attractor([1])", 3)]
+    package = _export(tmp_path, cells, "attractors")
+    text = (package / "src/attractors/pipeline.py").read_text()
+    compile(text, "pipeline.py", "exec")
+    assert "def attractor(vals):" in text and undefined_names(text) == []
+    unload.append("attractors")
+    with pytest.raises(NotImplementedError, match="vals is not defined in this package"):
+        _load(package, "attractors").run()

@@ -97,6 +97,9 @@ class Call:
     expected: object = _NOT_LITERAL  # the saved output's value, when the notebook showed one
     expected_text: str = ""
     printed: bool = False  # the output was the call printed (compare str()), not displayed (compare value)
+    target: str | None = None  # the name the call's value was assigned to (`totals = f(...)`)
+    argument_names: tuple[str, ...] = ()  # positional arguments, when every one is a plain name
+    keyword_names: tuple[tuple[str, str], ...] = ()  # (keyword, name), when every value is a plain name
 
 
 @dataclass
@@ -297,10 +300,12 @@ def _is_magic(node: ast.AST) -> bool:
 class Planner:
     """Walk the exported cells once and decide where each top-level statement goes."""
 
-    def __init__(self, model: NotebookModel, folder: Path | None, lift_paths: bool = True):
+    def __init__(self, model: NotebookModel, folder: Path | None, lift_paths: bool = True,
+                 pass_state: bool = True):
         self.model = model
         self.folder = folder
         self.lift_paths = lift_paths
+        self.pass_state = pass_state
         self.warnings: list[str] = []
         self._state: dict[str, list[str]] = {}
         self._shown_values: list[tuple[str, str, str]] = []
@@ -403,8 +408,10 @@ class Planner:
                     literals.extend(find_path_literals(self.model, cell))
         lifted = self._lift(literals, parameters, param_names)
         literal_params = {p.name for p in parameters if p.is_literal}
-        self._state = self._state_of_functions(exported, module_names | self._pre_constants(exported, module_names),
-                                               literal_params)
+        if self.pass_state:
+            self._state = self._state_of_functions(exported, module_names | self._pre_constants(exported,
+                                                                                                module_names),
+                                                   literal_params)
 
         # Sections: a markdown heading starts one; code before the first heading is its own section.
         has_sections = any(cell.cell.kind == "markdown" and _heading(cell.cell.source) for cell in model.cells)
@@ -600,6 +607,7 @@ class Planner:
         """
         reads: dict[str, list[str]] = {}
         calls: dict[str, set[str]] = {}
+        own: dict[str, frozenset[str]] = {}
         for cell in exported:
             if cell.facts.tree is None or cell.is_parameters:
                 continue
@@ -617,15 +625,25 @@ class Planner:
                     names.append(name)
                 reads[function.name] = names
                 calls[function.name] = {read.id for read in function.free_reads}
-        changed = True
-        while changed:
-            changed = False
-            for name in reads:
-                for callee in calls[name] & set(reads):
-                    for needed in reads[callee]:
-                        if needed not in reads[name] and needed != name:
-                            reads[name].append(needed)
-                            changed = True
+                own[function.name] = function.params | function.locals | function.declared_global
+        own_reads = {name: list(names) for name, names in reads.items()}
+        while True:
+            reads = {name: list(names) for name, names in own_reads.items()}
+            conflict = None
+            changed = True
+            while changed and conflict is None:
+                changed = False
+                for name in reads:
+                    for callee in calls[name] & set(reads):
+                        for needed in reads[callee]:
+                            if needed in own[name]:
+                                conflict = callee  # the caller has its own `needed`: it cannot pass the global on
+                            elif needed not in reads[name] and needed != name:
+                                reads[name].append(needed)
+                                changed = True
+            if conflict is None:
+                break
+            own_reads[conflict] = []  # left reading its globals: the stand-ins say what is missing
         state = {name: names for name, names in reads.items() if names}
         for name, names in state.items():
             self.warnings.append(f"function {name}() read the notebook variable(s) {', '.join(names)} as globals; "
@@ -815,6 +833,13 @@ class Planner:
                 literal = False
             parts = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords]
             entry = Call(call.func.id, cell.index, ", ".join(parts), literal)
+            parent = facts.parent(call)
+            if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+                entry.target = parent.targets[0].id
+            if all(isinstance(a, ast.Name) for a in call.args) and all(
+                    k.arg is not None and isinstance(k.value, ast.Name) for k in call.keywords):
+                entry.argument_names = tuple(a.id for a in call.args)
+                entry.keyword_names = tuple((k.arg, k.value.id) for k in call.keywords)
             if literal and not error and statements:
                 last = statements[-1]
                 # `labels = label([1, 2])` then `labels` as the cell's last line shows the call's value too

@@ -211,9 +211,10 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     except SyntaxError as exc:
         raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
     try:
-        ast.parse(text)
-    except SyntaxError as exc:
-        raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
+        compile(text, "pipeline.py", "exec", dont_inherit=True)  # also what only the compiler checks
+    except (SyntaxError, ValueError) as exc:
+        raise RenderError(f"pipeline.py would not compile: {getattr(exc, 'msg', exc)}, line "
+                          f"{getattr(exc, 'lineno', '?')}") from None
     third_party = [m for m in modules if m and not is_standard_library(m) and not is_kernel_provided(m)
                    and m.split(".")[0] not in plan.local_modules]
     return text, third_party, warnings

@@ -360,7 +360,7 @@ def _sample_run_fixture(plan: ExportPlan, data: DataPlan, functions: list[str]) 
     return "\n".join(recorder) + "\n\n\n" + "\n".join(lines)
 
 
-def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
+def render_tests(plan: ExportPlan, package: str, data: DataPlan, live: dict[str, dict] | None = None) -> str:
     tests: list[str] = []
     taken: set[str] = set()
     uses_pytest = False
@@ -445,6 +445,14 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         tests.append(reproduced)
         plan.reproduces = True
     literal_callers = {call.function for call in plan.calls}
+    live = {function: expected for function, expected in (live or {}).items()
+            if function not in tested and function not in plan.needs_missing}
+    if live:
+        from .live import render_live_tests
+
+        uses_pytest = True
+        tests.extend(render_live_tests(live, INDENT))
+        tested.update(live)
     on_sample = []
     if data.runs:
         # every function run() reaches: called by a step, or by another function (recorded all the same)
@@ -485,9 +493,9 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
                                 f"{INDENT}assert pipeline.{cls}"]))
     header = ['"""Tests written by readiness-magics with the package; they pass as generated, TODOs are skipped."""',
               "", "from __future__ import annotations", ""]
-    if reproduced:
-        header += ["import os", ""]
-    if data.runs or reproduced:
+    if reproduced or live:
+        header += ["import os", "import pickle", ""] if live else ["import os", ""]
+    if data.runs or reproduced or live:
         header += ["from pathlib import Path", ""]
     if uses_pytest:
         header += ["import pytest", ""]
@@ -498,4 +506,6 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         header += ["", 'DATA = Path(__file__).parent / "data"']
     if on_sample:
         header += ['BESIDE = DATA / "beside"']
+    if live:
+        header += ["", 'LIVE = Path(__file__).parent / "data" / "live"']
     return "\n".join(header) + "\n\n\n" + "\n\n\n".join(tests) + "\n"

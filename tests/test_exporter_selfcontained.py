@@ -14,6 +14,8 @@ from readiness_magics.exporter.undefined import undefined_names
 
 from .test_exporter_support import code, make_venv, markdown, notebook_json, pip_install, result, run, \
     run_generated_tests
+from .test_magics import ip, shell  # noqa: F401 - a kernel as `%readiness export` sees it
+from .test_magics import run as run_cell
 
 MESSY = [
     markdown("# Messy labels\n\nA notebook as people write them."),
@@ -236,3 +238,25 @@ def test_a_caller_with_its_own_variable_of_that_name_leaves_the_global_to_a_stan
     unload.append("attractors")
     with pytest.raises(NotImplementedError, match="vals is not defined in this package"):
         _load(package, "attractors").run()
+
+
+def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_path):
+    from .test_exporter_support import notebook_json as _json_of
+
+    sources = ["import pandas as pd", "frame = pd.DataFrame({'x': range(300), 'y': [0.5] * 300})",
+               "def add_ratio(df):\n    out = df.copy()\n    out['ratio'] = out['x'] / (out['y'] + 1)\n    return out",
+               "with_ratio = add_ratio(frame)"]
+    path = tmp_path / "ratios.ipynb"
+    path.write_text(_json_of([code(source, number) for number, source in enumerate(sources, start=1)]))
+    for source in sources:  # the kernel ran the notebook
+        run_cell(ip, source)
+    ip.run_line_magic("readiness", f"export {tmp_path / 'out'} --notebook {path} --force")
+    package = tmp_path / "out" / "ratios"
+    assert (package / "tests/data/live/add_ratio.pkl").is_file()
+    tests = (package / "tests/test_pipeline.py").read_text()
+    assert 'assert [str(c) for c in result.columns] == ["x", "y", "ratio"]' in tests
+    assert "assert len(result) == len(args[0])" in tests  # a row-wise transform keeps the rows
+    done = run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests"], cwd=package,
+               pythonpath=str(package / "src"))
+    assert "test_add_ratio_on_the_notebooks_values PASSED" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0

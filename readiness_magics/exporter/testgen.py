@@ -262,9 +262,13 @@ NOTEBOOK_DATA_VARIABLE = "NOTEBOOK_DATA_DIR"
 
 
 def _decimals(text: str) -> int | None:
-    """The fewest decimals among the numbers printed in `text` (their printed precision); None without floats."""
+    """The most decimals among the numbers printed in `text` (the precision they were shown at); None without floats.
+
+    A float the notebook displayed is its shortest repr, so the most precise number printed says how closely a
+    re-run must agree; a rounded one (`0.73` from `round(x, 2)`) then agrees to its own digits too.
+    """
     found = [len(fraction) for fraction in re.findall(r"\d\.(\d+)(?![\d.])", text)]
-    return min(found) if found else None
+    return max(found) if found else None
 
 
 def _assertion(expression: str, kind: str, text: str) -> str | None:
@@ -279,7 +283,7 @@ def _assertion(expression: str, kind: str, text: str) -> str | None:
         return None
     decimals = _decimals(text)
     if _contains_float(value) and _approx_ok(value) and decimals is not None:
-        return f"assert {expression} == pytest.approx({value!r}, abs={0.5 * 10 ** -decimals!r})"
+        return f"assert {expression} == pytest.approx({value!r}, rel=1e-6, abs={0.5 * 10 ** -decimals!r})"
     if isinstance(value, (int, str)) or (isinstance(value, (list, tuple, dict)) and not _contains_float(value)):
         return f"assert {expression} == {value!r}"
     return None

@@ -4,6 +4,7 @@ generated tests run in a temporary folder and write nothing beside the package."
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -260,3 +261,31 @@ def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_pa
                pythonpath=str(package / "src"))
     assert "test_add_ratio_on_the_notebooks_values PASSED" in done.stdout, done.stdout + done.stderr
     assert done.returncode == 0
+
+
+def test_a_step_rebinding_an_imported_name_rebinds_the_global(tmp_path, unload):
+    # `from string import digits` then `digits = digits[:3]`: in a function that assignment would make a local
+    cells = [code("from string import digits", 1), code("digits = digits[:3]", 2), code("first = digits + '!'", 3)]
+    package = _export(tmp_path, cells, "rebinding")
+    text = (package / "src/rebinding/pipeline.py").read_text()
+    assert "global digits" in text
+    unload.append("rebinding")
+    assert _load(package, "rebinding").run()["first"] == "012!"
+
+
+def test_a_computed_parameter_reading_a_notebook_variable_has_no_default(tmp_path, unload):
+    cells = [code("import os\nimport tempfile", 1), code("workdir = tempfile.mkdtemp()", 2),
+             code("data_dir = os.path.join(workdir, 'data')\nmodel_file = os.path.join(data_dir, 'm.txt')", 3,
+                  tags=["parameters"]),
+             code("name = os.path.basename(model_file)", 4)]
+    package = _export(tmp_path, cells, "computed")
+    params_text = (package / "src/computed/params.py").read_text()
+    assert undefined_names(params_text) == []
+    assert "`Params.data_dir`" in (package / "README.md").read_text().split("## Known issues", 1)[1]
+    unload.append("computed")
+    pipeline = _load(package, "computed")
+    params = importlib.import_module("computed.params")
+    assert params.Params().data_dir is None  # constructing Params works; the option must be given
+    given = params.Params(data_dir=str(tmp_path))
+    assert given.model_file == os.path.join(str(tmp_path), "m.txt")
+    assert pipeline.run(given)["name"] == "m.txt"

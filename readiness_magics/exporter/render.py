@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 import tokenize
+import warnings as python_warnings
 
 from .. import __version__
 from ..requirements import is_kernel_provided, is_standard_library
@@ -49,6 +51,32 @@ def _cells_text(cells: list[int]) -> str:
 
 
 def render_params(plan: ExportPlan) -> str:
+    text = _params_text(plan)
+    try:
+        missing = undefined_names(text)
+    except SyntaxError:
+        missing = []
+    if not missing:
+        return text
+    # A default computed from a notebook variable the package lacks (`tmpdir.name`): no default then; the option
+    # must be given, and the README says why.
+    for parameter in plan.parameters:
+        if parameter.computed is None:
+            continue
+        reads = {n.id for n in ast.walk(ast.parse(parameter.computed, mode="eval")) if isinstance(n, ast.Name)}
+        lacking = sorted(reads & set(missing))
+        if lacking:
+            plan.missing[f"Params.{parameter.name}"] = (
+                f"its default in the parameters cell (`{parameter.computed.replace('self.', '')}`) reads "
+                f"{', '.join(lacking)}, which the package does not define; pass {parameter.option}")
+            parameter.computed = None
+            parameter.default = "None"
+            parameter.annotation = "object"
+            parameter.origin = "parameters cell (no default: see README, Known issues)"
+    return _params_text(plan)
+
+
+def _params_text(plan: ExportPlan) -> str:
     needs_field = any(p.mutable for p in plan.parameters)
     lines = ['"""Parameters of the pipeline: the notebook\'s `parameters` cell and the paths lifted out of its code."""',
              "", "from __future__ import annotations", ""]
@@ -75,8 +103,13 @@ def render_params(plan: ExportPlan) -> str:
     computed = [p for p in plan.parameters if p.computed is not None]
     if computed:
         lines += ["", f"{INDENT}def __post_init__(self) -> None:"]
+        without_default = {p.name for p in plan.parameters if p.computed is None and p.default == "None"
+                           and not p.is_literal}
         for parameter in computed:
-            lines.append(f"{INDENT * 2}if self.{parameter.name} is None:")
+            # computed only from what is given: a parameter left without a default stays None until passed
+            needs = sorted(set(re.findall(r"\bself\.(\w+)", parameter.computed)) & without_default)
+            given = "".join(f" and self.{name} is not None" for name in needs)
+            lines.append(f"{INDENT * 2}if self.{parameter.name} is None{given}:")
             lines.append(f"{INDENT * 3}self.{parameter.name} = {parameter.computed}")
     return "\n".join(lines) + "\n"
 
@@ -133,12 +166,24 @@ def _kept_imports(plan: ExportPlan, used: set[str], local: set[str]) -> tuple[li
     return lines, modules, warnings
 
 
+def _module_level(plan: ExportPlan) -> set[str]:
+    names = {name for item in plan.module_items for name in item.names}
+    for node in plan.imports:
+        names.update((alias.asname or alias.name.split(".")[0]) for alias in node.names if alias.name != "*")
+    return names
+
+
 def _step_source(step: Step, plan: ExportPlan, notebook: str) -> str:
     params = plan.params_var
     arguments = ([f"{params}: Params"] if step.uses_params else []) + step.inputs
     label = step.title or "Step"
     lines = [f"def {step.name}({', '.join(arguments)}):",
              INDENT + _docstring(f"{label}: {_cells_text(step.cells)} of {notebook}.")]
+    # `routes = routes[...]` where `routes` was imported: the notebook rebinds the global; so does the step
+    # (a plain assignment would make it a local, read before it is bound)
+    rebound = sorted({name for statement in step.statements for name, _ in statement.binds} & _module_level(plan))
+    if rebound:
+        lines.append(f"{INDENT}global {', '.join(rebound)}")
     for name in step.param_reads:
         lines.append(f"{INDENT}{name} = {params}.{name}")
     for name in step.unbound:
@@ -211,7 +256,9 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     except SyntaxError as exc:
         raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
     try:
-        compile(text, "pipeline.py", "exec", dont_inherit=True)  # also what only the compiler checks
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore")  # invalid escapes in the notebook's strings are its own business
+            compile(text, "pipeline.py", "exec", dont_inherit=True)  # also what only the compiler checks
     except (SyntaxError, ValueError) as exc:
         raise RenderError(f"pipeline.py would not compile: {getattr(exc, 'msg', exc)}, line "
                           f"{getattr(exc, 'lineno', '?')}") from None

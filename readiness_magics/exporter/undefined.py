@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import builtins
 import symtable
+import warnings
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__builtins__",
                                         "__loader__", "__package__", "__path__", "__annotations__"}
@@ -14,10 +15,12 @@ def undefined_names(text: str) -> list[str]:
 
     A module with `from x import *` binds names we cannot see: nothing is reported for it.
     """
-    tree = ast.parse(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in the notebook's strings are its own business
+        tree = ast.parse(text)
+        table = symtable.symtable(text, "<generated>", "exec")
     if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree)):
         return []
-    table = symtable.symtable(text, "<generated>", "exec")
     bound = {symbol.get_name() for symbol in table.get_symbols()
              if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace()}
     used: set[str] = set()

@@ -289,3 +289,14 @@ def test_a_computed_parameter_reading_a_notebook_variable_has_no_default(tmp_pat
     given = params.Params(data_dir=str(tmp_path))
     assert given.model_file == os.path.join(str(tmp_path), "m.txt")
     assert pipeline.run(given)["name"] == "m.txt"
+
+
+def test_a_cell_that_awaits_becomes_a_coroutine_step_run_runs(tmp_path, unload):
+    cells = [code("import asyncio", 1),
+             code("async def fetch(n):\n    await asyncio.sleep(0)\n    return n * 2", 2),
+             code("answer = await fetch(21)", 3)]  # IPython runs top-level await
+    package = _export(tmp_path, cells, "awaiting")
+    text = (package / "src/awaiting/pipeline.py").read_text()
+    assert "async def make_answer():" in text and "asyncio.run(make_answer())" in text
+    unload.append("awaiting")
+    assert _load(package, "awaiting").run() == {"answer": 42}

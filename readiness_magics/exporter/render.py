@@ -166,6 +166,18 @@ def _kept_imports(plan: ExportPlan, used: set[str], local: set[str]) -> tuple[li
     return lines, modules, warnings
 
 
+def _awaits(step: Step) -> bool:
+    """The step's code awaits at its top level (not inside a function of its own)."""
+    def walk(node: ast.AST) -> bool:
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        return any(walk(child) for child in ast.iter_child_nodes(node))
+
+    return any(statement.node is not None and walk(statement.node) for statement in step.statements)
+
+
 def _module_level(plan: ExportPlan) -> set[str]:
     names = {name for item in plan.module_items for name in item.names}
     for node in plan.imports:
@@ -177,7 +189,9 @@ def _step_source(step: Step, plan: ExportPlan, notebook: str) -> str:
     params = plan.params_var
     arguments = ([f"{params}: Params"] if step.uses_params else []) + step.inputs
     label = step.title or "Step"
-    lines = [f"def {step.name}({', '.join(arguments)}):",
+    # IPython runs a cell's top-level `await`; in the package the step is a coroutine that run() runs
+    keyword = "async def" if _awaits(step) else "def"
+    lines = [f"{keyword} {step.name}({', '.join(arguments)}):",
              INDENT + _docstring(f"{label}: {_cells_text(step.cells)} of {notebook}.")]
     # `routes = routes[...]` where `routes` was imported: the notebook rebinds the global; so does the step
     # (a plain assignment would make it a local, read before it is bound)
@@ -208,6 +222,8 @@ def _run_source(plan: ExportPlan) -> str:
     for step in plan.steps:
         arguments = ([params] if step.uses_params else []) + step.inputs
         call = f"{step.name}({', '.join(arguments)})"
+        if _awaits(step):
+            call = f"asyncio.run({call})"
         if step.outputs:
             lines.append(f"{INDENT}{', '.join(step.outputs)} = {call}")
         else:
@@ -247,6 +263,8 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     header = [_docstring(f"The pipeline of {notebook}: its functions, and run(params) made of its steps in order.\n\n"
                          f"Exported by readiness-magics {__version__}."),
               "", "from __future__ import annotations", ""]
+    if any(_awaits(step) for step in plan.steps) and "import asyncio" not in import_lines:
+        import_lines = ["import asyncio", *import_lines]
     if import_lines:
         header += import_lines + [""]
     header.append("from .params import Params")

@@ -39,12 +39,43 @@ def undefined_names(text: str) -> list[str]:
             elif symbol.is_global():
                 used.add(name)
         stack.extend(scope.get_children())
+    used |= _class_reads_before_binding(tree)
     missing = used - bound - _BUILTINS
     order = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in missing:
             order.setdefault(node.id, (node.lineno, node.col_offset))
     return sorted(missing, key=lambda name: order.get(name, (0, 0)))
+
+
+def _class_reads_before_binding(tree: ast.AST) -> set[str]:
+    """Names a class body reads before it binds them (`field = Selector(default=field)`): those read the module's."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        assigned: set[str] = set()
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                reads = [n for d in statement.decorator_list for n in ast.walk(d)]
+            else:
+                reads = list(_same_scope(statement))
+            found.update(n.id for n in reads if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                         and n.id not in assigned)
+            assigned.update(n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assigned.add(statement.name)
+    return found
+
+
+def _same_scope(node: ast.AST):
+    """The nodes of a statement in its own scope (not inside nested functions, lambdas or comprehensions)."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+                              ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        yield from _same_scope(child)
 
 
 MISSING_CLASS = '''class _Missing:

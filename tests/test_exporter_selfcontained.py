@@ -21,16 +21,18 @@ from .test_magics import run as run_cell
 MESSY = [
     markdown("# Messy labels\n\nA notebook as people write them."),
     code("import json\n\nimport matplotlib.pyplot as plt", 1),
-    code("scale = 2\nprefix = 'row'", 2),
-    # reads two notebook globals
+    code("scale = 2\nprefix = 'row'\nfactor = scale * 2", 2),
+    # reads two notebook globals bound once to literals: they become module constants
     code("def label(values):\n    return [f'{prefix}-{v * scale}' for v in values]", 3),
-    # calls a function that reads globals, and is itself passed as a value below
-    code("def label_all(groups):\n    return [label(group) for group in groups]", 4),
+    # reads a computed notebook variable: it becomes a parameter; the function is passed as a value below
+    code("def weigh(values):\n    return [v * factor for v in values]", 4),
+    # calls a function that needs notebook state, so it needs it too
+    code("def label_all(groups):\n    return [label(group) + weigh(group) for group in groups]", 4),
     # writes into a folder that exists only beside the notebook
     code("def save_figure(values):\n    fig, ax = plt.subplots()\n    ax.plot(values)\n"
          "    fig.savefig('figures/plot.png')\n    plt.close(fig)\n    return 'figures/plot.png'", 5),
     code("labels = label([1, 2])\nlabels", 6, [result("['row-2', 'row-4']", 6)]),
-    code("nested = list(map(label, [[3], [4]]))", 7),
+    code("nested = list(map(weigh, [[3], [4]]))", 7),
     # a loop the exporter drops as a plot binds `total`, which a later cell reads
     code("for n in range(3):\n    total = n * scale\n    plt.plot([n, total])", 8),
     code("ip = get_ipython()\ndisplay(total)\nsummary = {'total': total, 'labels': labels, 'nested': nested}\n"
@@ -88,10 +90,11 @@ def test_the_package_defines_every_name_and_returns_what_the_notebook_ends_with(
     pipeline_text = (package / "src/messy/pipeline.py").read_text()
     assert undefined_names(pipeline_text) == []
     # globals read by functions became keyword-only parameters, and every use passes them
-    assert "def label(values, *, prefix, scale):" in pipeline_text
-    assert "def label_all(groups, *, prefix, scale):" in pipeline_text
-    assert "label(group, prefix=prefix, scale=scale)" in pipeline_text
-    assert "functools.partial(label, prefix=prefix, scale=scale)" in pipeline_text
+    assert '\nscale = 2\nprefix = "row"\n' in pipeline_text and "def label(values):" in pipeline_text
+    assert "def weigh(values, *, factor):" in pipeline_text
+    assert "def label_all(groups, *, factor):" in pipeline_text
+    assert "label(group) + weigh(group, factor=factor)" in pipeline_text
+    assert "functools.partial(weigh, factor=factor)" in pipeline_text
     # IPython-only: get_ipython() is gone, display() prints
     assert "get_ipython" not in pipeline_text
     unload.append("messy")
@@ -101,7 +104,7 @@ def test_the_package_defines_every_name_and_returns_what_the_notebook_ends_with(
     assert {"summary", "grouped"} <= set(results)  # what it printed last, and what nothing read after
     for name, value in results.items():
         assert value == expected[name], name
-    assert results["summary"] == {"total": 4, "labels": ["row-2", "row-4"], "nested": [["row-6"], ["row-8"]]}
+    assert results["summary"] == {"total": 4, "labels": ["row-2", "row-4"], "nested": [[12], [16]]}
     assert "display" not in pipeline_text  # a top-level display() only showed something: dropped
 
 
@@ -123,9 +126,9 @@ def test_generated_tests_pass_in_a_temporary_folder_and_write_nothing_beside_the
     # the literal calls ran (with the notebook's values for the globals they read), not skipped
     verbose = run([str(python), "-m", "pytest", "-v", "-p", "no:cacheprovider", str(package / "tests")],
                   cwd=package).stdout
-    assert "test_label_as_in_cell_6 PASSED" in verbose and "test_save_figure_as_in_cell_10 PASSED" in verbose
+    assert "test_label_as_in_cell_7 PASSED" in verbose and "test_save_figure_as_in_cell_11 PASSED" in verbose
     tests = (package / "tests/test_pipeline.py").read_text()
-    assert 'result = pipeline.label([1, 2], prefix="row", scale=2)\n    assert result == ["row-2", "row-4"]' in tests
+    assert 'result = pipeline.label([1, 2])\n    assert result == ["row-2", "row-4"]' in tests
     assert 'result = pipeline.save_figure([1, 2, 3])\n    assert result == "figures/plot.png"' in tests
     after = sorted(p.relative_to(package) for p in package.rglob("*") if "__pycache__" not in p.parts)
     assert after == before, "the tests wrote beside the package"
@@ -231,7 +234,7 @@ def test_a_caller_with_its_own_variable_of_that_name_leaves_the_global_to_a_stan
     # `vals` on would change what trajectory() sees, so trajectory() keeps its global and gets a stand-in
     cells = [code("def trajectory():\n    return len(vals)", 1),
              code("def attractor(vals):\n    return trajectory() + len(vals)", 2),
-             code("vals = [1, 2, 3]\nsize = attractor([1])", 3)]
+             code("vals = list(range(3))\nsize = attractor([1])", 3)]
     package = _export(tmp_path, cells, "attractors")
     text = (package / "src/attractors/pipeline.py").read_text()
     compile(text, "pipeline.py", "exec")

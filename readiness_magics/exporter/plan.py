@@ -308,6 +308,7 @@ class Planner:
         self.pass_state = pass_state
         self.warnings: list[str] = []
         self._state: dict[str, list[str]] = {}
+        self._literal_globals: set[str] = set()
         self._shown_values: list[tuple[str, str, str]] = []
 
     # -- parameters ------------------------------------------------------------------------------
@@ -408,6 +409,7 @@ class Planner:
                     literals.extend(find_path_literals(self.model, cell))
         lifted = self._lift(literals, parameters, param_names)
         literal_params = {p.name for p in parameters if p.is_literal}
+        self._literal_globals = self._literals_functions_read(exported, param_names)
         if self.pass_state:
             self._state = self._state_of_functions(exported, module_names | self._pre_constants(exported,
                                                                                                 module_names),
@@ -623,6 +625,8 @@ class Planner:
                             or name == function.name or name in names):
                         continue
                     names.append(name)
+                if names and _signature_edit(function.node, names, SourceIndex(cell.facts.python.code or "")) is None:
+                    names = []  # a signature we cannot extend (`def f(a, /)`): its globals get stand-ins
                 reads[function.name] = names
                 calls[function.name] = {read.id for read in function.free_reads}
                 own[function.name] = function.params | function.locals | function.declared_global
@@ -676,9 +680,8 @@ class Planner:
         for node in facts.statements:
             if isinstance(node, ast.FunctionDef) and node.name in state:
                 edit = _signature_edit(node, state[node.name], index)
-                if edit is None:
-                    return []  # a signature we cannot extend safely: leave the cell as it is (stand-ins cover it)
-                edits.append((node, edit))
+                if edit is not None:  # always, as _state_of_functions checked
+                    edits.append((node, edit))
         for child in ast.walk(facts.tree):
             if not (isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in state):
                 continue
@@ -709,9 +712,32 @@ class Planner:
     def _is_constant(self, node: ast.stmt, module_names: set[str]) -> bool:
         if not isinstance(node, ast.Assign):
             return False
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in self._literal_globals and _literal(node.value) is not _NOT_LITERAL:
+            return True
         if not all(isinstance(t, ast.Name) and _is_upper(t.id) for t in node.targets):
             return False
         return _loads(node.value) <= (module_names | _BUILTIN_NAMES)
+
+    def _literals_functions_read(self, exported: list[CellModel], param_names: set[str]) -> set[str]:
+        """Variables a function reads as globals that the notebook binds once, to a literal (`k = 3`).
+
+        They move to module level as constants, as they are, rather than becoming parameters of each function.
+        """
+        exported_ids = {cell.index for cell in exported}
+        read = {r.id for cell in exported if cell.facts.tree is not None for f in cell.facts.functions
+                for r in f.free_reads}
+        found = set()
+        for name in read - param_names:
+            definitions = self.model.definitions.get(name, [])
+            if len(definitions) != 1 or definitions[0].cell.index not in exported_ids \
+                    or definitions[0].cell.is_parameters:
+                continue
+            statement = definitions[0].binding.statement
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0], ast.Name) and _literal(statement.value) is not _NOT_LITERAL:
+                found.add(name)
+        return found
 
     _plot_names: set[str]
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from readiness_magics.exporter import build_package
-from readiness_magics.exporter.edits import Edit, SourceIndex, apply_edits, replace_literal
+from readiness_magics.exporter.edits import (
+    Edit,
+    SourceIndex,
+    apply_edits,
+    replace_literal,
+)
 from readiness_magics.exporter.writer import write_package
 from readiness_magics.notebook import notebook_from_sources
 

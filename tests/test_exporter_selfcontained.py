@@ -13,8 +13,16 @@ import pytest
 from readiness_magics.exporter import export_notebook
 from readiness_magics.exporter.undefined import undefined_names
 
-from .test_exporter_support import code, make_venv, markdown, notebook_json, pip_install, result, run, \
-    run_generated_tests
+from .test_exporter_support import (
+    code,
+    make_venv,
+    markdown,
+    notebook_json,
+    pip_install,
+    result,
+    run,
+    run_generated_tests,
+)
 from .test_magics import ip, shell  # noqa: F401 - a kernel as `%readiness export` sees it
 from .test_magics import run as run_cell
 
@@ -80,7 +88,7 @@ def _notebook_namespace(cells: list[dict], folder: Path, monkeypatch) -> dict:
     namespace = {"display": lambda *a, **k: None, "get_ipython": lambda: None}
     for cell in cells:
         if cell["cell_type"] == "code":
-            exec(compile(cell["source"], "<cell>", "exec"), namespace)
+            exec(compile(cell["source"], "<cell>", "exec"), namespace)  # noqa: S102 - the test runs a notebook it wrote
     return namespace
 
 
@@ -244,7 +252,7 @@ def test_a_caller_with_its_own_variable_of_that_name_leaves_the_global_to_a_stan
         _load(package, "attractors").run()
 
 
-def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_path):
+def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_path):  # noqa: F811
     from .test_exporter_support import notebook_json as _json_of
 
     sources = ["import pandas as pd", "frame = pd.DataFrame({'x': range(300), 'y': [0.5] * 300})",

@@ -14,11 +14,18 @@ from ..findings import Finding, Severity
 from ..notebook import Notebook, NotebookError, read_notebook
 from ..requirements import installed_version
 from .dependencies import Dependency, resolve_dependencies
+from .live import live_fixtures
 from .names import PackageNameError, check_package_name, package_name_from
 from .plan import ExportPlan, Planner
-from .render import (RenderError, render_init, render_main, render_params, render_pipeline, render_pyproject,
-                     render_readme)
-from .live import live_fixtures
+from .render import (
+    RenderError,
+    render_init,
+    render_main,
+    render_params,
+    render_pipeline,
+    render_pyproject,
+    render_readme,
+)
 from .testgen import plan_data, render_conftest, render_tests, scan_beside
 from .writer import WriteError, write_package
 

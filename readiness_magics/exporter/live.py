@@ -141,8 +141,8 @@ def render_live_tests(expectations: dict[str, dict], indent: str) -> list[str]:
     tests = []
     for function, expected in expectations.items():
         lines = [f"def test_{function}_on_the_notebooks_values():",
-                 f"{indent}\"\"\"Called with the values the notebook gave it (cell {expected['cell']}; frames cut to "
-                 f"{SAMPLE_ROWS} rows).\"\"\"",
+                 (f"{indent}\"\"\"Called with the values the notebook gave it (cell {expected['cell']}; frames cut "
+                  f"to {SAMPLE_ROWS} rows).\"\"\""),
                  f"{indent}args, kwargs = pickle.loads((LIVE / {function + '.pkl'!r}).read_bytes())",
                  f"{indent}result = pipeline.{function}(*args, **kwargs)"]
         if "value" in expected:

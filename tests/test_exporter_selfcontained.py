@@ -311,3 +311,17 @@ def test_a_cell_that_awaits_becomes_a_coroutine_step_run_runs(tmp_path, unload):
     assert "async def make_answer():" in text and "asyncio.run(make_answer())" in text
     unload.append("awaiting")
     assert _load(package, "awaiting").run() == {"answer": 42}
+
+
+def test_a_literal_a_function_reads_moves_to_module_level_unless_it_can_change(tmp_path, unload):
+    cells = [code("rate = 0.5\nseen = []", 1),
+             code("def scaled(x):\n    seen.append(x)\n    return x * rate", 2),
+             code("value = scaled(4)", 3)]
+    package = _export(tmp_path, cells, "constants")
+    text = (package / "src/constants/pipeline.py").read_text()
+    assert "\nrate = 0.5\n" in text  # a number: a module constant
+    assert "def scaled(x, *, seen):" in text  # a list: passed in, so each run() starts from the notebook's []
+    unload.append("constants")
+    pipeline = _load(package, "constants")
+    assert pipeline.run() == pipeline.run() == {"value": 2.0}
+    assert not hasattr(pipeline, "seen")  # no module-level list that a second run() would find filled

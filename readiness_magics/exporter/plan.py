@@ -157,6 +157,14 @@ def _literal(node: ast.AST):
         return _NOT_LITERAL
 
 
+def _immutable(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return all(_immutable(item) for item in value)
+    return False
+
+
 def _annotation(value) -> tuple[str, bool]:
     if isinstance(value, bool):
         return "bool", False
@@ -713,7 +721,7 @@ class Planner:
         if not isinstance(node, ast.Assign):
             return False
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                and node.targets[0].id in self._literal_globals and _literal(node.value) is not _NOT_LITERAL:
+                and node.targets[0].id in self._literal_globals and _immutable(_literal(node.value)):
             return True
         if not all(isinstance(t, ast.Name) and _is_upper(t.id) for t in node.targets):
             return False
@@ -735,8 +743,8 @@ class Planner:
                 continue
             statement = definitions[0].binding.statement
             if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
-                    and isinstance(statement.targets[0], ast.Name) and _literal(statement.value) is not _NOT_LITERAL:
-                found.add(name)
+                    and isinstance(statement.targets[0], ast.Name) and _immutable(_literal(statement.value)):
+                found.add(name)  # not `results = []`: a module-level list would carry state from one run() to the next
         return found
 
     _plot_names: set[str]

@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install check lab test test-js test-ui labextension-dev bench fuzz docs clean
+.PHONY: install check lab test test-js test-ui labextension-dev bench fuzz docs clean export-sweep
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ lab: install
 # The long fuzzing run of the engine (the default test run tries fewer examples and 100 kB shapes).
 fuzz: install
 	READINESS_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider --hypothesis-seed=20261126 tests/test_fuzz_engine.py tests/hardening/test_fuzz_formats.py
+
+# `readiness export --force` over every corpus notebook (the test run takes a fixed 60): no traceback, no
+# undefined name in any package written. READINESS_CORPUS names the corpus folder.
+export-sweep: install
+	READINESS_EXPORT_SWEEP=all $(BIN)/pytest -q -p no:cacheprovider tests/test_exporter_sweep.py
 
 bench: install
 	$(PY) benchmarks/bench_check.py

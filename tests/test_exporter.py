@@ -47,8 +47,8 @@ def test_clean_notebook_gives_the_package_layout(orders, tmp_path):
     assert result.output == str(package)
     assert sorted(result.files) == [
         "README.md", "pyproject.toml", "src/order_totals/__init__.py", "src/order_totals/__main__.py",
-        "src/order_totals/params.py", "src/order_totals/pipeline.py", "tests/data/orders.csv",
-        "tests/test_pipeline.py",
+        "src/order_totals/params.py", "src/order_totals/pipeline.py", "tests/conftest.py",
+        "tests/data/orders.csv", "tests/test_pipeline.py",
     ]
     for name in result.files:
         assert (package / name).is_file()
@@ -94,7 +94,9 @@ def test_generated_tests_characterise_literal_calls_and_sample_the_data(orders, 
     assert 'assert str(result) == "15.0"' in tests
     assert "def test_run_end_to_end_on_data_sample(tmp_path):" in tests
     assert 'summary_path=str(tmp_path / "summary.json")' in tests
-    assert 'reason="TODO: load_orders() is called with notebook data' in tests
+    # a function the notebook calls on its data gets a real test on the sample, not a skipped TODO
+    assert "def test_load_orders_on_the_data_sample(calls_on_sample):" in tests
+    assert "TODO: load_orders()" not in tests
     sample = (package / "tests" / "data" / "orders.csv").read_text().splitlines()
     assert len(sample) == 101 and sample[0] == "order_id,region,amount"
 

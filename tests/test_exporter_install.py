@@ -48,8 +48,13 @@ def test_clean_notebook_package_installs_and_its_tests_pass(venv_python, tmp_pat
     package = tmp_path / "out" / "order_totals"
     pip_install(venv_python, package)
     output = _assert_generated_tests_pass(venv_python, package)
-    # imports, two characterisation tests, the end-to-end run; the rest are TODO skips
-    assert output.count("SKIPPED") >= 1 and "4 passed" in output, output
+    # imports, two characterisation tests, the end-to-end run and a test of each function on the sample; only the
+    # comparison with the notebook's own outputs waits for its data
+    assert "TODO" not in output and output.count("SKIPPED") == 1 and "NOTEBOOK_DATA_DIR" in output, output
+    assert "7 passed" in output, output
+    own_data = run([str(venv_python), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(package / "tests")],
+                   cwd=package, env={"NOTEBOOK_DATA_DIR": str(notebook.parent)})
+    assert "8 passed" in own_data.stdout, own_data.stdout + own_data.stderr
     # python -m runs it with the parameters as options, from any folder
     summary = tmp_path / "run" / "summary.json"
     done = run([str(venv_python), "-m", "order_totals", "--orders-path", str(notebook.parent / "orders.csv"),
@@ -111,7 +116,13 @@ def _export_install_and_test(name: str, venv_python: Path, tmp_path: Path) -> tu
     assert notebook.read_bytes() == before
     package = tmp_path / "out" / name
     pip_install(venv_python, package)
-    _assert_generated_tests_pass(venv_python, package)
+    output = _assert_generated_tests_pass(venv_python, package)
+    # every function of a clean sample has a test that runs on the data sample: no TODO left
+    assert "TODO" not in output, output
+    # on the notebook's own data, run() reproduces what the notebook showed, where it showed something
+    own = run([str(venv_python), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(package / "tests")],
+              cwd=package, env={"NOTEBOOK_DATA_DIR": str(notebook.parent)})
+    assert own.returncode == 0, own.stdout + own.stderr
     return notebook, package
 
 

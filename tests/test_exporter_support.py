@@ -72,7 +72,7 @@ def orders_cells() -> list[dict]:
              '    sums = kept.groupby("region")["amount"].sum()\n'
              "    return {region: add_tax(float(sums.get(region, 0.0)), rate) for region in regions}", 8),
         code("totals = totals_by_region(orders, tax_rate, regions)\ntotals", 9,
-             [result("{'north': 1.0, 'south': 2.0}", 9)]),
+             [result("{'north': 3060.0, 'south': 2940.0}", 9)]),  # what orders_csv() gives
         markdown("## Write"),
         code("def write_summary(totals, path):\n"
              '    """Write the totals as JSON, creating the folder."""\n'
@@ -112,10 +112,10 @@ def make_venv(folder: Path) -> Path:
     return python
 
 
-def run(command: list[str], cwd: Path | None = None, timeout: int = 300, pythonpath: str | None = None
-        ) -> subprocess.CompletedProcess:
+def run(command: list[str], cwd: Path | None = None, timeout: int = 300, pythonpath: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
-               PYTHONDONTWRITEBYTECODE="1")
+               PYTHONDONTWRITEBYTECODE="1", **(env or {}))
     env.pop("PYTHONPATH", None)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,11 +14,19 @@ from ..findings import Finding, Severity
 from ..notebook import Notebook, NotebookError, read_notebook
 from ..requirements import installed_version
 from .dependencies import Dependency, resolve_dependencies
+from .live import live_fixtures
 from .names import PackageNameError, check_package_name, package_name_from
 from .plan import ExportPlan, Planner
-from .render import (render_init, render_main, render_params, render_pipeline, render_pyproject,
-                     render_readme)
-from .testgen import plan_data, render_tests
+from .render import (
+    RenderError,
+    render_init,
+    render_main,
+    render_params,
+    render_pipeline,
+    render_pyproject,
+    render_readme,
+)
+from .testgen import plan_data, render_conftest, render_tests, scan_beside
 from .writer import WriteError, write_package
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -119,13 +128,17 @@ def _format_python(files: dict[str, bytes], package: str) -> None:
 
 
 def build_package(notebook: Notebook, package: str, *, known_issues: list[Finding] | None = None,
-                  settings: Settings | None = None, format_code: bool = True) -> PackageBuild:
-    """Everything the package holds, as bytes; reads the notebook's data files for samples, writes nothing."""
+                  settings: Settings | None = None, format_code: bool = True, live: Mapping | None = None
+                  ) -> PackageBuild:
+    """Everything the package holds, as bytes; reads the notebook's data files for samples, writes nothing.
+
+    `live` is the namespace of a kernel that ran the notebook: each function called there gets a fixture of the
+    values it was called with, and a test that it returns the same kind of result.
+    """
     check_package_name(package)
     folder = notebook.path.parent if notebook.path is not None else None
     model = NotebookModel(notebook, settings)
-    planner = Planner(model, folder)
-    plan = planner.plan()
+    plan = Planner(model, folder).plan()
     local = []
     if folder is not None:
         tops = set()
@@ -136,7 +149,20 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
             tops.update(name.split(".")[0] for name in names if name)
         local = sorted(t for t in tops if (folder / f"{t}.py").is_file() or (folder / t / "__init__.py").is_file())
     plan.local_modules = local
-    pipeline_text, modules, render_warnings = render_pipeline(plan, package)
+    try:
+        pipeline_text, modules, render_warnings = render_pipeline(plan, package)
+    except RenderError as first:
+        # A rewrite the compiler rejects (a bug of ours, or code we do not model): export the functions as the
+        # notebook wrote them; the stand-ins say what they miss. Only when that fails too is the export refused.
+        plan = Planner(model, folder, pass_state=False).plan()
+        plan.local_modules = local
+        try:
+            pipeline_text, modules, render_warnings = render_pipeline(plan, package)
+        except RenderError as exc:
+            raise ExportError("cannot-export", f"{notebook.name}: the exporter could not write valid Python for "
+                                               f"this notebook ({str(exc).splitlines()[0]}); please report it") from None
+        render_warnings.append("functions keep reading notebook variables as globals "
+                               f"({str(first).splitlines()[0]})")
     warnings = list(plan.warnings) + render_warnings
     files: dict[str, str | bytes] = {}
     for module in local:
@@ -153,6 +179,10 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
     dependencies, dependency_warnings = resolve_dependencies(modules, model)
     warnings += dependency_warnings
     data = plan_data(plan, folder)
+    beside = scan_beside(model, plan, folder)
+    data.absent_reads = beside.absent_reads
+    live_files, live_expected = live_fixtures(plan, live, set(beside.files)) if live is not None else ({}, {})
+    files.update({f"tests/data/live/{name}": content for name, content in live_files.items()})
     pytest_version = installed_version("pytest")
     test_requirement = f"pytest=={pytest_version}" if pytest_version else "pytest>=7"
     files.update({
@@ -161,10 +191,13 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
         f"src/{package}/params.py": render_params(plan),
         f"src/{package}/pipeline.py": pipeline_text,
         f"src/{package}/__main__.py": render_main(plan, package),
-        "tests/test_pipeline.py": render_tests(plan, package, data),
+        "tests/test_pipeline.py": render_tests(plan, package, data, live_expected),
+        "tests/conftest.py": render_conftest(beside),
     })
     for name, content in data.samples.items():
         files[f"tests/data/{name}"] = content
+    for relative, content in beside.files.items():
+        files[f"tests/data/beside/{relative}"] = content
     files["README.md"] = render_readme(plan, package, dependencies, list(known_issues or []), warnings, data.runs)
     encoded = {name: content.encode("utf-8") if isinstance(content, str) else content
                for name, content in files.items()}
@@ -210,7 +243,8 @@ def resolve_package_name(notebook_path: Path, name: str | None) -> str:
 
 
 def export_notebook(path: str | os.PathLike, output_dir: str | os.PathLike | None = None, *,
-                    name: str | None = None, force: bool = False, settings: Settings | None = None) -> ExportResult:
+                    name: str | None = None, force: bool = False, settings: Settings | None = None,
+                    live: Mapping | None = None) -> ExportResult:
     """Export the notebook at `path` as package `name` into `output_dir`/`name` (default: beside the notebook).
 
     Returns a result with status "refused" (exit code 1) when findings at the fail level block it and
@@ -225,12 +259,12 @@ def export_notebook(path: str | os.PathLike, output_dir: str | os.PathLike | Non
         raise ExportError("bad-name", str(exc)) from None
     except NotebookError as exc:
         raise ExportError(exc.kind, exc.message) from None
-    return export_loaded_notebook(notebook, path, output_dir, name=name, force=force, settings=settings)
+    return export_loaded_notebook(notebook, path, output_dir, name=name, force=force, settings=settings, live=live)
 
 
 def export_loaded_notebook(notebook: Notebook, path: Path, output_dir: str | os.PathLike | None = None, *,
-                           name: str | None = None, force: bool = False, settings: Settings | None = None
-                           ) -> ExportResult:
+                           name: str | None = None, force: bool = False, settings: Settings | None = None,
+                           live: Mapping | None = None) -> ExportResult:
     """`export_notebook` for a notebook already in memory (nbconvert's route); `path` is where it lives."""
     try:
         package = resolve_package_name(path, name)
@@ -256,7 +290,7 @@ def export_loaded_notebook(notebook: Notebook, path: Path, output_dir: str | os.
     base = dict(notebook=str(path), package=package, output=str(target))
     if blocking and not force:
         return ExportResult(**base, status="refused", exit_code=EXIT_REFUSED, blocking=blocking)
-    build = build_package(notebook, package, known_issues=blocking, settings=settings)
+    build = build_package(notebook, package, known_issues=blocking, settings=settings, live=live)
     try:
         write_package(build.files, target, force=force)
     except FileExistsError as exc:

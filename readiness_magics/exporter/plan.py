@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, qualified_name
+from .edits import Edit, SourceIndex, apply_edits, replace_literal
 from .names import fresh_name, identifier, slug
 from .paths import PathLiteral, find_path_literals
 
@@ -69,6 +70,7 @@ class Statement:
     source: str
     reads: frozenset[str]
     binds: tuple[tuple[str, str], ...]  # (name, kind)
+    dropped: bool = False  # display-only or a plot: left out unless a kept statement reads what it binds
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Step:
     param_reads: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     uses_params: bool = False
+    unbound: list[str] = field(default_factory=list)  # read before bound, and no earlier step binds them
 
 
 @dataclass
@@ -94,6 +97,9 @@ class Call:
     expected: object = _NOT_LITERAL  # the saved output's value, when the notebook showed one
     expected_text: str = ""
     printed: bool = False  # the output was the call printed (compare str()), not displayed (compare value)
+    target: str | None = None  # the name the call's value was assigned to (`totals = f(...)`)
+    argument_names: tuple[str, ...] = ()  # positional arguments, when every one is a plain name
+    keyword_names: tuple[tuple[str, str], ...] = ()  # (keyword, name), when every value is a plain name
 
 
 @dataclass
@@ -115,6 +121,18 @@ class ExportPlan:
     exported_cells: list[int]
     title: str
     description: str
+    # Where the notebook binds each name (cell indexes), to say why a name the package lacks is missing.
+    bound_in: dict[str, list[int]] = field(default_factory=dict)
+    # Set by the renderer: names the package cannot define (name -> why), and the functions that need them.
+    missing: dict[str, str] = field(default_factory=dict)
+    # function -> notebook variables it takes as keyword-only parameters; their literal values, where known.
+    state: dict[str, list[str]] = field(default_factory=dict)
+    state_values: dict[str, str] = field(default_factory=dict)
+    # What the notebook showed of a value as a cell's last output: (name, "value" or "shape", saved text).
+    shown: list[tuple[str, str, str]] = field(default_factory=list)
+    returns_value: set[str] = field(default_factory=set)  # functions with a `return <value>`
+    reproduces: bool = False  # set by the tests' renderer: a test compares run() with the saved outputs
+    needs_missing: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _is_upper(name: str) -> bool:
@@ -137,6 +155,14 @@ def _literal(node: ast.AST):
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return _NOT_LITERAL
+
+
+def _immutable(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return True
+    if isinstance(value, (tuple, frozenset)):
+        return all(_immutable(item) for item in value)
+    return False
 
 
 def _annotation(value) -> tuple[str, bool]:
@@ -196,35 +222,78 @@ def _first_paragraph(markdown: str) -> str:
 
 
 class _Source:
-    """A cell's Python text, line by line, for cutting statements out with their comments."""
+    """A cell's Python text, for cutting statements out with their comments and applying edits to them."""
 
     def __init__(self, cell: CellModel):
         self.cell = cell
         self.code = cell.facts.python.code or ""
-        self.lines = self.code.splitlines()
+        self.index = SourceIndex(self.code)
+        self.lines = [self.code[self.index.line_start(n):self.index.line_end(n)]
+                      for n in range(1, len(self.index.starts) + 1)]
 
     def statement_text(self, node: ast.stmt, previous_end: int, next_start: int | None,
-                       replacements: dict[int, list[PathLiteral]] | None = None,
-                       replace_with=None) -> str:
+                       edits: list[Edit] = ()) -> str:
+        """The statement's text (with the comment lines just above it), with `edits` applied by position."""
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         end = node.end_lineno or node.lineno
         shares_line = previous_end == start or (next_start is not None and next_start == end)
         if shares_line:
-            text = ast.get_source_segment(self.code, node) or ast.unparse(node)
-            return text
+            span = self.index.node_range(node)
+            if span is None:
+                return ast.unparse(node)
+            first_offset = min([span[0]] + [self.index.offset(d.lineno, d.col_offset) - 1
+                                            for d in getattr(node, "decorator_list", [])])
+            return apply_edits(self.code, list(edits), first_offset, span[1])
         first = start
         while first - 1 > previous_end and self.lines[first - 2].lstrip().startswith("#"):
             first -= 1
-        lines = list(self.lines[first - 1:end])
-        for literal in (replacements or {}).get(id(node), []):
-            line_index = literal.node.lineno - first
-            if not 0 <= line_index < len(lines) or literal.node.lineno != literal.node.end_lineno:
-                continue
-            encoded = lines[line_index].encode("utf-8")
-            before, after = encoded[: literal.node.col_offset], encoded[literal.node.end_col_offset:]
-            lines[line_index] = (before.decode("utf-8", "replace") + replace_with(literal)
-                                 + after.decode("utf-8", "replace"))
-        return "\n".join(lines)
+        return apply_edits(self.code, list(edits), self.index.line_start(first), self.index.line_end(end))
+
+
+def _signature_edit(node: ast.FunctionDef, names: list[str], index: SourceIndex) -> Edit | None:
+    """An insertion that adds `names` as keyword-only parameters to the definition's signature."""
+    arguments = node.args
+
+    def end_of(arg: ast.arg, default: ast.AST | None) -> int | None:
+        span = index.node_range(default if default is not None else arg)
+        return span[1] if span else None
+
+    added = ", ".join(names)
+    if arguments.kwonlyargs:
+        return _insert(end_of(arguments.kwonlyargs[-1], arguments.kw_defaults[-1]), ", " + added)
+    if arguments.vararg is not None:
+        return _insert(end_of(arguments.vararg, None), ", " + added)
+    positional = [*arguments.posonlyargs, *arguments.args]
+    if positional:
+        defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+        after = end_of(positional[-1], defaults[-1])
+        if arguments.posonlyargs and not arguments.args:
+            return None  # `def f(a, /)`: the `/` comes after; rare, left to the stand-ins
+        return _insert(after, ", *, " + added)
+    if arguments.kwarg is not None:
+        span = index.node_range(arguments.kwarg)
+        start = index.text.rfind("**", 0, span[0]) if span else -1
+        return _insert(start if start >= 0 else None, f"*, {added}, ")
+    start = index.offset(node.lineno, node.col_offset)
+    match = re.compile(r"def\s+" + re.escape(node.name) + r"\s*(\[[^\]]*\]\s*)?\(").match(index.text, start)
+    return _insert(match.end() if match else None, f"*, {added}")
+
+
+def _insert(at: int | None, text: str) -> Edit | None:
+    return None if at is None else Edit(at, at, text)
+
+
+def _nested_imports(node: ast.AST) -> list[ast.stmt]:
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Try)):
+            continue
+        if isinstance(child, (ast.Import, ast.ImportFrom)):
+            if not (isinstance(child, ast.ImportFrom) and (child.level or child.module == "__future__")):
+                found.append(child)
+        else:
+            found.extend(_nested_imports(child))
+    return found
 
 
 def _is_magic(node: ast.AST) -> bool:
@@ -239,11 +308,16 @@ def _is_magic(node: ast.AST) -> bool:
 class Planner:
     """Walk the exported cells once and decide where each top-level statement goes."""
 
-    def __init__(self, model: NotebookModel, folder: Path | None, lift_paths: bool = True):
+    def __init__(self, model: NotebookModel, folder: Path | None, lift_paths: bool = True,
+                 pass_state: bool = True):
         self.model = model
         self.folder = folder
         self.lift_paths = lift_paths
+        self.pass_state = pass_state
         self.warnings: list[str] = []
+        self._state: dict[str, list[str]] = {}
+        self._literal_globals: set[str] = set()
+        self._shown_values: list[tuple[str, str, str]] = []
 
     # -- parameters ------------------------------------------------------------------------------
 
@@ -342,12 +416,20 @@ class Planner:
                 if cell.facts.tree is not None and not cell.is_parameters:
                     literals.extend(find_path_literals(self.model, cell))
         lifted = self._lift(literals, parameters, param_names)
+        literal_params = {p.name for p in parameters if p.is_literal}
+        self._literal_globals = self._literals_functions_read(exported, param_names)
+        if self.pass_state:
+            self._state = self._state_of_functions(exported, module_names | self._pre_constants(exported,
+                                                                                                module_names),
+                                                   literal_params)
 
         # Sections: a markdown heading starts one; code before the first heading is its own section.
         has_sections = any(cell.cell.kind == "markdown" and _heading(cell.cell.source) for cell in model.cells)
         raw_steps: list[Step] = []
         current_title = ""
         imports: list[ast.stmt] = []
+        if self._state:
+            imports.append(ast.parse("import functools").body[0])  # only kept where a partial() uses it
         items: list[ModuleItem] = []
         displayed: set[str] = set()
         calls: list[Call] = []
@@ -366,6 +448,9 @@ class Planner:
             step = raw_steps[-1]
             self._cell_into(cell, step, imports, items, module_names | constants, constants, displayed, calls,
                             lifted)
+        _keep_what_later_steps_read(raw_steps)
+        for step in raw_steps:
+            step.statements = [statement for statement in step.statements if not statement.dropped]
         steps = [step for step in raw_steps if step.statements]
 
         # Names the generated module uses for itself must not clash with the notebook's.
@@ -409,6 +494,14 @@ class Planner:
             exported_cells=sorted(exported_indexes),
             title=title,
             description=description,
+            state=dict(self._state),
+            state_values=self._state_values(),
+            shown=self._shown_values,
+            returns_value={name for name, (_, function) in model.functions.items()
+                           if any(isinstance(n, ast.Return) and n.value is not None
+                                  for n in ast.walk(function.node))},
+            bound_in={name: sorted({d.cell.index for d in definitions})
+                      for name, definitions in model.definitions.items()},
         )
 
     def _lift(self, literals: list[PathLiteral], parameters: list[Parameter], param_names: set[str]
@@ -449,26 +542,36 @@ class Planner:
             return
         source = _Source(cell)
         statements = facts.statements
-        replacements: dict[int, list] = {}
+        replacements: dict[int, list[Edit]] = {}
         for literal in find_path_literals(self.model, cell) if self.lift_paths else []:
             if id(literal.node) in lifted and not literal.in_function:
-                replacements.setdefault(id(literal.statement), []).append(literal)
+                edit = replace_literal(source.index, literal.node,
+                                       f"{PARAMS_PLACEHOLDER}.{lifted[id(literal.node)].name}")
+                if edit is None:
+                    self.warnings.append(f"cell {cell.index}, line {literal.line}: the path {literal.value!r} is "
+                                         "kept as written (its position in the source could not be confirmed)")
+                    continue
+                replacements.setdefault(id(literal.statement), []).append(edit)
 
-        def replace_with(literal: PathLiteral) -> str:
-            return f"{PARAMS_PLACEHOLDER}.{lifted[id(literal.node)].name}"
-
+        for edit_node, edit in self._state_edits(cell, source):
+            replacements.setdefault(id(edit_node), []).append(edit)
         self._collect_calls(cell, calls)
+        self._collect_shown(cell)
         for position, node in enumerate(statements):
             previous_end = statements[position - 1].end_lineno if position else 0
             next_start = statements[position + 1].lineno if position + 1 < len(statements) else None
             if _is_magic(node):
                 self._magic_statement(cell, node, step)
                 continue
-            text = source.statement_text(node, previous_end, next_start, replacements, replace_with)
+            text = source.statement_text(node, previous_end, next_start, replacements.get(id(node), []))
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
                     imports.append(node)
                 continue
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                # `if not key: import getpass` binds a global in the notebook but a local in a step: the
+                # module imports it too (only where it is used; not from a `try` that guards a missing package).
+                imports.extend(_nested_imports(node))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 kind = "class" if isinstance(node, ast.ClassDef) else "function"
                 items.append(ModuleItem(kind, (node.name,), text, cell.index))
@@ -480,34 +583,191 @@ class Planner:
                 items.append(ModuleItem("constant", names, text, cell.index))
                 continue
             dropped = self._display_or_plot(node, displayed)
-            if dropped:
-                continue
             binds = tuple((b.name, b.kind) for b in facts.bindings if b.statement is node)
-            reads = frozenset(_loads(node))
-            step.statements.append(Statement(cell, node, text, reads, binds))
+            if dropped and not binds:
+                continue
+            reads = _loads(node)
+            for function in reads & set(self._state):
+                reads |= set(self._state[function])  # the call now passes the notebook state it reads
+            step.statements.append(Statement(cell, node, text, frozenset(reads), binds, dropped=dropped))
+
+    # -- functions that read notebook state ---------------------------------------------------------
+
+    def _pre_constants(self, exported: list[CellModel], module_names: set[str]) -> set[str]:
+        """The names that will be module constants (as _cell_into decides), known before the walk."""
+        known = set(module_names)
+        found: set[str] = set()
+        for cell in exported:
+            if cell.facts.tree is None or cell.is_parameters:
+                continue
+            for node in cell.facts.statements:
+                if self._is_constant(node, known):
+                    names = {t.id for t in node.targets}
+                    found |= names
+                    known |= names
+        return found
+
+    def _state_of_functions(self, exported: list[CellModel], module_level: set[str], literal_params: set[str]
+                            ) -> dict[str, list[str]]:
+        """function -> the notebook variables it reads as globals, which become its keyword-only parameters.
+
+        In the notebook `def tokenize(batch): return tokenizer(batch)` reads the global `tokenizer`; in the
+        package that global does not exist, so `tokenize` takes `tokenizer` as a parameter and every call
+        passes it. A function calling such a function needs its state too, to pass it on.
+        """
+        reads: dict[str, list[str]] = {}
+        calls: dict[str, set[str]] = {}
+        own: dict[str, frozenset[str]] = {}
+        for cell in exported:
+            if cell.facts.tree is None or cell.is_parameters:
+                continue
+            top = {id(node) for node in cell.facts.statements}
+            for function in cell.facts.functions:
+                if id(function.node) not in top or isinstance(function.node, ast.AsyncFunctionDef):
+                    continue
+                names: list[str] = []
+                for read in function.free_reads:
+                    name = read.id
+                    if (name in module_level or name in _BUILTIN_NAMES or name in literal_params
+                            or name in function.declared_global or name not in self.model.definitions
+                            or name == function.name or name in names):
+                        continue
+                    names.append(name)
+                if names and _signature_edit(function.node, names, SourceIndex(cell.facts.python.code or "")) is None:
+                    names = []  # a signature we cannot extend (`def f(a, /)`): its globals get stand-ins
+                reads[function.name] = names
+                calls[function.name] = {read.id for read in function.free_reads}
+                own[function.name] = function.params | function.locals | function.declared_global
+        own_reads = {name: list(names) for name, names in reads.items()}
+        while True:
+            reads = {name: list(names) for name, names in own_reads.items()}
+            conflict = None
+            changed = True
+            while changed and conflict is None:
+                changed = False
+                for name in reads:
+                    for callee in calls[name] & set(reads):
+                        for needed in reads[callee]:
+                            if needed in own[name]:
+                                conflict = callee  # the caller has its own `needed`: it cannot pass the global on
+                            elif needed not in reads[name] and needed != name:
+                                reads[name].append(needed)
+                                changed = True
+            if conflict is None:
+                break
+            own_reads[conflict] = []  # left reading its globals: the stand-ins say what is missing
+        state = {name: names for name, names in reads.items() if names}
+        for name, names in state.items():
+            self.warnings.append(f"function {name}() read the notebook variable(s) {', '.join(names)} as globals; "
+                                 "they are now keyword-only parameters, and every call passes them")
+        return state
+
+    def _state_values(self) -> dict[str, str]:
+        """The literal a state variable holds, when the notebook assigns it once, as `name = <literal>`."""
+        values = {}
+        for name in {name for names in self._state.values() for name in names}:
+            definitions = self.model.definitions.get(name, [])
+            if len(definitions) != 1:
+                continue
+            statement = definitions[0].binding.statement
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0], ast.Name):
+                value = _literal(statement.value)
+                if value is not _NOT_LITERAL and len(repr(value)) < 200:
+                    values[name] = repr(value)
+        return values
+
+    def _state_edits(self, cell: CellModel, source: _Source) -> list[tuple[ast.stmt, Edit]]:
+        """Edits that add state parameters to the definitions, and pass them at every use, in this cell."""
+        if not getattr(self, "_state", None) or cell.facts.tree is None:
+            return []
+        state = self._state
+        facts = cell.facts
+        index = source.index
+        edits: list[tuple[ast.stmt, Edit]] = []
+        for node in facts.statements:
+            if isinstance(node, ast.FunctionDef) and node.name in state:
+                edit = _signature_edit(node, state[node.name], index)
+                if edit is not None:  # always, as _state_of_functions checked
+                    edits.append((node, edit))
+        for child in ast.walk(facts.tree):
+            if not (isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load) and child.id in state):
+                continue
+            statement = facts.top_statement(child)
+            parent = facts.parent(child)
+            keywords = ", ".join(f"{name}={name}" for name in state[child.id])
+            if isinstance(parent, ast.Call) and parent.func is child:
+                span = index.node_range(parent)
+                if span is None or index.text[span[1] - 1] != ")":
+                    continue
+                last = ([*parent.args, *parent.keywords] or [None])[-1]
+                if last is None:
+                    edits.append((statement, Edit(span[1] - 1, span[1] - 1, keywords)))
+                else:
+                    last_end = index.node_range(last)
+                    if last_end is None:
+                        continue
+                    between = index.text[last_end[1]:span[1] - 1]
+                    text = keywords if "," in between else ", " + keywords
+                    at = span[1] - 1 if "," in between else last_end[1]
+                    edits.append((statement, Edit(at, at, text)))
+            else:
+                span = index.node_range(child)
+                if span is not None:
+                    edits.append((statement, Edit(span[0], span[1], f"functools.partial({child.id}, {keywords})")))
+        return edits
 
     def _is_constant(self, node: ast.stmt, module_names: set[str]) -> bool:
         if not isinstance(node, ast.Assign):
             return False
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id in self._literal_globals and _immutable(_literal(node.value)):
+            return True
         if not all(isinstance(t, ast.Name) and _is_upper(t.id) for t in node.targets):
             return False
         return _loads(node.value) <= (module_names | _BUILTIN_NAMES)
+
+    def _literals_functions_read(self, exported: list[CellModel], param_names: set[str]) -> set[str]:
+        """Variables a function reads as globals that the notebook binds once, to a literal (`k = 3`).
+
+        They move to module level as constants, as they are, rather than becoming parameters of each function.
+        """
+        exported_ids = {cell.index for cell in exported}
+        read = {r.id for cell in exported if cell.facts.tree is not None for f in cell.facts.functions
+                for r in f.free_reads}
+        found = set()
+        for name in read - param_names:
+            definitions = self.model.definitions.get(name, [])
+            if len(definitions) != 1 or definitions[0].cell.index not in exported_ids \
+                    or definitions[0].cell.is_parameters:
+                continue
+            statement = definitions[0].binding.statement
+            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                    and isinstance(statement.targets[0], ast.Name) and _immutable(_literal(statement.value)):
+                found.add(name)  # not `results = []`: a module-level list would carry state from one run() to the next
+        return found
 
     _plot_names: set[str]
 
     def _display_or_plot(self, node: ast.stmt, displayed: set[str]) -> bool:
         """True when the statement only shows something: a bare value, `df.head()`, a plot."""
         plot_names = self.__dict__.setdefault("_plot_names", set())
+        # Only what an assignment binds is a plot object (`fig, ax = plt.subplots()`); a loop that also plots
+        # binds data (`total` below a `plt.plot`), which the steps after it may read.
+        assigned = self._bound_names(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) else set()
         if _loads(node) & plot_names:
-            plot_names.update(self._bound_names(node))
+            plot_names.update(assigned)
             return True
         for child in ast.walk(node):
             if isinstance(child, ast.Call):
                 callee = qualified_name(child.func, self.model.aliases) or ""
                 method = child.func.attr if isinstance(child.func, ast.Attribute) else ""
                 if callee.split(".")[0] in _PLOT_MODULES or method in _PLOT_METHODS:
-                    plot_names.update(self._bound_names(node))
+                    plot_names.update(assigned)
                     return True
+        value = node.value if isinstance(node, (ast.Expr, ast.Assign)) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "get_ipython":
+            return True  # `ip = get_ipython()`: IPython-only; kept only if a kept statement reads `ip`
         if not isinstance(node, ast.Expr):
             return False
         value = node.value
@@ -524,7 +784,13 @@ class Planner:
         if isinstance(value.func, ast.Attribute) and value.func.attr in _DISPLAY_METHODS:
             return True
         if callee == "print":
-            displayed.update(a.id for a in value.args if isinstance(a, ast.Name))
+            # `print(json.dumps(summary))` shows `summary`: a value the notebook ends with
+            callees = {id(c.func) for c in ast.walk(value) if isinstance(c, ast.Call)}
+            callees |= {id(c.func.value) for c in ast.walk(value) if isinstance(c, ast.Call)
+                        and isinstance(c.func, ast.Attribute)}
+            for argument in value.args:
+                displayed.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name)
+                                 and isinstance(n.ctx, ast.Load) and id(n) not in callees)
         return False
 
     @staticmethod
@@ -561,6 +827,27 @@ class Planner:
         if magic.kind == "line" and magic.name in ("run", "store", "env", "cd", "load", "sx", "system"):
             self.warnings.append(f"cell {cell.index}, line {line}: %{magic.name} {magic.args} is not exported")
 
+    def _collect_shown(self, cell: CellModel) -> None:
+        """A value the cell showed last (`accuracy`, `df.shape`, `print(score)`) with the output the notebook saved."""
+        statements = cell.facts.statements
+        if not statements or not isinstance(statements[-1], ast.Expr) or any(
+                o.output_type == "error" for o in cell.cell.outputs):
+            return
+        value = statements[-1].value
+        result_text = next((o.text for o in cell.cell.outputs if o.output_type == "execute_result"), None)
+        stream = "".join(o.text for o in cell.cell.outputs if o.output_type == "stream")
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print" \
+                and len(value.args) == 1 and not value.keywords and stream.count("\n") == 1 and stream.endswith("\n"):
+            printed_calls = [c for c in cell.facts.calls if isinstance(c.func, ast.Name) and c.func.id == "print"]
+            if len(printed_calls) == 1:
+                value, result_text = value.args[0], stream[:-1]
+        if result_text is None or len(result_text) > 500:
+            return
+        if isinstance(value, ast.Name):
+            self._shown_values.append((value.id, "value", result_text.strip()))
+        elif isinstance(value, ast.Attribute) and value.attr == "shape" and isinstance(value.value, ast.Name):
+            self._shown_values.append((value.value.id, "shape", result_text.strip()))
+
     def _collect_calls(self, cell: CellModel, calls: list[Call]) -> None:
         """Top-level calls of notebook functions, with the output the notebook saved for them."""
         facts = cell.facts
@@ -580,9 +867,20 @@ class Planner:
                 literal = False
             parts = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords]
             entry = Call(call.func.id, cell.index, ", ".join(parts), literal)
+            parent = facts.parent(call)
+            if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+                entry.target = parent.targets[0].id
+            if all(isinstance(a, ast.Name) for a in call.args) and all(
+                    k.arg is not None and isinstance(k.value, ast.Name) for k in call.keywords):
+                entry.argument_names = tuple(a.id for a in call.args)
+                entry.keyword_names = tuple((k.arg, k.value.id) for k in call.keywords)
             if literal and not error and statements:
                 last = statements[-1]
-                if isinstance(last, ast.Expr) and last.value is call and result_text is not None:
+                # `labels = label([1, 2])` then `labels` as the cell's last line shows the call's value too
+                shown_after = (isinstance(last, ast.Expr) and isinstance(last.value, ast.Name) and len(statements) > 1
+                               and isinstance(statements[-2], ast.Assign) and statements[-2].value is call
+                               and [ast.unparse(t) for t in statements[-2].targets] == [last.value.id])
+                if ((isinstance(last, ast.Expr) and last.value is call) or shown_after) and result_text is not None:
                     entry.expected_text = result_text
                     entry.expected = _saved_value(result_text)
                 elif (len(statements) == 1 and isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
@@ -611,6 +909,8 @@ class Planner:
             read_after = any(name in statement.reads for _, statement in flat[position + 1:])
             if name in displayed or not read_after:
                 results.append(name)
+        gone = set().union(*(_deleted_at_end(step) for step in steps)) if steps else set()
+        results = [name for name in results if name not in gone]
         self._results = results
         result_set = set(results)
         producer: dict[str, int] = {}
@@ -620,6 +920,10 @@ class Planner:
                 for name in sorted(statement.reads, key=lambda n: _first_position(statement.node, n)):
                     if name not in reads:
                         reads.append(name)
+            # A name read before the step binds it came from code the package lacks: the step starts by giving
+            # it a stand-in that says so (render), instead of an UnboundLocalError.
+            step.unbound = sorted(_read_before_bound(step, set(producer) | module_names | param_names
+                                                     | _BUILTIN_NAMES))
             step.inputs = [name for name in reads if name in producer and name not in module_names]
             step.param_reads = [name for name in reads if name in param_names and name not in producer
                                 and name not in module_names]
@@ -634,8 +938,9 @@ class Planner:
             for later in steps[index + 1:]:
                 for statement in later.statements:
                     later_reads |= statement.reads
-            step.outputs = [name for name in bound if name in later_reads
-                            or (name in result_set and last_binding_step(steps, name) == index)]
+            deleted = _deleted_at_end(step)
+            step.outputs = [name for name in bound if name not in deleted and (name in later_reads
+                            or (name in result_set and last_binding_step(steps, name) == index))]
             for name in bound:
                 producer[name] = index
 
@@ -656,11 +961,77 @@ class Planner:
                         needed.append(read.id)
                         self.warnings.append(f"function {name}() reads the parameter {read.id} as a global; it sees "
                                              "the default value only, pass it as an argument instead")
-                elif read.id in self.model.definitions:
+                elif read.id in self.model.definitions and read.id not in self._state.get(name, ()):
                     self.warnings.append(f"function {name}() reads the notebook variable {read.id}, which is not "
                                          "defined at module level in the package; pass it as an argument")
         for name in needed:
             items.insert(0, ModuleItem("constant", (name,), f"{name} = {defaults[name].default}", -1))
+
+
+def _keep_what_later_steps_read(steps: list[Step]) -> None:
+    """Keep a dropped statement (a plot, say) when a kept statement later reads a name it binds.
+
+    `model = fit(x); plt.plot(model.loss_)` in a loop is dropped as a plot, but the steps after it need
+    `model`: dropping it would leave a name the package never defines. Repeats until nothing changes, so what
+    a kept statement needs (`fig` for `ax`) is kept too.
+    """
+    flat = [statement for step in steps for statement in step.statements]
+    changed = True
+    while changed:
+        changed = False
+        for position, statement in enumerate(flat):
+            if not statement.dropped:
+                continue
+            bound = {name for name, _ in statement.binds}
+            for later in flat[position + 1:]:
+                if later.dropped:
+                    continue
+                if any(_reads_first(later, name) for name in later.reads & bound):
+                    statement.dropped = False
+                    changed = True
+                    break
+                bound -= {name for name, _ in later.binds}
+                if not bound:
+                    break
+
+
+def _reads_first(statement: Statement, name: str) -> bool:
+    """The statement reads `name`'s earlier value (not only one it binds first, as `for i in ...` does)."""
+    if name not in {bound for bound, _ in statement.binds} or statement.node is None:
+        return True
+    if isinstance(statement.node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+        return True  # the value is evaluated before the target is bound
+    return _first_position(statement.node, name, ast.Load) < _first_position(statement.node, name, ast.Store)
+
+
+def _read_before_bound(step: Step, known: set[str]) -> set[str]:
+    """Names the step binds but reads first (`x = f(x)` with no earlier x), that no earlier step gives it."""
+    bound: set[str] = set()
+    found: set[str] = set()
+    step_binds = {name for statement in step.statements for name, _ in statement.binds}
+    for statement in step.statements:
+        own = {name for name, _ in statement.binds}
+        if statement.node is None:
+            continue
+        reads_first = isinstance(statement.node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for name in statement.reads & step_binds:
+            if name in bound or name in known:
+                continue
+            if name not in own or reads_first or _first_position(statement.node, name, ast.Load) \
+                    < _first_position(statement.node, name, ast.Store):
+                found.add(name)
+        bound |= own
+    return found
+
+
+def _deleted_at_end(step: Step) -> set[str]:
+    """Names a top-level `del` removes after their last binding in the step: they cannot be returned."""
+    deleted: set[str] = set()
+    for statement in step.statements:
+        deleted -= {name for name, _ in statement.binds}
+        if isinstance(statement.node, ast.Delete):
+            deleted |= {target.id for target in statement.node.targets if isinstance(target, ast.Name)}
+    return deleted
 
 
 def last_binding_step(steps: list[Step], name: str) -> int | None:
@@ -671,11 +1042,12 @@ def last_binding_step(steps: list[Step], name: str) -> int | None:
     return found
 
 
-def _first_position(node: ast.AST | None, name: str) -> tuple[int, int]:
+def _first_position(node: ast.AST | None, name: str, context: type | None = None) -> tuple[int, int]:
     if node is None:
         return (0, 0)
-    positions = [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name]
-    return min(positions) if positions else (0, 0)
+    positions = [(n.lineno, n.col_offset) for n in ast.walk(node) if isinstance(n, ast.Name) and n.id == name
+                 and (context is None or isinstance(n.ctx, context))]
+    return min(positions) if positions else ((0, 0) if context is None else (10**9, 0))
 
 
 class _SelfPrefixer(ast.NodeTransformer):

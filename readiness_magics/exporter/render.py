@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import sys
 import tokenize
+import warnings as python_warnings
 
 from .. import __version__
 from ..requirements import is_kernel_provided, is_standard_library
 from .dependencies import Dependency
 from .plan import PARAMS_PLACEHOLDER, ExportPlan, Step
+from .undefined import MISSING_CLASS, undefined_names
 
 INDENT = "    "
 
@@ -48,6 +51,32 @@ def _cells_text(cells: list[int]) -> str:
 
 
 def render_params(plan: ExportPlan) -> str:
+    text = _params_text(plan)
+    try:
+        missing = undefined_names(text)
+    except SyntaxError:
+        missing = []
+    if not missing:
+        return text
+    # A default computed from a notebook variable the package lacks (`tmpdir.name`): no default then; the option
+    # must be given, and the README says why.
+    for parameter in plan.parameters:
+        if parameter.computed is None:
+            continue
+        reads = {n.id for n in ast.walk(ast.parse(parameter.computed, mode="eval")) if isinstance(n, ast.Name)}
+        lacking = sorted(reads & set(missing))
+        if lacking:
+            plan.missing[f"Params.{parameter.name}"] = (
+                f"its default in the parameters cell (`{parameter.computed.replace('self.', '')}`) reads "
+                f"{', '.join(lacking)}, which the package does not define; pass {parameter.option}")
+            parameter.computed = None
+            parameter.default = "None"
+            parameter.annotation = "object"
+            parameter.origin = "parameters cell (no default: see README, Known issues)"
+    return _params_text(plan)
+
+
+def _params_text(plan: ExportPlan) -> str:
     needs_field = any(p.mutable for p in plan.parameters)
     lines = ['"""Parameters of the pipeline: the notebook\'s `parameters` cell and the paths lifted out of its code."""',
              "", "from __future__ import annotations", ""]
@@ -74,8 +103,13 @@ def render_params(plan: ExportPlan) -> str:
     computed = [p for p in plan.parameters if p.computed is not None]
     if computed:
         lines += ["", f"{INDENT}def __post_init__(self) -> None:"]
+        without_default = {p.name for p in plan.parameters if p.computed is None and p.default == "None"
+                           and not p.is_literal}
         for parameter in computed:
-            lines.append(f"{INDENT * 2}if self.{parameter.name} is None:")
+            # computed only from what is given: a parameter left without a default stays None until passed
+            needs = sorted(set(re.findall(r"\bself\.(\w+)", parameter.computed)) & without_default)
+            given = "".join(f" and self.{name} is not None" for name in needs)
+            lines.append(f"{INDENT * 2}if self.{parameter.name} is None{given}:")
             lines.append(f"{INDENT * 3}self.{parameter.name} = {parameter.computed}")
     return "\n".join(lines) + "\n"
 
@@ -132,14 +166,42 @@ def _kept_imports(plan: ExportPlan, used: set[str], local: set[str]) -> tuple[li
     return lines, modules, warnings
 
 
+def _awaits(step: Step) -> bool:
+    """The step's code awaits at its top level (not inside a function of its own)."""
+    def walk(node: ast.AST) -> bool:
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        return any(walk(child) for child in ast.iter_child_nodes(node))
+
+    return any(statement.node is not None and walk(statement.node) for statement in step.statements)
+
+
+def _module_level(plan: ExportPlan) -> set[str]:
+    names = {name for item in plan.module_items for name in item.names}
+    for node in plan.imports:
+        names.update((alias.asname or alias.name.split(".")[0]) for alias in node.names if alias.name != "*")
+    return names
+
+
 def _step_source(step: Step, plan: ExportPlan, notebook: str) -> str:
     params = plan.params_var
     arguments = ([f"{params}: Params"] if step.uses_params else []) + step.inputs
     label = step.title or "Step"
-    lines = [f"def {step.name}({', '.join(arguments)}):",
+    # IPython runs a cell's top-level `await`; in the package the step is a coroutine that run() runs
+    keyword = "async def" if _awaits(step) else "def"
+    lines = [f"{keyword} {step.name}({', '.join(arguments)}):",
              INDENT + _docstring(f"{label}: {_cells_text(step.cells)} of {notebook}.")]
+    # `routes = routes[...]` where `routes` was imported: the notebook rebinds the global; so does the step
+    # (a plain assignment would make it a local, read before it is bound)
+    rebound = sorted({name for statement in step.statements for name, _ in statement.binds} & _module_level(plan))
+    if rebound:
+        lines.append(f"{INDENT}global {', '.join(rebound)}")
     for name in step.param_reads:
         lines.append(f"{INDENT}{name} = {params}.{name}")
+    for name in step.unbound:
+        lines.append(f"{INDENT}{name} = _Missing({name!r}, {_why_missing(name, plan, step)!r})")
     body_has_code = bool(step.param_reads)
     for statement in step.statements:
         text = statement.source.replace(PARAMS_PLACEHOLDER, params)
@@ -160,6 +222,8 @@ def _run_source(plan: ExportPlan) -> str:
     for step in plan.steps:
         arguments = ([params] if step.uses_params else []) + step.inputs
         call = f"{step.name}({', '.join(arguments)})"
+        if _awaits(step):
+            call = f"asyncio.run({call})"
         if step.outputs:
             lines.append(f"{INDENT}{', '.join(step.outputs)} = {call}")
         else:
@@ -199,17 +263,90 @@ def render_pipeline(plan: ExportPlan, package: str) -> tuple[str, list[str], lis
     header = [_docstring(f"The pipeline of {notebook}: its functions, and run(params) made of its steps in order.\n\n"
                          f"Exported by readiness-magics {__version__}."),
               "", "from __future__ import annotations", ""]
+    if any(_awaits(step) for step in plan.steps) and "import asyncio" not in import_lines:
+        import_lines = ["import asyncio", *import_lines]
     if import_lines:
         header += import_lines + [""]
     header.append("from .params import Params")
     text = "\n".join(header) + "\n\n\n" + body + "\n"
     try:
-        ast.parse(text)
+        text = _define_missing(text, plan, warnings)
     except SyntaxError as exc:
         raise RenderError(f"pipeline.py would not parse: {exc.msg}, line {exc.lineno}") from None
+    try:
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore")  # invalid escapes in the notebook's strings are its own business
+            compile(text, "pipeline.py", "exec", dont_inherit=True)  # also what only the compiler checks
+    except (SyntaxError, ValueError) as exc:
+        raise RenderError(f"pipeline.py would not compile: {getattr(exc, 'msg', exc)}, line "
+                          f"{getattr(exc, 'lineno', '?')}") from None
     third_party = [m for m in modules if m and not is_standard_library(m) and not is_kernel_provided(m)
                    and m.split(".")[0] not in plan.local_modules]
     return text, third_party, warnings
+
+
+def _why_missing(name: str, plan: ExportPlan, step: Step | None = None) -> str:
+    if name == "get_ipython":
+        return "get_ipython() exists only inside an IPython kernel; the package runs without one"
+    cells = [cell for cell in plan.bound_in.get(name, []) if step is None or cell not in step.cells]
+    if step is not None:
+        where = f"{_cells_text(step.cells)} of the notebook read(s) it before binding it"
+        if not cells:
+            return f"{where}; no cell that parses binds it (an earlier session or a magic did); define it or pass it in"
+        return f"{where}; {_cells_text(cells)} bind(s) it in code the export could not keep"
+    if not cells:
+        return ("the notebook never binds it in its code (a magic, %run, an extension or an earlier session "
+                "defined it); define it or pass it in")
+    return f"the notebook binds it in {_cells_text(cells)}, in code the export could not keep; define it or pass it in"
+
+
+_DISPLAY = '''def display(*objects, **options) -> None:
+    """IPython's display() outside a notebook: print the objects."""
+    print(*objects)
+'''
+
+
+def _define_missing(text: str, plan: ExportPlan, warnings: list[str]) -> str:
+    """Give every name the module uses but cannot define a stand-in that fails with a clear message when used.
+
+    Importing the package and everything that does not touch the name still works; a use raises
+    NotImplementedError naming the notebook cell, never a NameError. Each name goes to the README's known issues.
+    """
+    names = [name for name in undefined_names(text) if name != "_Missing"]
+    if "display" in names:
+        # IPython's display() outside a kernel: print what it was given (the notebook showed it).
+        names.remove("display")
+        marker = "from .params import Params\n"
+        head, tail = text.split(marker, 1)
+        text = head + marker + "\n\n" + _DISPLAY + "\n" + tail
+        warnings.append("display() is IPython's; the package defines it as print() of its arguments")
+    unbound = {name: step for step in plan.steps for name in step.unbound}
+    if not names and not unbound:
+        return text
+    plan.missing = {name: _why_missing(name, plan) for name in names}
+    plan.missing.update((name, _why_missing(name, plan, step)) for name, step in unbound.items())
+    lines = [MISSING_CLASS, ""]
+    lines += [f"{name} = _Missing({name!r}, {plan.missing[name]!r})" for name in names]
+    marker = "from .params import Params\n"
+    head, tail = text.split(marker, 1)
+    text = head + marker + "\n\n" + "\n".join(lines) + "\n" + tail
+    tree = ast.parse(text)
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                             ast.ClassDef))}
+    direct = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} for name, node in functions.items()}
+    needs: dict[str, set[str]] = {name: reads & set(names) for name, reads in direct.items()}
+    for step in plan.steps:
+        needs[step.name] |= set(step.unbound)
+    changed = True
+    while changed:  # a function calling one that needs a missing name needs it too
+        changed = False
+        for name, reads in direct.items():
+            for other in reads & set(functions):
+                if not needs[other] <= needs[name]:
+                    needs[name] |= needs[other]
+                    changed = True
+    plan.needs_missing = {name: sorted(found) for name, found in needs.items() if found}
+    return text
 
 
 def render_main(plan: ExportPlan, package: str) -> str:
@@ -241,9 +378,19 @@ def render_main(plan: ExportPlan, package: str) -> str:
                      f"help={(help_text + ' (default: %(default)s)')!r})")
     lines.append(f"{INDENT}args = parser.parse_args(argv)")
     lines.append(f"{INDENT}return Params(**vars(args))")
-    lines += ["", "", "def main(argv: list[str] | None = None) -> int:",
+    lines += ["", "", "def summary(value: object, width: int = 300) -> str:",
+              f"{INDENT}\"\"\"One line for a value: a frame or an array by its type and shape, anything else by its "
+              "repr, cut short.\"\"\"",
+              f"{INDENT}shape = getattr(value, \"shape\", None)",
+              f"{INDENT}if isinstance(shape, tuple) and shape:",
+              f"{INDENT * 2}columns = getattr(value, \"columns\", None)",
+              f"{INDENT * 2}named = f\", columns {{list(columns)[:8]}}\" if columns is not None else \"\"",
+              f"{INDENT * 2}return f\"{{type(value).__name__}} of shape {{shape}}{{named}}\"",
+              f"{INDENT}text = \" \".join(repr(value).split())",
+              f"{INDENT}return text if len(text) <= width else text[: width - 3] + \"...\"",
+              "", "", "def main(argv: list[str] | None = None) -> int:",
               f"{INDENT}{params} = parse_args(argv)", f"{INDENT}results = run({params})",
-              f"{INDENT}for name, value in results.items():", f"{INDENT * 2}print(f\"{{name}}: {{value!r}}\")",
+              f"{INDENT}for name, value in results.items():", f"{INDENT * 2}print(f\"{{name}}: {{summary(value)}}\")",
               f"{INDENT}return 0", "", "",
               'if __name__ == "__main__":', f"{INDENT}raise SystemExit(main())"]
     return "\n".join(lines) + "\n"
@@ -328,13 +475,23 @@ def render_readme(plan: ExportPlan, package: str, dependencies: list[Dependency]
         out.append(f"| `{dependency.requirement}` | {dependency.source} |")
     out += ["", "## Tests", "", "```bash", "pip install '.[test]'", "pytest", "```", "",
             "`tests/test_pipeline.py` calls each function as the notebook called it and asserts the output the "
-            "notebook saved; tests marked skip are TODOs with their reason."]
+            "notebook saved; tests marked skip are TODOs with their reason. Every test runs in its own temporary "
+            "folder (`tests/conftest.py`) and writes nothing beside the package."]
     if has_end_to_end:
-        out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows) for an end-to-end "
-                   "run.")
+        out.append("`tests/data/` holds a small sample of the notebook's data (at most 100 rows): the pipeline runs "
+                   "end to end on it, and each function it reaches is tested on what it was given there.")
+    if plan.reproduces:
+        out.append("To compare `run()` with the outputs the notebook saved, on the notebook's own data: "
+                   "`NOTEBOOK_DATA_DIR=/path/to/the/notebook/folder pytest`.")
+    if known_issues or plan.missing:
+        out += ["", "## Known issues", ""]
+    if plan.missing:
+        out += ["These names are used by the code but could not be made part of the package; `pipeline.py` "
+                "defines each as a stand-in that raises NotImplementedError when used:", ""]
+        out += [f"- `{name}`: {why}" for name, why in plan.missing.items()]
+        out.append("")
     if known_issues:
-        out += ["", "## Known issues", "",
-                "The notebook was exported with `--force` although these findings were at the fail level:", ""]
+        out += ["The notebook was exported with `--force` although these findings were at the fail level:", ""]
         for finding in known_issues:
             where = f"cell {finding.cell_index}, line {finding.line}" if finding.cell_index is not None else "notebook"
             out.append(f"- {finding.code} ({where}): {finding.message}")

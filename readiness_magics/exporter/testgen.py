@@ -1,6 +1,7 @@
 """The generated package's tests: imports, characterisation tests of literal calls, an end-to-end run on a sample."""
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -29,6 +30,7 @@ class DataPlan:
     outputs: dict[str, tuple[str, bool]] = field(default_factory=dict)  # parameter -> (name under tmp_path, is_dir)
     reason: str = ""  # non-empty: no end-to-end test, and why
     has_checks: bool = False  # the steps hold assert statements that may not hold on a sample
+    absent_reads: dict[str, list[str]] = field(default_factory=dict)  # function -> files it reads, not at hand
 
     @property
     def runs(self) -> bool:
@@ -80,7 +82,6 @@ def sample_bytes(path: Path) -> bytes | None:
 
 
 def plan_data(plan: ExportPlan, folder: Path | None) -> DataPlan:
-    import ast
 
     data = DataPlan()
     data.has_checks = any(isinstance(node, ast.Assert) for step in plan.steps for statement in step.statements
@@ -146,7 +147,224 @@ def _approx_ok(value) -> bool:
     return False
 
 
-def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
+@dataclass
+class Beside:
+    """What the notebook's relative paths name beside it: shipped into tests/data/beside/, or known absent."""
+
+    folders: list[str] = field(default_factory=list)  # folders its paths write into (created empty for tests)
+    files: dict[str, bytes] = field(default_factory=dict)  # relative path -> content (CSV sampled)
+    absent_reads: dict[str, list[str]] = field(default_factory=dict)  # function -> files it reads, not at hand
+
+
+_RELATIVE_FILE = re.compile(r"^[\w.\- /]+\.[A-Za-z0-9]{1,8}$")
+_READ_WORDS = ("read", "load", "open", "imread", "genfromtxt")
+
+
+def _reads_it(facts, node) -> bool:
+    """The string is the first argument of a call that reads (`open(p)`, `pd.read_csv(p)`, `np.load(p)`)."""
+    parent = facts.parent(node)
+    if not isinstance(parent, ast.Call) or not parent.args or parent.args[0] is not node:
+        return False
+    func = parent.func
+    word = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if word == "open":
+        mode = parent.args[1] if len(parent.args) > 1 else next((k.value for k in parent.keywords if k.arg == "mode"),
+                                                                 None)
+        return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax"))
+    return word.lower().startswith(_READ_WORDS)
+
+
+def scan_beside(model, plan: ExportPlan, folder: Path | None) -> Beside:
+    """Relative paths in the exported code that exist beside the notebook, and files functions read that do not.
+
+    Generated tests run in an empty temporary folder. The files the code names there (a stylesheet, a small
+    lookup table) are shipped in tests/data/beside/ (CSV sampled, others when small) and copied in first, and
+    the folders it writes into are created, so a test fails only for what the code does.
+    """
+    found = Beside()
+    if folder is None:
+        return found
+    root = Path(os.path.abspath(folder))
+    exported = set(plan.exported_cells)
+    folders: set[str] = set()
+    total = 0
+    lifted = {p.value for p in plan.parameters if p.is_literal and isinstance(p.value, str)}
+    for cell in model.code_cells:
+        if cell.index not in exported or cell.facts.tree is None:
+            continue
+        facts = cell.facts
+        for node in facts.strings:
+            value = node.value.replace("\\", "/")
+            if node.value in lifted:
+                continue  # a parameter: the end-to-end test passes its sample from tests/data
+            if not value or len(value) > 200 or "://" in value or value.startswith(("/", "~")) or ":" in value:
+                continue
+            parts = [part for part in value.split("/") if part not in ("", ".")]
+            if not parts or ".." in parts or any(part.startswith(".") and len(part) > 1 for part in parts[:-1]):
+                continue
+            relative = "/".join(parts)
+            try:
+                if (root / relative).is_dir():
+                    folders.add(relative)
+                    continue
+                if (root / relative).parent != root and (root / relative).parent.is_dir():
+                    folders.add("/".join(parts[:-1]))
+                if not _RELATIVE_FILE.match(relative):
+                    continue
+                if (root / relative).is_file():
+                    if relative not in found.files and total < 5_000_000:
+                        content = sample_bytes(root / relative)
+                        if content is not None:
+                            found.files[relative] = content
+                            total += len(content)
+                    continue
+            except (OSError, UnicodeDecodeError):
+                continue
+            function = facts.enclosing_function(node)
+            top = facts.top_statement(node)
+            if function is not None and isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and _reads_it(facts, node):
+                found.absent_reads.setdefault(top.name, [])
+                if value not in found.absent_reads[top.name]:
+                    found.absent_reads[top.name].append(value)
+    found.folders = sorted(folders)[:50]
+    return found
+
+
+def render_conftest(beside: Beside | None = None) -> str:
+    beside = beside or Beside()
+    made = []
+    if beside.folders:
+        made += [f"{INDENT}for folder in {beside.folders!r}:  # folders beside the notebook its paths name",
+                 f"{INDENT * 2}(tmp_path / folder).mkdir(parents=True, exist_ok=True)"]
+    if beside.files:
+        made += [f"{INDENT}# files beside the notebook its code reads by relative path (samples, see tests/data/beside)",
+                 f"{INDENT}shutil.copytree(BESIDE, tmp_path, dirs_exist_ok=True)"]
+    imports = ["import os", "import shutil", "from pathlib import Path"] if beside.files else ["import os"]
+    constants = ['BESIDE = Path(__file__).parent / "data" / "beside"'] if beside.files else []
+    return "\n".join([
+        '"""Every generated test runs in its own temporary folder: the notebook\'s relative paths read and write'
+        ' there,', 'never beside the package."""', "", "from __future__ import annotations", "", *imports, "",
+        "import pytest", "",
+        "# Set before the tests import the pipeline: a figure the code makes never opens a window.",
+        'os.environ.setdefault("MPLBACKEND", "Agg")', *constants, "", "",
+        "@pytest.fixture(autouse=True)", "def _in_a_temporary_folder(tmp_path, monkeypatch):",
+        f"{INDENT}monkeypatch.chdir(tmp_path)", *made, "",
+    ])
+
+
+def _missing_reason(plan: ExportPlan, function: str) -> str:
+    names = ", ".join(plan.needs_missing[function])
+    return f"TODO: {function}() needs {names}, which the package could not define (README, Known issues)"
+
+
+NOTEBOOK_DATA_VARIABLE = "NOTEBOOK_DATA_DIR"
+
+
+def _decimals(text: str) -> int | None:
+    """The most decimals among the numbers printed in `text` (the precision they were shown at); None without floats.
+
+    A float the notebook displayed is its shortest repr, so the most precise number printed says how closely a
+    re-run must agree; a rounded one (`0.73` from `round(x, 2)`) then agrees to its own digits too.
+    """
+    found = [len(fraction) for fraction in re.findall(r"\d\.(\d+)(?![\d.])", text)]
+    return max(found) if found else None
+
+
+def _assertion(expression: str, kind: str, text: str) -> str | None:
+    """`assert <expression> ...` comparing with a saved output at its printed precision, or None."""
+    if kind == "shape":
+        value = _literal_value(text)
+        if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+            return f"assert tuple({expression}.shape) == {value!r}"
+        return None
+    value = _literal_value(text)
+    if value is NOT_LITERAL or isinstance(value, bool) or value is None:
+        return None
+    decimals = _decimals(text)
+    if _contains_float(value) and _approx_ok(value) and decimals is not None:
+        return f"assert {expression} == pytest.approx({value!r}, rel=1e-6, abs={0.5 * 10 ** -decimals!r})"
+    if isinstance(value, (int, str)) or (isinstance(value, (list, tuple, dict)) and not _contains_float(value)):
+        return f"assert {expression} == {value!r}"
+    return None
+
+
+def _literal_value(text: str):
+    from .plan import _saved_value
+
+    return _saved_value(text)
+
+
+def _reproduction_test(plan: ExportPlan, data: DataPlan, blocked: list[str]) -> str | None:
+    """run() on the notebook's own data reproduces what the notebook showed (to the printed precision).
+
+    The data is the notebook's, not a sample, so the test runs only when NOTEBOOK_DATA_DIR names the folder that
+    holds it (the notebook's folder); it is skipped, saying so, everywhere else.
+    """
+    if blocked:
+        return None
+    results = set(plan.results)
+    checks = []
+    seen = set()
+    for name, kind, text in plan.shown:
+        if name not in results or (name, kind) in seen:
+            continue
+        line = _assertion(f"results[{name!r}]", kind, text)
+        if line:
+            seen.add((name, kind))
+            checks += [f"{INDENT}# the notebook showed {name}{'.shape' if kind == 'shape' else ''}: "
+                       f"{' '.join(text.split())[:60]}", f"{INDENT}{line}"]
+    if not checks:
+        return None
+    inputs = {p.name: p.value for p in plan.parameters if p.name in data.inputs}
+    outputs = sorted(data.outputs.items())
+    needs = ", ".join(sorted(str(v) for v in inputs.values())) or "the data it reads"
+    reason = f"set {NOTEBOOK_DATA_VARIABLE} to the notebook's folder (with {needs}) to compare with its outputs"
+    lines = [f"@pytest.mark.skipif(not os.environ.get({NOTEBOOK_DATA_VARIABLE!r}), reason={reason!r})",
+             "def test_run_reproduces_what_the_notebook_showed(tmp_path):",
+             f"{INDENT}folder = Path(os.environ[{NOTEBOOK_DATA_VARIABLE!r}])"]
+    for parameter, (name, is_dir) in outputs:
+        if is_dir:
+            lines.append(f"{INDENT}(tmp_path / {name!r}).mkdir()")
+    arguments = [f"{parameter}=str(folder / {value!r})" for parameter, value in inputs.items()]
+    arguments += [f"{parameter}=str(tmp_path / {name!r})" for parameter, (name, _) in outputs]
+    lines.append(f"{INDENT}results = pipeline.run(Params({', '.join(arguments)}))")
+    return "\n".join(lines + checks)
+
+
+def _sample_run_fixture(plan: ExportPlan, data: DataPlan, functions: list[str]) -> str:
+    """A module fixture: run() once on the data sample, recording each notebook function's calls and results."""
+    arguments = [f"{parameter}=str(DATA / {name!r})" for parameter, name in data.inputs.items()]
+    arguments += [f"{parameter}=str(folder / {name!r})" for parameter, (name, _) in data.outputs.items()]
+    lines = ["@pytest.fixture(scope=\"module\")", "def calls_on_sample(tmp_path_factory):",
+             f"{INDENT}\"\"\"run() once on the data sample, in a temporary folder, recording what each notebook function "
+             "returned.\"\"\"",
+             f"{INDENT}folder = tmp_path_factory.mktemp(\"sample_run\")",
+             f"{INDENT}seen = {{name: [] for name in {functions!r}}}",
+             f"{INDENT}with pytest.MonkeyPatch.context() as patch:",
+             f"{INDENT * 2}patch.chdir(folder)",
+             f"{INDENT * 2}if BESIDE.is_dir():",
+             f"{INDENT * 3}shutil.copytree(BESIDE, folder, dirs_exist_ok=True)"]
+    for parameter, (name, is_dir) in sorted(data.outputs.items()):
+        if is_dir:
+            lines.append(f"{INDENT * 2}(folder / {name!r}).mkdir()")
+    lines += [f"{INDENT * 2}for name, calls in seen.items():",
+              f"{INDENT * 3}patch.setattr(pipeline, name, _recorder(getattr(pipeline, name), calls))"]
+    if data.has_checks:
+        lines += [f"{INDENT * 2}try:", f"{INDENT * 3}pipeline.run(Params({', '.join(arguments)}))",
+                  f"{INDENT * 2}except AssertionError:",
+                  f"{INDENT * 3}pass  # a check of the notebook (a quality bar) may fail on 100 rows; what ran counts"]
+    else:
+        lines.append(f"{INDENT * 2}pipeline.run(Params({', '.join(arguments)}))")
+    lines.append(f"{INDENT}return seen")
+    recorder = ["def _recorder(function, calls):", f"{INDENT}@functools.wraps(function)",
+                f"{INDENT}def record(*args, **kwargs):", f"{INDENT * 2}result = function(*args, **kwargs)",
+                f"{INDENT * 2}calls.append((args, kwargs, result))", f"{INDENT * 2}return result", "",
+                f"{INDENT}return record"]
+    return "\n".join(recorder) + "\n\n\n" + "\n".join(lines)
+
+
+def render_tests(plan: ExportPlan, package: str, data: DataPlan, live: dict[str, dict] | None = None) -> str:
     tests: list[str] = []
     taken: set[str] = set()
     uses_pytest = False
@@ -162,7 +380,26 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
             continue
         seen_calls.add((call.function, call.args_source))
         name = fresh_name(f"test_{call.function}_as_in_cell_{call.cell_index}", taken)
-        lines = [f"def {name}():", f"{INDENT}result = pipeline.{call.function}({call.args_source})"]
+        arguments = call.args_source
+        state = plan.state.get(call.function, [])
+        if state and all(variable in plan.state_values for variable in state):
+            # the notebook state the function reads as parameters, with the literals the notebook gave it
+            arguments = ", ".join([a for a in [arguments] if a]
+                                  + [f"{variable}={plan.state_values[variable]}" for variable in state])
+        lines = [f"def {name}():", f"{INDENT}result = pipeline.{call.function}({arguments})"]
+        if state and not all(variable in plan.state_values for variable in state):
+            uses_pytest = True
+            missing = ", ".join(v for v in state if v not in plan.state_values)
+            lines.insert(0, f"@pytest.mark.skip(reason={f'TODO: {call.function}() needs the notebook state {missing}; build it in a fixture'!r})")
+        elif call.function in data.absent_reads:
+            uses_pytest = True
+            read = ", ".join(data.absent_reads[call.function])
+            why = (f"TODO: {call.function}() reads {read}, which was not beside the notebook when it was exported; "
+                   "put a small sample in tests/data/beside/")
+            lines.insert(0, f"@pytest.mark.skip(reason={why!r})")
+        elif call.function in plan.needs_missing:
+            uses_pytest = True
+            lines.insert(0, f"@pytest.mark.skip(reason={_missing_reason(plan, call.function)!r})")
         if call.printed:
             lines.append(f"{INDENT}assert str(result) == {call.expected_text!r}")
         elif call.expected is not NOT_LITERAL:
@@ -177,6 +414,10 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
             lines.append(f"{INDENT}assert result is not None")
         tests.append("\n".join(lines))
         tested.add(call.function)
+    blocked = sorted({name for step in plan.steps for name in plan.needs_missing.get(step.name, [])})
+    if blocked:
+        data.reason = (f"run() needs {', '.join(blocked)}, which the package could not define "
+                       "(README, Known issues)")
     if data.runs:
         lines = ["def test_run_end_to_end_on_data_sample(tmp_path):"]
         for parameter, (name, is_dir) in sorted(data.outputs.items()):
@@ -202,7 +443,41 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
         reason = f"TODO: no end-to-end test: {data.reason}"
         tests.append("\n".join([f"@pytest.mark.skip(reason={reason!r})", "def test_todo_run_end_to_end():",
                                 f"{INDENT}pipeline.run(Params())"]))
+    reproduced = _reproduction_test(plan, data, blocked)
+    if reproduced:
+        uses_pytest = True
+        tests.append(reproduced)
+        plan.reproduces = True
     literal_callers = {call.function for call in plan.calls}
+    live = {function: expected for function, expected in (live or {}).items()
+            if function not in tested and function not in plan.needs_missing}
+    if live:
+        from .live import render_live_tests
+
+        uses_pytest = True
+        tests.extend(render_live_tests(live, INDENT))
+        tested.update(live)
+    on_sample = []
+    if data.runs:
+        # every function run() reaches: called by a step, or by another function (recorded all the same)
+        on_sample = [f for f in plan.functions if f not in tested and f not in plan.needs_missing
+                     and f not in data.absent_reads]
+    if on_sample:
+        uses_pytest = True
+        tests.append(_sample_run_fixture(plan, data, on_sample))
+        for function in on_sample:
+            name = fresh_name(f"test_{function}_on_the_data_sample", taken)
+            tests.append("\n".join([
+                f"def {name}(calls_on_sample):",
+                f"{INDENT}calls = calls_on_sample[{function!r}]",
+                f"{INDENT}if not calls:",
+                f"{INDENT * 2}pytest.skip(\"run() did not call {function}() on the sample (a branch the sample does "
+                "not take, or a check of the notebook that failed before it)\")",
+                *([f"{INDENT}for _args, _kwargs, result in calls:",
+                   f"{INDENT * 2}assert result is not None  # the notebook's {function}() returns a value"]
+                  if function in plan.returns_value else [f"{INDENT}assert calls"]),
+            ]))
+            tested.add(function)
     for function in plan.functions:
         if function in tested:
             continue
@@ -222,11 +497,19 @@ def render_tests(plan: ExportPlan, package: str, data: DataPlan) -> str:
                                 f"{INDENT}assert pipeline.{cls}"]))
     header = ['"""Tests written by readiness-magics with the package; they pass as generated, TODOs are skipped."""',
               "", "from __future__ import annotations", ""]
-    if data.runs:
+    if reproduced or live:
+        header += ["import os", "import pickle", ""] if live else ["import os", ""]
+    if data.runs or reproduced or live:
         header += ["from pathlib import Path", ""]
     if uses_pytest:
         header += ["import pytest", ""]
     header += [f"from {package} import pipeline", f"from {package}.params import Params"]
+    if on_sample:
+        header[header.index("import pytest")] = "import functools\nimport shutil\n\nimport pytest"
     if data.runs:
         header += ["", 'DATA = Path(__file__).parent / "data"']
+    if on_sample:
+        header += ['BESIDE = DATA / "beside"']
+    if live:
+        header += ["", 'LIVE = Path(__file__).parent / "data" / "live"']
     return "\n".join(header) + "\n\n\n" + "\n\n\n".join(tests) + "\n"

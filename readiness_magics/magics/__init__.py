@@ -599,7 +599,9 @@ class ReadinessMagics(Magics):
         expected = tuple(e for e in (getattr(exporter, "ExportError", None),) if isinstance(e, type))
         output = Path(os.path.expanduser(args.output_dir)) if args.output_dir else None
         try:
-            result = export_notebook(target.path, output, name=args.name, force=args.force)
+            # this kernel ran the notebook: its values become fixtures of the generated tests
+            result = export_notebook(target.path, output, name=args.name, force=args.force,
+                                     live=dict(self.shell.user_ns))
         except expected + (FileExistsError, ValueError) as exc:
             raise UsageError(f"export failed: {exc}") from None
         blocking = list(getattr(result, "blocking", []) or [])

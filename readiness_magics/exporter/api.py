@@ -160,7 +160,7 @@ def build_package(notebook: Notebook, package: str, *, known_issues: list[Findin
             pipeline_text, modules, render_warnings = render_pipeline(plan, package)
         except RenderError as exc:
             raise ExportError("cannot-export", f"{notebook.name}: the exporter could not write valid Python for "
-                                               f"this notebook ({str(exc).splitlines()[0]}); please report it") from None
+                                               f"this notebook ({str(exc).splitlines()[0].rstrip(':')}); please report it") from None
         render_warnings.append("functions keep reading notebook variables as globals "
                                f"({str(first).splitlines()[0]})")
     warnings = list(plan.warnings) + render_warnings

@@ -119,9 +119,10 @@ def test_export_that_cannot_render_says_why_in_one_line(project, monkeypatch, ca
     monkeypatch.setenv("READINESS_DEBUG", "0")
     assert main(["export", "--force", str(project / NAME)]) == 2
     err = capsys.readouterr().err
+    # Even the exporter's fallback (functions left reading globals) would not parse: a refusal that says why.
     assert only_line_about_it(err, "readiness export") == (
-        f"readiness export: cannot write a package for {NAME}: pipeline.py would not parse (invalid syntax, "
-        "line 12) (READINESS_DEBUG=1 or --verbose shows the traceback)")
+        f"readiness export: {NAME}: the exporter could not write valid Python for this notebook "
+        "(pipeline.py would not parse (invalid syntax, line 12)); please report it")
     assert not (project / "clean_churn_pipeline").exists()
 
 
@@ -140,7 +141,7 @@ def test_nbconvert_to_readiness_that_cannot_render_raises_from_python(project, m
 
     from readiness_magics.exporter import api
     from readiness_magics.exporter.nbconvert_exporter import (
-        ExportFailed,
+        ExportRefused,
         ReadinessExporter,
     )
     from readiness_magics.exporter.render import RenderError
@@ -150,7 +151,7 @@ def test_nbconvert_to_readiness_that_cannot_render_raises_from_python(project, m
 
     monkeypatch.setattr(api, "render_pipeline", garbled)
     assert not NbConvertApp.initialized()
-    with pytest.raises(ExportFailed, match=f"^cannot write a package for {NAME}: pipeline.py would not parse"):
+    with pytest.raises(ExportRefused, match=f"^{NAME}: the exporter could not write valid Python .*pipeline.py would not parse"):
         ReadinessExporter(force=True).from_filename(str(project / NAME))
 
 

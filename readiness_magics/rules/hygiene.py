@@ -16,10 +16,13 @@ from .base import Rule
 
 _UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
-_H1 = re.compile(r"^\s{0,3}#(?!#)\s*\S|<h1[\s>]", re.IGNORECASE | re.MULTILINE)
+_H1 = re.compile(r"^\s{0,3}#(?!#)\s*\S|<h1[\s>]|^\s{0,3}\S.*\n\s{0,3}=+\s*$", re.IGNORECASE | re.MULTILINE)
+# Any heading (ATX of any level, setext, or HTML): at the top of the notebook it is the title.
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*\S|<h[1-6][\s>]|^\s{0,3}\S.*\n\s{0,3}(=+|-+)\s*$",
+                      re.IGNORECASE | re.MULTILINE)
 _COMMENT_BLOCK_LINES = 6
 _MIN_MARKDOWN_RATIO = 0.1
-_MIN_NAME, _MAX_NAME = 3, 64
+_MIN_NAME = 3
 LARGE_FILE_BYTES = 10 * 1024 * 1024
 _DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".json", ".jsonl", ".xlsx", ".xls", ".h5", ".hdf5", ".pkl",
                   ".pickle", ".npy", ".npz", ".feather", ".arrow", ".zip", ".gz", ".tar", ".db", ".sqlite",
@@ -72,7 +75,10 @@ class UntitledNotebook(Rule):
 class NotebookFileName(Rule):
     """## What it does
     Reports a notebook file name with spaces or characters that break imports and shells, or one
-    that is too short (under 3 characters) or too long (over 64).
+    that is too short (under 3 characters) to say what the notebook does.
+
+    A long name is not reported: shells and imports take it, and on the corpus the long names were
+    descriptive ones (or folder paths flattened into a name).
 
     ## Why is this bad?
     Such names need quoting in every shell command, cannot become a module name when the notebook
@@ -106,9 +112,9 @@ class NotebookFileName(Rule):
             shown = ", ".join("space" if ch == " " else repr(ch) for ch in bad)
             yield self.finding(None, None, f"Notebook name '{model.path.name}' contains {shown}; use letters, "
                                            "digits, '_' and '-' so it works in shells and as a module name")
-        elif len(stem) < _MIN_NAME or len(stem) > _MAX_NAME:
+        elif len(stem) < _MIN_NAME:
             yield self.finding(None, None, f"Notebook name '{model.path.name}' is {len(stem)} characters long; "
-                                           f"use a descriptive name of {_MIN_NAME} to {_MAX_NAME} characters")
+                                           f"use a descriptive name of at least {_MIN_NAME} characters")
 
 
 class NoOpeningMarkdown(Rule):
@@ -208,8 +214,27 @@ class MissingTitle(Rule):
         markdown = [cell for cell in model.cells if cell.cell.kind == "markdown"]
         if not model.code_cells:
             return
-        if not any(_H1.search(cell.cell.source) for cell in markdown):
+        if not any(_H1.search(cell.cell.source) for cell in markdown) and not _opens_with_heading(model):
             yield self.finding(None, None, "No '# Title' heading in any markdown cell; add one at the top")
+
+
+_TAGS_AND_IMAGES = re.compile(r"<[^>]+>|!\[[^\]]*\]\([^)]*\)")
+_LINKS = re.compile(r"\[[^\]]*\]\([^)]*\)")
+
+
+def _opens_with_heading(model: NotebookModel) -> bool:
+    """The first markdown with words (past "Open in Colab" badges), before any code, starts with a heading
+    of any level: that is the notebook's title, whatever its level (`## Protein folding with ESMFold`)."""
+    for cell in model.cells:
+        text = cell.cell.source.strip()
+        if not text:
+            continue
+        if cell.cell.kind != "markdown":
+            return False
+        if not _LINKS.sub("", _TAGS_AND_IMAGES.sub("", text)).strip():
+            continue  # a badge or an image only
+        return bool(_HEADING.match(text))
+    return False
 
 
 class TooLittleMarkdown(Rule):
@@ -325,10 +350,39 @@ class CellTooLong(Rule):
         limit = model.settings.max_cell_lines if model.settings else 60
         for cell in model.code_cells:
             lines = cell.cell.source.splitlines()
-            if len(lines) > limit:
+            if len(lines) > limit and _step_lines(cell) > limit:
                 yield self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
                                    f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
                                    "move the code into functions")
+
+
+def _literal(node) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_literal(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(key is None or _literal(key) for key in node.keys) and all(map(_literal, node.values))
+    return False
+
+
+def _step_lines(cell: CellModel) -> int:
+    """Lines that are steps: not a cell magic's body (SQL, a written file), not the body of one `def` or
+    `class` (already a function), not a data literal (a list of records, a prompt string)."""
+    facts = cell.facts
+    lines = len(cell.cell.source.splitlines())
+    if facts is None:
+        return lines  # a cell that does not parse: count all of it
+    if not facts.is_python or facts.python.cell_magic in ("writefile", "file"):
+        return 0
+    for statement in facts.statements:
+        value = getattr(statement, "value", None)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
+                isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and value is not None
+                and _literal(value)):
+            span = facts.span(statement)
+            lines -= span.end_line - span.line  # the statement still counts as one line
+    return lines
 
 
 class EmptyCell(Rule):
@@ -369,6 +423,12 @@ class EmptyCell(Rule):
         first, last = non_empty[0], non_empty[-1]
         for cell in model.cells[first:last]:
             if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
+                if cell.cell.kind == "code" and cell.cell.outputs:
+                    # Its code was deleted after it ran: the saved output comes from no code in the notebook.
+                    yield self.finding(cell, None, "Empty cell with a saved output: the code that made the output "
+                                                   "was deleted; restore the code or delete the cell",
+                                       Fix("Delete the cell and its output", "unsafe"))
+                    continue
                 yield self.finding(cell, None, "Empty cell; delete it",
                                    Fix("Delete the empty cell", "safe"))
 
@@ -406,6 +466,7 @@ class LongCommentBlock(Rule):
     def check(self, model: NotebookModel):
         for cell in model.code_cells:
             run_start, run_length = 0, 0
+            blocks = []  # (first line, length) of each long run
             lines = cell.cell.source.splitlines()
             for number, text in enumerate(lines + [""], start=1):
                 stripped = text.strip()
@@ -415,10 +476,16 @@ class LongCommentBlock(Rule):
                     run_length += 1
                     continue
                 if run_length >= _COMMENT_BLOCK_LINES:
-                    yield self.finding(cell, Span(run_start, 1, run_start + run_length - 1, 1),
-                                       f"{run_length} comment lines in a row; move the explanation into a markdown "
-                                       "cell (or delete commented-out code)")
+                    blocks.append((run_start, run_length))
                 run_length = 0
+            if blocks:
+                # One finding per cell: a commented example split by a `...` line is one block, not two.
+                start, length = blocks[0]
+                more = (f" (and {len(blocks) - 1} more block(s) from line "
+                        f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
+                yield self.finding(cell, Span(start, 1, start + length - 1, 1),
+                                   f"{length} comment lines in a row{more}; move the explanation into a markdown "
+                                   "cell (or delete commented-out code)")
 
 
 class ScatteredImports(Rule):
@@ -565,15 +632,20 @@ class ExecutionCountGaps(Rule):
     docs_are_runnable = False
 
     def check(self, model: NotebookModel):
-        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells
-                  if cell.cell.execution_count is not None]
+        from .hidden_state import OutOfOrderExecution
+
+        # A count of 0 is no kernel's (RP501 leaves it out too).
+        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
         if len(counts) < 2:
+            return
+        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
+        if next(iter(OutOfOrderExecution().check(model)), None) is not None:
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))
+        # Only gaps between saved cells: counts starting above 1 (a cell run, or a restart, before the
+        # run that was saved) are too common to say anything.
         gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 1]
-        if values[0] > 1:
-            gaps.insert(0, (0, values[0]))
         if not gaps and not repeated:
             return
         parts = []

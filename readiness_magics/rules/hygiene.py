@@ -357,8 +357,13 @@ class CellTooLong(Rule):
 
 
 def _literal(node) -> bool:
-    if isinstance(node, ast.Constant):
+    """Data, or configuration: constants, and names of constants (`DEFAULT_USER_COL`, `np.float32`)."""
+    if isinstance(node, (ast.Constant, ast.Name)):
         return True
+    if isinstance(node, ast.Attribute):
+        return _literal(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return _literal(node.operand)
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return all(_literal(element) for element in node.elts)
     if isinstance(node, ast.Dict):
@@ -368,11 +373,12 @@ def _literal(node) -> bool:
 
 def _step_lines(cell: CellModel) -> int:
     """Lines that are steps: not a cell magic's body (SQL, a written file), not the body of one `def` or
-    `class` (already a function), not a data literal (a list of records, a prompt string)."""
+    `class` (already a function), not a data literal (a list of records, a prompt string, a dict of
+    parameters)."""
     facts = cell.facts
     lines = len(cell.cell.source.splitlines())
-    if facts is None:
-        return lines  # a cell that does not parse: count all of it
+    if facts is None or facts.syntax_error is not None:
+        return 0  # a cell that does not parse (SQL pasted in, a syntax error) is RP001's, not a long step
     if not facts.is_python or facts.python.cell_magic in ("writefile", "file"):
         return 0
     for statement in facts.statements:

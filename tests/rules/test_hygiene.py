@@ -181,8 +181,14 @@ def test_long_cells_count_steps_not_definitions_or_data():
     assert codes_for([records], select="RP708") == []
     sql = "%%sql\n" + "\n".join(f"SELECT {i};" for i in range(70))
     assert codes_for([sql], select="RP708") == []
+    assert codes_for(["\n".join(f"SELECT {i};" for i in range(70))], select="RP708") == []  # RP001's
+    params = "\n".join(f'p{i} = {{\n    "col": DEFAULT_USER_COL,\n    "dtype": np.float32,\n    "lr": -0.{i},\n}}'
+                       for i in range(15))
+    assert codes_for([params], select="RP708") == []
     # near misses: 61 lines of steps around a small function, and a %%time cell of steps
     steps = "\n".join(f"y{i} = f({i})" for i in range(61))
+    calls = "\n".join(f"p{i} = dict(\n    col=read_col({i}),\n)" for i in range(21))
+    assert [c for c, *_ in codes_for([calls], select="RP708")] == ["RP708"]
     assert [c for c, *_ in codes_for(["def f(v):\n    return v\n" + steps], select="RP708")] == ["RP708"]
     assert [c for c, *_ in codes_for(["%%time\n" + steps], select="RP708")] == ["RP708"]
 

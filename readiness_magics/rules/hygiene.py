@@ -481,7 +481,8 @@ class LongCommentBlock(Rule):
                         run_start = number
                     run_length += 1
                     continue
-                if run_length >= _COMMENT_BLOCK_LINES:
+                if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
+                        lines[run_start - 1:run_start - 1 + run_length]):
                     blocks.append((run_start, run_length))
                 run_length = 0
             if blocks:
@@ -492,6 +493,26 @@ class LongCommentBlock(Rule):
                 yield self.finding(cell, Span(start, 1, start + length - 1, 1),
                                    f"{length} comment lines in a row{more}; move the explanation into a markdown "
                                    "cell (or delete commented-out code)")
+
+
+def _commented_code(text: str) -> bool:
+    text = text.strip().lstrip("#").strip()
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    # `second (s)` parses too: words before a bracket, or two words in a row, are prose
+    bare = re.sub(r"(['\"]).*?\1", "", text)
+    return not re.search(r"\w \(|[A-Za-z_]\w* [A-Za-z_]\w*", bare) or bare.split(" ")[0] in (
+        "import", "from", "for", "if", "while", "return", "def", "class", "with", "print", "assert", "del")
+
+
+def _explains_indented_code(block: list[str]) -> bool:
+    """Prose inside a function or a loop: markdown cannot go there, so it is where the explanation belongs.
+    Commented-out code there is still dead code."""
+    if not block[0][:1].isspace():
+        return False
+    return sum(map(_commented_code, block)) * 2 < len(block)
 
 
 class ScatteredImports(Rule):

@@ -226,3 +226,17 @@ def test_count_gaps_leave_out_of_order_cells_to_rp501_and_ignore_a_late_start():
     gap = [{"source": "x = 1", "execution_count": 4}, {"source": "y = 2", "execution_count": 9}]
     [finding] = findings_for(gap, select="RP713")
     assert "4 to 9" in finding.message and finding.cell_index == 1
+
+
+def test_prose_comments_inside_a_function_are_not_a_comment_block():
+    prose = "\n".join(["def rotate(path):", "    # Rotate log based on when parameter:", "    # second (s)",
+                       "    # minute (m)", "    # hour (h)", "    # day (d)", "    # w0-w6 (weekday, 0=Monday)",
+                       "    return path"])
+    assert codes_for([prose], select="RP710") == []
+    # near misses: commented-out code inside a function, and prose at the top level of a cell
+    dead = "\n".join(["def plot(x):", "    #plt.figure()", '    #plt.title("RMSE: {}".format(r))',
+                      "    #plt.xlabel(\"x\")", "    #plt.ylabel(\"y\")", "    #plt.scatter(x, y)",
+                      "    #plt.show()", "    return x"])
+    assert codes_for([dead], select="RP710") == [("RP710", 0, 2)]
+    top = "\n".join(f"# The file comes from export number {i}, with one row per customer." for i in range(6))
+    assert codes_for([top + "\nx = 1"], select="RP710") == [("RP710", 0, 1)]

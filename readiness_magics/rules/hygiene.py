@@ -659,10 +659,12 @@ class ExecutionCountGaps(Rule):
     docs_are_runnable = False
 
     def check(self, model: NotebookModel):
-        from .hidden_state import OutOfOrderExecution
+        from .hidden_state import OutOfOrderExecution, _is_empty
 
-        # A count of 0 is no kernel's (RP501 leaves it out too).
-        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
+        # As RP501 reads them: a count of 0 is no kernel's, and a cell without code (its code deleted after
+        # it ran) says nothing about the run that was saved.
+        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells
+                  if cell.cell.execution_count and not _is_empty(cell)]
         if len(counts) < 2:
             return
         # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.

@@ -223,6 +223,10 @@ def test_count_gaps_leave_out_of_order_cells_to_rp501_and_ignore_a_late_start():
     zero = [{"source": "x = 1", "execution_count": 0}, {"source": "y = 2", "execution_count": 1},
             {"source": "z = 3", "execution_count": 2}]
     assert codes_for(zero, select="RP713") == []
+    # a cell whose code was deleted after it ran (count 24) does not make a gap; the cells with code do
+    emptied = [{"source": "", "execution_count": 24}, {"source": "x = 1", "execution_count": 2},
+               {"source": "y = 2", "execution_count": 3}]
+    assert codes_for(emptied, select="RP713") == []
     gap = [{"source": "x = 1", "execution_count": 4}, {"source": "y = 2", "execution_count": 9}]
     [finding] = findings_for(gap, select="RP713")
     assert "4 to 9" in finding.message and finding.cell_index == 1

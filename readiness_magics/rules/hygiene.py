@@ -660,14 +660,14 @@ class ExecutionCountGaps(Rule):
     deleted between runs.
 
     Cells run out of order are RP501's finding and not reported again; counts that start above 1, a
-    count of 0 and the counts of cells without code are left out.
+    count of 0 and a gap of one count (most often one cell run twice) are left out.
 
     ## Why is this bad?
     Gaps mean cells ran that are not in the notebook any more (or were run several times); the saved
     outputs may depend on them. It is not an error, but a run from the top is the only proof.
 
-    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): a gap of one is most
-    often one cell run twice, which changes nothing.
+    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): what ran in the
+    missing counts cannot be told from the file, and it is most often a re-run that changes nothing.
 
     ## Example
     ```python
@@ -687,12 +687,10 @@ class ExecutionCountGaps(Rule):
     docs_are_runnable = False
 
     def check(self, model: NotebookModel):
-        from .hidden_state import OutOfOrderExecution, _is_empty
+        from .hidden_state import OutOfOrderExecution
 
-        # As RP501 reads them: a count of 0 is no kernel's, and a cell without code (its code deleted after
-        # it ran) says nothing about the run that was saved.
-        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells
-                  if cell.cell.execution_count and not _is_empty(cell)]
+        # A count of 0 is no kernel's (RP501 leaves it out too). Cells without code keep theirs: they ran.
+        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
         if len(counts) < 2:
             return
         # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
@@ -700,9 +698,10 @@ class ExecutionCountGaps(Rule):
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))
-        # Only gaps between saved cells: counts starting above 1 (a cell run, or a restart, before the
-        # run that was saved) are too common to say anything.
-        gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 1]
+        # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
+        # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
+        # common to say anything.
+        gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 2]
         if not gaps and not repeated:
             return
         parts = []

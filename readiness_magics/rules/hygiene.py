@@ -8,6 +8,7 @@ import ast
 import os
 import re
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, Span
@@ -375,6 +376,8 @@ def _literal(node) -> bool:
         return _literal(node.value)
     if isinstance(node, ast.UnaryOp):
         return _literal(node.operand)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Constant):
+        return True  # a template filled in: a script written to a file, a prompt
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
         return all(_literal(element) for element in node.elts)
     if isinstance(node, ast.Dict):
@@ -701,7 +704,7 @@ class ExecutionCountGaps(Rule):
         # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
         # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
         # common to say anything.
-        gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 2]
+        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2]
         if not gaps and not repeated:
             return
         parts = []

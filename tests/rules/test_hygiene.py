@@ -185,6 +185,8 @@ def test_long_cells_count_steps_not_definitions_or_data():
     params = "\n".join(f'p{i} = {{\n    "col": DEFAULT_USER_COL,\n    "dtype": np.float32,\n    "lr": -0.{i},\n}}'
                        for i in range(15))
     assert codes_for([params], select="RP708") == []
+    script = 'driver = """\n' + "\n".join(f"x{i} = {i}" for i in range(70)) + '\n""".format(name=NAME)'
+    assert codes_for([script], select="RP708") == []
     # near misses: 61 lines of steps around a small function, and a %%time cell of steps
     steps = "\n".join(f"y{i} = f({i})" for i in range(61))
     calls = "\n".join(f"p{i} = dict(\n    col=read_col({i}),\n)" for i in range(21))
@@ -236,14 +238,12 @@ def test_count_gaps_leave_out_of_order_cells_to_rp501_and_ignore_a_late_start():
 
 
 def test_prose_comments_inside_a_function_are_not_a_comment_block():
-    prose = "\n".join(["def rotate(path):", "    # Rotate log based on when parameter:", "    # second (s)",
-                       "    # minute (m)", "    # hour (h)", "    # day (d)", "    # w0-w6 (weekday, 0=Monday)",
-                       "    return path"])
+    prose = ("def rotate(path):\n    # Rotate log based on when parameter:\n    # second (s)\n    # minute (m)\n"
+             "    # hour (h)\n    # day (d)\n    # w0-w6 (weekday, 0=Monday)\n    return path")
     assert codes_for([prose], select="RP710") == []
     # near misses: commented-out code inside a function, and prose at the top level of a cell
-    dead = "\n".join(["def plot(x):", "    #plt.figure()", '    #plt.title("RMSE: {}".format(r))',
-                      "    #plt.xlabel(\"x\")", "    #plt.ylabel(\"y\")", "    #plt.scatter(x, y)",
-                      "    #plt.show()", "    return x"])
+    dead = ('def plot(x):\n    #plt.figure()\n    #plt.title("RMSE: {}".format(r))\n    #plt.xlabel("x")\n'
+            '    #plt.ylabel("y")\n    #plt.scatter(x, y)\n    #plt.show()\n    return x')
     assert codes_for([dead], select="RP710") == [("RP710", 0, 2)]
     top = "\n".join(f"# The file comes from export number {i}, with one row per customer." for i in range(6))
     assert codes_for([top + "\nx = 1"], select="RP710") == [("RP710", 0, 1)]

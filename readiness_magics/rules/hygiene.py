@@ -79,7 +79,8 @@ class NotebookFileName(Rule):
     that is too short (under 3 characters) to say what the notebook does.
 
     A long name is not reported: shells and imports take it, and on the corpus the long names were
-    descriptive ones (or folder paths flattened into a name).
+    descriptive ones (or folder paths flattened into a name). The rule stays `info`: a name is a
+    convention, and a reviewer reads past it.
 
     ## Why is this bad?
     Such names need quoting in every shell command, cannot become a module name when the notebook

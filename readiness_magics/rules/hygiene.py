@@ -416,8 +416,8 @@ class EmptyCell(Rule):
     Empty cells are leftovers: they add noise to reviews and diffs, and in a run they show up as
     steps that do nothing.
 
-    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): in exercise notebooks
-    the empty cells are where the reader writes the answer.
+    A worksheet's answer slots (three or more empty, never-run code cells, each under a markdown
+    question) are not reported.
 
     ## Example
     ```python
@@ -447,7 +447,10 @@ class EmptyCell(Rule):
         if not non_empty:
             return
         first, last = non_empty[0], non_empty[-1]
+        slots = _answer_slots(model)
         for cell in model.cells[first:last]:
+            if cell.index in slots:
+                continue
             if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
                 if cell.cell.kind == "code" and cell.cell.outputs:
                     # Its code was deleted after it ran: the saved output comes from no code in the notebook.
@@ -457,6 +460,16 @@ class EmptyCell(Rule):
                     continue
                 yield self.finding(cell, None, "Empty cell; delete it",
                                    Fix("Delete the empty cell", "safe"))
+
+
+def _answer_slots(model: NotebookModel) -> frozenset[int]:
+    """A worksheet: three or more empty code cells, never run, each right under a markdown cell (the
+    question). They are where the reader writes the answer, not leftovers."""
+    slots = frozenset(
+        cell.index for previous, cell in pairwise(model.cells)
+        if cell.cell.kind == "code" and not cell.cell.source.strip() and cell.cell.execution_count is None
+        and not cell.cell.outputs and previous.cell.kind == "markdown" and previous.cell.source.strip())
+    return slots if len(slots) >= 3 else frozenset()
 
 
 class LongCommentBlock(Rule):

@@ -247,3 +247,13 @@ def test_prose_comments_inside_a_function_are_not_a_comment_block():
     assert codes_for([dead], select="RP710") == [("RP710", 0, 2)]
     top = "\n".join(f"# The file comes from export number {i}, with one row per customer." for i in range(6))
     assert codes_for([top + "\nx = 1"], select="RP710") == [("RP710", 0, 1)]
+
+
+def test_a_worksheets_answer_slots_are_not_empty_cells():
+    worksheet = [md("# Exercises"), "import pandas as pd", md("### Step 1. Load the data"), "",
+                 md("### Step 2. Show the first rows"), "", md("### Step 3. Count the rows"), "", md("Done.")]
+    assert codes_for(worksheet, select="RP709") == []
+    # near misses: two slots are not a worksheet; an empty cell between code cells is a leftover
+    two = [md("# Exercises"), "x = 1", md("### Step 1"), "", md("### Step 2"), "", md("Done.")]
+    assert [c for c, *_ in codes_for(two, select="RP709")] == ["RP709", "RP709"]
+    assert codes_for(worksheet[:-1] + ["y = 1", "", "z = 2"], select="RP709") == [("RP709", 9, 1)]

@@ -677,7 +677,8 @@ class ExecutionCountGaps(Rule):
     deleted between runs.
 
     Cells run out of order are RP501's finding and not reported again; counts that start above 1, a
-    count of 0 and a gap of one count (most often one cell run twice) are left out.
+    count of 0, a gap of one count (most often one cell run twice) and a gap around cells that have no
+    count (RP503 reports those) are left out.
 
     ## Why is this bad?
     Gaps mean cells ran that are not in the notebook any more (or were run several times); the saved
@@ -718,7 +719,7 @@ class ExecutionCountGaps(Rule):
         # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
         # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
         # common to say anything.
-        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2]
+        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2 and not _unexecuted_between(model, a, b)]
         if not gaps and not repeated:
             return
         parts = []
@@ -729,6 +730,15 @@ class ExecutionCountGaps(Rule):
         cell = next(c for c, count in counts if count in {b for _, b in gaps} or repeated)
         yield self.finding(cell, None, f"{' and '.join(parts)}: cells ran that are not saved in this order; "
                                        "restart the kernel and run all cells before saving")
+
+
+def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
+    """Code cells without a count between the cells that ran at `low` and `high`: the missing counts are
+    theirs (run, then cleared), and RP503 reports them."""
+    where = {cell.cell.execution_count: cell.index for cell in model.code_cells if cell.cell.execution_count}
+    first, last = where[low], where[high]
+    return first < last and any(cell.cell.execution_count is None and cell.cell.source.strip()
+                                for cell in model.code_cells if first < cell.index < last)
 
 
 # ---- project level: the folder around the notebook ------------------------------------------------

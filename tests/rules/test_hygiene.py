@@ -232,6 +232,10 @@ def test_count_gaps_leave_out_of_order_cells_to_rp501_and_ignore_a_late_start():
     # a gap of one count is most often one cell run twice
     rerun = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 3}]
     assert codes_for(rerun, select="RP713") == []
+    # the missing counts sit where a cell has none (run, then cleared): RP503's finding
+    cleared = [{"source": "x = 1", "execution_count": 4}, {"source": "z = 0"},
+               {"source": "y = 2", "execution_count": 9}]
+    assert codes_for(cleared, select="RP713") == []
     gap = [{"source": "x = 1", "execution_count": 4}, {"source": "y = 2", "execution_count": 9}]
     [finding] = findings_for(gap, select="RP713")
     assert "4 to 9" in finding.message and finding.cell_index == 1

@@ -684,9 +684,6 @@ class ExecutionCountGaps(Rule):
     Gaps mean cells ran that are not in the notebook any more (or were run several times); the saved
     outputs may depend on them. It is not an error, but a run from the top is the only proof.
 
-    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): what ran in the
-    missing counts cannot be told from the file, and it is most often a re-run that changes nothing.
-
     ## Example
     ```python
     x = 1

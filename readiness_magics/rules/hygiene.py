@@ -331,7 +331,8 @@ class CellTooLong(Rule):
     """## What it does
     Reports a code cell with more lines than `max-cell-lines` (60 by default, in `[tool.readiness]`).
 
-    Only the lines that are steps count: not the body of a `def` or `class` (already a function), a
+    Only the lines that are steps count: not the body of a `def` or `class` (already a function),
+    imports (with their `try`/`except ImportError`), a
     data literal (a list of records, a prompt, a dict of parameters), a `%%writefile` or non-Python cell,
     or a cell that does not parse (RP001's).
 
@@ -386,9 +387,17 @@ def _literal(node) -> bool:
     return False
 
 
+def _imports(statement) -> bool:
+    """An import, or `try: import x` with its fallback: the notebook's manifest, not a step."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return True
+    return isinstance(statement, ast.Try) and all(
+        isinstance(s, (ast.Import, ast.ImportFrom)) for s in statement.body)
+
+
 def _step_lines(cell: CellModel) -> int:
     """Lines that are steps: not a cell magic's body (SQL, a written file), not the body of one `def` or
-    `class` (already a function), not a data literal (a list of records, a prompt string, a dict of
+    `class` (already a function), not imports, not a data literal (a list of records, a prompt string, a dict of
     parameters)."""
     facts = cell.facts
     lines = len(cell.cell.source.splitlines())
@@ -398,9 +407,9 @@ def _step_lines(cell: CellModel) -> int:
         return 0
     for statement in facts.statements:
         value = getattr(statement, "value", None)
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
-                isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and value is not None
-                and _literal(value)):
+        definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        data = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and value is not None and _literal(value)
+        if definition or data or _imports(statement):
             span = facts.span(statement)
             lines -= span.end_line - span.line  # the statement still counts as one line
     return lines

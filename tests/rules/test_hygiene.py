@@ -185,6 +185,8 @@ def test_long_cells_count_steps_not_definitions_or_data():
     params = "\n".join(f'p{i} = {{\n    "col": DEFAULT_USER_COL,\n    "dtype": np.float32,\n    "lr": -0.{i},\n}}'
                        for i in range(15))
     assert codes_for([params], select="RP708") == []
+    imports = "\n".join(f"try:\n    import mod{i}\nexcept ImportError:\n    pass" for i in range(16))
+    assert codes_for([imports], select="RP708") == []
     script = 'driver = """\n' + "\n".join(f"x{i} = {i}" for i in range(70)) + '\n""".format(name=NAME)'
     assert codes_for([script], select="RP708") == []
     # near misses: 61 lines of steps around a small function, and a %%time cell of steps

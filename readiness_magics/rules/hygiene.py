@@ -340,8 +340,8 @@ class CellTooLong(Rule):
     A long cell does several things at once: its output cannot be tied to one step, and it cannot be
     re-run in part. Split it, or move the code into functions.
 
-    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): a cell of several short
-    functions, or a whole demo app, is long without being several steps.
+    On the corpus (docs/precision/hygiene.md) the cells it still doubts are whole Gradio demo apps,
+    long without being several steps.
 
     ## Example
     ```python

@@ -8,6 +8,7 @@ import ast
 import os
 import re
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, Span
@@ -16,10 +17,13 @@ from .base import Rule
 
 _UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
-_H1 = re.compile(r"^\s{0,3}#(?!#)\s*\S|<h1[\s>]", re.IGNORECASE | re.MULTILINE)
+_H1 = re.compile(r"^\s{0,3}#(?!#)\s*\S|<h1[\s>]|^\s{0,3}\S.*\n\s{0,3}=+\s*$", re.IGNORECASE | re.MULTILINE)
+# Any heading (ATX of any level, setext, or HTML): at the top of the notebook it is the title.
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*\S|<h[1-6][\s>]|^\s{0,3}\S.*\n\s{0,3}(=+|-+)\s*$",
+                      re.IGNORECASE | re.MULTILINE)
 _COMMENT_BLOCK_LINES = 6
 _MIN_MARKDOWN_RATIO = 0.1
-_MIN_NAME, _MAX_NAME = 3, 64
+_MIN_NAME = 3
 LARGE_FILE_BYTES = 10 * 1024 * 1024
 _DATA_SUFFIXES = {".csv", ".tsv", ".parquet", ".json", ".jsonl", ".xlsx", ".xls", ".h5", ".hdf5", ".pkl",
                   ".pickle", ".npy", ".npz", ".feather", ".arrow", ".zip", ".gz", ".tar", ".db", ".sqlite",
@@ -72,7 +76,11 @@ class UntitledNotebook(Rule):
 class NotebookFileName(Rule):
     """## What it does
     Reports a notebook file name with spaces or characters that break imports and shells, or one
-    that is too short (under 3 characters) or too long (over 64).
+    that is too short (under 3 characters) to say what the notebook does.
+
+    A long name is not reported: shells and imports take it, and on the corpus the long names were
+    descriptive ones (or folder paths flattened into a name). The rule stays `info`: a name is a
+    convention, and a reviewer reads past it.
 
     ## Why is this bad?
     Such names need quoting in every shell command, cannot become a module name when the notebook
@@ -106,9 +114,9 @@ class NotebookFileName(Rule):
             shown = ", ".join("space" if ch == " " else repr(ch) for ch in bad)
             yield self.finding(None, None, f"Notebook name '{model.path.name}' contains {shown}; use letters, "
                                            "digits, '_' and '-' so it works in shells and as a module name")
-        elif len(stem) < _MIN_NAME or len(stem) > _MAX_NAME:
+        elif len(stem) < _MIN_NAME:
             yield self.finding(None, None, f"Notebook name '{model.path.name}' is {len(stem)} characters long; "
-                                           f"use a descriptive name of {_MIN_NAME} to {_MAX_NAME} characters")
+                                           f"use a descriptive name of at least {_MIN_NAME} characters")
 
 
 class NoOpeningMarkdown(Rule):
@@ -152,6 +160,10 @@ class NoClosingMarkdown(Rule):
     ## Why is this bad?
     The conclusion of an analysis (what was found, what to do next) is what readers look for; a
     notebook that stops on code leaves it to guess.
+
+    It stays `info`: on the corpus (docs/precision/hygiene.md) a strict reviewer agreed with 1 finding
+    of 15. Tutorials, exercises, demos and notebooks that end on a cleanup step (delete the index) have
+    nothing to conclude; it is a writing convention, not a production problem.
 
     ## Example
     ```python
@@ -208,8 +220,27 @@ class MissingTitle(Rule):
         markdown = [cell for cell in model.cells if cell.cell.kind == "markdown"]
         if not model.code_cells:
             return
-        if not any(_H1.search(cell.cell.source) for cell in markdown):
+        if not any(_H1.search(cell.cell.source) for cell in markdown) and not _opens_with_heading(model):
             yield self.finding(None, None, "No '# Title' heading in any markdown cell; add one at the top")
+
+
+_TAGS_AND_IMAGES = re.compile(r"<[^>]+>|!\[[^\]]*\]\([^)]*\)")
+_LINKS = re.compile(r"\[[^\]]*\]\([^)]*\)")
+
+
+def _opens_with_heading(model: NotebookModel) -> bool:
+    """The first markdown with words (past "Open in Colab" badges), before any code, starts with a heading
+    of any level: that is the notebook's title, whatever its level (`## Protein folding with ESMFold`)."""
+    for cell in model.cells:
+        text = cell.cell.source.strip()
+        if not text:
+            continue
+        if cell.cell.kind != "markdown":
+            return False
+        if not _LINKS.sub("", _TAGS_AND_IMAGES.sub("", text)).strip():
+            continue  # a badge or an image only
+        return bool(_HEADING.match(text))
+    return False
 
 
 class TooLittleMarkdown(Rule):
@@ -300,9 +331,17 @@ class CellTooLong(Rule):
     """## What it does
     Reports a code cell with more lines than `max-cell-lines` (60 by default, in `[tool.readiness]`).
 
+    Only the lines that are steps count: not the body of a `def` or `class` (already a function),
+    imports (with their `try`/`except ImportError`), a
+    data literal (a list of records, a prompt, a dict of parameters), a `%%writefile` or non-Python cell,
+    or a cell that does not parse (RP001's).
+
     ## Why is this bad?
     A long cell does several things at once: its output cannot be tied to one step, and it cannot be
     re-run in part. Split it, or move the code into functions.
+
+    On the corpus (docs/precision/hygiene.md) the cells it still doubts are whole Gradio demo apps,
+    long without being several steps.
 
     ## Example
     ```python
@@ -325,19 +364,69 @@ class CellTooLong(Rule):
         limit = model.settings.max_cell_lines if model.settings else 60
         for cell in model.code_cells:
             lines = cell.cell.source.splitlines()
-            if len(lines) > limit:
+            if len(lines) > limit and _step_lines(cell) > limit:
                 yield self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
                                    f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
                                    "move the code into functions")
+
+
+def _literal(node) -> bool:
+    """Data, or configuration: constants, and names of constants (`DEFAULT_USER_COL`, `np.float32`)."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _literal(node.value)
+    if isinstance(node, ast.UnaryOp):
+        return _literal(node.operand)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Constant):
+        return True  # a template filled in: a script written to a file, a prompt
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_literal(element) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(key is None or _literal(key) for key in node.keys) and all(map(_literal, node.values))
+    return False
+
+
+def _imports(statement) -> bool:
+    """An import, or `try: import x` with its fallback: the notebook's manifest, not a step."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return True
+    return isinstance(statement, ast.Try) and all(
+        isinstance(s, (ast.Import, ast.ImportFrom)) for s in statement.body)
+
+
+def _step_lines(cell: CellModel) -> int:
+    """Lines that are steps: not a cell magic's body (SQL, a written file), not the body of one `def` or
+    `class` (already a function), not imports, not a data literal (a list of records, a prompt string, a dict of
+    parameters)."""
+    facts = cell.facts
+    lines = len(cell.cell.source.splitlines())
+    if facts is None or facts.syntax_error is not None:
+        return 0  # a cell that does not parse (SQL pasted in, a syntax error) is RP001's, not a long step
+    if not facts.is_python or facts.python.cell_magic in ("writefile", "file"):
+        return 0
+    for statement in facts.statements:
+        value = getattr(statement, "value", None)
+        definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        data = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.Expr)) and value is not None and _literal(value)
+        if definition or data or _imports(statement):
+            span = facts.span(statement)
+            lines -= span.end_line - span.line  # the statement still counts as one line
+    return lines
 
 
 class EmptyCell(Rule):
     """## What it does
     Reports an empty cell between other cells.
 
+    An empty code cell that kept a saved output is reported as such: its code was deleted after it ran.
+
     ## Why is this bad?
     Empty cells are leftovers: they add noise to reviews and diffs, and in a run they show up as
     steps that do nothing.
+
+    A worksheet's answer slots (three or more empty, never-run code cells, each under a markdown
+    question) are not reported.
 
     ## Example
     ```python
@@ -367,19 +456,44 @@ class EmptyCell(Rule):
         if not non_empty:
             return
         first, last = non_empty[0], non_empty[-1]
+        slots = _answer_slots(model)
         for cell in model.cells[first:last]:
+            if cell.index in slots:
+                continue
             if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
+                if cell.cell.kind == "code" and cell.cell.outputs:
+                    # Its code was deleted after it ran: the saved output comes from no code in the notebook.
+                    yield self.finding(cell, None, "Empty cell with a saved output: the code that made the output "
+                                                   "was deleted; restore the code or delete the cell",
+                                       Fix("Delete the cell and its output", "unsafe"))
+                    continue
                 yield self.finding(cell, None, "Empty cell; delete it",
                                    Fix("Delete the empty cell", "safe"))
+
+
+def _answer_slots(model: NotebookModel) -> frozenset[int]:
+    """A worksheet: three or more empty code cells, never run, each right under a markdown cell (the
+    question). They are where the reader writes the answer, not leftovers."""
+    slots = frozenset(
+        cell.index for previous, cell in pairwise(model.cells)
+        if cell.cell.kind == "code" and not cell.cell.source.strip() and cell.cell.execution_count is None
+        and not cell.cell.outputs and previous.cell.kind == "markdown" and previous.cell.source.strip())
+    return slots if len(slots) >= 3 else frozenset()
 
 
 class LongCommentBlock(Rule):
     """## What it does
     Reports six or more consecutive comment lines in a code cell.
 
+    One finding per cell. Prose inside a function or a loop is not reported (markdown cannot go
+    there); commented-out code there is.
+
     ## Why is this bad?
     Long explanations belong in markdown, where they are rendered, searchable and shown in the table
     of contents; commented-out code blocks are dead code that hides what really runs.
+
+    It stays `info`, under 90% right on the corpus (docs/precision/hygiene.md): a comment that
+    documents the parameters of the dict below it is where a reader wants it.
 
     ## Example
     ```python
@@ -406,6 +520,7 @@ class LongCommentBlock(Rule):
     def check(self, model: NotebookModel):
         for cell in model.code_cells:
             run_start, run_length = 0, 0
+            blocks = []  # (first line, length) of each long run
             lines = cell.cell.source.splitlines()
             for number, text in enumerate(lines + [""], start=1):
                 stripped = text.strip()
@@ -414,11 +529,38 @@ class LongCommentBlock(Rule):
                         run_start = number
                     run_length += 1
                     continue
-                if run_length >= _COMMENT_BLOCK_LINES:
-                    yield self.finding(cell, Span(run_start, 1, run_start + run_length - 1, 1),
-                                       f"{run_length} comment lines in a row; move the explanation into a markdown "
-                                       "cell (or delete commented-out code)")
+                if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
+                        lines[run_start - 1:run_start - 1 + run_length]):
+                    blocks.append((run_start, run_length))
                 run_length = 0
+            if blocks:
+                # One finding per cell: a commented example split by a `...` line is one block, not two.
+                start, length = blocks[0]
+                more = (f" (and {len(blocks) - 1} more block(s) from line "
+                        f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
+                yield self.finding(cell, Span(start, 1, start + length - 1, 1),
+                                   f"{length} comment lines in a row{more}; move the explanation into a markdown "
+                                   "cell (or delete commented-out code)")
+
+
+def _commented_code(text: str) -> bool:
+    text = text.strip().lstrip("#").strip()
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    # `second (s)` parses too: words before a bracket, or two words in a row, are prose
+    bare = re.sub(r"(['\"]).*?\1", "", text)
+    return not re.search(r"\w \(|[A-Za-z_]\w* [A-Za-z_]\w*", bare) or bare.split(" ")[0] in (
+        "import", "from", "for", "if", "while", "return", "def", "class", "with", "print", "assert", "del")
+
+
+def _explains_indented_code(block: list[str]) -> bool:
+    """Prose inside a function or a loop: markdown cannot go there, so it is where the explanation belongs.
+    Commented-out code there is still dead code."""
+    if not block[0][:1].isspace():
+        return False
+    return sum(map(_commented_code, block)) * 2 < len(block)
 
 
 class ScatteredImports(Rule):
@@ -543,6 +685,10 @@ class ExecutionCountGaps(Rule):
     Reports, for information, execution counts that skip numbers or repeat: cells were run, re-run or
     deleted between runs.
 
+    Cells run out of order are RP501's finding and not reported again; counts that start above 1, a
+    count of 0, a gap of one count (most often one cell run twice) and a gap around cells that have no
+    count (RP503 reports those) are left out.
+
     ## Why is this bad?
     Gaps mean cells ran that are not in the notebook any more (or were run several times); the saved
     outputs may depend on them. It is not an error, but a run from the top is the only proof.
@@ -565,15 +711,21 @@ class ExecutionCountGaps(Rule):
     docs_are_runnable = False
 
     def check(self, model: NotebookModel):
-        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells
-                  if cell.cell.execution_count is not None]
+        from .hidden_state import OutOfOrderExecution
+
+        # A count of 0 is no kernel's (RP501 leaves it out too). Cells without code keep theirs: they ran.
+        counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
         if len(counts) < 2:
+            return
+        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
+        if next(iter(OutOfOrderExecution().check(model)), None) is not None:
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))
-        gaps = [(a, b) for a, b in zip(values, values[1:]) if b - a > 1]
-        if values[0] > 1:
-            gaps.insert(0, (0, values[0]))
+        # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
+        # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
+        # common to say anything.
+        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2 and not _unexecuted_between(model, a, b)]
         if not gaps and not repeated:
             return
         parts = []
@@ -584,6 +736,15 @@ class ExecutionCountGaps(Rule):
         cell = next(c for c, count in counts if count in {b for _, b in gaps} or repeated)
         yield self.finding(cell, None, f"{' and '.join(parts)}: cells ran that are not saved in this order; "
                                        "restart the kernel and run all cells before saving")
+
+
+def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
+    """Code cells without a count between the cells that ran at `low` and `high`: the missing counts are
+    theirs (run, then cleared), and RP503 reports them."""
+    where = {cell.cell.execution_count: cell.index for cell in model.code_cells if cell.cell.execution_count}
+    first, last = where[low], where[high]
+    return first < last and any(cell.cell.execution_count is None and cell.cell.source.strip()
+                                for cell in model.code_cells if first < cell.index < last)
 
 
 # ---- project level: the folder around the notebook ------------------------------------------------

@@ -36,8 +36,10 @@ def test_untitled_notebooks(tmp_path, name, flagged):
 
 
 @pytest.mark.parametrize("name, flagged", [
-    ("my analysis.ipynb", True), ("résumé(1).ipynb", True), ("ab.ipynb", True), ("a" * 70 + ".ipynb", True),
+    ("my analysis.ipynb", True), ("résumé(1).ipynb", True), ("ab.ipynb", True),
     ("sales_2024-q1.ipynb", False), ("abc.ipynb", False),
+    # a long name is descriptive, not broken (on the corpus: folder paths flattened into the name)
+    ("learn__search__semantic-search__2311-embedding-examples__retrieval-perf-openai.ipynb", False),
 ])
 def test_file_names(tmp_path, name, flagged):
     path = write(tmp_path / name, [MD, "x = 1", md("Done.")])
@@ -49,7 +51,9 @@ def test_opening_and_closing_markdown_and_title():
     assert codes_for(["", md("# T"), "x = 1"], select="RP703") == []  # empty cells do not count
     assert codes_for([MD, "x = 1"], select="RP704") == [("RP704", 1, 1)]
     assert codes_for([MD, "x = 1", md("Results"), ""], select="RP704") == []
-    assert [c for c, *_ in codes_for([md("## Only a subsection"), "x = 1"], select="RP705")] == ["RP705"]
+    assert [c for c, *_ in codes_for(["x = 1", md("## Only a subsection"), "y = 2"], select="RP705")] == ["RP705"]
+    assert [c for c, *_ in codes_for([md("Intro text.\n\n## Section"), "x = 1"], select="RP705")] == ["RP705"]
+    assert [c for c, *_ in codes_for([md("Plain title line\n\nText."), "x = 1"], select="RP705")] == ["RP705"]
     assert codes_for([md("# Churn model"), "x = 1"], select="RP705") == []
     assert codes_for([md("<h1>Churn</h1>"), "x = 1"], select="RP705") == []
     assert codes_for([md("#hashtag-free title"), "x = 1"], select="RP705") == []
@@ -109,7 +113,7 @@ def test_never_executed_and_count_gaps():
     assert [c for c, *_ in codes_for(["x = 1", "y = 2"], select="RP712")] == ["RP712"]
     ran = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 2}]
     assert codes_for(ran, select="RP71") == []
-    gaps = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 5}]
+    gaps = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 4}]
     assert codes_for(gaps, select="RP713") == [("RP713", 1, 1)]
     repeated = [{"source": "x = 1", "execution_count": 2}, {"source": "y = 2", "execution_count": 2}]
     assert [c for c, *_ in codes_for(repeated, select="RP713")] == ["RP713"]
@@ -153,3 +157,109 @@ def test_duplicate_notebook_names_in_one_repository(tmp_path):
     [finding] = [f for f in check_file(first, use_ruff=False).findings if f.code == "RP723"]
     assert "b/analysis.ipynb" in finding.message
     assert codes(unique, "RP723") == []
+
+
+def test_a_title_is_a_setext_heading_or_the_heading_that_opens_the_notebook():
+    # "Title\n=====" is a level-1 heading in markdown
+    assert codes_for([md("Random Sampling\n==========\n\nCredits: ..."), "x = 1"], select="RP705") == []
+    # the notebook opens with a level-2 heading, past a Colab badge: that heading is its title
+    badge = md('<a href="https://colab.research.google.com/x"><img src="badge.svg" alt="Open In Colab"/></a>')
+    assert codes_for([badge, md("## Image super-resolution\nText."), "x = 1", md("## Setup")],
+                     select="RP705") == []
+    assert codes_for([md("[![Open In Colab](b.svg)](https://colab)"), md("## PaliGemma fine-tuning"), "x = 1"],
+                     select="RP705") == []
+    # near miss: a badge, then prose, then code: no title
+    assert [c for c, *_ in codes_for([badge, md("We start by loading."), "x = 1"], select="RP705")] == ["RP705"]
+
+
+def test_long_cells_count_steps_not_definitions_or_data():
+    body = "\n".join(f"    x{i} = {i}" for i in range(70))
+    assert codes_for([f"def build():\n{body}\n    return x0"], select="RP708") == []
+    method_body = body.replace("    ", "        ")
+    assert codes_for([f"class Model:\n    def fit(self):\n{method_body}"], select="RP708") == []
+    records = "records = [\n" + "\n".join(f'    {{"_id": "rec{i}", "text": "t{i}"}},' for i in range(70)) + "\n]"
+    assert codes_for([records], select="RP708") == []
+    sql = "%%sql\n" + "\n".join(f"SELECT {i};" for i in range(70))
+    assert codes_for([sql], select="RP708") == []
+    assert codes_for(["\n".join(f"SELECT {i};" for i in range(70))], select="RP708") == []  # RP001's
+    params = "\n".join(f'p{i} = {{\n    "col": DEFAULT_USER_COL,\n    "dtype": np.float32,\n    "lr": -0.{i},\n}}'
+                       for i in range(15))
+    assert codes_for([params], select="RP708") == []
+    imports = "\n".join(f"try:\n    import mod{i}\nexcept ImportError:\n    pass" for i in range(16))
+    assert codes_for([imports], select="RP708") == []
+    script = 'driver = """\n' + "\n".join(f"x{i} = {i}" for i in range(70)) + '\n""".format(name=NAME)'
+    assert codes_for([script], select="RP708") == []
+    # near misses: 61 lines of steps around a small function, and a %%time cell of steps
+    steps = "\n".join(f"y{i} = f({i})" for i in range(61))
+    calls = "\n".join(f"p{i} = dict(\n    col=read_col({i}),\n)" for i in range(21))
+    assert [c for c, *_ in codes_for([calls], select="RP708")] == ["RP708"]
+    assert [c for c, *_ in codes_for(["def f(v):\n    return v\n" + steps], select="RP708")] == ["RP708"]
+    assert [c for c, *_ in codes_for(["%%time\n" + steps], select="RP708")] == ["RP708"]
+
+
+def test_an_empty_cell_that_kept_its_output_says_the_code_was_deleted():
+    cells = [{"source": "x = 1", "execution_count": 1},
+             {"source": "", "execution_count": 2,
+              "outputs": [{"output_type": "execute_result", "data": {"text/plain": "3"}, "metadata": {},
+                           "execution_count": 2}]},
+             {"source": "y = 2", "execution_count": 3}]
+    [finding] = findings_for(cells, select="RP709")
+    assert "code that made the output was deleted" in finding.message
+    assert finding.fix.applicability == "unsafe"  # deleting loses what the output showed
+    [plain] = findings_for(["x = 1", "", "y = 2"], select="RP709")
+    assert plain.message == "Empty cell; delete it" and plain.fix.applicability == "safe"
+
+
+def test_long_comment_blocks_one_finding_per_cell():
+    block = "\n".join(f"#   line {i}" for i in range(6))
+    [finding] = findings_for([block + "\n    ...\n" + block + "\nx = 1"], select="RP710")
+    assert finding.line == 1 and "1 more block(s) from line 8" in finding.message
+    # near miss: two cells, two findings
+    assert len(findings_for([block + "\nx = 1", block + "\ny = 2"], select="RP710")) == 2
+
+
+def test_count_gaps_leave_out_of_order_cells_to_rp501_and_ignore_a_late_start():
+    out_of_order = [{"source": "x = 1", "execution_count": 3}, {"source": "y = 2", "execution_count": 1}]
+    assert codes_for(out_of_order, select="RP713") == []
+    assert [c for c, *_ in codes_for(out_of_order, select="RP501")] == ["RP501"]
+    late_start = [{"source": "x = 1", "execution_count": 4}, {"source": "y = 2", "execution_count": 5}]
+    assert codes_for(late_start, select="RP713") == []
+    zero = [{"source": "x = 1", "execution_count": 0}, {"source": "y = 2", "execution_count": 1},
+            {"source": "z = 3", "execution_count": 2}]
+    assert codes_for(zero, select="RP713") == []
+    # a comment-only cell that ran in turn keeps its count: no gap around it
+    comment = [{"source": "x = 1", "execution_count": 1}, {"source": "# note", "execution_count": 2},
+               {"source": "y = 2", "execution_count": 3}]
+    assert codes_for(comment, select="RP713") == []
+    # a gap of one count is most often one cell run twice
+    rerun = [{"source": "x = 1", "execution_count": 1}, {"source": "y = 2", "execution_count": 3}]
+    assert codes_for(rerun, select="RP713") == []
+    # the missing counts sit where a cell has none (run, then cleared): RP503's finding
+    cleared = [{"source": "x = 1", "execution_count": 4}, {"source": "z = 0"},
+               {"source": "y = 2", "execution_count": 9}]
+    assert codes_for(cleared, select="RP713") == []
+    gap = [{"source": "x = 1", "execution_count": 4}, {"source": "y = 2", "execution_count": 9}]
+    [finding] = findings_for(gap, select="RP713")
+    assert "4 to 9" in finding.message and finding.cell_index == 1
+
+
+def test_prose_comments_inside_a_function_are_not_a_comment_block():
+    prose = ("def rotate(path):\n    # Rotate log based on when parameter:\n    # second (s)\n    # minute (m)\n"
+             "    # hour (h)\n    # day (d)\n    # w0-w6 (weekday, 0=Monday)\n    return path")
+    assert codes_for([prose], select="RP710") == []
+    # near misses: commented-out code inside a function, and prose at the top level of a cell
+    dead = ('def plot(x):\n    #plt.figure()\n    #plt.title("RMSE: {}".format(r))\n    #plt.xlabel("x")\n'
+            '    #plt.ylabel("y")\n    #plt.scatter(x, y)\n    #plt.show()\n    return x')
+    assert codes_for([dead], select="RP710") == [("RP710", 0, 2)]
+    top = "\n".join(f"# The file comes from export number {i}, with one row per customer." for i in range(6))
+    assert codes_for([top + "\nx = 1"], select="RP710") == [("RP710", 0, 1)]
+
+
+def test_a_worksheets_answer_slots_are_not_empty_cells():
+    worksheet = [md("# Exercises"), "import pandas as pd", md("### Step 1. Load the data"), "",
+                 md("### Step 2. Show the first rows"), "", md("### Step 3. Count the rows"), "", md("Done.")]
+    assert codes_for(worksheet, select="RP709") == []
+    # near misses: two slots are not a worksheet; an empty cell between code cells is a leftover
+    two = [md("# Exercises"), "x = 1", md("### Step 1"), "", md("### Step 2"), "", md("Done.")]
+    assert [c for c, *_ in codes_for(two, select="RP709")] == ["RP709", "RP709"]
+    assert codes_for(worksheet[:-1] + ["y = 1", "", "z = 2"], select="RP709") == [("RP709", 9, 1)]

@@ -56,10 +56,18 @@ def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
     from .analysis import NotebookModel
     from .rules import all_rules
 
-    found = _model_findings(NotebookModel(notebook, settings), all_rules())
+    rules = [rule for rule in all_rules() if _turned_on(rule, settings)]
+    found = _model_findings(NotebookModel(notebook, settings), rules)
     for module in written_module_models(notebook, settings):
-        found.extend(_model_findings(module, [r for r in all_rules() if r.category in MODULE_CATEGORIES]))
+        found.extend(_model_findings(module, [r for r in rules if r.category in MODULE_CATEGORIES]))
     return found
+
+
+def _turned_on(rule, settings: Settings) -> bool:
+    if rule.enabled_by_default:
+        return True
+    named = {item.upper() for item in settings.select}
+    return rule.code.upper() in named or rule.name.upper() in named
 
 
 # What a module written by `%%writefile x.py` is checked for: it is code that will run (paths, secrets,

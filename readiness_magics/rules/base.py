@@ -55,6 +55,9 @@ class Rule:
     name: str = ""
     category: str = ""
     severity: Severity = Severity.ERROR
+    # False for a rule that a strict reading found mostly wrong on real notebooks: it runs only when
+    # `select` names it by code or name (a prefix or a category does not turn it on).
+    enabled_by_default: bool = True
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         raise NotImplementedError

@@ -161,9 +161,10 @@ class NoClosingMarkdown(Rule):
     The conclusion of an analysis (what was found, what to do next) is what readers look for; a
     notebook that stops on code leaves it to guess.
 
-    It stays `info`: on the corpus (docs/precision/hygiene.md) a strict reviewer agreed with 1 finding
-    of 15. Tutorials, exercises, demos and notebooks that end on a cleanup step (delete the index) have
-    nothing to conclude; it is a writing convention, not a production problem.
+    Off by default (turn it on with `select = ["RP704"]`): on the corpus (docs/precision/hygiene.md) a
+    strict reviewer agreed with 1 finding of 15. Tutorials, exercises, demos and notebooks that end on a
+    cleanup step (delete the index) have nothing to conclude; it is a writing convention, not a
+    production problem.
 
     ## Example
     ```python
@@ -181,6 +182,7 @@ class NoClosingMarkdown(Rule):
     name = "no-closing-markdown"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    enabled_by_default = False
     docs_are_runnable = False
 
     def check(self, model: NotebookModel):

@@ -263,3 +263,12 @@ def test_a_worksheets_answer_slots_are_not_empty_cells():
     two = [md("# Exercises"), "x = 1", md("### Step 1"), "", md("### Step 2"), "", md("Done.")]
     assert [c for c, *_ in codes_for(two, select="RP709")] == ["RP709", "RP709"]
     assert codes_for(worksheet[:-1] + ["y = 1", "", "z = 2"], select="RP709") == [("RP709", 9, 1)]
+
+
+def test_a_rule_off_by_default_runs_only_when_named():
+    # RP704 was right 1 time in 15 on real notebooks: a prefix or a category does not turn it on, its code does.
+    cells = [MD, "x = 1"]
+    assert [c for c in codes_for(cells) if c[0] == "RP704"] == []
+    assert [c for c in codes_for(cells, select="RP7") if c[0] == "RP704"] == []
+    assert codes_for(cells, select="RP704") == [("RP704", 1, 1)]
+    assert codes_for(cells, select="no-closing-markdown") == [("RP704", 1, 1)]

@@ -88,6 +88,7 @@ class CellFacts:
     strings: list[ast.Constant] = field(default_factory=list)  # every str constant, any depth
     parents: dict = field(default_factory=dict)
     _lines: list[str] | None = None
+    _source_lines: list[str] | None = None  # split once: span() asks for a magic line per statement
     # What rules derive from this cell alone (see NotebookModel.per_cell): kept with the facts, so
     # a re-check of an edited notebook recomputes it only for the cells whose source changed.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
@@ -160,7 +161,9 @@ class CellFacts:
         return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
 
     def _source_line(self, number: int) -> str:
-        lines = self.source.splitlines()
+        if self._source_lines is None:
+            self._source_lines = self.source.splitlines()
+        lines = self._source_lines
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     def _char_column(self, python_line: int, byte_offset: int) -> int:

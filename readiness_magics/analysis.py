@@ -17,6 +17,11 @@ NOTEBOOK_BUILTINS = frozenset(dir(builtins)) | {
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+_NONE: list = []  # what `CellFacts.of` answers for a type the cell lacks (never appended to)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,9 @@ class CellFacts:
     calls: list[ast.Call] = field(default_factory=list)  # every call, any depth
     strings: list[ast.Constant] = field(default_factory=list)  # every str constant, any depth
     parents: dict = field(default_factory=dict)
+    # Every node of the tree but the module (and import aliases), recorded by the one walk; the rule
+    # dispatcher hands rules their node types from it (`of`), so no rule walks the cell again.
+    nodes: list = field(default_factory=list, repr=False)
     _lines: list[str] | None = None
     _source_lines: list[str] | None = None  # split once: span() asks for a magic line per statement
     # What rules derive from this cell alone (see NotebookModel.per_cell): kept with the facts, so
@@ -107,6 +115,28 @@ class CellFacts:
     def read_names(self) -> frozenset[str]:
         """Every name read at top level (`reads`), as a set."""
         return frozenset(read.name for read in self.reads)
+
+    @cached_property
+    def by_type(self) -> dict[type, list[ast.AST]]:
+        """The cell's nodes grouped by type, each group in source order (grouped on first request)."""
+        groups: dict[type, list[ast.AST]] = {}
+        for node in self.nodes:
+            kind = type(node)
+            group = groups.get(kind)
+            if group is None:
+                groups[kind] = [node]
+            else:
+                group.append(node)
+        # The walk goes by fields, which is not always the order of the text (a function's arguments
+        # before its decorators, a comprehension's element before its loop): by position where there is one.
+        for group in groups.values():
+            if len(group) > 1 and hasattr(group[0], "lineno"):
+                group.sort(key=_position)
+        return groups
+
+    def of(self, kind: type) -> list[ast.AST]:
+        """Every node of this type in the cell, at any depth, in source order."""
+        return self.by_type.get(kind, _NONE)
 
     @property
     def magics(self) -> tuple[MagicLine, ...]:
@@ -254,6 +284,7 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
     Bodies of functions, lambdas and classes go through `_walk_nested`, which records less."""
     parents = facts.parents
     calls, strings, reads, bindings = facts.calls, facts.strings, facts.reads, facts.bindings
+    seen = facts.nodes.append
     Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
     Import, ImportFrom, FunctionDef, AsyncFunctionDef, ClassDef = (
         ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -269,6 +300,7 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
             if kind is tuple:
                 _walk_nested(facts, node[0])
                 continue
+            seen(node)
             if kind is Call:
                 calls.append(node)
             elif kind is Constant:
@@ -328,12 +360,14 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
 def _walk_nested(facts: CellFacts, root: ast.AST) -> None:
     """`_walk` inside a function, lambda or class body: parents, calls, strings and imports only."""
     parents, calls, strings = facts.parents, facts.calls, facts.strings
+    seen = facts.nodes.append
     Call, Constant, Name, Import, ImportFrom = ast.Call, ast.Constant, ast.Name, ast.Import, ast.ImportFrom
     AST, reversed_fields = ast.AST, _CHILD_FIELDS_REVERSED
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
+        seen(node)
         kind = type(node)
         if kind is Call:
             calls.append(node)
@@ -460,6 +494,36 @@ def _walk_statements(statements: list[ast.stmt]):
                     queue.extend([item for item in value if isinstance(item, AST)])
                 elif isinstance(value, AST):
                     queue.append(value)
+
+
+def walk(node: ast.AST):
+    """Every node under `node`, itself included, depth first in source order: `ast.walk` for a part of a
+    cell (a call's arguments, an assignment's value), with the node-free fields skipped. A whole cell is
+    never walked again: its nodes are in `CellFacts.nodes`."""
+    AST, reversed_fields = ast.AST, _CHILD_FIELDS_REVERSED
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        yield node
+        kind = type(node)
+        fields = reversed_fields.get(kind)
+        if fields is None:
+            child_fields(kind)
+            fields = reversed_fields[kind]
+        for field_name in fields:
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                for item in reversed(value):
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(value, AST):
+                push(value)
+
+
+def names_in(node: ast.AST) -> list[ast.Name]:
+    """The `Name` nodes under `node` (itself included), in source order."""
+    return [item for item in walk(node) if type(item) is ast.Name]
 
 
 def qualified_name(node: ast.AST, aliases: dict[str, str]) -> str | None:

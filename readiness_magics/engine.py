@@ -54,13 +54,29 @@ def run_rules(notebook: Notebook, settings: Settings, extra: Iterable[Finding] =
 def rule_findings(notebook: Notebook, settings: Settings) -> list[Finding]:
     # Imported here, not at the top: a run answered from the cache needs neither.
     from .analysis import NotebookModel
+
+    rules = enabled_rules(settings, notebook.path)
+    found = _model_findings(NotebookModel(notebook, settings), rules)
+    module_rules = tuple(rule for rule in rules if rule.category in MODULE_CATEGORIES)
+    for module in written_module_models(notebook, settings):
+        found.extend(_model_findings(module, module_rules))
+    return found
+
+
+def enabled_rules(settings: Settings, path=None) -> tuple:
+    """The rules whose findings this notebook could report: on by default or named by `select`, and not
+    left out by the selection or the ignores as a whole (those cost nothing: they do not run)."""
     from .rules import all_rules
 
-    rules = [rule for rule in all_rules() if _turned_on(rule, settings)]
-    found = _model_findings(NotebookModel(notebook, settings), rules)
-    for module in written_module_models(notebook, settings):
-        found.extend(_model_findings(module, [r for r in rules if r.category in MODULE_CATEGORIES]))
-    return found
+    ignore = settings.ignore + settings.ignores_for(path)
+    return tuple(rule for rule in all_rules() if _turned_on(rule, settings) and
+                 is_selected(_probe(rule), settings.select, ignore))
+
+
+def _probe(rule) -> Finding:
+    """A finding as the rule makes them: selection looks only at code, name and category."""
+    return Finding(code=rule.code, name=rule.name, category=rule.category, severity=rule.severity, message="",
+                   cell_index=None, cell_id=None, line=1, column=1, end_line=1, end_column=1)
 
 
 def _turned_on(rule, settings: Settings) -> bool:
@@ -89,19 +105,11 @@ def written_module_models(notebook: Notebook, settings: Settings) -> list:
     return models
 
 
-def _model_findings(model, rules) -> list[Finding]:
-    found: list[Finding] = []
-    for rule in rules:
-        try:
-            found.extend(rule.check(model))
-        except Exception as exc:  # one broken rule must not hide what the others found
-            if os.environ.get("READINESS_RAISE_RULE_ERRORS"):
-                raise  # the test suite wants to see them
-            print(f"readiness: internal error in {rule.code} on {model.notebook.name}: {debug_detail(exc)}",
-                  file=sys.stderr)
+def _model_findings(model, rules: tuple) -> list[Finding]:
     from .fixes import attach_fixes
+    from .rules.dispatch import dispatcher_for
 
-    return attach_fixes(model, found)
+    return attach_fixes(model, dispatcher_for(rules).run(model))
 
 
 def keep_wanted(notebook: Notebook, settings: Settings, found: list[Finding]) -> list[Finding]:

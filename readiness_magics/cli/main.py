@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the rules")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument("--looks-at", action="store_true",
+                       help="what each rule is handed by the dispatcher: node types, cells, the whole notebook")
     rules.set_defaults(handler=run_rules)
 
     explain = commands.add_parser("explain", help="show a rule's documentation")
@@ -208,7 +210,9 @@ def run_rules(args) -> int:
     from ..rules import all_rules
 
     rules = all_rules()
-    if args.format == "json":
+    if args.looks_at:
+        print_looks_at(rules, args.format)
+    elif args.format == "json":
         print(json.dumps([rule.to_dict() for rule in rules], indent=2))
     elif args.format == "markdown":
         print(rules_markdown_table(rules))
@@ -217,6 +221,22 @@ def run_rules(args) -> int:
             summary = rule.docs().summary.split("\n\n")[0].replace("\n", " ")
             print(f"{rule.code:7} {rule.name:34} {rule.category:20} {rule.severity.value:8} {summary}")
     return EXIT_CLEAN
+
+
+def print_looks_at(rules, form: str) -> None:
+    import json
+
+    from ..rules.dispatch import looks_at
+
+    if form == "json":
+        print(json.dumps({rule.code: looks_at(rule) for rule in rules}, indent=2))
+    elif form == "markdown":
+        print("| Code | Name | Looks at |\n|---|---|---|")
+        for rule in rules:
+            print(f"| {rule.code} | `{rule.name}` | {', '.join(looks_at(rule))} |")
+    else:
+        for rule in rules:
+            print(f"{rule.code:7} {rule.name:34} {', '.join(looks_at(rule))}")
 
 
 def rules_markdown_table(rules) -> str:

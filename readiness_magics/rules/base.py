@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..analysis import CellModel, NotebookModel, Span
@@ -49,7 +49,18 @@ class RuleDocs:
 
 
 class Rule:
-    """Subclass, set the class attributes, write the docstring in ruff's sections, implement check()."""
+    """Subclass, set the class attributes, write the docstring in ruff's sections, and say what the rule
+    looks at; the dispatcher (`rules/dispatch.py`) walks nothing itself and calls, cell by cell:
+
+    - `visit(node, cell, model)` for each node of the types in `node_types`, in source order;
+    - `visit_cell(cell, model)` once per parsed code cell, when `visits_cells` is set (a rule reading the
+      facts the analysis derived: calls, strings, imports, bindings, magics);
+    - `check(model)` once per notebook, after the cells, for what only the whole notebook shows (order
+      of execution, names defined in one cell and used in another).
+
+    Each returns (or yields) findings. Rules are shared by every notebook and thread: no state on `self`;
+    what a rule derives from a cell alone goes in `model.per_cell`, from the notebook in `model.__dict__`.
+    """
 
     code: str = ""
     name: str = ""
@@ -58,9 +69,25 @@ class Rule:
     # False for a rule that a strict reading found mostly wrong on real notebooks: it runs only when
     # `select` names it by code or name (a prefix or a category does not turn it on).
     enabled_by_default: bool = True
+    node_types: tuple[type, ...] = ()
+    visits_cells: bool = False
+    # What the rule reads that the walk does not hand it, for the table of who looks at what
+    # (`readiness rules --looks-at`): e.g. ("imports", "execution order", "project files").
+    reads: tuple[str, ...] = ()
 
-    def check(self, model: NotebookModel) -> Iterator[Finding]:
-        raise NotImplementedError
+    def visit(self, node: ast.AST, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
+        return ()
+
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
+        return ()
+
+    def check(self, model: NotebookModel) -> Iterable[Finding]:
+        return ()
+
+    @classmethod
+    def checks_notebook(cls) -> bool:
+        """Whether `check` is the rule's own (a notebook-wide pass), not the empty default."""
+        return cls.check is not Rule.check
 
     @classmethod
     def docs(cls) -> RuleDocs:

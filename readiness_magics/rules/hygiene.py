@@ -14,6 +14,7 @@ from pathlib import Path
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Fix, Severity
 from .base import Rule
+from .dispatch import findings_of
 
 _UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
@@ -720,7 +721,7 @@ class ExecutionCountGaps(Rule):
         if len(counts) < 2:
             return
         # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
-        if next(iter(OutOfOrderExecution().check(model)), None) is not None:
+        if findings_of(OutOfOrderExecution(), model):
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))

@@ -39,6 +39,7 @@ from ..requirements import (
 )
 from ..suppression import is_selected
 from .base import Rule
+from .dispatch import findings_of
 from .dependencies import (
     UnpinnedImport,
     _guarded,
@@ -214,7 +215,7 @@ class ImportMissingFromRequirements(Rule):
             select, ignore = (), ()
         else:
             select, ignore = settings.select, settings.ignore + settings.ignores_for(model.path)
-        return {(f.cell_index, f.line, f.column) for f in UnpinnedImport().check(model)
+        return {(f.cell_index, f.line, f.column) for f in findings_of(UnpinnedImport(), model)
                 if is_selected(f, select, ignore)}
 
 

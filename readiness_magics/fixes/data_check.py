@@ -111,12 +111,18 @@ def used_columns(model: NotebookModel, cell: CellModel, statement: ast.stmt, nam
     for other in model.cells[cell.index:last + 1]:
         if other.facts is None or other.facts.tree is None:
             continue
-        for node in ast.walk(other.facts.tree):
-            line = getattr(node, "lineno", 0)
+        # In the order of the text: a column the notebook makes before it reads it is not a column to check.
+        for node in other.facts.nodes:
+            if type(node) not in _USES:
+                continue
+            line = node.lineno
             if (other.index, line) <= start or (end is not None and (other.index, line) >= end):
                 continue
             _collect(other, node, name, read, made, keys)
     return [c for c in read if c not in made], [k for k in keys if k not in made]
+
+
+_USES = (ast.Subscript, ast.Attribute, ast.Call)
 
 
 def _collect(cell: CellModel, node: ast.AST, name: str, read: list, made: set, keys: list) -> None:

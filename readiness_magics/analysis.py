@@ -15,7 +15,6 @@ NOTEBOOK_BUILTINS = frozenset(dir(builtins)) | {
     "display", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "__file__", "__session__",
 }
 
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 def _position(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset
@@ -276,6 +275,14 @@ def child_fields(kind: type) -> tuple[str, ...]:
 
 _CHILD_FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
 
+# The node kinds `_walk` records something for; every other kind only has its children visited.
+_NESTED, _CALL, _CONSTANT, _NAME, _IMPORT, _FUNCTION, _CLASS, _LAMBDA = range(8)
+_WALK_SPECIALS: dict[type, int] = {
+    tuple: _NESTED, ast.Call: _CALL, ast.Constant: _CONSTANT, ast.Name: _NAME, ast.Import: _IMPORT,
+    ast.ImportFrom: _IMPORT, ast.FunctionDef: _FUNCTION, ast.AsyncFunctionDef: _FUNCTION, ast.ClassDef: _CLASS,
+    ast.Lambda: _LAMBDA,
+}
+
 
 def _walk(facts: CellFacts, tree: ast.Module) -> None:
     """One pass over the tree: parents, calls, strings, imports, top-level bindings and reads.
@@ -285,10 +292,8 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
     parents = facts.parents
     calls, strings, reads, bindings = facts.calls, facts.strings, facts.reads, facts.bindings
     seen = facts.nodes.append
-    Call, Constant, Name, Load = ast.Call, ast.Constant, ast.Name, ast.Load
-    Import, ImportFrom, FunctionDef, AsyncFunctionDef, ClassDef = (
-        ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    AST, scope_types, fields_of, reversed_fields = ast.AST, _SCOPES, _CHILD_FIELDS, _CHILD_FIELDS_REVERSED
+    Load, AST, fields_of, reversed_fields = ast.Load, ast.AST, _CHILD_FIELDS, _CHILD_FIELDS_REVERSED
+    specials_get = _WALK_SPECIALS.get
     for statement in tree.body:
         parents[statement] = tree
         # Nodes of this statement; a node in a 1-tuple starts a nested scope's body (see _walk_nested).
@@ -297,47 +302,51 @@ def _walk(facts: CellFacts, tree: ast.Module) -> None:
         while stack:
             node = pop()
             kind = type(node)
-            if kind is tuple:
-                _walk_nested(facts, node[0])
-                continue
-            seen(node)
-            if kind is Call:
-                calls.append(node)
-            elif kind is Constant:
-                if type(node.value) is str:
-                    strings.append(node)
-                continue
-            elif kind is Name:
-                if type(node.ctx) is Load:
-                    reads.append(NameRead(node.id, node, statement))
-                elif not _is_comprehension_target(node, parents):
-                    bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
-                continue
-            elif kind is Import or kind is ImportFrom:
-                _add_imports(facts, node, statement, True)
-                continue
-            elif kind is FunctionDef or kind is AsyncFunctionDef:
-                bindings.append(Binding(node.name, "def", node, statement))
-                facts.functions.append(_function_fact(node))
-            elif kind is ClassDef:
-                bindings.append(Binding(node.name, "class", node, statement))
-                facts.classes.append(node)
-            if kind in scope_types:
-                children = []
-                for field_name in fields_of.get(kind) or child_fields(kind):
-                    value = getattr(node, field_name, None)
-                    if type(value) is list:
-                        children.extend([item for item in value if isinstance(item, AST)])
-                    elif isinstance(value, AST):
-                        children.append(value)
-                # Decorators, bases and defaults run in the enclosing scope; bodies do not.
-                decorators = getattr(node, "decorator_list", ())
-                bases = getattr(node, "bases", ())
-                arguments = getattr(node, "args", None)
-                for child in reversed(children):
-                    parents[child] = node
-                    push(child if child in decorators or child in bases or child is arguments else (child,))
-                continue
+            special = specials_get(kind)  # one lookup sends the common nodes (attributes, operators) on
+            if special is not None:
+                if special == _NESTED:
+                    _walk_nested(facts, node[0])
+                    continue
+                seen(node)
+                if special == _CALL:
+                    calls.append(node)
+                elif special == _CONSTANT:
+                    if type(node.value) is str:
+                        strings.append(node)
+                    continue
+                elif special == _NAME:
+                    if type(node.ctx) is Load:
+                        reads.append(NameRead(node.id, node, statement))
+                    elif not _is_comprehension_target(node, parents):
+                        bindings.append(Binding(node.id, _binding_kind(statement), node, statement))
+                    continue
+                elif special == _IMPORT:
+                    _add_imports(facts, node, statement, True)
+                    continue
+                else:  # a function, class or lambda: a scope of its own
+                    if special == _FUNCTION:
+                        bindings.append(Binding(node.name, "def", node, statement))
+                        facts.functions.append(_function_fact(node))
+                    elif special == _CLASS:
+                        bindings.append(Binding(node.name, "class", node, statement))
+                        facts.classes.append(node)
+                    children = []
+                    for field_name in fields_of.get(kind) or child_fields(kind):
+                        value = getattr(node, field_name, None)
+                        if type(value) is list:
+                            children.extend([item for item in value if isinstance(item, AST)])
+                        elif isinstance(value, AST):
+                            children.append(value)
+                    # Decorators, bases and defaults run in the enclosing scope; bodies do not.
+                    decorators = getattr(node, "decorator_list", ())
+                    bases = getattr(node, "bases", ())
+                    arguments = getattr(node, "args", None)
+                    for child in reversed(children):
+                        parents[child] = node
+                        push(child if child in decorators or child in bases or child is arguments else (child,))
+                    continue
+            else:
+                seen(node)
             # Children pushed last field first, last item first: popped in source order.
             fields = reversed_fields.get(kind)
             if fields is None:

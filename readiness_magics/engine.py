@@ -241,9 +241,12 @@ def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return list(unique.values())
 
 
-def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
+def check_batch(paths: list[Path], overrides: dict, use_ruff: bool, *, forget: bool = True
+                ) -> list[NotebookReport]:
     """Check some notebooks with one ruff process over all of them, running beside our rules.
-    Never raises: a notebook the tool fails on gets an `internal-error` entry, the others are reported."""
+    Never raises: a notebook the tool fails on gets an `internal-error` entry, the others are reported.
+    `forget=False` in a worker process that exits after the batch: freeing the caches one object at a
+    time would cost a tenth of the batch for memory the exit gives back at once."""
     with without_cyclic_gc():
         try:
             return _check_batch(paths, overrides, use_ruff)
@@ -252,17 +255,24 @@ def check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Note
                 return [NotebookReport(display_path(paths[0]), error=internal_error(exc))]
             # A failure outside the rules (ruff's results, suppression, ...): each notebook again alone,
             # so that it costs only the notebook it comes from.
-            return [report for path in paths for report in check_batch([path], overrides, use_ruff)]
+            return [report for path in paths for report in check_batch([path], overrides, use_ruff, forget=forget)]
         finally:
             # A batch checks each notebook once: what the per-cell cache holds is not asked for again,
             # and once the collector is back it would walk all of it (half a second per batch).
-            clear_caches()
+            if forget:
+                clear_caches()
 
 
 def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[NotebookReport]:
     from . import ruff_bridge
 
-    settings_by_path = {path: settings_for(path).with_overrides(**overrides) for path in paths}
+    by_folder: dict[str, Settings] = {}  # the nearest pyproject.toml is looked for once per folder
+    settings_by_path = {}
+    for path in paths:
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in by_folder:
+            by_folder[folder] = settings_for(path).with_overrides(**overrides)
+        settings_by_path[path] = by_folder[folder]
     # One ruff process per rule selection in the batch (projects may choose their own; usually one).
     by_selection: dict[tuple[str, ...], list[Path]] = {}
     for path in paths:
@@ -310,8 +320,10 @@ def _check_batch(paths: list[Path], overrides: dict, use_ruff: bool) -> list[Not
 def _batch_worker(connection, paths: list[str], overrides: dict, use_ruff: bool) -> None:
     """A worker process: check one batch and send back plain data (dicts of strings and numbers),
     never an exception object, which may not survive the trip (issue 13)."""
+    gc.disable()  # for good: the process ends after the send, and a collection would walk every cached tree
     try:
-        data = [_report_data(report) for report in check_batch([Path(p) for p in paths], overrides, use_ruff)]
+        reports = check_batch([Path(p) for p in paths], overrides, use_ruff, forget=False)
+        data = [_report_data(report) for report in reports]
     except BaseException as exc:  # noqa: BLE001 (even this must come back as data)
         error = {"kind": "internal-error", "message": f"internal error while checking it: {one_line(exc)}"}
         data = [{"path": display_path(p), "error": error, "findings": []} for p in paths]

@@ -126,3 +126,25 @@ def test_bom_and_list_sources_are_read(tmp_path):
     path = tmp_path / "bom.ipynb"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(data).encode())
     assert read_notebook(path).cells[0].source == "a = 1\nb = a"
+
+
+def test_json_that_only_pythons_reader_accepts_is_read_the_same(tmp_path):
+    """NaN, infinities and integers beyond 64 bits are written by Python's json and by widgets'
+    state; the fast reader refuses them, and the notebook must still be read as json reads it."""
+    cell = {"cell_type": "code", "metadata": {"score": float("nan"), "tags": ["parameters"]},
+            "source": "x = 1\n", "outputs": [], "execution_count": 1}
+    metadata = {"widgets": {"seed": 2**70, "limit": float("inf")}}
+    path = tmp_path / "odd_numbers.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": [cell]}))
+    notebook = read_notebook(path)
+    assert notebook.cells[0].source == "x = 1\n" and notebook.cells[0].tags == ("parameters",)
+    assert notebook.metadata["widgets"] == {"seed": 2**70, "limit": float("inf")}
+
+
+def test_invalid_json_is_described_with_line_and_column(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    path.write_text('{"nbformat": 4,\n "cells": [}\n')
+    with pytest.raises(NotebookError) as caught:
+        read_notebook(path)
+    assert caught.value.kind == "not-json"
+    assert "line 2, column" in str(caught.value)

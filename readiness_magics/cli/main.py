@@ -240,10 +240,13 @@ def print_looks_at(rules, form: str) -> None:
 
 
 def rules_markdown_table(rules) -> str:
-    lines = ["| Code | Name | Category | Severity | What it does |", "|---|---|---|---|---|"]
+    from ..rules.dispatch import looks_at
+
+    lines = ["| Code | Name | Category | Severity | What it does | Looks at |", "|---|---|---|---|---|---|"]
     for rule in rules:
         summary = rule.docs().summary.split("\n\n")[0].replace("\n", " ").replace("|", "\\|")
-        lines.append(f"| {rule.code} | `{rule.name}` | {rule.category} | {rule.severity.value} | {summary} |")
+        lines.append(f"| {rule.code} | `{rule.name}` | {rule.category} | {rule.severity.value} | {summary} | "
+                     f"{', '.join(looks_at(rule))} |")
     return "\n".join(lines)
 
 

@@ -2,10 +2,28 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
-from .flow import Evaluation, Flow, Split, Value
+from ...analysis import NotebookModel
+from ...findings import Finding
+from ..base import Rule
+from .flow import Evaluation, Flow, Split, Value, scored_flow
 
 _MAX_TEXT = 40
+
+
+class LeakageRule(Rule):
+    """A leakage rule: a question over the notebook's flow, asked only when a model is scored in it."""
+
+    category = "data-leakage"
+    reads = ("the data flow of fits, splits and scores across cells",)
+
+    def check(self, model: NotebookModel) -> Iterable[Finding]:
+        flow = scored_flow(model)
+        return () if flow is None else self.flow_findings(flow)
+
+    def flow_findings(self, flow: Flow) -> Iterable[Finding]:
+        raise NotImplementedError
 
 
 def text(node: ast.AST | None) -> str:
@@ -22,8 +40,7 @@ def text(node: ast.AST | None) -> str:
 
 def metric_words(evaluation: Evaluation) -> str:
     name = evaluation.metric
-    if name.endswith("_score"):
-        name = name[: -len("_score")]
+    name = name.removesuffix("_score")
     return name.replace("_", " ")
 
 

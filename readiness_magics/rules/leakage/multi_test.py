@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis import NotebookModel
 from ...findings import Fix, Severity
-from ..base import Rule
-from .common import holdout_splits, is_validation, metric_words, text
-from .flow import Evaluation, Flow, flow_of
+from .common import LeakageRule, holdout_splits, is_validation, metric_words, text
+from .flow import Evaluation, Flow
 
 _FIX = ("Choose on a validation set carved out of the training part (or by cross-validation on it), "
         "then score the test set once, at the end")
 
 
-class MultiTestLeakage(Rule):
+class MultiTestLeakage(LeakageRule):
     """## What it does
     Reports the test set used to choose: several models or hyperparameter values scored on the same
     test part of a split and the best kept (`max`, `argmax`, `idxmax`, sorting the scores, or
@@ -68,13 +66,9 @@ class MultiTestLeakage(Rule):
 
     code = "RP803"
     name = "multi-test-leakage"
-    category = "data-leakage"
     severity = Severity.WARNING
 
-    def check(self, model: NotebookModel) -> Iterator:
-        flow = flow_of(model)
-        if not flow.evaluations:
-            return
+    def flow_findings(self, flow: Flow) -> Iterator:
         reported: set = set()
         for choice in flow.choices:
             found = _chosen_on_test(flow, choice.evaluations)

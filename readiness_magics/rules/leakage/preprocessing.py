@@ -3,11 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis import NotebookModel
 from ...findings import Fix, Severity
-from ..base import Rule
-from .common import holds_rows_of, share_rows, holdout_splits, metric_words, text
-from .flow import Evaluation, Fit, Flow, Split, flow_of
+from .common import (
+    LeakageRule,
+    holdout_splits,
+    holds_rows_of,
+    metric_words,
+    share_rows,
+    text,
+)
+from .flow import Evaluation, Fit, Flow, Split
 
 _VERBS = {
     "Scaler": "scaled", "Imputer": "imputed", "PCA": "projected", "SVD": "projected", "ICA": "projected",
@@ -16,7 +21,7 @@ _VERBS = {
 }
 
 
-class PreprocessingLeakage(Rule):
+class PreprocessingLeakage(LeakageRule):
     """## What it does
     Reports a transformer that learns from the data (a scaler, imputer, target encoder, vectorizer,
     PCA, feature selector) fitted with `fit`/`fit_transform` on rows that later become the test part
@@ -74,13 +79,9 @@ class PreprocessingLeakage(Rule):
 
     code = "RP801"
     name = "preprocessing-leakage"
-    category = "data-leakage"
     severity = Severity.WARNING
 
-    def check(self, model: NotebookModel) -> Iterator:
-        flow = flow_of(model)
-        if not flow.evaluations:
-            return
+    def flow_findings(self, flow: Flow) -> Iterator:
         reported: set = set()
         for fit in flow.fits:
             if fit.role not in ("transformer", "statistic"):

@@ -5,9 +5,9 @@ import ast
 from collections.abc import Iterable
 
 from ...analysis import NotebookModel
-from ...findings import Finding
+from ...findings import Finding, Fix
 from ..base import Rule
-from .flow import Evaluation, Flow, Split, Value, scored_flow
+from .flow import Evaluation, Flow, Place, Split, Value, scored_flow
 
 _MAX_TEXT = 40
 
@@ -24,6 +24,17 @@ class LeakageRule(Rule):
 
     def flow_findings(self, flow: Flow) -> Iterable[Finding]:
         raise NotImplementedError
+
+    def at_place(self, place: Place, message: str, fix: Fix) -> Finding:
+        return self.at_node(place.cell, place.node, message, fix)
+
+
+def first_time(reported: set, key) -> bool:
+    """True the first time a rule meets `key` in a notebook: one finding for one problem."""
+    if key in reported:
+        return False
+    reported.add(key)
+    return True
 
 
 def text(node: ast.AST | None) -> str:

@@ -73,8 +73,7 @@ class OverlapLeakage(LeakageRule):
             else:
                 continue
             if message is not None:
-                yield self.finding(fit.place.cell, fit.place.cell.facts.span(fit.place.node), message[0],
-                                   Fix(message[1], "unsafe"))
+                yield self.at_place(fit.place, message[0], Fix(message[1], "unsafe"))
 
 
 def _oversampled(flow, fit: Fit):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from ...findings import Fix, Severity
 from .common import (
     LeakageRule,
+    first_time,
     holdout_splits,
     holds_rows_of,
     metric_words,
@@ -90,11 +91,9 @@ class PreprocessingLeakage(LeakageRule):
             if found is None:
                 continue
             span = fit.place.cell.facts.span(fit.place.node)
-            if fit.role == "statistic":  # `(X - X.mean()) / X.std()` is one problem
-                key = (fit.place.cell.index, span.line)
-                if key in reported:
-                    continue
-                reported.add(key)
+            # `(X - X.mean()) / X.std()` is one problem
+            if fit.role == "statistic" and not first_time(reported, (fit.place.cell.index, span.line)):
+                continue
             split, evaluation = found
             yield self.finding(fit.place.cell, span, _message(fit, split, evaluation), _fix(fit))
 

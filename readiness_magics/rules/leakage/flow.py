@@ -211,6 +211,12 @@ def _merge_sides(values) -> dict:
 
 def derive(*parents: Value | None, stats_from=()) -> Value:
     """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
+    if len(parents) == 1 and not stats_from:  # `df[...]`, `X.values`: the common case, everything shared
+        row = parents[0]
+        if row is not None and row.items is None and row.kind == "data":
+            return Value(kind="data", ancestry=row.ancestry, stats=row.stats, oversampled=row.oversampled,
+                         sides=row.sides, evaluations=row.evaluations, folds=row.folds, collected=row.collected,
+                         columns=row.columns, prediction=row.prediction)
     rows = _rows(parents)
     folds = False
     columns: dict = {}

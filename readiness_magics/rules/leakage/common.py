@@ -1,4 +1,5 @@
-"""What the three leakage rules share: reading the flow's events as places and names for a message."""
+"""What the three leakage rules share: their base (a question over the flow), and reading the flow's
+events as places and names for a message."""
 from __future__ import annotations
 
 import ast
@@ -50,9 +51,7 @@ def text(node: ast.AST | None) -> str:
 
 
 def metric_words(evaluation: Evaluation) -> str:
-    name = evaluation.metric
-    name = name.removesuffix("_score")
-    return name.replace("_", " ")
+    return evaluation.metric.removesuffix("_score").replace("_", " ")
 
 
 def share_rows(a: Value, b: Value) -> bool:

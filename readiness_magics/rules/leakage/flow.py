@@ -12,7 +12,14 @@ import ast
 from dataclasses import dataclass, field
 from itertools import count
 
-from ...analysis import NOTEBOOK_BUILTINS, CellModel, NotebookModel, names_in, walk
+from ...analysis import (
+    NOTEBOOK_BUILTINS,
+    CellFacts,
+    CellModel,
+    NotebookModel,
+    names_in,
+    walk,
+)
 
 # Transformers that learn a statistic from the rows they are fitted on. Stateless ones (Normalizer,
 # Binarizer, PolynomialFeatures, FunctionTransformer, HashingVectorizer, FeatureHasher) are not here,
@@ -1110,7 +1117,7 @@ def _statement_facts(cell: CellModel) -> tuple:
     return tuple(found)
 
 
-def _nodes_by_statement(facts) -> list[list[ast.AST]]:
+def _nodes_by_statement(facts: CellFacts) -> list[list[ast.AST]]:
     """The nodes of each top-level statement, any depth: the analysis records them statement by
     statement, each run starting with the statement itself."""
     nodes, statements = facts.nodes, facts.statements
@@ -1293,8 +1300,8 @@ def scored_flow(model: NotebookModel) -> Flow | None:
 
 
 def _splits_and_scores(model: NotebookModel) -> bool:
-    """Whether some cell may split the data and some cell may score: most notebooks do neither, and
-    their calls' last names say so without resolving anything."""
+    """Whether some cell may split the data and some cell may score: most notebooks split nothing, and
+    their calls' last names say so without resolving any import."""
     cells = model.parsed_cells
     return _may_call_any(model, cells, _SPLITTING_WORDS) and _may_call_any(model, cells, _SCORING_WORDS)
 

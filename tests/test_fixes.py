@@ -1,6 +1,7 @@
 """Fixes: edits applied to notebook files byte for byte, each fix on positives and near misses, the CLI."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -10,12 +11,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from readiness_magics.analysis import NotebookModel
 from readiness_magics.config import Settings
 from readiness_magics.engine import check_content
 from readiness_magics.findings import Edit, Fix, NewCell
 from readiness_magics.fixes import apply as apply_module
 from readiness_magics.fixes.apply import NotebookFile, NotWritable, apply, choose
+from readiness_magics.fixes.common import plain_string_at
 from readiness_magics.fixes.run import cell_diff, fix_content, fix_file
+from readiness_magics.notebook import notebook_from_sources
 
 from .helpers import findings_for
 
@@ -233,6 +237,16 @@ def test_paths_near_misses_are_left_alone():
     outcome = fixed(cells, "RP1", unsafe=True)
     assert not outcome.changed
     assert all(f.fix is None or not f.fix.edits for f in outcome.report.findings if f.code == "RP101")
+
+
+def test_the_literal_a_fix_replaces_is_a_whole_string_never_a_part_of_an_f_string():
+    cells = ["import pandas as pd\n", 'df = pd.read_csv("/home/ana/x.csv")\n',
+             'n = 1\nq = pd.read_csv(f"/home/ana/data/{n}.csv")\n']
+    model = NotebookModel(notebook_from_sources(cells), Settings(ruff=False))
+    plain, in_f_string = findings_for(cells, "RP101")
+    cell, node, parent = plain_string_at(model, plain)
+    assert (cell.index, node.value, type(parent)) == (1, "/home/ana/x.csv", ast.Call)
+    assert plain_string_at(model, in_f_string) is None
 
 
 def test_seeds_for_estimators_generators_and_global_state():

@@ -39,6 +39,21 @@ def node_at(cell: CellModel, finding: Finding, kind: str) -> ast.AST | None:
     return None
 
 
+def plain_string_at(model: NotebookModel, finding: Finding) -> tuple[CellModel, ast.Constant, ast.AST | None] | None:
+    """The finding's cell, the string literal it points at and that literal's parent; None when there is
+    none, or when the literal is part of an f-string (no literal of its own to replace)."""
+    cell = cell_of(model, finding)
+    if cell is None:
+        return None
+    node = node_at(cell, finding, "strings")
+    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+        return None
+    parent = cell.facts.parent(node)
+    if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
+        return None
+    return cell, node, parent
+
+
 def cell_lines(cell: CellModel) -> list[str]:
     """The cell's source lines without their ends, split once per cell."""
     lines = cell.facts.memo.get(("fixes", "lines"))

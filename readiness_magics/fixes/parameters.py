@@ -22,10 +22,9 @@ from .common import (
     add_parameter,
     bound_anywhere,
     cell_lines,
-    cell_of,
     identifier,
-    node_at,
     parameter_named,
+    plain_string_at,
     source_text,
 )
 
@@ -45,15 +44,10 @@ def parameter_name(value: str, cloud: bool) -> str:
 
 
 def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
-    cell = cell_of(model, finding)
-    if cell is None or cell.is_parameters:
+    found = plain_string_at(model, finding)
+    if found is None or found[0].is_parameters:
         return None
-    node = node_at(cell, finding, "strings")
-    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
-        return None
-    parent = cell.facts.parent(node)
-    if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
-        return None
+    cell, node, parent = found
     written = source_text(cell, node)
     if written is None:
         return None

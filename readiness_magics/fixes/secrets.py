@@ -17,7 +17,7 @@ import re
 from ..analysis import NotebookModel
 from ..findings import Finding, Fix
 from ..rules.literals import holder_name
-from .common import cell_of, identifier, import_os, node_at, replace_node
+from .common import identifier, import_os, plain_string_at, replace_node
 
 CODES = ("RP601", "RP602", "RP603")
 
@@ -53,15 +53,10 @@ def variable_name(holder: str | None, value: str) -> str:
 
 
 def make_fix(model: NotebookModel, finding: Finding) -> Fix | None:
-    cell = cell_of(model, finding)
-    if cell is None:
+    found = plain_string_at(model, finding)
+    if found is None:
         return None
-    node = node_at(cell, finding, "strings")
-    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
-        return None
-    parent = cell.facts.parent(node)
-    if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
-        return None
+    cell, node, parent = found
     if isinstance(parent, ast.arguments):
         return None  # a default of a parameter: `def f(key="...")` reads the environment at definition time
     holder = holder_name(cell.facts, node, model.resolve)

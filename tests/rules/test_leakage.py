@@ -1,7 +1,13 @@
 """data-leakage: RP801 preprocessing-leakage, RP802 overlap-leakage, RP803 multi-test-leakage."""
+import ast
+
 import pytest
 
+from readiness_magics.analysis import NotebookModel
+from readiness_magics.config import Settings
 from readiness_magics.findings import Severity
+from readiness_magics.notebook import notebook_from_sources
+from readiness_magics.rules.leakage.flow import _nodes_by_statement, _statement_facts
 from tests.helpers import codes_for, findings_for
 
 IMPORTS = """import numpy as np
@@ -370,6 +376,38 @@ def test_a_long_notebook_finds_the_same_through_its_slice():
     cells = notebook("X = StandardScaler().fit_transform(X)", *filler, SPLIT, TRAIN, SCORE, SWEEP,
                      "best_k = max(scores, key=scores.get)")
     assert [code for code, _, _ in codes_for(cells, select=("RP801", "RP802", "RP803"))] == ["RP801", "RP803"]
+
+
+def test_a_splitter_and_a_metric_imported_under_other_names_still_count():
+    # The flow runs only when the notebook splits and scores: the calls' names tell, or what they import.
+    renamed = ("from sklearn.model_selection import train_test_split as tts\n"
+               "from sklearn.metrics import accuracy_score as acc")
+    cells = notebook(renamed, "X = StandardScaler().fit_transform(X)",
+                     SPLIT.replace("train_test_split(", "tts("), TRAIN,
+                     "print(acc(y_test, model.predict(X_test)))")
+    assert codes_for(cells, select="RP801") == [("RP801", 3, 1)]
+    assert codes_for(cells[:-1], select="RP801") == []  # split and trained, never scored
+
+
+def test_the_slice_reads_each_statement_from_the_nodes_the_analysis_recorded():
+    source = ("import numpy as np, os.path\nfrom sklearn import svm as s\n"
+              "def f(a):\n    import json as j\n    return [b.fit(a) for b in a]\n"
+              "model.coef_[0] = 1; scores.append(model.score(X_test, y_test))\n"
+              "@dec.orate\nclass C: pass\nX.fillna(0, inplace=True)\n")
+    model = NotebookModel(notebook_from_sources([source]), Settings(ruff=False))
+    [cell] = model.parsed_cells
+    statements = cell.facts.statements
+    walked = [{id(node) for node in ast.walk(statement) if not isinstance(
+        node, (ast.alias, ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop))}
+        for statement in statements]
+    assert [{id(node) for node in nodes} for nodes in _nodes_by_statement(cell.facts)] == walked
+    facts = _statement_facts(cell)
+    assert facts[0][1] == {"np", "os"} and facts[1][1] == {"s"}
+    assert facts[2][1] >= {"f", "j", "b"} and facts[2][2] == {"b"} and facts[2][3]  # a fit: kept
+    assert facts[3][1] == {"model"} and not facts[3][3]  # `;` parts are statements of their own
+    assert facts[4][2] == {"scores"} and facts[4][4]  # scores
+    assert facts[5][0] >= {"dec"} and facts[5][1] == {"C"}
+    assert facts[6][2] == {"X"} and not facts[6][3]
 
 
 def test_a_column_transformer_fitted_before_the_split():

@@ -1,11 +1,41 @@
-"""What the three leakage rules share: reading the flow's events as places and names for a message."""
+"""What the three leakage rules share: their base (a question over the flow), and reading the flow's
+events as places and names for a message."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
-from .flow import Evaluation, Flow, Split, Value
+from ...analysis import NotebookModel
+from ...findings import Finding, Fix
+from ..base import Rule
+from .flow import Evaluation, Flow, Place, Split, Value, scored_flow
 
 _MAX_TEXT = 40
+
+
+class LeakageRule(Rule):
+    """A leakage rule: a question over the notebook's flow, asked only when a model is scored in it."""
+
+    category = "data-leakage"
+    reads = ("the data flow of fits, splits and scores across cells",)
+
+    def check(self, model: NotebookModel) -> Iterable[Finding]:
+        flow = scored_flow(model)
+        return () if flow is None else self.flow_findings(flow)
+
+    def flow_findings(self, flow: Flow) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def at_place(self, place: Place, message: str, fix: Fix) -> Finding:
+        return self.at_node(place.cell, place.node, message, fix)
+
+
+def first_time(reported: set, key) -> bool:
+    """True the first time a rule meets `key` in a notebook: one finding for one problem."""
+    if key in reported:
+        return False
+    reported.add(key)
+    return True
 
 
 def text(node: ast.AST | None) -> str:
@@ -21,10 +51,7 @@ def text(node: ast.AST | None) -> str:
 
 
 def metric_words(evaluation: Evaluation) -> str:
-    name = evaluation.metric
-    if name.endswith("_score"):
-        name = name[: -len("_score")]
-    return name.replace("_", " ")
+    return evaluation.metric.removesuffix("_score").replace("_", " ")
 
 
 def share_rows(a: Value, b: Value) -> bool:

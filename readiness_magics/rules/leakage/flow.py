@@ -12,7 +12,14 @@ import ast
 from dataclasses import dataclass, field
 from itertools import count
 
-from ...analysis import NOTEBOOK_BUILTINS, CellModel, NotebookModel
+from ...analysis import (
+    NOTEBOOK_BUILTINS,
+    CellFacts,
+    CellModel,
+    NotebookModel,
+    names_in,
+    walk,
+)
 
 # Transformers that learn a statistic from the rows they are fitted on. Stateless ones (Normalizer,
 # Binarizer, PolynomialFeatures, FunctionTransformer, HashingVectorizer, FeatureHasher) are not here,
@@ -211,6 +218,12 @@ def _merge_sides(values) -> dict:
 
 def derive(*parents: Value | None, stats_from=()) -> Value:
     """A data value computed from `parents` (rows) and statistics (`stats_from`, reductions used on it)."""
+    if len(parents) == 1 and not stats_from:  # `df[...]`, `X.values`: the common case, everything shared
+        row = parents[0]
+        if row is not None and row.items is None and row.kind == "data":
+            return Value(kind="data", ancestry=row.ancestry, stats=row.stats, oversampled=row.oversampled,
+                         sides=row.sides, evaluations=row.evaluations, folds=row.folds, collected=row.collected,
+                         columns=row.columns, prediction=row.prediction)
     rows = _rows(parents)
     folds = False
     columns: dict = {}
@@ -1059,12 +1072,12 @@ def _statement_facts(cell: CellModel) -> tuple:
     scores or chooses, whether it scores). Depends on the cell's source only (remembered with its facts)."""
     found = []
     Name, Call, Attribute, Store = ast.Name, ast.Call, ast.Attribute, ast.Store
-    for statement in cell.facts.statements:
+    for nodes in _nodes_by_statement(cell.facts):
         reads: set[str] = set()
         binds: set[str] = set()
         changes: set[str] = set()
         seed = scores = False
-        for node in ast.walk(statement):
+        for node in nodes:
             kind = type(node)
             if kind is Name:
                 (binds if type(node.ctx) is Store else reads).add(node.id)
@@ -1098,10 +1111,23 @@ def _statement_facts(cell: CellModel) -> tuple:
                     changes.add(func.value.id)  # `model.fit(...)`, `scores.append(...)` change it
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
                 binds.add(node.name)
-            elif kind is ast.alias:
-                binds.add((node.asname or node.name).split(".")[0])
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                binds.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         found.append((frozenset(reads), frozenset(binds), frozenset(changes), seed, scores))
     return tuple(found)
+
+
+def _nodes_by_statement(facts: CellFacts) -> list[list[ast.AST]]:
+    """The nodes of each top-level statement, any depth: the analysis records them statement by
+    statement, each run starting with the statement itself."""
+    nodes, statements = facts.nodes, facts.statements
+    starts = []
+    start = 0
+    for statement in statements:
+        start = nodes.index(statement, start)
+        starts.append(start)
+    starts.append(len(nodes))
+    return [nodes[starts[i]:starts[i + 1]] for i in range(len(statements))]
 
 
 def _slice(cells: list[tuple], modules: frozenset) -> list[list[bool]]:
@@ -1157,20 +1183,20 @@ def _dropped_columns(node: ast.Call, lists: dict) -> list[str] | None:
 
 
 def _target_names(target: ast.expr) -> list[str]:
-    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+    return [node.id for node in names_in(target)]
 
 
 def _declared_global(function: ast.FunctionDef) -> tuple[str, ...]:
     """The names a function declares `global` (kept on its node: a function is inlined at every call)."""
     names = getattr(function, "_leakage_globals", None)
     if names is None:
-        names = tuple(name for node in ast.walk(function) if isinstance(node, ast.Global) for name in node.names)
+        names = tuple(name for node in walk(function) if type(node) is ast.Global for name in node.names)
         function._leakage_globals = names
     return names
 
 
 def _reads_any(node: ast.AST, names: set[str]) -> bool:
-    return any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))
+    return any(name.id in names for name in names_in(node))
 
 
 # Settings that change how a model is run, not which model it is: a loop over them tries no candidates.
@@ -1226,6 +1252,8 @@ def _group_statistic(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and node.value in REDUCTIONS:
         return node.value
     if isinstance(node, ast.Lambda):
+        # Breadth first (`ast.walk` over the lambda's small body): the outermost reduction names the
+        # statistic, `std` of `(x - x.mean()) / x.std()`.
         for child in ast.walk(node.body):
             if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in REDUCTIONS:
                 return child.func.attr
@@ -1261,27 +1289,46 @@ _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "pr
 _RECENT: dict = {}  # the flows of the last notebooks checked, by what they were computed from
 
 
-def flow_of(model: NotebookModel) -> Flow:
-    """The notebook's flow, computed once per check and shared by the three rules; the sidebar's
-    re-check of a notebook whose cells did not change gets the last one again."""
-    flow = model.__dict__.get("_leakage_flow")
-    if flow is not None:
-        return flow
+def scored_flow(model: NotebookModel) -> Flow | None:
+    """The notebook's flow when a model is scored in it (where every leakage rule starts), else None.
+    Computed once per check and shared by the three rules."""
+    memo = model.__dict__
+    if "_leakage_flow" not in memo:
+        memo["_leakage_flow"] = _flow_of(model) if _splits_and_scores(model) else None
+    flow = memo["_leakage_flow"]
+    return flow if flow is not None and flow.evaluations else None
+
+
+def _splits_and_scores(model: NotebookModel) -> bool:
+    """Whether some cell may split the data and some cell may score: most notebooks split nothing, and
+    their calls' last names say so without resolving any import."""
+    cells = model.parsed_cells
+    return _may_call_any(model, cells, _SPLITTING_WORDS) and _may_call_any(model, cells, _SCORING_WORDS)
+
+
+def _may_call_any(model: NotebookModel, cells: list[CellModel], words: frozenset[str]) -> bool:
+    """`model.may_call` of any cell, asked only when an import could bind one of `words` under another
+    name (`from sklearn.model_selection import train_test_split as tts`)."""
+    if any(not cell.facts.call_words.isdisjoint(words) for cell in cells):
+        return True
+    if not any(fact.name.rsplit(".", 1)[-1] in words for cell in cells for fact in cell.facts.imports):
+        return False
+    return any(model.may_call(cell, words) for cell in cells)
+
+
+def _flow_of(model: NotebookModel) -> Flow:
+    """The notebook's flow, run; the sidebar's re-check of a notebook whose cells did not change gets
+    the last one again."""
     cells = model.parsed_cells
     # The same facts object means the same source (the analysis cache); index and id go into messages.
     key = (model.imports_key, tuple((cell.index, cell.cell.id, id(cell.facts)) for cell in cells))
     recent = _RECENT.get(key)
     if recent is not None and all(a is b.facts for a, b in zip(recent[1], cells)):
-        model.__dict__["_leakage_flow"] = recent[0]
         return recent[0]
-    flow = Flow(model)
-    if any(model.may_call(cell, _SPLITTING_WORDS) for cell in cells) and any(
-            model.may_call(cell, _SCORING_WORDS) for cell in cells):
-        flow.run()
+    flow = Flow(model).run()
     # No reference back to the model: a cycle would outlive the check (the engine turns the cyclic
     # garbage collector off while it runs).
     flow.model = None
-    model.__dict__["_leakage_flow"] = flow
     try:
         if len(_RECENT) >= 4:
             _RECENT.pop(next(iter(_RECENT)), None)

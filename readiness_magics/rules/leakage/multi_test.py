@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis import NotebookModel
 from ...findings import Fix, Severity
-from ..base import Rule
-from .common import holdout_splits, is_validation, metric_words, text
-from .flow import Evaluation, Flow, flow_of
+from .common import (
+    LeakageRule,
+    first_time,
+    holdout_splits,
+    is_validation,
+    metric_words,
+    text,
+)
+from .flow import Evaluation, Flow
 
 _FIX = ("Choose on a validation set carved out of the training part (or by cross-validation on it), "
         "then score the test set once, at the end")
 
 
-class MultiTestLeakage(Rule):
+class MultiTestLeakage(LeakageRule):
     """## What it does
     Reports the test set used to choose: several models or hyperparameter values scored on the same
     test part of a split and the best kept (`max`, `argmax`, `idxmax`, sorting the scores, or
@@ -68,29 +73,23 @@ class MultiTestLeakage(Rule):
 
     code = "RP803"
     name = "multi-test-leakage"
-    category = "data-leakage"
     severity = Severity.WARNING
 
-    def check(self, model: NotebookModel) -> Iterator:
-        flow = flow_of(model)
-        if not flow.evaluations:
-            return
+    def flow_findings(self, flow: Flow) -> Iterator:
         reported: set = set()
         for choice in flow.choices:
             found = _chosen_on_test(flow, choice.evaluations)
             if found is None:
                 continue
             split, evaluations = found
-            key = (choice.place.cell.index, split)
-            if key in reported:
+            if not first_time(reported, (choice.place.cell.index, split)):
                 continue
-            reported.add(key)
             first = evaluations[0]
             cells = sorted({e.place.cell.index for e in evaluations})
             several = (f"every round of the loop in cell {first.place.loop_cell.index}"
                        if first.place.loop is not None else f"{len(evaluations)} models")
-            yield self.finding(
-                choice.place.cell, choice.place.cell.facts.span(choice.place.node),
+            yield self.at_place(
+                choice.place,
                 f"The best of several scores on `{text(first.data_node)}` (the test part of `{split.what}`, cell "
                 f"{split.place.cell.index}) is chosen here with {choice.how}: {several} scored on it (cell "
                 f"{', '.join(map(str, cells))}), so the {metric_words(first)} of the chosen one is optimistic; "
@@ -100,10 +99,8 @@ class MultiTestLeakage(Rule):
         for loop, (split, evaluations) in _sweeps(flow, chosen).items():
             first = evaluations[0]
             cell = first.place.loop_cell
-            key = (cell.index, split)
-            if key in reported:
+            if not first_time(reported, (cell.index, split)):
                 continue
-            reported.add(key)
             yield self.finding(
                 cell, cell.facts.span(loop),
                 f"Each round of this loop fits another candidate ({first.fit.what}) and scores it on "
@@ -117,8 +114,8 @@ class MultiTestLeakage(Rule):
             if evaluation is None:
                 continue
             split, later = evaluation
-            yield self.finding(
-                stop.place.cell, stop.place.cell.facts.span(stop.place.node),
+            yield self.at_place(
+                stop.place,
                 f"Early stopping watches `{text(stop.data_node)}` (the test part of `{split.what}`, cell "
                 f"{split.place.cell.index}) to choose when to stop, and the {metric_words(later)} in cell "
                 f"{later.place.cell.index} is computed on the same rows, so it is optimistic; stop on a "

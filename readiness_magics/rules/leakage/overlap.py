@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis import NotebookModel
 from ...findings import Fix, Severity
-from ..base import Rule
-from .common import holds_rows_of, holdout_splits, metric_words, text
-from .flow import Fit, flow_of
+from .common import LeakageRule, holdout_splits, holds_rows_of, metric_words, text
+from .flow import Fit, Flow
 
 
-class OverlapLeakage(Rule):
+class OverlapLeakage(LeakageRule):
     """## What it does
     Reports rows copied into both sides of an evaluation: oversampling (`SMOTE`, `ADASYN`,
     `RandomOverSampler` and their `fit_resample`, `resample(..., replace=True)`,
@@ -64,13 +62,9 @@ class OverlapLeakage(Rule):
 
     code = "RP802"
     name = "overlap-leakage"
-    category = "data-leakage"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel) -> Iterator:
-        flow = flow_of(model)
-        if not flow.evaluations:
-            return
+    def flow_findings(self, flow: Flow) -> Iterator:
         for fit in flow.fits:
             if fit.role == "oversampler":
                 message = _oversampled(flow, fit)
@@ -79,8 +73,7 @@ class OverlapLeakage(Rule):
             else:
                 continue
             if message is not None:
-                yield self.finding(fit.place.cell, fit.place.cell.facts.span(fit.place.node), message[0],
-                                   Fix(message[1], "unsafe"))
+                yield self.at_place(fit.place, message[0], Fix(message[1], "unsafe"))
 
 
 def _oversampled(flow, fit: Fit):

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...analysis import NotebookModel
 from ...findings import Fix, Severity
-from ..base import Rule
-from .common import holds_rows_of, share_rows, holdout_splits, metric_words, text
-from .flow import Evaluation, Fit, Flow, Split, flow_of
+from .common import (
+    LeakageRule,
+    first_time,
+    holdout_splits,
+    holds_rows_of,
+    metric_words,
+    share_rows,
+    text,
+)
+from .flow import Evaluation, Fit, Flow, Split
 
 _VERBS = {
     "Scaler": "scaled", "Imputer": "imputed", "PCA": "projected", "SVD": "projected", "ICA": "projected",
@@ -16,7 +22,7 @@ _VERBS = {
 }
 
 
-class PreprocessingLeakage(Rule):
+class PreprocessingLeakage(LeakageRule):
     """## What it does
     Reports a transformer that learns from the data (a scaler, imputer, target encoder, vectorizer,
     PCA, feature selector) fitted with `fit`/`fit_transform` on rows that later become the test part
@@ -74,13 +80,9 @@ class PreprocessingLeakage(Rule):
 
     code = "RP801"
     name = "preprocessing-leakage"
-    category = "data-leakage"
     severity = Severity.WARNING
 
-    def check(self, model: NotebookModel) -> Iterator:
-        flow = flow_of(model)
-        if not flow.evaluations:
-            return
+    def flow_findings(self, flow: Flow) -> Iterator:
         reported: set = set()
         for fit in flow.fits:
             if fit.role not in ("transformer", "statistic"):
@@ -89,11 +91,9 @@ class PreprocessingLeakage(Rule):
             if found is None:
                 continue
             span = fit.place.cell.facts.span(fit.place.node)
-            if fit.role == "statistic":  # `(X - X.mean()) / X.std()` is one problem
-                key = (fit.place.cell.index, span.line)
-                if key in reported:
-                    continue
-                reported.add(key)
+            # `(X - X.mean()) / X.std()` is one problem
+            if fit.role == "statistic" and not first_time(reported, (fit.place.cell.index, span.line)):
+                continue
             split, evaluation = found
             yield self.finding(fit.place.cell, span, _message(fit, split, evaluation), _fix(fit))
 

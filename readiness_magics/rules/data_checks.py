@@ -8,12 +8,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
-from ..analysis import CellModel, NotebookModel, root_name
+from ..analysis import CellModel, NotebookModel, child_fields, names_in, root_name, walk
 from ..findings import Finding, Fix, Severity
 from .base import Rule
+from .hidden_state import comprehension_target_names
 from .secrets import secret_kind
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -205,7 +206,7 @@ CHECK, LOOK, USE, RETURN, SUBSUMED, BIND, DERIVE, NONE = (
     "check", "look", "use", "return", "subsumed", "bind", "derive", "none")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Outcome:
     kind: str
     names: tuple[str, ...] = ()
@@ -223,7 +224,7 @@ class _Use:
     node: ast.AST | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     key: tuple
     kind: str  # read, bind, augassign, call
@@ -319,6 +320,10 @@ class UncheckedDataLoad(Rule):
     name = "unchecked-data-load"
     category = "missing-data-check"
     severity = Severity.ERROR
+    # Data is followed by name from the cell that loads it to its first check or use, in any cell below:
+    # one pass over the notebook, not a cell at a time.
+    reads = ("calls", "names read and bound across cells", "the notebook's functions", "imports",
+             "modules beside the notebook", "settings: data-loaders, data-validators")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         yield from _DataFlow(model).findings(self)
@@ -357,9 +362,7 @@ def _raises(statement: ast.If | ast.While) -> bool:
     bodies = list(statement.body)
     if not (len(statement.orelse) == 1 and isinstance(statement.orelse[0], ast.If)):
         bodies += statement.orelse  # an `elif` is its own test, not this one's
-    stack = bodies
-    while stack:
-        node = stack.pop()
+    for node in _scope_nodes(bodies):
         if isinstance(node, ast.Raise):
             return True
         if isinstance(node, ast.Call):
@@ -367,21 +370,13 @@ def _raises(statement: ast.If | ast.While) -> bool:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in ("exit", "quit") or (name == "_exit"):
                 return True
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
     return False
 
 
 def _is_literal_index(index: ast.AST) -> bool:
     """`df["a"]`, `df[["a", "b"]]`, `df.iloc[:5]`, `df[cols]`: narrowing, not a filter mask."""
-    stack = [index]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _MASK_NODES) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr))):
-            return False
-        stack.extend(ast.iter_child_nodes(node))
-    return True
+    return not any(isinstance(node, _MASK_NODES) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)))
+                   for node in walk(index))
 
 
 def _is_one_record(subscript: ast.Subscript) -> bool:
@@ -406,6 +401,8 @@ def _checked_properties(callee: str) -> str:
 
 def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     """`[x["a"] for x in rows]`: this `x` is the comprehension's own, not a notebook name."""
+    if node.id not in comprehension_target_names(cell.facts):
+        return False  # no comprehension of the cell binds it: most reads end here
     for ancestor in cell.facts.ancestors(node):
         if isinstance(ancestor, ast.stmt):
             return False
@@ -464,26 +461,66 @@ _WRITER_METHODS = frozenset({
 _WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
 
 
-def _walk_scope(function: ast.AST):
-    """The nodes of a function's body, not those of functions or classes nested in it."""
-    stack = list(function.body)
+def _scope_nodes(statements: list[ast.stmt]):
+    """The nodes of some statements (a function's body, a branch), depth first, last statement first;
+    a function, class or lambda defined in them is one node, its insides left out. A part of a cell,
+    walked where the rule holds it: the cell's own index does not say which scope a node is in."""
+    stack = list(statements)
+    pop, extend, AST, nested = stack.pop, stack.extend, ast.AST, _NESTED_SCOPES
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        if not isinstance(node, _NESTED_SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, nested):
+            continue
+        for field_name in child_fields(type(node)):
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                extend([item for item in value if isinstance(item, AST)])
+            elif isinstance(value, AST):
+                stack.append(value)
 
 
-def _load_candidates(cell: CellModel, plausible) -> tuple[list[ast.Call], bool]:
-    """The calls named like a file opener or a loader, and whether any opens a file."""
-    candidates, opens = [], False
+@lru_cache(maxsize=8192)
+def _plausible_load(last: str) -> bool:
+    """The called name could be a loader's (a regular expression, asked once per name)."""
+    return _PLAUSIBLE_LOAD.search(last) is not None
+
+
+# Called names already classified, and those of them that may open or load: a cell's names are then
+# sorted with two set operations. (Names are few, and the sets stop growing past a bound.)
+_NAMES_SEEN: set[str] = set()
+_LOADER_NAMES: set[str] = set()
+
+
+def _loader_names(words: frozenset[str]) -> set[str]:
+    """The names among `words` that a file opener or a loader may have."""
+    unseen = words - _NAMES_SEEN
+    if unseen:
+        found = {word for word in unseen if word in _OPENERS or _plausible_load(word)}
+        if len(_NAMES_SEEN) < 100_000:
+            _LOADER_NAMES.update(found)
+            _NAMES_SEEN.update(unseen)
+        else:
+            return found | (words & _LOADER_NAMES)
+    return words & _LOADER_NAMES
+
+
+def _load_candidates(cell: CellModel, any_name: bool) -> tuple[list[ast.Call], bool]:
+    """The calls named like a file opener or a loader (any named call when `any_name`: loaders are
+    configured), and whether any opens a file."""
+    # The names the cell calls first (each once): most cells call no loader, and their calls are never looked at.
+    words = cell.facts.call_words
+    wanted = words if any_name else _loader_names(words)
+    if not wanted:
+        return [], False
+    Attribute, Name = ast.Attribute, ast.Name
+    candidates = []
     for call in cell.facts.calls:
-        last = _call_name(call)
-        opener = last in _OPENERS
-        opens = opens or opener
-        if opener or plausible(last):
+        func = call.func
+        kind = type(func)
+        if (kind is Attribute and func.attr in wanted) or (kind is Name and func.id in wanted):
             candidates.append(call)
-    return candidates, opens
+    return candidates, not wanted.isdisjoint(_OPENERS)
 
 
 class _DataFlow:
@@ -496,7 +533,8 @@ class _DataFlow:
         self.extra_validators = frozenset(getattr(settings, "data_validators", ()) or ())
         self._qualified: dict[int, str] = {}
         self._top_events: dict[str, list[_Event]] = {}
-        self._index = None
+        self._top_reads: dict[str, list[tuple[CellModel, ast.Name]]] = {}
+        self._free_names: dict[int, frozenset[str]] = {}
         self._function_events: dict[int, dict[str, list[_Event]]] = {}
         self._loader_state: dict[str, object] = {}
         self._param_checks: dict[tuple[int, str], _Use] = {}
@@ -697,7 +735,7 @@ class _DataFlow:
 
     def _plausible(self, last: str) -> bool:
         """A cheap first look at the called name, so most calls are never resolved."""
-        return bool(last) and (_PLAUSIBLE_LOAD.search(last) is not None or bool(self.extra_loaders))
+        return bool(last) and (bool(self.extra_loaders) or _plausible_load(last))
 
     @staticmethod
     def _is_inline_text(call: ast.Call) -> bool:
@@ -760,12 +798,12 @@ class _DataFlow:
         if self._loads is not None:
             return self._loads
         found: list[_Load] = []
+        any_name = bool(self.extra_loaders)
+        candidates_of = partial(_load_candidates, any_name=any_name)
         for cell in self.model.parsed_cells:
             facts = cell.facts
             # The cheap look at each call's name depends on the cell alone: kept per cell source.
-            candidates, opens = self.model.per_cell(cell, "RP301.candidates",
-                                                    lambda cell: _load_candidates(cell, self._plausible),
-                                                    bool(self.extra_loaders))
+            candidates, opens = self.model.per_cell(cell, "RP301.candidates", candidates_of, any_name)
             for call in candidates:
                 scope = facts.enclosing_function(call)
                 if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
@@ -851,6 +889,8 @@ class _DataFlow:
                 by_scope.setdefault(id(load.scope), []).append(load)
             self._loads_by_scope = (loads, by_scope)
         found = list(self._loads_by_scope[1].get(id(function), ()))
+        if cell.facts.call_words.isdisjoint(self.model.functions):
+            return found
         for call in cell.facts.calls:
             func = call.func
             if isinstance(func, ast.Name) and func.id in self.model.functions and \
@@ -883,13 +923,12 @@ class _DataFlow:
         return result
 
     # -- events: reads and bindings of names, in document order ----------------------------------
-    def _statement_of(self, cell: CellModel, node: ast.AST) -> ast.stmt | None:
-        if isinstance(node, ast.stmt):
-            return node
-        for ancestor in cell.facts.ancestors(node):
-            if isinstance(ancestor, ast.stmt):
-                return ancestor
-        return None
+    @staticmethod
+    def _statement_of(cell: CellModel, node: ast.AST) -> ast.stmt | None:
+        parents, statement = cell.facts.parents, ast.stmt
+        while node is not None and not isinstance(node, statement):
+            node = parents.get(node)
+        return node
 
     def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST) -> _Event:
         statement = self._statement_of(cell, node)
@@ -910,32 +949,35 @@ class _DataFlow:
             cached = self._top_events[name] = self._build_top_events(name)
         return cached
 
-    def _top_index(self):
-        """Top-level reads, bindings and references to notebook functions that read globals, by name."""
-        if self._index is None:
-            reads: dict[str, list] = {}
-            bindings: dict[str, list] = {}
-            for cell in self.model.parsed_cells:
-                for read in cell.facts.reads:
-                    reads.setdefault(read.name, []).append((cell, read.node))
-                for binding in cell.facts.bindings:
-                    bindings.setdefault(binding.name, []).append((cell, binding.node))
-            references: dict[str, list] = {}
-            for name, (_, function) in self.model.functions.items():
-                for global_name in {n.id for n in function.free_reads}:
-                    references.setdefault(global_name, []).extend(reads.get(name, ()))
-            self._index = (reads, bindings, references)
-        return self._index
+    def _reads_of(self, name: str) -> list[tuple[CellModel, ast.Name]]:
+        """The top-level reads of one name, in document order (a flow follows a few names, not all)."""
+        found = self._top_reads.get(name)
+        if found is None:
+            found = self._top_reads[name] = [
+                (cell, read.node) for cell in self.model.parsed_cells if name in cell.facts.read_names
+                for read in cell.facts.reads if read.name == name]
+        return found
+
+    def _references(self, name: str) -> list[tuple[CellModel, ast.Name]]:
+        """Reads of the notebook functions that read `name` as a global (where they are called or passed)."""
+        found = []
+        for function_name, (_, function) in self.model.functions.items():
+            free = self._free_names.get(id(function))
+            if free is None:
+                free = self._free_names[id(function)] = frozenset(n.id for n in function.free_reads)
+            if name in free:
+                found.extend(self._reads_of(function_name))
+        return found
 
     def _build_top_events(self, name: str) -> list[_Event]:
-        reads, bindings, references = self._top_index()
-        found = [self._event(cell, "read", name, node) for cell, node in reads.get(name, ())
+        found = [self._event(cell, "read", name, node) for cell, node in self._reads_of(name)
                  if not _comprehension_bound(cell, node)]
-        for cell, node in bindings.get(name, ()):
+        for definition in self.model.definitions.get(name, ()):
+            cell, node = definition.cell, definition.binding.node
             kind = self._binding_kind(cell, node) if isinstance(node, ast.Name) else "bind"
             found.append(self._event(cell, kind, name, node))
         # A notebook function that reads a global uses it where it is called (or passed to .map).
-        found.extend(self._event(cell, "call", name, node) for cell, node in references.get(name, ()))
+        found.extend(self._event(cell, "call", name, node) for cell, node in self._references(name))
         found.sort(key=lambda event: event.key)
         return found
 
@@ -945,9 +987,7 @@ class _DataFlow:
             return cached
         found: dict[str, list[_Event]] = {}
         parents = cell.facts.parents
-        stack = list(function.body)
-        while stack:
-            node = stack.pop()
+        for node in _scope_nodes(function.body):
             if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
                 found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
                 continue
@@ -970,7 +1010,6 @@ class _DataFlow:
                     found.setdefault(bound, []).append(self._event(cell, "bind", bound, node))
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
-            stack.extend(ast.iter_child_nodes(node))
         for events in found.values():
             events.sort(key=lambda event: event.key)
         self._function_events[id(function)] = found
@@ -1176,7 +1215,7 @@ class _DataFlow:
 
     @staticmethod
     def _mentions(node: ast.AST, names: list[str]) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+        return any(n.id in names for n in names_in(node))
 
     def _at_statement(self, statement: ast.stmt, child: ast.AST, for_load: bool,
                       meta: bool, computed: bool, narrowed: bool, item: ast.AST | None = None) -> _Outcome:
@@ -1391,7 +1430,7 @@ class _DataFlow:
         check belongs after the call. Not when the use trains, writes or computes something else."""
         statement = self._statement_of(load.cell, use.node if use.node is not None else load.node)
         held = set(load.targets)
-        body = [node for node in _walk_scope(load.scope)]
+        body = list(_scope_nodes(load.scope.body))
         for _ in range(2):  # names derived from names derived from the data
             for node in body:
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \
@@ -1450,10 +1489,13 @@ class _DataFlow:
     def _loader_calls(self) -> list[_Load]:
         """Calls of the notebook's own functions that load and return data unchecked."""
         found = []
+        functions = self.model.functions
         for cell in self.model.parsed_cells:
+            if cell.facts.call_words.isdisjoint(functions):
+                continue  # calls none of the notebook's functions
             for call in cell.facts.calls:
                 func = call.func
-                if isinstance(func, ast.Name) and func.id in self.model.functions and self.is_unchecked_loader(func.id):
+                if isinstance(func, ast.Name) and func.id in functions and self.is_unchecked_loader(func.id):
                     scope = cell.facts.enclosing_function(call)
                     found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
         return found

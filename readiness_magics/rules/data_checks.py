@@ -8,10 +8,10 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
-from ..analysis import CellModel, NotebookModel, child_fields, names_in, root_name, walk
+from ..analysis import CellModel, NameRead, NotebookModel, child_fields, names_in, root_name, walk
 from ..findings import Finding, Fix, Severity
 from .base import Rule
 from .hidden_state import comprehension_target_names
@@ -458,6 +458,7 @@ _WRITER_METHODS = frozenset({
     "to_zarr", "to_sql", "save", "savez", "savez_compressed", "savetxt", "write_csv", "write_parquet",
     "write_table", "write_json", "write_feather", "save_to_disk", "imwrite", "dump",
 })
+_WRITES = _WRITER_METHODS | {"open"}
 _WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
 
 
@@ -494,15 +495,21 @@ _LOADER_NAMES: set[str] = set()
 
 def _loader_names(words: frozenset[str]) -> set[str]:
     """The names among `words` that a file opener or a loader may have."""
+    if _NAMES_SEEN.issuperset(words):
+        return words & _LOADER_NAMES
     unseen = words - _NAMES_SEEN
-    if unseen:
-        found = {word for word in unseen if word in _OPENERS or _plausible_load(word)}
-        if len(_NAMES_SEEN) < 100_000:
-            _LOADER_NAMES.update(found)
-            _NAMES_SEEN.update(unseen)
-        else:
-            return found | (words & _LOADER_NAMES)
-    return words & _LOADER_NAMES
+    found = {word for word in unseen if word in _OPENERS or _plausible_load(word)}
+    if len(_NAMES_SEEN) < 100_000:
+        _LOADER_NAMES.update(found)  # before they are seen: another thread may look meanwhile
+        _NAMES_SEEN.update(unseen)
+    return found | (words & _LOADER_NAMES)
+
+
+def _may_load(words: frozenset[str]) -> bool:
+    """Some of `words` may name a loader or an opener (asked of every cell: no set is built when all are known)."""
+    if _NAMES_SEEN.issuperset(words):
+        return not _LOADER_NAMES.isdisjoint(words)
+    return bool(_loader_names(words))
 
 
 def _load_candidates(cell: CellModel, any_name: bool) -> tuple[list[ast.Call], bool]:
@@ -521,6 +528,25 @@ def _load_candidates(cell: CellModel, any_name: bool) -> tuple[list[ast.Call], b
         if (kind is Attribute and func.attr in wanted) or (kind is Name and func.id in wanted):
             candidates.append(call)
     return candidates, not wanted.isdisjoint(_OPENERS)
+
+
+_IN_LAMBDA = ast.Lambda()
+# Statements that hold others (a body, branches, handlers, cases): a node in one may sit in a nested statement.
+_HOLDS_STATEMENTS = frozenset(kind for kind in ast.stmt.__subclasses__()
+                              if {"body", "orelse", "finalbody", "handlers", "cases"} & set(kind._fields))
+
+
+def _scope_of(cell: CellModel, node: ast.AST) -> ast.AST | None:
+    """The def `node` sits in (None at top level), or `_IN_LAMBDA` when a lambda comes first: one climb."""
+    parents, functions, lambda_ = cell.facts.parents, _FUNCTIONS, ast.Lambda
+    node = parents.get(node)
+    while node is not None:
+        if isinstance(node, functions):
+            return node
+        if isinstance(node, lambda_):
+            return _IN_LAMBDA
+        node = parents.get(node)
+    return None
 
 
 class _DataFlow:
@@ -802,11 +828,13 @@ class _DataFlow:
         candidates_of = partial(_load_candidates, any_name=any_name)
         for cell in self.model.parsed_cells:
             facts = cell.facts
-            # The cheap look at each call's name depends on the cell alone: kept per cell source.
+            if not any_name and not _may_load(facts.call_words):
+                continue  # calls nothing named like a loader or an opener: most cells
+            # The look at each call's name depends on the cell alone: kept per cell source.
             candidates, opens = self.model.per_cell(cell, "RP301.candidates", candidates_of, any_name)
             for call in candidates:
-                scope = facts.enclosing_function(call)
-                if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
+                scope = _scope_of(cell, call)
+                if scope is _IN_LAMBDA:
                     continue  # runs whenever the lambda is called; too far from here to follow
                 callee = self._load_callee(cell, call, scope)
                 if callee is not None:
@@ -818,13 +846,6 @@ class _DataFlow:
                 found.extend(self._iterated_handles(cell))
         self._loads = found
         return found
-
-    @staticmethod
-    def _ancestors_to_scope(cell: CellModel, node: ast.AST):
-        for ancestor in cell.facts.ancestors(node):
-            if isinstance(ancestor, _FUNCTIONS):
-                return
-            yield ancestor
 
     @staticmethod
     def _iterated(cell: CellModel, node: ast.AST) -> ast.AST | None:
@@ -856,6 +877,10 @@ class _DataFlow:
         return found
 
     # -- notebook functions ---------------------------------------------------------------------
+    @cached_property
+    def _function_names(self) -> frozenset[str]:
+        return frozenset(self.model.functions)
+
     def _function_named(self, name: str):
         entry = self.model.functions.get(name)
         if entry is None:
@@ -889,7 +914,7 @@ class _DataFlow:
                 by_scope.setdefault(id(load.scope), []).append(load)
             self._loads_by_scope = (loads, by_scope)
         found = list(self._loads_by_scope[1].get(id(function), ()))
-        if cell.facts.call_words.isdisjoint(self.model.functions):
+        if cell.facts.call_words.isdisjoint(self._function_names):
             return found
         for call in cell.facts.calls:
             func = call.func
@@ -930,8 +955,10 @@ class _DataFlow:
             node = parents.get(node)
         return node
 
-    def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST) -> _Event:
-        statement = self._statement_of(cell, node)
+    def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST, top: ast.stmt | None = None) -> _Event:
+        """`top`: the top-level statement holding `node`, when known; when it holds no statements itself,
+        it is the one the event is placed by, without climbing to it."""
+        statement = top if top is not None and type(top) not in _HOLDS_STATEMENTS else self._statement_of(cell, node)
         order = 0 if kind in ("read", "call") else 1
         where = (statement.lineno, statement.col_offset) if statement is not None else (0, 0)
         key = (cell.index, *where, order, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
@@ -949,16 +976,16 @@ class _DataFlow:
             cached = self._top_events[name] = self._build_top_events(name)
         return cached
 
-    def _reads_of(self, name: str) -> list[tuple[CellModel, ast.Name]]:
+    def _reads_of(self, name: str) -> list[tuple[CellModel, NameRead]]:
         """The top-level reads of one name, in document order (a flow follows a few names, not all)."""
         found = self._top_reads.get(name)
         if found is None:
             found = self._top_reads[name] = [
-                (cell, read.node) for cell in self.model.parsed_cells if name in cell.facts.read_names
+                (cell, read) for cell in self.model.parsed_cells if name in cell.facts.read_names
                 for read in cell.facts.reads if read.name == name]
         return found
 
-    def _references(self, name: str) -> list[tuple[CellModel, ast.Name]]:
+    def _references(self, name: str) -> list[tuple[CellModel, NameRead]]:
         """Reads of the notebook functions that read `name` as a global (where they are called or passed)."""
         found = []
         for function_name, (_, function) in self.model.functions.items():
@@ -970,14 +997,14 @@ class _DataFlow:
         return found
 
     def _build_top_events(self, name: str) -> list[_Event]:
-        found = [self._event(cell, "read", name, node) for cell, node in self._reads_of(name)
-                 if not _comprehension_bound(cell, node)]
+        found = [self._event(cell, "read", name, read.node, read.statement) for cell, read in self._reads_of(name)
+                 if not _comprehension_bound(cell, read.node)]
         for definition in self.model.definitions.get(name, ()):
-            cell, node = definition.cell, definition.binding.node
-            kind = self._binding_kind(cell, node) if isinstance(node, ast.Name) else "bind"
-            found.append(self._event(cell, kind, name, node))
+            cell, binding = definition.cell, definition.binding
+            kind = self._binding_kind(cell, binding.node) if isinstance(binding.node, ast.Name) else "bind"
+            found.append(self._event(cell, kind, name, binding.node, binding.statement))
         # A notebook function that reads a global uses it where it is called (or passed to .map).
-        found.extend(self._event(cell, "call", name, node) for cell, node in self._references(name))
+        found.extend(self._event(cell, "call", name, read.node, read.statement) for cell, read in self._references(name))
         found.sort(key=lambda event: event.key)
         return found
 
@@ -1489,9 +1516,9 @@ class _DataFlow:
     def _loader_calls(self) -> list[_Load]:
         """Calls of the notebook's own functions that load and return data unchecked."""
         found = []
-        functions = self.model.functions
+        functions, names = self.model.functions, self._function_names
         for cell in self.model.parsed_cells:
-            if cell.facts.call_words.isdisjoint(functions):
+            if cell.facts.call_words.isdisjoint(names):
                 continue  # calls none of the notebook's functions
             for call in cell.facts.calls:
                 func = call.func
@@ -1538,7 +1565,7 @@ class _DataFlow:
                 target = _WRITTEN_FILE.match(cell.cell.source)
                 if target:
                     self._written.append((target["target"].strip("'\""), (cell.index, 0)))
-                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITES):
                     continue
                 # What a cell that downloads writes through a handle is the download, not its own output.
                 downloads = _DOWNLOADS.search(cell.facts.source) is not None

@@ -362,7 +362,7 @@ def _raises(statement: ast.If | ast.While) -> bool:
     bodies = list(statement.body)
     if not (len(statement.orelse) == 1 and isinstance(statement.orelse[0], ast.If)):
         bodies += statement.orelse  # an `elif` is its own test, not this one's
-    for node in _scope_nodes(bodies):
+    for node, _ in _scope_nodes(bodies):
         if isinstance(node, ast.Raise):
             return True
         if isinstance(node, ast.Call):
@@ -463,22 +463,27 @@ _WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<ta
 
 
 def _scope_nodes(statements: list[ast.stmt]):
-    """The nodes of some statements (a function's body, a branch), depth first, last statement first;
-    a function, class or lambda defined in them is one node, its insides left out. A part of a cell,
-    walked where the rule holds it: the cell's own index does not say which scope a node is in."""
-    stack = list(statements)
-    pop, extend, AST, nested = stack.pop, stack.extend, ast.AST, _NESTED_SCOPES
+    """The nodes of some statements (a function's body, a branch), depth first, last statement first,
+    each with its statement (itself, or the innermost one holding it); a function, class or lambda
+    defined in them is one node, its insides left out. A part of a cell, walked where the rule holds it:
+    the cell's own index does not say which scope a node is in."""
+    stack = [(statement, statement) for statement in statements]
+    pop, append, AST, nested, statement_type = stack.pop, stack.append, ast.AST, _NESTED_SCOPES, ast.stmt
     while stack:
-        node = pop()
-        yield node
+        node, statement = pop()
+        if isinstance(node, statement_type):
+            statement = node
+        yield node, statement
         if isinstance(node, nested):
             continue
         for field_name in child_fields(type(node)):
             value = getattr(node, field_name, None)
             if type(value) is list:
-                extend([item for item in value if isinstance(item, AST)])
+                for item in value:
+                    if isinstance(item, AST):
+                        append((item, statement))
             elif isinstance(value, AST):
-                stack.append(value)
+                append((value, statement))
 
 
 @lru_cache(maxsize=8192)
@@ -959,6 +964,11 @@ class _DataFlow:
         """`top`: the top-level statement holding `node`, when known; when it holds no statements itself,
         it is the one the event is placed by, without climbing to it."""
         statement = top if top is not None and type(top) not in _HOLDS_STATEMENTS else self._statement_of(cell, node)
+        return self._event_in(cell, kind, name, node, statement)
+
+    @staticmethod
+    def _event_in(cell: CellModel, kind: str, name: str, node: ast.AST, statement: ast.stmt | None) -> _Event:
+        """The event of `node`, in `statement`, the innermost one holding it."""
         order = 0 if kind in ("read", "call") else 1
         where = (statement.lineno, statement.col_offset) if statement is not None else (0, 0)
         key = (cell.index, *where, order, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
@@ -1014,29 +1024,30 @@ class _DataFlow:
             return cached
         found: dict[str, list[_Event]] = {}
         parents = cell.facts.parents
-        for node in _scope_nodes(function.body):
+        event = self._event_in
+        for node, statement in _scope_nodes(function.body):
             if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
+                found.setdefault(node.name, []).append(event(cell, "bind", node.name, node, statement))
                 continue
             if isinstance(node, ast.Lambda):
                 continue
             if isinstance(node, ast.Name):
                 if isinstance(node.ctx, ast.Load):
                     if not _comprehension_bound(cell, node):
-                        found.setdefault(node.id, []).append(self._event(cell, "read", node.id, node))
+                        found.setdefault(node.id, []).append(event(cell, "read", node.id, node, statement))
                 else:
                     parent = parents.get(node)
                     if isinstance(parent, (ast.Tuple, ast.List, ast.Starred)):
                         parent = parents.get(parent)
                     if not isinstance(parent, ast.comprehension):
                         kind = self._binding_kind(cell, node)
-                        found.setdefault(node.id, []).append(self._event(cell, kind, node.id, node))
+                        found.setdefault(node.id, []).append(event(cell, kind, node.id, node, statement))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
-                    found.setdefault(bound, []).append(self._event(cell, "bind", bound, node))
+                    found.setdefault(bound, []).append(event(cell, "bind", bound, node, statement))
             elif isinstance(node, ast.ExceptHandler) and node.name:
-                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
+                found.setdefault(node.name, []).append(event(cell, "bind", node.name, node, statement))
         for events in found.values():
             events.sort(key=lambda event: event.key)
         self._function_events[id(function)] = found
@@ -1457,7 +1468,7 @@ class _DataFlow:
         check belongs after the call. Not when the use trains, writes or computes something else."""
         statement = self._statement_of(load.cell, use.node if use.node is not None else load.node)
         held = set(load.targets)
-        body = list(_scope_nodes(load.scope.body))
+        body = [node for node, _ in _scope_nodes(load.scope.body)]
         for _ in range(2):  # names derived from names derived from the data
             for node in body:
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \

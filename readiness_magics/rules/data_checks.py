@@ -535,6 +535,7 @@ def _load_candidates(cell: CellModel, any_name: bool) -> tuple[list[ast.Call], b
     return candidates, not wanted.isdisjoint(_OPENERS)
 
 
+_NAMES_LOOKED_UP = 16  # names whose reads are found cell by cell, before every read is indexed
 _IN_LAMBDA = ast.Lambda()
 # Statements that hold others (a body, branches, handlers, cases): a node in one may sit in a nested statement.
 _HOLDS_STATEMENTS = frozenset(kind for kind in ast.stmt.__subclasses__()
@@ -564,7 +565,8 @@ class _DataFlow:
         self.extra_validators = frozenset(getattr(settings, "data_validators", ()) or ())
         self._qualified: dict[int, str] = {}
         self._top_events: dict[str, list[_Event]] = {}
-        self._top_reads: dict[str, list[tuple[CellModel, ast.Name]]] = {}
+        self._top_reads: dict[str, list[tuple[CellModel, NameRead]]] = {}
+        self._all_reads: dict[str, list[tuple[CellModel, NameRead]]] | None = None
         self._free_names: dict[int, frozenset[str]] = {}
         self._function_events: dict[int, dict[str, list[_Event]]] = {}
         self._loader_state: dict[str, object] = {}
@@ -987,12 +989,23 @@ class _DataFlow:
         return cached
 
     def _reads_of(self, name: str) -> list[tuple[CellModel, NameRead]]:
-        """The top-level reads of one name, in document order (a flow follows a few names, not all)."""
+        """The top-level reads of one name, in document order. A flow follows a few names, not all: each
+        of the first few is looked up in each cell's read names; past them, every read is indexed once
+        (a notebook of thousands of loads, each into its own name, stays linear)."""
         found = self._top_reads.get(name)
-        if found is None:
-            found = self._top_reads[name] = [
-                (cell, read) for cell in self.model.parsed_cells if name in cell.facts.read_names
-                for read in cell.facts.reads if read.name == name]
+        if found is not None:
+            return found
+        if len(self._top_reads) < _NAMES_LOOKED_UP:
+            found = [(cell, read) for cell in self.model.parsed_cells if name in cell.facts.read_names
+                     for read in cell.facts.reads if read.name == name]
+        else:
+            if self._all_reads is None:
+                self._all_reads = {}
+                for cell in self.model.parsed_cells:
+                    for read in cell.facts.reads:
+                        self._all_reads.setdefault(read.name, []).append((cell, read))
+            found = self._all_reads.get(name, [])
+        self._top_reads[name] = found
         return found
 
     def _references(self, name: str) -> list[tuple[CellModel, NameRead]]:

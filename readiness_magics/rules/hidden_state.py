@@ -274,17 +274,18 @@ class NameDefinedLater(Rule):
     reads = ("execution counts", "definitions across cells")
 
     def check(self, model: NotebookModel) -> Iterator:
+        ran = [cell for cell in model.parsed_cells if _ran(cell)]
+        if not ran:
+            return
         opaque_from = _first_opaque_cell(model)
-        definitions = model.definitions
-        for cell in model.parsed_cells:
-            if opaque_from is not None and opaque_from <= cell.index:
+        first_cell = {name: definitions[0].cell.index for name, definitions in model.definitions.items()}
+        for cell in ran:
+            index = cell.index
+            if opaque_from is not None and opaque_from <= index:
                 return
-            if not _ran(cell):
-                continue
             # The names read here that a cell below defines first: most cells read none.
-            below = {name: definitions[name][0].cell.index for name in cell.facts.read_names
-                     if name in definitions and definitions[name][0].cell.index > cell.index
-                     and name not in NOTEBOOK_BUILTINS}
+            below = {name: first_cell[name] for name in cell.facts.read_names
+                     if first_cell.get(name, -1) > index and name not in NOTEBOOK_BUILTINS}
             if not below:
                 continue
             # One finding per cell, at the first such name, listing every one (one import cell moved

@@ -8,12 +8,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
-from ..analysis import CellModel, NotebookModel, root_name
+from ..analysis import CellModel, NameRead, NotebookModel, child_fields, names_in, root_name, walk
 from ..findings import Finding, Fix, Severity
 from .base import Rule
+from .hidden_state import comprehension_target_names
 from .secrets import secret_kind
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -205,7 +206,7 @@ CHECK, LOOK, USE, RETURN, SUBSUMED, BIND, DERIVE, NONE = (
     "check", "look", "use", "return", "subsumed", "bind", "derive", "none")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Outcome:
     kind: str
     names: tuple[str, ...] = ()
@@ -223,7 +224,7 @@ class _Use:
     node: ast.AST | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Event:
     key: tuple
     kind: str  # read, bind, augassign, call
@@ -319,6 +320,10 @@ class UncheckedDataLoad(Rule):
     name = "unchecked-data-load"
     category = "missing-data-check"
     severity = Severity.ERROR
+    # Data is followed by name from the cell that loads it to its first check or use, in any cell below:
+    # one pass over the notebook, not a cell at a time.
+    reads = ("calls", "names read and bound across cells", "the notebook's functions", "imports",
+             "modules beside the notebook", "settings: data-loaders, data-validators")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         yield from _DataFlow(model).findings(self)
@@ -357,9 +362,7 @@ def _raises(statement: ast.If | ast.While) -> bool:
     bodies = list(statement.body)
     if not (len(statement.orelse) == 1 and isinstance(statement.orelse[0], ast.If)):
         bodies += statement.orelse  # an `elif` is its own test, not this one's
-    stack = bodies
-    while stack:
-        node = stack.pop()
+    for node, _ in _scope_nodes(bodies):
         if isinstance(node, ast.Raise):
             return True
         if isinstance(node, ast.Call):
@@ -367,21 +370,13 @@ def _raises(statement: ast.If | ast.While) -> bool:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in ("exit", "quit") or (name == "_exit"):
                 return True
-        if isinstance(node, _NESTED_SCOPES):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
     return False
 
 
 def _is_literal_index(index: ast.AST) -> bool:
     """`df["a"]`, `df[["a", "b"]]`, `df.iloc[:5]`, `df[cols]`: narrowing, not a filter mask."""
-    stack = [index]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _MASK_NODES) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr))):
-            return False
-        stack.extend(ast.iter_child_nodes(node))
-    return True
+    return not any(isinstance(node, _MASK_NODES) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)))
+                   for node in walk(index))
 
 
 def _is_one_record(subscript: ast.Subscript) -> bool:
@@ -406,6 +401,8 @@ def _checked_properties(callee: str) -> str:
 
 def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     """`[x["a"] for x in rows]`: this `x` is the comprehension's own, not a notebook name."""
+    if node.id not in comprehension_target_names(cell.facts):
+        return False  # no comprehension of the cell binds it: most reads end here
     for ancestor in cell.facts.ancestors(node):
         if isinstance(ancestor, ast.stmt):
             return False
@@ -461,29 +458,101 @@ _WRITER_METHODS = frozenset({
     "to_zarr", "to_sql", "save", "savez", "savez_compressed", "savetxt", "write_csv", "write_parquet",
     "write_table", "write_json", "write_feather", "save_to_disk", "imwrite", "dump",
 })
+_WRITES = _WRITER_METHODS | {"open"}
 _WRITTEN_FILE = re.compile(r"[ \t]*%%(?:writefile|file)(?:[ \t]+-a)?[ \t]+(?P<target>\S+)[ \t]*\n")
 
 
-def _walk_scope(function: ast.AST):
-    """The nodes of a function's body, not those of functions or classes nested in it."""
-    stack = list(function.body)
+def _scope_nodes(statements: list[ast.stmt]):
+    """The nodes of some statements (a function's body, a branch), depth first, last statement first,
+    each with its statement (itself, or the innermost one holding it); a function, class or lambda
+    defined in them is one node, its insides left out. A part of a cell, walked where the rule holds it:
+    the cell's own index does not say which scope a node is in."""
+    stack = [(statement, statement) for statement in statements]
+    pop, append, AST, nested, statement_type = stack.pop, stack.append, ast.AST, _NESTED_SCOPES, ast.stmt
     while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, _NESTED_SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
+        node, statement = pop()
+        if isinstance(node, statement_type):
+            statement = node
+        yield node, statement
+        if isinstance(node, nested):
+            continue
+        for field_name in child_fields(type(node)):
+            value = getattr(node, field_name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, AST):
+                        append((item, statement))
+            elif isinstance(value, AST):
+                append((value, statement))
 
 
-def _load_candidates(cell: CellModel, plausible) -> tuple[list[ast.Call], bool]:
-    """The calls named like a file opener or a loader, and whether any opens a file."""
-    candidates, opens = [], False
+@lru_cache(maxsize=8192)
+def _plausible_load(last: str) -> bool:
+    """The called name could be a loader's (a regular expression, asked once per name)."""
+    return _PLAUSIBLE_LOAD.search(last) is not None
+
+
+# Called names already classified, and those of them that may open or load: a cell's names are then
+# sorted with two set operations. (Names are few, and the sets stop growing past a bound.)
+_NAMES_SEEN: set[str] = set()
+_LOADER_NAMES: set[str] = set()
+
+
+def _loader_names(words: frozenset[str]) -> set[str]:
+    """The names among `words` that a file opener or a loader may have."""
+    if _NAMES_SEEN.issuperset(words):
+        return words & _LOADER_NAMES
+    unseen = words - _NAMES_SEEN
+    found = {word for word in unseen if word in _OPENERS or _plausible_load(word)}
+    if len(_NAMES_SEEN) < 100_000:
+        _LOADER_NAMES.update(found)  # before they are seen: another thread may look meanwhile
+        _NAMES_SEEN.update(unseen)
+    return found | (words & _LOADER_NAMES)
+
+
+def _may_load(words: frozenset[str]) -> bool:
+    """Some of `words` may name a loader or an opener (asked of every cell: no set is built when all are known)."""
+    if _NAMES_SEEN.issuperset(words):
+        return not _LOADER_NAMES.isdisjoint(words)
+    return bool(_loader_names(words))
+
+
+def _load_candidates(cell: CellModel, any_name: bool) -> tuple[list[ast.Call], bool]:
+    """The calls named like a file opener or a loader (any named call when `any_name`: loaders are
+    configured), and whether any opens a file."""
+    # The names the cell calls first (each once): most cells call no loader, and their calls are never looked at.
+    words = cell.facts.call_words
+    wanted = words if any_name else _loader_names(words)
+    if not wanted:
+        return [], False
+    Attribute, Name = ast.Attribute, ast.Name
+    candidates = []
     for call in cell.facts.calls:
-        last = _call_name(call)
-        opener = last in _OPENERS
-        opens = opens or opener
-        if opener or plausible(last):
+        func = call.func
+        kind = type(func)
+        if (kind is Attribute and func.attr in wanted) or (kind is Name and func.id in wanted):
             candidates.append(call)
-    return candidates, opens
+    return candidates, not wanted.isdisjoint(_OPENERS)
+
+
+_NAMES_LOOKED_UP = 16  # names whose reads are found cell by cell, before every read is indexed
+_IN_LAMBDA = ast.Lambda()
+# Statements that hold others (a body, branches, handlers, cases): a node in one may sit in a nested statement.
+_HOLDS_STATEMENTS = frozenset(kind for kind in ast.stmt.__subclasses__()
+                              if {"body", "orelse", "finalbody", "handlers", "cases"} & set(kind._fields))
+
+
+def _scope_of(cell: CellModel, node: ast.AST) -> ast.AST | None:
+    """The def `node` sits in (None at top level), or `_IN_LAMBDA` when a lambda comes first: one climb."""
+    parents, functions, lambda_ = cell.facts.parents, _FUNCTIONS, ast.Lambda
+    node = parents.get(node)
+    while node is not None:
+        if isinstance(node, functions):
+            return node
+        if isinstance(node, lambda_):
+            return _IN_LAMBDA
+        node = parents.get(node)
+    return None
 
 
 class _DataFlow:
@@ -496,7 +565,9 @@ class _DataFlow:
         self.extra_validators = frozenset(getattr(settings, "data_validators", ()) or ())
         self._qualified: dict[int, str] = {}
         self._top_events: dict[str, list[_Event]] = {}
-        self._index = None
+        self._top_reads: dict[str, list[tuple[CellModel, NameRead]]] = {}
+        self._all_reads: dict[str, list[tuple[CellModel, NameRead]]] | None = None
+        self._free_names: dict[int, frozenset[str]] = {}
         self._function_events: dict[int, dict[str, list[_Event]]] = {}
         self._loader_state: dict[str, object] = {}
         self._param_checks: dict[tuple[int, str], _Use] = {}
@@ -697,7 +768,7 @@ class _DataFlow:
 
     def _plausible(self, last: str) -> bool:
         """A cheap first look at the called name, so most calls are never resolved."""
-        return bool(last) and (_PLAUSIBLE_LOAD.search(last) is not None or bool(self.extra_loaders))
+        return bool(last) and (bool(self.extra_loaders) or _plausible_load(last))
 
     @staticmethod
     def _is_inline_text(call: ast.Call) -> bool:
@@ -760,15 +831,17 @@ class _DataFlow:
         if self._loads is not None:
             return self._loads
         found: list[_Load] = []
+        any_name = bool(self.extra_loaders)
+        candidates_of = partial(_load_candidates, any_name=any_name)
         for cell in self.model.parsed_cells:
             facts = cell.facts
-            # The cheap look at each call's name depends on the cell alone: kept per cell source.
-            candidates, opens = self.model.per_cell(cell, "RP301.candidates",
-                                                    lambda cell: _load_candidates(cell, self._plausible),
-                                                    bool(self.extra_loaders))
+            if not any_name and not _may_load(facts.call_words):
+                continue  # calls nothing named like a loader or an opener: most cells
+            # The look at each call's name depends on the cell alone: kept per cell source.
+            candidates, opens = self.model.per_cell(cell, "RP301.candidates", candidates_of, any_name)
             for call in candidates:
-                scope = facts.enclosing_function(call)
-                if any(isinstance(a, ast.Lambda) for a in self._ancestors_to_scope(cell, call)):
+                scope = _scope_of(cell, call)
+                if scope is _IN_LAMBDA:
                     continue  # runs whenever the lambda is called; too far from here to follow
                 callee = self._load_callee(cell, call, scope)
                 if callee is not None:
@@ -780,13 +853,6 @@ class _DataFlow:
                 found.extend(self._iterated_handles(cell))
         self._loads = found
         return found
-
-    @staticmethod
-    def _ancestors_to_scope(cell: CellModel, node: ast.AST):
-        for ancestor in cell.facts.ancestors(node):
-            if isinstance(ancestor, _FUNCTIONS):
-                return
-            yield ancestor
 
     @staticmethod
     def _iterated(cell: CellModel, node: ast.AST) -> ast.AST | None:
@@ -818,6 +884,10 @@ class _DataFlow:
         return found
 
     # -- notebook functions ---------------------------------------------------------------------
+    @cached_property
+    def _function_names(self) -> frozenset[str]:
+        return frozenset(self.model.functions)
+
     def _function_named(self, name: str):
         entry = self.model.functions.get(name)
         if entry is None:
@@ -851,6 +921,8 @@ class _DataFlow:
                 by_scope.setdefault(id(load.scope), []).append(load)
             self._loads_by_scope = (loads, by_scope)
         found = list(self._loads_by_scope[1].get(id(function), ()))
+        if cell.facts.call_words.isdisjoint(self._function_names):
+            return found
         for call in cell.facts.calls:
             func = call.func
             if isinstance(func, ast.Name) and func.id in self.model.functions and \
@@ -883,16 +955,22 @@ class _DataFlow:
         return result
 
     # -- events: reads and bindings of names, in document order ----------------------------------
-    def _statement_of(self, cell: CellModel, node: ast.AST) -> ast.stmt | None:
-        if isinstance(node, ast.stmt):
-            return node
-        for ancestor in cell.facts.ancestors(node):
-            if isinstance(ancestor, ast.stmt):
-                return ancestor
-        return None
+    @staticmethod
+    def _statement_of(cell: CellModel, node: ast.AST) -> ast.stmt | None:
+        parents, statement = cell.facts.parents, ast.stmt
+        while node is not None and not isinstance(node, statement):
+            node = parents.get(node)
+        return node
 
-    def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST) -> _Event:
-        statement = self._statement_of(cell, node)
+    def _event(self, cell: CellModel, kind: str, name: str, node: ast.AST, top: ast.stmt | None = None) -> _Event:
+        """`top`: the top-level statement holding `node`, when known; when it holds no statements itself,
+        it is the one the event is placed by, without climbing to it."""
+        statement = top if top is not None and type(top) not in _HOLDS_STATEMENTS else self._statement_of(cell, node)
+        return self._event_in(cell, kind, name, node, statement)
+
+    @staticmethod
+    def _event_in(cell: CellModel, kind: str, name: str, node: ast.AST, statement: ast.stmt | None) -> _Event:
+        """The event of `node`, in `statement`, the innermost one holding it."""
         order = 0 if kind in ("read", "call") else 1
         where = (statement.lineno, statement.col_offset) if statement is not None else (0, 0)
         key = (cell.index, *where, order, getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
@@ -910,32 +988,46 @@ class _DataFlow:
             cached = self._top_events[name] = self._build_top_events(name)
         return cached
 
-    def _top_index(self):
-        """Top-level reads, bindings and references to notebook functions that read globals, by name."""
-        if self._index is None:
-            reads: dict[str, list] = {}
-            bindings: dict[str, list] = {}
-            for cell in self.model.parsed_cells:
-                for read in cell.facts.reads:
-                    reads.setdefault(read.name, []).append((cell, read.node))
-                for binding in cell.facts.bindings:
-                    bindings.setdefault(binding.name, []).append((cell, binding.node))
-            references: dict[str, list] = {}
-            for name, (_, function) in self.model.functions.items():
-                for global_name in {n.id for n in function.free_reads}:
-                    references.setdefault(global_name, []).extend(reads.get(name, ()))
-            self._index = (reads, bindings, references)
-        return self._index
+    def _reads_of(self, name: str) -> list[tuple[CellModel, NameRead]]:
+        """The top-level reads of one name, in document order. A flow follows a few names, not all: each
+        of the first few is looked up in each cell's read names; past them, every read is indexed once
+        (a notebook of thousands of loads, each into its own name, stays linear)."""
+        found = self._top_reads.get(name)
+        if found is not None:
+            return found
+        if len(self._top_reads) < _NAMES_LOOKED_UP:
+            found = [(cell, read) for cell in self.model.parsed_cells if name in cell.facts.read_names
+                     for read in cell.facts.reads if read.name == name]
+        else:
+            if self._all_reads is None:
+                self._all_reads = {}
+                for cell in self.model.parsed_cells:
+                    for read in cell.facts.reads:
+                        self._all_reads.setdefault(read.name, []).append((cell, read))
+            found = self._all_reads.get(name, [])
+        self._top_reads[name] = found
+        return found
+
+    def _references(self, name: str) -> list[tuple[CellModel, NameRead]]:
+        """Reads of the notebook functions that read `name` as a global (where they are called or passed)."""
+        found = []
+        for function_name, (_, function) in self.model.functions.items():
+            free = self._free_names.get(id(function))
+            if free is None:
+                free = self._free_names[id(function)] = frozenset(n.id for n in function.free_reads)
+            if name in free:
+                found.extend(self._reads_of(function_name))
+        return found
 
     def _build_top_events(self, name: str) -> list[_Event]:
-        reads, bindings, references = self._top_index()
-        found = [self._event(cell, "read", name, node) for cell, node in reads.get(name, ())
-                 if not _comprehension_bound(cell, node)]
-        for cell, node in bindings.get(name, ()):
-            kind = self._binding_kind(cell, node) if isinstance(node, ast.Name) else "bind"
-            found.append(self._event(cell, kind, name, node))
+        found = [self._event(cell, "read", name, read.node, read.statement) for cell, read in self._reads_of(name)
+                 if not _comprehension_bound(cell, read.node)]
+        for definition in self.model.definitions.get(name, ()):
+            cell, binding = definition.cell, definition.binding
+            kind = self._binding_kind(cell, binding.node) if isinstance(binding.node, ast.Name) else "bind"
+            found.append(self._event(cell, kind, name, binding.node, binding.statement))
         # A notebook function that reads a global uses it where it is called (or passed to .map).
-        found.extend(self._event(cell, "call", name, node) for cell, node in references.get(name, ()))
+        found.extend(self._event(cell, "call", name, read.node, read.statement) for cell, read in self._references(name))
         found.sort(key=lambda event: event.key)
         return found
 
@@ -945,32 +1037,30 @@ class _DataFlow:
             return cached
         found: dict[str, list[_Event]] = {}
         parents = cell.facts.parents
-        stack = list(function.body)
-        while stack:
-            node = stack.pop()
+        event = self._event_in
+        for node, statement in _scope_nodes(function.body):
             if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
+                found.setdefault(node.name, []).append(event(cell, "bind", node.name, node, statement))
                 continue
             if isinstance(node, ast.Lambda):
                 continue
             if isinstance(node, ast.Name):
                 if isinstance(node.ctx, ast.Load):
                     if not _comprehension_bound(cell, node):
-                        found.setdefault(node.id, []).append(self._event(cell, "read", node.id, node))
+                        found.setdefault(node.id, []).append(event(cell, "read", node.id, node, statement))
                 else:
                     parent = parents.get(node)
                     if isinstance(parent, (ast.Tuple, ast.List, ast.Starred)):
                         parent = parents.get(parent)
                     if not isinstance(parent, ast.comprehension):
                         kind = self._binding_kind(cell, node)
-                        found.setdefault(node.id, []).append(self._event(cell, kind, node.id, node))
+                        found.setdefault(node.id, []).append(event(cell, kind, node.id, node, statement))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
-                    found.setdefault(bound, []).append(self._event(cell, "bind", bound, node))
+                    found.setdefault(bound, []).append(event(cell, "bind", bound, node, statement))
             elif isinstance(node, ast.ExceptHandler) and node.name:
-                found.setdefault(node.name, []).append(self._event(cell, "bind", node.name, node))
-            stack.extend(ast.iter_child_nodes(node))
+                found.setdefault(node.name, []).append(event(cell, "bind", node.name, node, statement))
         for events in found.values():
             events.sort(key=lambda event: event.key)
         self._function_events[id(function)] = found
@@ -1176,7 +1266,7 @@ class _DataFlow:
 
     @staticmethod
     def _mentions(node: ast.AST, names: list[str]) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+        return any(n.id in names for n in names_in(node))
 
     def _at_statement(self, statement: ast.stmt, child: ast.AST, for_load: bool,
                       meta: bool, computed: bool, narrowed: bool, item: ast.AST | None = None) -> _Outcome:
@@ -1391,7 +1481,7 @@ class _DataFlow:
         check belongs after the call. Not when the use trains, writes or computes something else."""
         statement = self._statement_of(load.cell, use.node if use.node is not None else load.node)
         held = set(load.targets)
-        body = [node for node in _walk_scope(load.scope)]
+        body = [node for node, _ in _scope_nodes(load.scope.body)]
         for _ in range(2):  # names derived from names derived from the data
             for node in body:
                 if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and \
@@ -1450,10 +1540,13 @@ class _DataFlow:
     def _loader_calls(self) -> list[_Load]:
         """Calls of the notebook's own functions that load and return data unchecked."""
         found = []
+        functions, names = self.model.functions, self._function_names
         for cell in self.model.parsed_cells:
+            if cell.facts.call_words.isdisjoint(names):
+                continue  # calls none of the notebook's functions
             for call in cell.facts.calls:
                 func = call.func
-                if isinstance(func, ast.Name) and func.id in self.model.functions and self.is_unchecked_loader(func.id):
+                if isinstance(func, ast.Name) and func.id in functions and self.is_unchecked_loader(func.id):
                     scope = cell.facts.enclosing_function(call)
                     found.append(_Load(cell, call, scope, func.id, self._describe(cell, call, scope)))
         return found
@@ -1496,7 +1589,7 @@ class _DataFlow:
                 target = _WRITTEN_FILE.match(cell.cell.source)
                 if target:
                     self._written.append((target["target"].strip("'\""), (cell.index, 0)))
-                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITER_METHODS | {"open"}):
+                if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_WRITES):
                     continue
                 # What a cell that downloads writes through a handle is the download, not its own output.
                 downloads = _DOWNLOADS.search(cell.facts.source) is not None

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from itertools import pairwise
 
-from ..analysis import NOTEBOOK_BUILTINS, CellModel, NotebookModel, Span
+from ..analysis import NOTEBOOK_BUILTINS, CellFacts, CellModel, NotebookModel, Span, names_in
 from ..findings import Fix, Severity
 from .base import Rule
 
@@ -14,8 +15,12 @@ _SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
 
 
 def _code_cells(model: NotebookModel) -> list[CellModel]:
-    """Every code cell, also those that could not be parsed (they ran, or did not, all the same)."""
-    return [cell for cell in model.cells if cell.cell.is_code]
+    """Every code cell, also those that could not be parsed or are not valid (they ran, or did not, all
+    the same): the dispatcher's code cells leave the invalid ones out. Kept with the model, for each rule here."""
+    cells = model.__dict__.get("hidden_state.code_cells")
+    if cells is None:
+        cells = model.__dict__["hidden_state.code_cells"] = [cell for cell in model.cells if cell.cell.kind == "code"]
+    return cells
 
 
 def _ran(cell: CellModel) -> bool:
@@ -59,8 +64,14 @@ class OutOfOrderExecution(Rule):
     category = "hidden-state"
     severity = Severity.ERROR
     docs_are_runnable = False  # needs saved execution counts
+    reads = ("execution counts",)
 
     def check(self, model: NotebookModel) -> Iterator:
+        # Counts that never go down (in any cell) do not go down among the code cells with code either:
+        # most notebooks end here.
+        counts = [cell.execution_count for cell in model.notebook.cells if cell.execution_count]
+        if all(before <= after for before, after in pairwise(counts)):
+            return
         highest: CellModel | None = None
         for cell in _code_cells(model):
             count = cell.cell.execution_count
@@ -110,9 +121,13 @@ class SavedErrorOutput(Rule):
     category = "hidden-state"
     severity = Severity.ERROR
     docs_are_runnable = False  # needs saved outputs
+    # Every code cell, those that are not valid too (the dispatcher's code cells leave them out).
+    reads = ("saved outputs",)
 
     def check(self, model: NotebookModel) -> Iterator:
-        for cell in _code_cells(model):
+        for cell in model.cells:
+            if not cell.cell.outputs:
+                continue  # only code cells keep outputs (valid or not)
             errors = cell.cell.error_outputs
             if not errors:
                 continue
@@ -177,12 +192,13 @@ class UnexecutedCell(Rule):
     category = "hidden-state"
     severity = Severity.WARNING
     docs_are_runnable = False  # needs saved execution counts
+    reads = ("execution counts", "saved outputs")
 
     def check(self, model: NotebookModel) -> Iterator:
         cells = _code_cells(model)
         ran = [position for position, cell in enumerate(cells) if _ran(cell)]
-        if len(ran) < 2:
-            return
+        if len(ran) < 2 or ran[-1] - ran[0] + 1 == len(ran):
+            return  # run less than twice, or no cell left out between the first and the last that ran
         # A run of unexecuted cells (a section skipped) is one problem: one finding, on its first cell.
         runs: list[list[CellModel]] = []
         previous_skipped = False
@@ -255,13 +271,22 @@ class NameDefinedLater(Rule):
     category = "hidden-state"
     severity = Severity.ERROR
     docs_are_runnable = False  # needs saved execution counts
+    reads = ("execution counts", "definitions across cells")
 
     def check(self, model: NotebookModel) -> Iterator:
+        ran = [cell for cell in model.parsed_cells if _ran(cell)]
+        if not ran:
+            return
         opaque_from = _first_opaque_cell(model)
-        for cell in model.parsed_cells:
-            if opaque_from is not None and opaque_from <= cell.index:
+        first_cell = {name: definitions[0].cell.index for name, definitions in model.definitions.items()}
+        for cell in ran:
+            index = cell.index
+            if opaque_from is not None and opaque_from <= index:
                 return
-            if not _ran(cell):
+            # The names read here that a cell below defines first: most cells read none.
+            below = {name: first_cell[name] for name in cell.facts.read_names
+                     if first_cell.get(name, -1) > index and name not in NOTEBOOK_BUILTINS}
+            if not below:
                 continue
             # One finding per cell, at the first such name, listing every one (one import cell moved
             # up usually fixes them all).
@@ -269,11 +294,9 @@ class NameDefinedLater(Rule):
             first_read = None
             for read in cell.facts.reads:
                 name = read.name
-                if name in later or name in NOTEBOOK_BUILTINS:
+                if name in later or name not in below or _comprehension_bound(cell, read.node):
                     continue
-                first = model.first_definition_cell(name)
-                if first is None or first <= cell.index or _comprehension_bound(cell, read.node):
-                    continue
+                first = below[name]
                 later[name] = first
                 first_read = first_read or read
             if not later:
@@ -292,21 +315,46 @@ class NameDefinedLater(Rule):
 
 
 def _first_opaque_cell(model: NotebookModel) -> int | None:
-    """The first cell that may bring in names we cannot see (`from x import *`, `%run`, `%store -r`)."""
+    """The first cell that may bring in names we cannot see (`from x import *`, `%run`, `%store -r`).
+    Kept with the model: RP408 asks too."""
+    found = model.__dict__.get("hidden_state.first_opaque_cell", _UNKNOWN)
+    if found is _UNKNOWN:
+        found = model.__dict__["hidden_state.first_opaque_cell"] = _find_first_opaque_cell(model)
+    return found
+
+
+_UNKNOWN = object()
+
+
+def _find_first_opaque_cell(model: NotebookModel) -> int | None:
     for cell in model.code_cells:
-        if any(magic.kind == "line" and magic.name in ("run", "store") for magic in cell.facts.magics):
+        facts = cell.facts
+        magics = facts.python.magics
+        if magics and any(magic.kind == "line" and magic.name in ("run", "store") for magic in magics):
             return cell.index
-        if any(fact.bound == "*" for fact in cell.facts.imports):
+        if facts.imports and any(fact.bound == "*" for fact in facts.imports):
             return cell.index
     return None
 
 
+def comprehension_target_names(facts: CellFacts) -> frozenset[str]:
+    """Every name in a comprehension's target anywhere in the cell (`x` of `[... for x in xs]`): a name
+    outside this set is no comprehension's own, whatever its place (remembered with the cell's facts)."""
+    entry = facts.memo.get("comprehension targets")
+    if entry is None:
+        entry = facts.memo["comprehension targets"] = (None, frozenset(
+            name.id for generator in facts.of(ast.comprehension) for name in names_in(generator.target)))
+    return entry[1]
+
+
 def _comprehension_bound(cell: CellModel, node: ast.Name) -> bool:
     """A comprehension's own loop variable, which the cell-level facts do not count as a binding."""
+    if node.id not in comprehension_target_names(cell.facts):
+        return False
     for ancestor in cell.facts.ancestors(node):
         if isinstance(ancestor, _COMPREHENSIONS):
             for generator in ancestor.generators:
-                if any(isinstance(t, ast.Name) and t.id == node.id for t in ast.walk(generator.target)):
+                if any(t.id == node.id for t in names_in(generator.target)):
                     return True
         elif isinstance(ancestor, ast.stmt):
             return False

@@ -1,7 +1,7 @@
 """notebook-format: cells that are not valid, and code that does not parse."""
 from __future__ import annotations
 
-from ..analysis import NotebookModel, Span
+from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Severity
 from .base import Rule
 
@@ -30,12 +30,13 @@ class CellSyntaxError(Rule):
     name = "syntax-error"
     category = "notebook-format"
     severity = Severity.ERROR
+    visits_cells = True  # a cell that does not parse has no tree: its facts say why
 
-    def check(self, model: NotebookModel):
-        for cell in model.code_cells:
-            problem = cell.facts.syntax_error
-            if problem:
-                yield self.finding(cell, problem.span, f"Syntax error: {problem.message}; the cell cannot run")
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        problem = cell.facts.syntax_error
+        if problem:
+            return (self.finding(cell, problem.span, f"Syntax error: {problem.message}; the cell cannot run"),)
+        return ()
 
 
 class InvalidCell(Rule):
@@ -63,6 +64,8 @@ class InvalidCell(Rule):
     category = "notebook-format"
     severity = Severity.ERROR
     docs_are_runnable = False  # the problem lives in the JSON, not in a cell's source
+    # Invalid cells have no facts, so the dispatcher's code cells leave them out: the notebook's own list.
+    reads = ("every cell's JSON",)
 
     def check(self, model: NotebookModel):
         for cell in model.cells:

@@ -592,3 +592,23 @@ def test_a_row_of_a_hugging_face_dataset_picked_to_try_a_model_is_not_a_use():
     assert rp301([PD, load, 'ds = ds.map(prepare)']) == [("RP301", 1, 2)]
     frame = [PD, 'df = pd.read_csv("data/pairs.tsv", sep="\\t", header=None)', 'emb = model.encode(df[1].tolist())']
     assert rp301(frame) == [("RP301", 1, 1)]  # a frame's column 1, not a row
+
+
+# --- the parts of a cell the rule walks itself ------------------------------------------------------
+def test_a_function_body_is_walked_without_what_it_defines_each_node_with_its_statement():
+    import ast
+
+    from readiness_magics.analysis import CellModel, analyse_source
+    from readiness_magics.notebook import Cell
+    from readiness_magics.rules.data_checks import _DataFlow, _scope_nodes
+
+    facts = analyse_source("def load(p):\n    if p:\n        df = read(p)\n    def inner():\n        hidden = 1\n"
+                           "    key = lambda r: r.hidden\n    try:\n        pass\n    except OSError as e:\n"
+                           "        raise\n    return df\n")
+    cell = CellModel(Cell(0, None, "code", facts.source), facts)
+    nodes = list(_scope_nodes(facts.statements[0].body))
+    names = {node.id for node, _ in nodes if isinstance(node, ast.Name)}
+    assert names == {"p", "df", "read", "key", "OSError"}  # not `hidden`, nor the lambda's `r`
+    assert any(isinstance(node, ast.FunctionDef) for node, _ in nodes)  # the nested def is one node
+    for node, statement in nodes:  # the statement each is placed by, as a climb from it finds it
+        assert statement is _DataFlow._statement_of(cell, node)

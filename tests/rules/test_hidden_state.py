@@ -206,3 +206,19 @@ def test_the_whole_family_is_quiet_on_a_notebook_run_in_order():
     cells = [ran("import pandas as pd", 1), MARKDOWN, ran("df = pd.DataFrame({'a': [1]})", 2),
              ran("df['b'] = df['a'] * 2", 5), ran("df.describe()", 6), ran("", None)]
     assert codes_for(cells, select="hidden-state") == []
+
+
+def test_a_name_bound_by_one_comprehension_is_still_read_from_a_later_cell_elsewhere():
+    cells = [ran("pairs = {k: v for k, v in items}\ntotal = sum(v)", 2), ran("items = []\nv = [1]", 1)]
+    found = findings_for(cells, select="RP504")
+    assert [(f.cell_index, f.line) for f in found] == [(0, 1)]
+    assert "'items' (cell 1), 'v' (cell 1)" in found[0].message  # `v` of line 2 only; line 1's is the comprehension's
+
+
+def test_comprehension_target_names_are_every_name_any_comprehension_of_the_cell_binds():
+    from readiness_magics.analysis import analyse_source
+    from readiness_magics.rules.hidden_state import comprehension_target_names
+
+    facts = analyse_source("a = [x for x, (y, *z) in rows if x]\nb = {k for k in keys}\nc = x\n")
+    assert comprehension_target_names(facts) == {"x", "y", "z", "k"}
+    assert comprehension_target_names(analyse_source("c = x\n")) == frozenset()

@@ -578,6 +578,7 @@ class _DataFlow:
         self._local_modules: set[str] | None = None
         self._written: list[tuple[str, tuple[int, int]]] | None = None
         self._rooting: set[int] = set()
+        self._top_placed_by_name: dict[str, list[tuple[tuple[int, int], ast.AST]]] = {}
         self._datasets: set[str] = set()  # names bound to a Hugging Face dataset's load  # calls whose root is being looked for (a name bound from itself)
 
     # -- names ----------------------------------------------------------------------------------
@@ -792,12 +793,23 @@ class _DataFlow:
                 if value is not None:
                     placed.append(((event.cell.index, event.node.lineno), value))
         if not placed:
-            for definition in self.model.definitions.get(node.id, ()):
+            placed = self._top_placed(node.id)
+        ordered = sorted(placed, key=lambda item: item[0], reverse=True) if len(placed) > 1 else placed
+        before = [value for where, value in ordered if where <= here]
+        taken = {id(value) for value in before}  # by identity, as `in` compares nodes; a set keeps it linear
+        return before + [value for _, value in placed if id(value) not in taken]
+
+    def _top_placed(self, name: str) -> list[tuple[tuple[int, int], ast.AST]]:
+        """(where, value) of each top-level binding of `name`: once per name, however often it is read (a
+        name bound in every cell of a long notebook made this quadratic)."""
+        placed = self._top_placed_by_name.get(name)
+        if placed is None:
+            placed = self._top_placed_by_name[name] = []
+            for definition in self.model.definitions.get(name, ()):
                 value = self._bound_value(definition.cell, definition.binding.node)
                 if value is not None:
                     placed.append(((definition.cell.index, getattr(definition.binding.node, "lineno", 0)), value))
-        before = [value for where, value in sorted(placed, key=lambda item: item[0], reverse=True) if where <= here]
-        return before + [value for _, value in placed if value not in before]
+        return placed
 
     def _describe(self, cell: CellModel, node: ast.AST, scope, depth: int = 0) -> str:
         """Where data comes from, for the message: 'data/sales.csv', data_path, a query."""

@@ -106,6 +106,7 @@ _SNAKE_VALUE = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
 _FILE_VALUE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
                          r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
 _SCHEME = re.compile(r"(?i)(?:bearer|token|basic|apikey|key)\s+(?P<rest>\S+)$")
+_SPACE = re.compile(r"\s")  # what str.isspace calls space, found in C
 
 
 def mask(value: str) -> str:
@@ -143,7 +144,7 @@ def _secret_part(value: str) -> str | None:
     scheme = _SCHEME.match(value)
     if scheme:
         value = scheme["rest"]
-    return value if value and not any(ch.isspace() for ch in value) else None
+    return value if value and not _SPACE.search(value) else None
 
 
 def looks_real(value: str, kind: str) -> bool:
@@ -286,25 +287,33 @@ class SecretSighting:
     secret: str = ""  # the value itself: the same secret written again in a cell is one finding
 
 
-def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
-    """Every secret of the notebook, one per literal (or per magic-line token), with the code it falls under."""
-    cached = model.__dict__.get("_secret_sightings")
-    if cached is None:
-        cached = model.__dict__["_secret_sightings"] = list(_find_sightings(model))
-    return cached
+def cell_secrets(model: NotebookModel, cell: CellModel) -> tuple[tuple[str, Span, str], ...]:
+    """(code, span, message) of every secret in a code cell, one per literal (or per magic-line token)
+    and per value; computed once for the three rules, and kept with the cell's facts."""
+    facts = cell.facts
+    if not facts.strings and not facts.python.magics and not (facts.python.code is None and facts.python.cell_magic):
+        return ()  # nothing a secret could be written in
+    # Kept as `model.per_cell` keeps its results, with one difference: a cell whose reading resolved no
+    # name (most cells) holds for any imports, so identical cells of notebooks that import differently
+    # share it (context None), and the notebook's import table is not even built for them.
+    entry = facts.memo.get("secrets")
+    if entry is not None and (entry[0] is None or entry[0] == model.imports_key):
+        return entry[1]
+    resolved: list[ast.AST] = []
+
+    def resolve(node: ast.AST) -> str | None:
+        resolved.append(node)
+        return model.resolve(node)
+
+    found = _once_per_secret(_cell_sightings(cell, resolve))
+    facts.memo["secrets"] = (model.imports_key if resolved else None, found)
+    return found
 
 
-def _find_sightings(model: NotebookModel):
-    for cell in model.code_cells:
-        # A cell's secrets depend on its source and on what the notebook's imports make of names.
-        found = model.per_cell(cell, "secrets", lambda cell: _once_per_secret(list(_cell_sightings(model, cell))),
-                               model.imports_key)
-        for code, span, message in found:
-            yield SecretSighting(code, cell, span, message)
-
-
-def _once_per_secret(sightings: list[SecretSighting]) -> list[tuple[str, Span, str]]:
+def _once_per_secret(sightings: list[SecretSighting]) -> tuple[tuple[str, Span, str], ...]:
     """One finding per secret and cell: where the same value is written again, the first names the others."""
+    if not sightings:
+        return ()
     first: dict[tuple[str, str], int] = {}
     again: dict[int, list[int]] = {}
     kept: list[SecretSighting] = []
@@ -323,51 +332,69 @@ def _once_per_secret(sightings: list[SecretSighting]) -> list[tuple[str, Span, s
             listed = ", ".join(map(str, lines[:-1])) + (" and " if len(lines) > 1 else "") + str(lines[-1])
             message += f" (the same value is also on line{'s' if len(lines) > 1 else ''} {listed} of this cell)"
         found.append((sighting.code, sighting.span, message))
-    return found
+    return tuple(found)
 
 
-def _cell_sightings(model: NotebookModel, cell: CellModel):
+def _cell_sightings(cell: CellModel, resolve) -> list[SecretSighting]:
     facts = cell.facts
-    for magic in facts.magics:
-        yield from _magic_sightings(cell, magic)
+    found: list[SecretSighting] = []
+    for magic in facts.python.magics:
+        found.extend(_magic_sightings(cell, magic))
     if facts.python.code is None and facts.python.cell_magic and written_module(facts.source) is None:
-        yield from _body_sightings(cell)  # %%bash, %%sql, %%writefile .env: a secret in any language
-    if facts.tree is not None:
+        found.extend(_body_sightings(cell))  # %%bash, %%sql, %%writefile .env: a secret in any language
+    if facts.strings:
         aws_key_id = False
+        parents, magic_lines = facts.parents, facts.python.magic_lines
+        naming, interesting, Expr = _NAMING_PARENTS, _INTERESTING.search, ast.Expr
         for node in facts.strings:
             value = node.value
-            if len(value) < 6 or isinstance(facts.parent(node), ast.Expr) or on_magic_line(facts, node):
-                continue  # short, a docstring or note, or a transformed magic line (read through facts.magics)
-            found = _literal_secret(model, facts, node, value)
-            if found is not None:
-                aws_key_id = aws_key_id or found[1].startswith("AWS access key id")
-                yield SecretSighting(found[0], cell, facts.span(literal_node(facts, node)), found[1], value)
+            if len(value) < 6:
+                continue
+            parent = parents.get(node)
+            kind = type(parent)
+            if kind is Expr:
+                continue  # a docstring or a note
+            if kind not in naming and "://" not in value and ";" not in value and not interesting(value):
+                continue  # given to no name, and no token nor URL: the common case, decided here
+            if magic_lines and on_magic_line(facts, node):
+                continue  # a transformed magic line (read through facts.magics)
+            secret = _literal_secret(resolve, facts, node, value, parent)
+            if secret is not None:
+                aws_key_id = aws_key_id or secret[1].startswith("AWS access key id")
+                found.append(SecretSighting(secret[0], cell, facts.span(literal_node(facts, node)), secret[1], value))
         if aws_key_id:
             # The other half of the pair: 40 characters of base64 beside a key id, whatever its name.
             for node in facts.strings:
                 if _AWS_SECRET.fullmatch(node.value) and not on_magic_line(facts, node) and \
-                        _literal_secret(model, facts, node, node.value) is None:
+                        _literal_secret(resolve, facts, node, node.value, parents.get(node)) is None:
                     message = _token_message("AWS secret access key", node.value)
-                    yield SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message, node.value)
+                    found.append(SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message,
+                                                node.value))
+    return found
 
 
-def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str) -> tuple[str, str] | None:
+# Where a literal can be given a name that holds a secret (`holder_name`, `_login_argument`, `_auth_pair`).
+_NAMING_PARENTS = frozenset({ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.keyword, ast.Dict, ast.arguments,
+                             ast.Tuple, ast.Call, ast.BoolOp, ast.IfExp})
+
+
+def _literal_secret(resolve, facts, node: ast.Constant, value: str, parent) -> tuple[str, str] | None:
     """(code, message) for the secret a string literal holds, if any: one finding per literal."""
     if "://" in value or ";" in value:
         url = credentials_in_url(value)
         if url:
             return "RP602", _url_message(url)
     interesting = _INTERESTING.search(value)
-    if not interesting and _secret_part(value) is None:
-        return None  # neither a token nor a secret's shape, whatever it is given to: spare the name lookups
-    name = holder_name(facts, node, model.resolve)
+    if not interesting and (type(parent) not in _NAMING_PARENTS or _secret_part(value) is None):
+        return None  # neither a token, nor a secret's shape given to a name: spare the name lookups
+    name = holder_name(facts, node, resolve)
     kind = secret_kind(name)
     if kind is None:
-        login = _login_argument(facts, node, model.resolve)
+        login = _login_argument(facts, node, resolve)
         if login is not None:
             name, kind = login
         elif name is None:
-            name = _auth_pair(facts, node, model.resolve)
+            name = _auth_pair(facts, node, resolve)
             kind = "password" if name else None
     token = known_token(value) if interesting else None
     if kind and (token or looks_real(value, kind)):
@@ -460,7 +487,24 @@ def _body_sightings(cell: CellModel):
                 yield SecretSighting("RP603", cell, span, _token_message(*found), found[1])
 
 
-class HardcodedSecret(Rule):
+class _SecretRule(Rule):
+    """What the three secret rules share: each code cell is read once for all three (`cell_secrets`), and
+    each rule keeps the secrets of its code."""
+
+    category = "hardcoded-secret"
+    severity = Severity.ERROR
+    visits_cells = True
+    reads = ("import aliases",)  # `os.getenv(...)`, `smtp.login(...)` whatever they are imported as
+
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        found = cell_secrets(model, cell)
+        if not found:
+            return ()
+        code = self.code
+        return [self.finding(cell, span, message, FIX) for kind, span, message in found if kind == code]
+
+
+class HardcodedSecret(_SecretRule):
     """## What it does
     Reports a literal that is given to a name that holds a secret: `api_key`, `API_TOKEN`,
     `password`, `client_secret`, `auth_token`, an `Authorization` header, in an assignment, a keyword
@@ -506,13 +550,9 @@ class HardcodedSecret(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
-class CredentialsInUrl(Rule):
+class CredentialsInUrl(_SecretRule):
     """## What it does
     Reports a URL with a password in it, such as a database connection string
     `postgresql://analyst:S3cretPass@db.internal:5432/sales`, a `mongodb+srv://` URI or a git remote
@@ -547,13 +587,9 @@ class CredentialsInUrl(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
-class KnownTokenFormat(Rule):
+class KnownTokenFormat(_SecretRule):
     """## What it does
     Reports a token recognised by its shape wherever it appears, even under a name that does not
     say so: AWS access key ids (`AKIA...`), GitHub (`ghp_...`, `github_pat_...`), GitLab, Slack
@@ -588,10 +624,6 @@ class KnownTokenFormat(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
 RULES = (HardcodedSecret, CredentialsInUrl, KnownTokenFormat)

@@ -15,6 +15,7 @@ from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Fix, Severity
 from .base import Rule
 from .dispatch import findings_of
+from .hidden_state import OutOfOrderExecution
 
 _UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
@@ -66,6 +67,7 @@ class UntitledNotebook(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False  # about the file name
+    reads = ("file name",)
 
     def check(self, model: NotebookModel):
         stem = _stem(model)
@@ -105,6 +107,7 @@ class NotebookFileName(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("file name",)
 
     def check(self, model: NotebookModel):
         stem = _stem(model)
@@ -145,11 +148,12 @@ class NoOpeningMarkdown(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # needs a markdown cell
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        cells = [cell for cell in model.cells if cell.cell.source.strip()]
-        if cells and cells[0].cell.kind == "code":
-            yield self.finding(cells[0], _span_of_cell(cells[0]),
+        first = next((cell for cell in model.cells if cell.cell.source.strip()), None)
+        if first is not None and first.cell.kind == "code":
+            yield self.finding(first, _span_of_cell(first),
                                "The notebook starts with code; open it with a markdown cell that says what it "
                                "does, what it reads and what it produces")
 
@@ -185,11 +189,13 @@ class NoClosingMarkdown(Rule):
     severity = Severity.INFO
     enabled_by_default = False
     docs_are_runnable = False
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        cells = [cell for cell in model.cells if cell.cell.source.strip()]
-        if len(cells) >= 2 and cells[-1].cell.kind == "code" and any(c.cell.kind == "markdown" for c in cells):
-            yield self.finding(cells[-1], _span_of_cell(cells[-1]),
+        last = next((cell for cell in reversed(model.cells) if cell.cell.source.strip()), None)
+        if last is not None and last.cell.kind == "code" and any(
+                cell.cell.kind == "markdown" and cell.cell.source.strip() for cell in model.cells):
+            yield self.finding(last, _span_of_cell(last),
                                "The notebook ends with code; close it with a markdown cell that states the "
                                "results and what to do next")
 
@@ -218,12 +224,13 @@ class MissingTitle(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown"]
         if not model.code_cells:
             return
-        if not any(_H1.search(cell.cell.source) for cell in markdown) and not _opens_with_heading(model):
+        if not any(cell.cell.kind == "markdown" and _H1.search(cell.cell.source) for cell in model.cells) and \
+                not _opens_with_heading(model):
             yield self.finding(None, None, "No '# Title' heading in any markdown cell; add one at the top")
 
 
@@ -288,12 +295,15 @@ class TooLittleMarkdown(Rule):
     name = "too-little-markdown"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
-        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown" and cell.cell.source.strip()]
-        if len(code) >= 10 and len(markdown) < len(code) * _MIN_MARKDOWN_RATIO:
-            yield self.finding(None, None, f"{len(markdown)} markdown cell(s) for {len(code)} code cells; explain "
+        if len(model.code_cells) < 10:
+            return
+        code = sum(1 for cell in model.code_cells if cell.cell.source.strip())
+        markdown = sum(1 for cell in model.cells if cell.cell.kind == "markdown" and cell.cell.source.strip())
+        if code >= 10 and markdown < code * _MIN_MARKDOWN_RATIO:
+            yield self.finding(None, None, f"{markdown} markdown cell(s) for {code} code cells; explain "
                                            "the steps in markdown (at least one markdown cell per ten code cells)")
 
 
@@ -321,6 +331,7 @@ class NotebookTooLong(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("settings",)
 
     def check(self, model: NotebookModel):
         limit = model.settings.max_cells if model.settings else 100
@@ -362,15 +373,20 @@ class CellTooLong(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # the example would be 61 lines long
+    visits_cells = True
+    reads = ("settings",)
 
-    def check(self, model: NotebookModel):
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
         limit = model.settings.max_cell_lines if model.settings else 60
-        for cell in model.code_cells:
-            lines = cell.cell.source.splitlines()
-            if len(lines) > limit and _step_lines(cell) > limit:
-                yield self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
-                                   f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
-                                   "move the code into functions")
+        source = cell.cell.source
+        if len(source) <= limit:
+            return ()  # every line takes a character at least
+        lines = source.splitlines()
+        if len(lines) > limit and _step_lines(cell) > limit:
+            return [self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
+                                 f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
+                                 "move the code into functions")]
+        return ()
 
 
 def _literal(node) -> bool:
@@ -453,17 +469,21 @@ class EmptyCell(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # the docs' cell splitter drops empty cells
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        non_empty = [i for i, cell in enumerate(model.cells) if cell.cell.source.strip()]
-        if not non_empty:
+        empty = [i for i, cell in enumerate(model.cells) if not cell.cell.source.strip()]
+        if not empty or len(empty) == len(model.cells):
             return
+        non_empty = [i for i, cell in enumerate(model.cells) if cell.cell.source.strip()]
         first, last = non_empty[0], non_empty[-1]
-        slots = _answer_slots(model)
-        for cell in model.cells[first:last]:
+        slots = None
+        for cell in (model.cells[i] for i in empty if first < i < last):
+            if slots is None:
+                slots = _answer_slots(model)
             if cell.index in slots:
                 continue
-            if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
+            if cell.cell.kind in ("code", "markdown"):
                 if cell.cell.kind == "code" and cell.cell.outputs:
                     # Its code was deleted after it ran: the saved output comes from no code in the notebook.
                     yield self.finding(cell, None, "Empty cell with a saved output: the code that made the output "
@@ -519,31 +539,40 @@ class LongCommentBlock(Rule):
     name = "long-comment-block"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    visits_cells = True
 
-    def check(self, model: NotebookModel):
-        for cell in model.code_cells:
-            run_start, run_length = 0, 0
-            blocks = []  # (first line, length) of each long run
-            lines = cell.cell.source.splitlines()
-            for number, text in enumerate(lines + [""], start=1):
-                stripped = text.strip()
-                if stripped.startswith("#") and not stripped.startswith(("#!", "# %%", "# readiness:", "# noqa")):
-                    if run_length == 0:
-                        run_start = number
-                    run_length += 1
-                    continue
-                if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
-                        lines[run_start - 1:run_start - 1 + run_length]):
-                    blocks.append((run_start, run_length))
-                run_length = 0
-            if blocks:
-                # One finding per cell: a commented example split by a `...` line is one block, not two.
-                start, length = blocks[0]
-                more = (f" (and {len(blocks) - 1} more block(s) from line "
-                        f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
-                yield self.finding(cell, Span(start, 1, start + length - 1, 1),
-                                   f"{length} comment lines in a row{more}; move the explanation into a markdown "
-                                   "cell (or delete commented-out code)")
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        source = cell.cell.source
+        if source.count("#") < _COMMENT_BLOCK_LINES:
+            return ()  # each comment line has its '#'
+        blocks = _comment_blocks(source.splitlines())
+        if not blocks:
+            return ()
+        # One finding per cell: a commented example split by a `...` line is one block, not two.
+        start, length = blocks[0]
+        more = (f" (and {len(blocks) - 1} more block(s) from line "
+                f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
+        return [self.finding(cell, Span(start, 1, start + length - 1, 1),
+                             f"{length} comment lines in a row{more}; move the explanation into a markdown "
+                             "cell (or delete commented-out code)")]
+
+
+def _comment_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first line, length) of each run of six or more comment lines, but prose inside indented code."""
+    run_start, run_length = 0, 0
+    blocks = []
+    for number, text in enumerate(lines + [""], start=1):
+        stripped = text.strip()
+        if stripped.startswith("#") and not stripped.startswith(("#!", "# %%", "# readiness:", "# noqa")):
+            if run_length == 0:
+                run_start = number
+            run_length += 1
+            continue
+        if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
+                lines[run_start - 1:run_start - 1 + run_length]):
+            blocks.append((run_start, run_length))
+        run_length = 0
+    return blocks
 
 
 def _commented_code(text: str) -> bool:
@@ -600,15 +629,14 @@ class ScatteredImports(Rule):
     name = "scattered-imports"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    reads = ("imports across cells", "definitions across cells")
 
     def check(self, model: NotebookModel):
-        importing = [cell for cell in model.parsed_cells
-                     if any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in cell.facts.statements)]
+        importing = [cell for cell in model.parsed_cells if cell.facts.imports and _import_statements(cell.facts)]
         if len(importing) < 2:
             return
         home, later = importing[0], importing[1:]
-        statements = [(cell, s) for cell in later for s in cell.facts.statements
-                      if isinstance(s, (ast.Import, ast.ImportFrom))]
+        statements = [(cell, s) for cell in later for s in _import_statements(cell.facts)]
         listed = ", ".join(f"cell {cell.index} line {cell.facts.span(s).line}" for cell, s in statements[:6])
         more = f" and {len(statements) - 6} more" if len(statements) > 6 else ""
         first_cell, first = statements[0]
@@ -622,8 +650,7 @@ class ScatteredImports(Rule):
         movable = all(self._movable(model, home, cell, statement) for cell, statement in statements)
         if not movable:
             return Fix(description, "unsafe")
-        last_line = max(home.facts.span(s).end_line for s in home.facts.statements
-                        if isinstance(s, (ast.Import, ast.ImportFrom)))
+        last_line = max(home.facts.span(s).end_line for s in _import_statements(home.facts))
         moved_text = []
         edits = []
         for cell, statement in statements:
@@ -651,6 +678,16 @@ class ScatteredImports(Rule):
         return True
 
 
+def _import_statements(facts) -> list[ast.stmt]:
+    """The cell's imports that are statements of their own at its top level, in source order."""
+    module = facts.tree
+    found = [node for node in facts.of(ast.Import) if facts.parents.get(node) is module]
+    from_imports = [node for node in facts.of(ast.ImportFrom) if facts.parents.get(node) is module]
+    if from_imports:
+        found = sorted(found + from_imports, key=lambda node: (node.lineno, node.col_offset))
+    return found
+
+
 class NeverExecutedNotebook(Rule):
     """## What it does
     Reports a notebook with code whose cells were never run, so it carries no outputs.
@@ -675,10 +712,16 @@ class NeverExecutedNotebook(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # needs execution counts
+    reads = ("execution counts",)
 
     def check(self, model: NotebookModel):
-        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
-        if code and all(cell.cell.execution_count is None and not cell.cell.outputs for cell in code):
+        code = False
+        for cell in model.code_cells:
+            if cell.cell.source.strip():
+                if cell.cell.execution_count is not None or cell.cell.outputs:
+                    return
+                code = True
+        if code:
             yield self.finding(None, None, "No code cell of this notebook has been run; run it from the top and "
                                            "save it with its outputs")
 
@@ -712,24 +755,26 @@ class ExecutionCountGaps(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("execution counts", "RP501's findings")
 
     def check(self, model: NotebookModel):
-        from .hidden_state import OutOfOrderExecution
-
         # A count of 0 is no kernel's (RP501 leaves it out too). Cells without code keep theirs: they ran.
         counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
         if len(counts) < 2:
-            return
-        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
-        if findings_of(OutOfOrderExecution(), model):
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))
         # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
         # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
         # common to say anything.
-        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2 and not _unexecuted_between(model, a, b)]
+        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2]
+        if gaps:
+            where = {count: cell.index for cell, count in counts}
+            gaps = [(a, b) for a, b in gaps if not _unexecuted_between(model, where[a], where[b])]
         if not gaps and not repeated:
+            return
+        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
+        if findings_of(_OUT_OF_ORDER, model):
             return
         parts = []
         if gaps:
@@ -741,11 +786,12 @@ class ExecutionCountGaps(Rule):
                                        "restart the kernel and run all cells before saving")
 
 
-def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
-    """Code cells without a count between the cells that ran at `low` and `high`: the missing counts are
-    theirs (run, then cleared), and RP503 reports them."""
-    where = {cell.cell.execution_count: cell.index for cell in model.code_cells if cell.cell.execution_count}
-    first, last = where[low], where[high]
+_OUT_OF_ORDER = OutOfOrderExecution()  # one instance: `findings_of` keeps its dispatcher
+
+
+def _unexecuted_between(model: NotebookModel, first: int, last: int) -> bool:
+    """Code cells without a count between the cells (indexes) that ran at two counts: the missing counts
+    are theirs (run, then cleared), and RP503 reports them."""
     return first < last and any(cell.cell.execution_count is None and cell.cell.source.strip()
                                 for cell in model.code_cells if first < cell.index < last)
 
@@ -753,9 +799,15 @@ def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
 # ---- project level: the folder around the notebook ------------------------------------------------
 
 
+def _folder(model: NotebookModel) -> str:
+    """The notebook's folder, absolute, as text: the key of the caches below (a Path costs more to build)."""
+    return os.path.dirname(os.path.abspath(model.path))
+
+
 @lru_cache(maxsize=1024)
-def _project_root(folder: Path) -> Path | None:
-    for candidate in (folder, *folder.parents):
+def _project_root(folder: str) -> Path | None:
+    path = Path(folder)
+    for candidate in (path, *path.parents):
         if (candidate / ".git").exists():
             return candidate
     return None
@@ -791,6 +843,7 @@ class NoDependencyFile(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO  # RP203 already reports each unpinned import as an error
     docs_are_runnable = False  # about files beside the notebook
+    reads = ("imports", "install lines", "project files")
 
     def check(self, model: NotebookModel):
         from .dependencies import packages_without_dependency_file
@@ -828,17 +881,19 @@ class NotUnderVersionControl(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        if _project_root(Path(os.path.abspath(model.path)).parent) is None:
+        if _project_root(_folder(model)) is None:
             yield self.finding(None, None, "This notebook is not in a git repository; put it under version "
                                            "control")
 
 
 @lru_cache(maxsize=256)
-def _large_files(folder: Path, threshold: int) -> tuple[tuple[str, int], ...]:
+def _large_files(folder: str, threshold: int) -> tuple[tuple[str, int], ...]:
+    folder = Path(folder)
     found = []
     for root, subfolders, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
@@ -903,12 +958,12 @@ class LargeDataFile(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        folder = Path(os.path.abspath(model.path)).parent
-        for relative, size in _large_files(folder, LARGE_FILE_BYTES):
+        for relative, size in _large_files(_folder(model), LARGE_FILE_BYTES):
             yield self.finding(None, None, f"Data file '{relative}' is {size / 1024 / 1024:.0f} MB and not kept "
                                            "by DVC or git-lfs; track it with one of them instead of git")
 
@@ -948,11 +1003,12 @@ class DuplicateNotebookName(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        root = _project_root(Path(os.path.abspath(model.path)).parent)
+        root = _project_root(_folder(model))
         if root is None:
             return
         others = _notebook_names(root).get(model.path.name)

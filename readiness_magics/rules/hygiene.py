@@ -379,14 +379,25 @@ class CellTooLong(Rule):
     def visit_cell(self, cell: CellModel, model: NotebookModel):
         limit = model.settings.max_cell_lines if model.settings else 60
         source = cell.cell.source
-        if len(source) <= limit:
-            return ()  # every line takes a character at least
+        if _at_most_lines(source, limit):
+            return ()
         lines = source.splitlines()
         if len(lines) > limit and _step_lines(cell) > limit:
             return [self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
                                  f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
                                  "move the code into functions")]
         return ()
+
+
+def _at_most_lines(source: str, limit: int) -> bool:
+    """True when `source.splitlines()` surely has at most `limit` lines, told without splitting: each line
+    but the last ends with a line break, and an ASCII text breaks lines only at these characters."""
+    if len(source) <= limit:
+        return True
+    if source.count("\n") >= limit or not source.isascii():
+        return False
+    return "\r" not in source and "\x0b" not in source and "\x0c" not in source and "\x1c" not in source and \
+        "\x1d" not in source and "\x1e" not in source
 
 
 def _literal(node) -> bool:
@@ -632,29 +643,32 @@ class ScatteredImports(Rule):
     reads = ("imports across cells", "definitions across cells")
 
     def check(self, model: NotebookModel):
-        importing = [cell for cell in model.parsed_cells if cell.facts.imports and _import_statements(cell.facts)]
+        importing = []
+        for cell in model.parsed_cells:
+            if cell.facts.imports:  # any import, at any depth: most cells have none
+                found = _import_statements(cell.facts)
+                if found:
+                    importing.append((cell, found))
         if len(importing) < 2:
             return
-        home, later = importing[0], importing[1:]
-        statements = [(cell, s) for cell in later for s in _import_statements(cell.facts)]
-        listed = ", ".join(f"cell {cell.index} line {cell.facts.span(s).line}" for cell, s in statements[:6])
+        (home, home_statements), later = importing[0], importing[1:]
+        statements = [(cell, statement, cell.facts.span(statement)) for cell, found in later for statement in found]
+        listed = ", ".join(f"cell {cell.index} line {span.line}" for cell, _, span in statements[:6])
         more = f" and {len(statements) - 6} more" if len(statements) > 6 else ""
-        first_cell, first = statements[0]
-        yield self.finding(first_cell, first_cell.facts.span(first),
+        first_cell, _, first_span = statements[0]
+        yield self.finding(first_cell, first_span,
                            f"Imports after the first import cell (cell {home.index}): {listed}{more}; "
                            "gather them at the top of the notebook",
-                           self._fix(model, home, statements))
+                           self._fix(model, home, home_statements, statements))
 
-    def _fix(self, model: NotebookModel, home: CellModel, statements) -> Fix:
+    def _fix(self, model: NotebookModel, home: CellModel, home_statements: list[ast.stmt], statements) -> Fix:
         description = f"Move the imports to cell {home.index}"
-        movable = all(self._movable(model, home, cell, statement) for cell, statement in statements)
-        if not movable:
+        if not all(self._movable(model, cell, statement, span) for cell, statement, span in statements):
             return Fix(description, "unsafe")
-        last_line = max(home.facts.span(s).end_line for s in _import_statements(home.facts))
+        last_line = max(home.facts.span(s).end_line for s in home_statements)
         moved_text = []
         edits = []
-        for cell, statement in statements:
-            span = cell.facts.span(statement)
+        for cell, statement, span in statements:
             lines = cell.cell.source.splitlines(keepends=True)
             moved_text.append("".join(lines[span.line - 1:span.end_line]).rstrip("\n") + "\n")
             edits.append(Edit(cell.index, span.line, 1, span.end_line + 1, 1, ""))
@@ -662,19 +676,21 @@ class ScatteredImports(Rule):
         return Fix(description, "safe", tuple(edits))
 
     @staticmethod
-    def _movable(model: NotebookModel, home: CellModel, cell: CellModel, statement) -> bool:
+    def _movable(model: NotebookModel, cell: CellModel, statement, span: Span) -> bool:
         """Whole-line, top-level, and no name it binds is bound or used between home and here."""
-        span = cell.facts.span(statement)
-        line_text = cell.cell.source.splitlines()[span.line - 1] if cell.cell.source else ""
-        if line_text[:span.column - 1].strip() or span.line in cell.facts.python.magic_lines:
-            return False
-        names = {a.asname or a.name.split(".")[0] for a in statement.names}
-        for definition_name in names:
-            for definition in model.definitions.get(definition_name, []):
+        definitions = model.definitions
+        for definition_name in {a.asname or a.name.split(".")[0] for a in statement.names}:
+            for definition in definitions.get(definition_name, ()):
                 # Cells with the same source share their parsed statements: compare cells first.
                 if definition.cell.index < cell.index or (
                         definition.cell.index == cell.index and definition.binding.statement is not statement):
                     return False
+        if span.line in cell.facts.python.magic_lines:
+            return False
+        if span.column > 1:  # something before it on its line?
+            line_text = cell.cell.source.splitlines()[span.line - 1]
+            if line_text[:span.column - 1].strip():
+                return False
         return True
 
 

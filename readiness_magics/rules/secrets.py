@@ -12,45 +12,63 @@ from ..transform import MagicLine, written_module
 from .base import Rule
 from .literals import holder_name, literal_node, magic_tokens, name_words, on_magic_line
 
+
+
+class _LazyPattern:
+    """A pattern compiled on its first use. Most notebooks hold no token, URL or secret's name, so most
+    of these are never needed, and compiling them at import took about 2 ms of each start (pre-commit
+    checks one notebook at a time); once compiled, its methods are plain attributes, as fast as the
+    pattern's own. The patterns read for every literal stay `re.compile`d."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags = pattern, flags
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(self.pattern, self.flags)
+        self.search, self.match, self.fullmatch = compiled.search, compiled.match, compiled.fullmatch
+        self.finditer, self.findall = compiled.finditer, compiled.findall
+        return getattr(compiled, name)
+
+
 FIX = Fix("Read the secret from an environment variable or a secrets manager, and rotate it", "unsafe")
 FROM_ENVIRONMENT = ("read it from an environment variable (`os.environ`), `getpass` or a secrets manager, "
                     "and rotate it: it is in the notebook's history")
 
 # Tokens recognised by their shape alone, whatever name they are given.
 KNOWN_TOKENS = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
-    ("Discord webhook URL", re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
-    ("Stripe key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("AWS access key id", _LazyPattern(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")),
+    ("GitHub token", _LazyPattern(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", _LazyPattern(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("Slack token", _LazyPattern(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Slack webhook URL", _LazyPattern(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
+    ("Discord webhook URL", _LazyPattern(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
+    ("Stripe key", _LazyPattern(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
     # OpenAI, Anthropic and look-alikes: a long random run after the prefix, not "sk-learn-model-v2"
-    ("API key", re.compile(r"(?<![\w-])sk-(?:[A-Za-z0-9]+-){0,3}[A-Za-z0-9_]{20,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("SendGrid API key", re.compile(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
-    ("JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("Private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("API key", _LazyPattern(r"(?<![\w-])sk-(?:[A-Za-z0-9]+-){0,3}[A-Za-z0-9_]{20,}")),
+    ("Google API key", _LazyPattern(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("Hugging Face token", _LazyPattern(r"\bhf_[A-Za-z0-9]{30,}")),
+    ("SendGrid API key", _LazyPattern(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
+    ("JSON Web Token", _LazyPattern(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("Private key", _LazyPattern(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
 )
-_KNOWN_PREFILTER = re.compile(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|sk-|"
+_KNOWN_PREFILTER = _LazyPattern(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|sk-|"
                               r"AIza|hf_|SG\.|eyJ|PRIVATE KEY")
 # scheme://user:password@host
-CREDENTIALS_URL = re.compile(
+CREDENTIALS_URL = _LazyPattern(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
 )
 # Worth a closer look: a known token's prefix, or an Authorization header.
 _INTERESTING = re.compile(_KNOWN_PREFILTER.pattern + r"|uthorization|UTHORIZATION")
 _SECRET_HINT = re.compile(r"pass|pwd|secret|token|key|auth|cred", re.IGNORECASE)
-_AWS_SECRET = re.compile(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
+_AWS_SECRET = _LazyPattern(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
 # ODBC/ADO.NET and Azure connection strings: "Server=...;User ID=ana;Password=...;"
-_CONNECTION_STRING = re.compile(
+_CONNECTION_STRING = _LazyPattern(
     r"(?i)(?:^|;)\s*(?P<name>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*(?P<value>[^;]+)"
 )
-_QUERY_SECRET = re.compile(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
+_QUERY_SECRET = _LazyPattern(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
 _QUERY_SECRET_NAMES = {"key", "apikey", "api_key", "appid", "token", "access_token", "sig", "signature",
                        "client_secret", "secret", "password", "auth", "code"}
-_AUTHORIZATION = re.compile(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
+_AUTHORIZATION = _LazyPattern(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
 
 _PASSWORD_WORDS = {"password", "passwd", "passphrase", "pwd", "pass", "pword", "passw", "passcode"}
 _SECRET_WORDS = {"secret", "secrets", "token", "apikey", "credential", "credentials", "creds", "privatekey",
@@ -91,7 +109,7 @@ _KNOWN_HASHES = {
     "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # sha1("")
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256("")
 }
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = _LazyPattern(
     r"your|here\b|xxx|example|changeme|change[_-]me|placeholder|dummy|fake|sample|redacted|replace|insert|todo|"
     r"tbd|<|>|\{|\}|^\$\w|\$\{|\.\.\.|…|\*\*\*|%\(|%s|secret_?here",
     re.IGNORECASE,
@@ -100,10 +118,10 @@ _NOT_A_VALUE = {"none", "null", "nil", "test", "secret", "password", "passwd", "
                 "api_key", "api-key", "default", "empty", "unset", "notset", "not_set", "n/a", "na", "mypassword",
                 "mytoken", "mysecret", "mykey", "true", "false", "auto", "required", "optional", "hidden", "off",
                 "on", "yes", "no", "string", "str", "bearer", "basic", "env", "environ", "keyring", "prompt"}
-_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
-_WORDS_VALUE = re.compile(r"[a-z]+(?:[ ._/:-][a-z]+)*")
-_SNAKE_VALUE = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
-_FILE_VALUE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
+_ENV_NAME = _LazyPattern(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
+_WORDS_VALUE = _LazyPattern(r"[a-z]+(?:[ ._/:-][a-z]+)*")
+_SNAKE_VALUE = _LazyPattern(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
+_FILE_VALUE = _LazyPattern(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
                          r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
 _SCHEME = re.compile(r"(?i)(?:bearer|token|basic|apikey|key)\s+(?P<rest>\S+)$")
 _SPACE = re.compile(r"\s")  # what str.isspace calls space, found in C
@@ -449,9 +467,9 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
 
 
 # `NAME=value`, `name: value`, `export NAME="value"`, `"name": "value"` in a body of another language.
-_BODY_ASSIGNMENT = re.compile(
+_BODY_ASSIGNMENT = _LazyPattern(
     r"(?P<name>[A-Za-z_][\w.-]*)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<value>[^\s\"',;#<>]+)")
-_BODY_WORD = re.compile(r"[^\s'\"`<>]+")
+_BODY_WORD = _LazyPattern(r"[^\s'\"`<>]+")
 
 
 def _body_sightings(cell: CellModel):

@@ -13,7 +13,6 @@ from .base import Rule
 from .literals import holder_name, literal_node, magic_tokens, name_words, on_magic_line
 
 
-
 class _LazyPattern:
     """A pattern compiled on its first use. Most notebooks hold no token, URL or secret's name, so most
     of these are never needed, and compiling them at import took about 2 ms of each start (pre-commit
@@ -408,10 +407,11 @@ def _literal_secret(resolve, facts, node: ast.Constant, value: str, parent) -> t
     name = holder_name(facts, node, resolve)
     kind = secret_kind(name)
     if kind is None:
-        login = _login_argument(facts, node, resolve)
+        parent_type = type(parent)
+        login = _login_argument(facts, node, resolve) if parent_type is ast.Call or parent_type is ast.keyword else None
         if login is not None:
             name, kind = login
-        elif name is None:
+        elif name is None and parent_type is ast.Tuple:
             name = _auth_pair(facts, node, resolve)
             kind = "password" if name else None
     token = known_token(value) if interesting else None

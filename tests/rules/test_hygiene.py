@@ -281,6 +281,6 @@ def test_a_rule_off_by_default_runs_only_when_named():
 def test_at_most_lines_agrees_with_splitlines(source):
     from readiness_magics.rules.hygiene import _at_most_lines
 
-    for limit in range(0, 8):
+    for limit in range(8):
         if _at_most_lines(source, limit):
             assert len(source.splitlines()) <= limit

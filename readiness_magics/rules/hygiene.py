@@ -480,7 +480,7 @@ class EmptyCell(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # the docs' cell splitter drops empty cells
-    reads = ("markdown cells",)
+    reads = ("markdown cells", "saved outputs", "execution counts")
 
     def check(self, model: NotebookModel):
         empty = [i for i, cell in enumerate(model.cells) if not cell.cell.source.strip()]
@@ -728,7 +728,7 @@ class NeverExecutedNotebook(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # needs execution counts
-    reads = ("execution counts",)
+    reads = ("execution counts", "saved outputs")
 
     def check(self, model: NotebookModel):
         code = False
@@ -859,7 +859,7 @@ class NoDependencyFile(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO  # RP203 already reports each unpinned import as an error
     docs_are_runnable = False  # about files beside the notebook
-    reads = ("imports", "install lines", "project files")
+    reads = ("imports", "install lines", "dependency files")
 
     def check(self, model: NotebookModel):
         from .dependencies import packages_without_dependency_file

@@ -75,10 +75,11 @@ def holder_name(facts: CellFacts, node: ast.AST, resolve=None) -> str | None:
     if kind is ast.keyword:
         return parent.arg
     if kind is ast.Dict:
-        for key, value in zip(parent.keys, parent.values):
-            if value is child:
-                return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-        return None
+        try:
+            key = parent.keys[parent.values.index(child)]  # nodes compare by identity: found in C, not a loop
+        except ValueError:
+            return None  # a key, not a value
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
     if kind is ast.arguments:
         return _default_of(parent, child)
     if kind is ast.Tuple:

@@ -58,6 +58,9 @@ CREDENTIALS_URL = _LazyPattern(
 )
 # Worth a closer look: a known token's prefix, or an Authorization header.
 _INTERESTING = re.compile(_KNOWN_PREFILTER.pattern + r"|uthorization|UTHORIZATION")
+# No known token (`xoxb-` and ten characters, a Slack token) nor Authorization header is shorter: a shorter
+# literal is not worth that closer look (the test of this module pins the figure against the patterns).
+_SHORTEST_TOKEN = 15
 _SECRET_HINT = re.compile(r"pass|pwd|secret|token|key|auth|cred", re.IGNORECASE)
 _AWS_SECRET = _LazyPattern(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
 # ODBC/ADO.NET and Azure connection strings: "Server=...;User ID=ana;Password=...;"
@@ -371,7 +374,8 @@ def _cell_sightings(cell: CellModel, resolve) -> list[SecretSighting]:
             kind = type(parent)
             if kind is Expr:
                 continue  # a docstring or a note
-            if kind not in naming and "://" not in value and ";" not in value and not interesting(value):
+            if kind not in naming and "://" not in value and ";" not in value and (
+                    len(value) < _SHORTEST_TOKEN or not interesting(value)):
                 continue  # given to no name, and no token nor URL: the common case, decided here
             if magic_lines and on_magic_line(facts, node):
                 continue  # a transformed magic line (read through facts.magics)
@@ -401,7 +405,7 @@ def _literal_secret(resolve, facts, node: ast.Constant, value: str, parent) -> t
         url = credentials_in_url(value)
         if url:
             return "RP602", _url_message(url)
-    interesting = _INTERESTING.search(value)
+    interesting = _INTERESTING.search(value) if len(value) >= _SHORTEST_TOKEN else None
     if not interesting and (type(parent) not in _NAMING_PARENTS or _secret_part(value) is None):
         return None  # neither a token, nor a secret's shape given to a name: spare the name lookups
     name = holder_name(facts, node, resolve)

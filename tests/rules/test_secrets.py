@@ -321,3 +321,13 @@ def test_a_cell_shared_by_notebooks_is_read_with_each_notebooks_imports():
     assert codes(logs_in) == ["RP601"]
     assert codes(does_not) == []
     assert codes(logs_in) == ["RP601"]
+
+
+def test_no_known_token_nor_authorization_header_is_shorter_than_the_figure_the_rule_skips_by():
+    import re._parser
+
+    from readiness_magics.rules import secrets
+
+    patterns = [pattern for _, pattern in secrets.KNOWN_TOKENS] + [secrets._AUTHORIZATION]
+    shortest = min(re._parser.parse(pattern.pattern, pattern.flags).getwidth()[0] for pattern in patterns)
+    assert shortest == secrets._SHORTEST_TOKEN

@@ -569,7 +569,7 @@ class LongCommentBlock(Rule):
 
 
 def _comment_blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """(first line, length) of each run of six or more comment lines, but prose inside indented code."""
+    """(first line, length) of each run of six or more comment lines, less prose that explains indented code."""
     run_start, run_length = 0, 0
     blocks = []
     for number, text in enumerate(lines + [""], start=1):

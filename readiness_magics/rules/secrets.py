@@ -50,8 +50,8 @@ KNOWN_TOKENS = (
     ("JSON Web Token", _LazyPattern(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("Private key", _LazyPattern(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
 )
-_KNOWN_PREFILTER = _LazyPattern(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|sk-|"
-                              r"AIza|hf_|SG\.|eyJ|PRIVATE KEY")
+_KNOWN_PREFILTER = _LazyPattern(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|"
+                                r"sk-|AIza|hf_|SG\.|eyJ|PRIVATE KEY")
 # scheme://user:password@host
 CREDENTIALS_URL = _LazyPattern(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
@@ -124,7 +124,7 @@ _ENV_NAME = _LazyPattern(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
 _WORDS_VALUE = _LazyPattern(r"[a-z]+(?:[ ._/:-][a-z]+)*")
 _SNAKE_VALUE = _LazyPattern(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
 _FILE_VALUE = _LazyPattern(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
-                         r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
+                           r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
 _SCHEME = re.compile(r"(?i)(?:bearer|token|basic|apikey|key)\s+(?P<rest>\S+)$")
 _SPACE = re.compile(r"\s")  # what str.isspace calls space, found in C
 

@@ -301,10 +301,16 @@ class TooLittleMarkdown(Rule):
         if len(model.code_cells) < 10:
             return
         code = sum(1 for cell in model.code_cells if cell.cell.source.strip())
-        markdown = sum(1 for cell in model.cells if cell.cell.kind == "markdown" and cell.cell.source.strip())
-        if code >= 10 and markdown < code * _MIN_MARKDOWN_RATIO:
-            yield self.finding(None, None, f"{markdown} markdown cell(s) for {code} code cells; explain "
-                                           "the steps in markdown (at least one markdown cell per ten code cells)")
+        if code < 10:
+            return
+        markdown = 0
+        for cell in model.cells:
+            if cell.cell.kind == "markdown" and cell.cell.source.strip():
+                markdown += 1
+                if markdown >= code * _MIN_MARKDOWN_RATIO:
+                    return  # enough: no need to count the rest
+        yield self.finding(None, None, f"{markdown} markdown cell(s) for {code} code cells; explain "
+                                       "the steps in markdown (at least one markdown cell per ten code cells)")
 
 
 class NotebookTooLong(Rule):

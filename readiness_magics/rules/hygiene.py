@@ -15,6 +15,7 @@ from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Edit, Fix, Severity
 from .base import Rule
 from .dispatch import findings_of
+from .hidden_state import OutOfOrderExecution
 
 _UNTITLED = re.compile(r"^untitled\d*$|[-_ ]copy\d*$|^copy of ", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-.]+$")
@@ -66,6 +67,7 @@ class UntitledNotebook(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False  # about the file name
+    reads = ("file name",)
 
     def check(self, model: NotebookModel):
         stem = _stem(model)
@@ -105,6 +107,7 @@ class NotebookFileName(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("file name",)
 
     def check(self, model: NotebookModel):
         stem = _stem(model)
@@ -145,11 +148,12 @@ class NoOpeningMarkdown(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # needs a markdown cell
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        cells = [cell for cell in model.cells if cell.cell.source.strip()]
-        if cells and cells[0].cell.kind == "code":
-            yield self.finding(cells[0], _span_of_cell(cells[0]),
+        first = next((cell for cell in model.cells if cell.cell.source.strip()), None)
+        if first is not None and first.cell.kind == "code":
+            yield self.finding(first, _span_of_cell(first),
                                "The notebook starts with code; open it with a markdown cell that says what it "
                                "does, what it reads and what it produces")
 
@@ -185,11 +189,13 @@ class NoClosingMarkdown(Rule):
     severity = Severity.INFO
     enabled_by_default = False
     docs_are_runnable = False
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        cells = [cell for cell in model.cells if cell.cell.source.strip()]
-        if len(cells) >= 2 and cells[-1].cell.kind == "code" and any(c.cell.kind == "markdown" for c in cells):
-            yield self.finding(cells[-1], _span_of_cell(cells[-1]),
+        last = next((cell for cell in reversed(model.cells) if cell.cell.source.strip()), None)
+        if last is not None and last.cell.kind == "code" and any(
+                cell.cell.kind == "markdown" and cell.cell.source.strip() for cell in model.cells):
+            yield self.finding(last, _span_of_cell(last),
                                "The notebook ends with code; close it with a markdown cell that states the "
                                "results and what to do next")
 
@@ -218,12 +224,13 @@ class MissingTitle(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown"]
         if not model.code_cells:
             return
-        if not any(_H1.search(cell.cell.source) for cell in markdown) and not _opens_with_heading(model):
+        if not any(cell.cell.kind == "markdown" and _H1.search(cell.cell.source) for cell in model.cells) and \
+                not _opens_with_heading(model):
             yield self.finding(None, None, "No '# Title' heading in any markdown cell; add one at the top")
 
 
@@ -288,13 +295,22 @@ class TooLittleMarkdown(Rule):
     name = "too-little-markdown"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    reads = ("markdown cells",)
 
     def check(self, model: NotebookModel):
-        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
-        markdown = [cell for cell in model.cells if cell.cell.kind == "markdown" and cell.cell.source.strip()]
-        if len(code) >= 10 and len(markdown) < len(code) * _MIN_MARKDOWN_RATIO:
-            yield self.finding(None, None, f"{len(markdown)} markdown cell(s) for {len(code)} code cells; explain "
-                                           "the steps in markdown (at least one markdown cell per ten code cells)")
+        if len(model.code_cells) < 10:
+            return
+        code = sum(1 for cell in model.code_cells if cell.cell.source.strip())
+        if code < 10:
+            return
+        markdown = 0
+        for cell in model.cells:
+            if cell.cell.kind == "markdown" and cell.cell.source.strip():
+                markdown += 1
+                if markdown >= code * _MIN_MARKDOWN_RATIO:
+                    return  # enough: no need to count the rest
+        yield self.finding(None, None, f"{markdown} markdown cell(s) for {code} code cells; explain "
+                                       "the steps in markdown (at least one markdown cell per ten code cells)")
 
 
 class NotebookTooLong(Rule):
@@ -321,6 +337,7 @@ class NotebookTooLong(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("settings",)
 
     def check(self, model: NotebookModel):
         limit = model.settings.max_cells if model.settings else 100
@@ -362,15 +379,31 @@ class CellTooLong(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # the example would be 61 lines long
+    visits_cells = True
+    reads = ("settings",)
 
-    def check(self, model: NotebookModel):
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
         limit = model.settings.max_cell_lines if model.settings else 60
-        for cell in model.code_cells:
-            lines = cell.cell.source.splitlines()
-            if len(lines) > limit and _step_lines(cell) > limit:
-                yield self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
-                                   f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
-                                   "move the code into functions")
+        source = cell.cell.source
+        if _at_most_lines(source, limit):
+            return ()
+        lines = source.splitlines()
+        if len(lines) > limit and _step_lines(cell) > limit:
+            return [self.finding(cell, Span(limit + 1, 1, len(lines), len(lines[-1]) + 1),
+                                 f"This cell has {len(lines)} lines (limit {limit}); split it into steps or "
+                                 "move the code into functions")]
+        return ()
+
+
+def _at_most_lines(source: str, limit: int) -> bool:
+    """True when `source.splitlines()` surely has at most `limit` lines, told without splitting: each line
+    but the last ends with a line break, and an ASCII text breaks lines only at these characters."""
+    if len(source) <= limit:
+        return True
+    if source.count("\n") >= limit or not source.isascii():
+        return False
+    return "\r" not in source and "\x0b" not in source and "\x0c" not in source and "\x1c" not in source and \
+        "\x1d" not in source and "\x1e" not in source
 
 
 def _literal(node) -> bool:
@@ -453,17 +486,21 @@ class EmptyCell(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # the docs' cell splitter drops empty cells
+    reads = ("markdown cells", "saved outputs", "execution counts")
 
     def check(self, model: NotebookModel):
-        non_empty = [i for i, cell in enumerate(model.cells) if cell.cell.source.strip()]
-        if not non_empty:
+        empty = [i for i, cell in enumerate(model.cells) if not cell.cell.source.strip()]
+        if not empty or len(empty) == len(model.cells):
             return
+        non_empty = [i for i, cell in enumerate(model.cells) if cell.cell.source.strip()]
         first, last = non_empty[0], non_empty[-1]
-        slots = _answer_slots(model)
-        for cell in model.cells[first:last]:
+        slots = None
+        for cell in (model.cells[i] for i in empty if first < i < last):
+            if slots is None:
+                slots = _answer_slots(model)
             if cell.index in slots:
                 continue
-            if not cell.cell.source.strip() and cell.cell.kind in ("code", "markdown"):
+            if cell.cell.kind in ("code", "markdown"):
                 if cell.cell.kind == "code" and cell.cell.outputs:
                     # Its code was deleted after it ran: the saved output comes from no code in the notebook.
                     yield self.finding(cell, None, "Empty cell with a saved output: the code that made the output "
@@ -519,31 +556,40 @@ class LongCommentBlock(Rule):
     name = "long-comment-block"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    visits_cells = True
 
-    def check(self, model: NotebookModel):
-        for cell in model.code_cells:
-            run_start, run_length = 0, 0
-            blocks = []  # (first line, length) of each long run
-            lines = cell.cell.source.splitlines()
-            for number, text in enumerate(lines + [""], start=1):
-                stripped = text.strip()
-                if stripped.startswith("#") and not stripped.startswith(("#!", "# %%", "# readiness:", "# noqa")):
-                    if run_length == 0:
-                        run_start = number
-                    run_length += 1
-                    continue
-                if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
-                        lines[run_start - 1:run_start - 1 + run_length]):
-                    blocks.append((run_start, run_length))
-                run_length = 0
-            if blocks:
-                # One finding per cell: a commented example split by a `...` line is one block, not two.
-                start, length = blocks[0]
-                more = (f" (and {len(blocks) - 1} more block(s) from line "
-                        f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
-                yield self.finding(cell, Span(start, 1, start + length - 1, 1),
-                                   f"{length} comment lines in a row{more}; move the explanation into a markdown "
-                                   "cell (or delete commented-out code)")
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        source = cell.cell.source
+        if source.count("#") < _COMMENT_BLOCK_LINES:
+            return ()  # each comment line has its '#'
+        blocks = _comment_blocks(source.splitlines())
+        if not blocks:
+            return ()
+        # One finding per cell: a commented example split by a `...` line is one block, not two.
+        start, length = blocks[0]
+        more = (f" (and {len(blocks) - 1} more block(s) from line "
+                f"{', '.join(str(line) for line, _ in blocks[1:])})" if len(blocks) > 1 else "")
+        return [self.finding(cell, Span(start, 1, start + length - 1, 1),
+                             f"{length} comment lines in a row{more}; move the explanation into a markdown "
+                             "cell (or delete commented-out code)")]
+
+
+def _comment_blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first line, length) of each run of six or more comment lines, less prose that explains indented code."""
+    run_start, run_length = 0, 0
+    blocks = []
+    for number, text in enumerate(lines + [""], start=1):
+        stripped = text.strip()
+        if stripped.startswith("#") and not stripped.startswith(("#!", "# %%", "# readiness:", "# noqa")):
+            if run_length == 0:
+                run_start = number
+            run_length += 1
+            continue
+        if run_length >= _COMMENT_BLOCK_LINES and not _explains_indented_code(
+                lines[run_start - 1:run_start - 1 + run_length]):
+            blocks.append((run_start, run_length))
+        run_length = 0
+    return blocks
 
 
 def _commented_code(text: str) -> bool:
@@ -600,34 +646,35 @@ class ScatteredImports(Rule):
     name = "scattered-imports"
     category = "notebook-hygiene"
     severity = Severity.INFO
+    reads = ("imports across cells", "definitions across cells")
 
     def check(self, model: NotebookModel):
-        importing = [cell for cell in model.parsed_cells
-                     if any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in cell.facts.statements)]
+        importing = []
+        for cell in model.parsed_cells:
+            if cell.facts.imports:  # any import, at any depth: most cells have none
+                found = _import_statements(cell.facts)
+                if found:
+                    importing.append((cell, found))
         if len(importing) < 2:
             return
-        home, later = importing[0], importing[1:]
-        statements = [(cell, s) for cell in later for s in cell.facts.statements
-                      if isinstance(s, (ast.Import, ast.ImportFrom))]
-        listed = ", ".join(f"cell {cell.index} line {cell.facts.span(s).line}" for cell, s in statements[:6])
+        (home, home_statements), later = importing[0], importing[1:]
+        statements = [(cell, statement, cell.facts.span(statement)) for cell, found in later for statement in found]
+        listed = ", ".join(f"cell {cell.index} line {span.line}" for cell, _, span in statements[:6])
         more = f" and {len(statements) - 6} more" if len(statements) > 6 else ""
-        first_cell, first = statements[0]
-        yield self.finding(first_cell, first_cell.facts.span(first),
+        first_cell, _, first_span = statements[0]
+        yield self.finding(first_cell, first_span,
                            f"Imports after the first import cell (cell {home.index}): {listed}{more}; "
                            "gather them at the top of the notebook",
-                           self._fix(model, home, statements))
+                           self._fix(model, home, home_statements, statements))
 
-    def _fix(self, model: NotebookModel, home: CellModel, statements) -> Fix:
+    def _fix(self, model: NotebookModel, home: CellModel, home_statements: list[ast.stmt], statements) -> Fix:
         description = f"Move the imports to cell {home.index}"
-        movable = all(self._movable(model, home, cell, statement) for cell, statement in statements)
-        if not movable:
+        if not all(self._movable(model, cell, statement, span) for cell, statement, span in statements):
             return Fix(description, "unsafe")
-        last_line = max(home.facts.span(s).end_line for s in home.facts.statements
-                        if isinstance(s, (ast.Import, ast.ImportFrom)))
+        last_line = max(home.facts.span(s).end_line for s in home_statements)
         moved_text = []
         edits = []
-        for cell, statement in statements:
-            span = cell.facts.span(statement)
+        for cell, statement, span in statements:
             lines = cell.cell.source.splitlines(keepends=True)
             moved_text.append("".join(lines[span.line - 1:span.end_line]).rstrip("\n") + "\n")
             edits.append(Edit(cell.index, span.line, 1, span.end_line + 1, 1, ""))
@@ -635,20 +682,32 @@ class ScatteredImports(Rule):
         return Fix(description, "safe", tuple(edits))
 
     @staticmethod
-    def _movable(model: NotebookModel, home: CellModel, cell: CellModel, statement) -> bool:
+    def _movable(model: NotebookModel, cell: CellModel, statement, span: Span) -> bool:
         """Whole-line, top-level, and no name it binds is bound or used between home and here."""
-        span = cell.facts.span(statement)
-        line_text = cell.cell.source.splitlines()[span.line - 1] if cell.cell.source else ""
-        if line_text[:span.column - 1].strip() or span.line in cell.facts.python.magic_lines:
-            return False
-        names = {a.asname or a.name.split(".")[0] for a in statement.names}
-        for definition_name in names:
-            for definition in model.definitions.get(definition_name, []):
+        definitions = model.definitions
+        for definition_name in {a.asname or a.name.split(".")[0] for a in statement.names}:
+            for definition in definitions.get(definition_name, ()):
                 # Cells with the same source share their parsed statements: compare cells first.
                 if definition.cell.index < cell.index or (
                         definition.cell.index == cell.index and definition.binding.statement is not statement):
                     return False
+        if span.line in cell.facts.python.magic_lines:
+            return False
+        if span.column > 1:  # something before it on its line?
+            line_text = cell.cell.source.splitlines()[span.line - 1]
+            if line_text[:span.column - 1].strip():
+                return False
         return True
+
+
+def _import_statements(facts) -> list[ast.stmt]:
+    """The cell's imports that are statements of their own at its top level, in source order."""
+    module = facts.tree
+    found = [node for node in facts.of(ast.Import) if facts.parents.get(node) is module]
+    from_imports = [node for node in facts.of(ast.ImportFrom) if facts.parents.get(node) is module]
+    if from_imports:
+        found = sorted(found + from_imports, key=lambda node: (node.lineno, node.col_offset))
+    return found
 
 
 class NeverExecutedNotebook(Rule):
@@ -675,10 +734,16 @@ class NeverExecutedNotebook(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False  # needs execution counts
+    reads = ("execution counts", "saved outputs")
 
     def check(self, model: NotebookModel):
-        code = [cell for cell in model.code_cells if cell.cell.source.strip()]
-        if code and all(cell.cell.execution_count is None and not cell.cell.outputs for cell in code):
+        code = False
+        for cell in model.code_cells:
+            if cell.cell.source.strip():
+                if cell.cell.execution_count is not None or cell.cell.outputs:
+                    return
+                code = True
+        if code:
             yield self.finding(None, None, "No code cell of this notebook has been run; run it from the top and "
                                            "save it with its outputs")
 
@@ -712,24 +777,26 @@ class ExecutionCountGaps(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("execution counts", "RP501's findings")
 
     def check(self, model: NotebookModel):
-        from .hidden_state import OutOfOrderExecution
-
         # A count of 0 is no kernel's (RP501 leaves it out too). Cells without code keep theirs: they ran.
         counts = [(cell, cell.cell.execution_count) for cell in model.code_cells if cell.cell.execution_count]
         if len(counts) < 2:
-            return
-        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
-        if findings_of(OutOfOrderExecution(), model):
             return
         values = sorted(count for _, count in counts)
         repeated = len(values) != len(set(values))
         # Only gaps between saved cells, of two runs or more: counts starting above 1 (a cell run, or a
         # restart, before the run that was saved) and a gap of one (most often one cell run twice) are too
         # common to say anything.
-        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2 and not _unexecuted_between(model, a, b)]
+        gaps = [(a, b) for a, b in pairwise(values) if b - a > 2]
+        if gaps:
+            where = {count: cell.index for cell, count in counts}
+            gaps = [(a, b) for a, b in gaps if not _unexecuted_between(model, where[a], where[b])]
         if not gaps and not repeated:
+            return
+        # Cells run out of order are RP501's finding, with the same remedy: one problem, one finding.
+        if findings_of(_OUT_OF_ORDER, model):
             return
         parts = []
         if gaps:
@@ -741,11 +808,12 @@ class ExecutionCountGaps(Rule):
                                        "restart the kernel and run all cells before saving")
 
 
-def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
-    """Code cells without a count between the cells that ran at `low` and `high`: the missing counts are
-    theirs (run, then cleared), and RP503 reports them."""
-    where = {cell.cell.execution_count: cell.index for cell in model.code_cells if cell.cell.execution_count}
-    first, last = where[low], where[high]
+_OUT_OF_ORDER = OutOfOrderExecution()  # one instance: `findings_of` keeps its dispatcher
+
+
+def _unexecuted_between(model: NotebookModel, first: int, last: int) -> bool:
+    """Code cells without a count between the cells (indexes) that ran at two counts: the missing counts
+    are theirs (run, then cleared), and RP503 reports them."""
     return first < last and any(cell.cell.execution_count is None and cell.cell.source.strip()
                                 for cell in model.code_cells if first < cell.index < last)
 
@@ -753,9 +821,15 @@ def _unexecuted_between(model: NotebookModel, low: int, high: int) -> bool:
 # ---- project level: the folder around the notebook ------------------------------------------------
 
 
+def _folder(model: NotebookModel) -> str:
+    """The notebook's folder, absolute, as text: the key of the caches below (a Path costs more to build)."""
+    return os.path.dirname(os.path.abspath(model.path))
+
+
 @lru_cache(maxsize=1024)
-def _project_root(folder: Path) -> Path | None:
-    for candidate in (folder, *folder.parents):
+def _project_root(folder: str) -> Path | None:
+    path = Path(folder)
+    for candidate in (path, *path.parents):
         if (candidate / ".git").exists():
             return candidate
     return None
@@ -791,6 +865,7 @@ class NoDependencyFile(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO  # RP203 already reports each unpinned import as an error
     docs_are_runnable = False  # about files beside the notebook
+    reads = ("imports", "install lines", "dependency files")
 
     def check(self, model: NotebookModel):
         from .dependencies import packages_without_dependency_file
@@ -828,17 +903,19 @@ class NotUnderVersionControl(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        if _project_root(Path(os.path.abspath(model.path)).parent) is None:
+        if _project_root(_folder(model)) is None:
             yield self.finding(None, None, "This notebook is not in a git repository; put it under version "
                                            "control")
 
 
 @lru_cache(maxsize=256)
-def _large_files(folder: Path, threshold: int) -> tuple[tuple[str, int], ...]:
+def _large_files(folder: str, threshold: int) -> tuple[tuple[str, int], ...]:
+    folder = Path(folder)
     found = []
     for root, subfolders, files in os.walk(folder):
         depth = len(Path(root).relative_to(folder).parts)
@@ -903,12 +980,12 @@ class LargeDataFile(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        folder = Path(os.path.abspath(model.path)).parent
-        for relative, size in _large_files(folder, LARGE_FILE_BYTES):
+        for relative, size in _large_files(_folder(model), LARGE_FILE_BYTES):
             yield self.finding(None, None, f"Data file '{relative}' is {size / 1024 / 1024:.0f} MB and not kept "
                                            "by DVC or git-lfs; track it with one of them instead of git")
 
@@ -948,11 +1025,12 @@ class DuplicateNotebookName(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     docs_are_runnable = False
+    reads = ("project files",)
 
     def check(self, model: NotebookModel):
         if model.path is None:
             return
-        root = _project_root(Path(os.path.abspath(model.path)).parent)
+        root = _project_root(_folder(model))
         if root is None:
             return
         others = _notebook_names(root).get(model.path.name)

@@ -56,38 +56,42 @@ def holder_name(facts: CellFacts, node: ast.AST, resolve=None) -> str | None:
     `{"api_key": "..."}`, `def f(api_key="...")`, `os.getenv("API_KEY", "...")`, also through
     `a or "..."` and `x if c else "..."`.
     """
-    child, parent = node, facts.parent(node)
-    while isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.IfExp) and child is not parent.test):
-        if isinstance(parent, ast.BoolOp) and resolve is not None:
+    parents = facts.parents
+    child, parent = node, parents.get(node)
+    kind = type(parent)  # compared with `is`: the parser makes no subclasses, and rules ask for every literal
+    while kind is ast.BoolOp or (kind is ast.IfExp and child is not parent.test):
+        if kind is ast.BoolOp and resolve is not None:
             # `os.environ.get("API_KEY") or "<fallback>"`: the fallback stands in for that variable
             for value in parent.values:
                 name = _environment_name(value, resolve)
                 if name:
                     return name
-        child, parent = parent, facts.parent(parent)
-    if isinstance(parent, ast.Assign) and child is parent.value:
-        return target_name(parent.targets[-1])
-    if isinstance(parent, (ast.AnnAssign, ast.NamedExpr)) and child is parent.value:
-        return target_name(parent.target)
-    if isinstance(parent, ast.keyword):
+        child, parent = parent, parents.get(parent)
+        kind = type(parent)
+    if kind is ast.Assign:
+        return target_name(parent.targets[-1]) if child is parent.value else None
+    if kind is ast.AnnAssign or kind is ast.NamedExpr:
+        return target_name(parent.target) if child is parent.value else None
+    if kind is ast.keyword:
         return parent.arg
-    if isinstance(parent, ast.Dict):
-        for key, value in zip(parent.keys, parent.values):
-            if value is child:
-                return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-        return None
-    if isinstance(parent, ast.arguments):
+    if kind is ast.Dict:
+        try:
+            key = parent.keys[parent.values.index(child)]  # nodes compare by identity: found in C, not a loop
+        except ValueError:
+            return None  # a key, not a value
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if kind is ast.arguments:
         return _default_of(parent, child)
-    if isinstance(parent, ast.Tuple):
+    if kind is ast.Tuple:
         # `user, password = "ana", "S3cret"`: the element's place in the target tuple.
-        grand = facts.parent(parent)
+        grand = parents.get(parent)
         if isinstance(grand, ast.Assign) and parent is grand.value and isinstance(grand.targets[-1], ast.Tuple):
             targets = grand.targets[-1].elts
             index = next(i for i, element in enumerate(parent.elts) if element is child)
             if len(targets) == len(parent.elts):
                 return target_name(targets[index])
         return None
-    if isinstance(parent, ast.Call) and resolve is not None and len(parent.args) >= 2 and child is parent.args[1]:
+    if kind is ast.Call and resolve is not None and len(parent.args) >= 2 and child is parent.args[1]:
         # os.getenv("API_KEY", "<default>"), os.environ.get(...), os.environ.setdefault(...)
         callee = resolve(parent.func) or ""
         first = parent.args[0]

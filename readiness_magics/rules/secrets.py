@@ -12,45 +12,65 @@ from ..transform import MagicLine, written_module
 from .base import Rule
 from .literals import holder_name, literal_node, magic_tokens, name_words, on_magic_line
 
+
+class _LazyPattern:
+    """A pattern compiled on its first use. Most notebooks hold no token, URL or secret's name, so most
+    of these are never needed, and compiling them at import took about 2 ms of each start (pre-commit
+    checks one notebook at a time); once compiled, its methods are plain attributes, as fast as the
+    pattern's own. The patterns read for every literal stay `re.compile`d."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags = pattern, flags
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(self.pattern, self.flags)
+        self.search, self.match, self.fullmatch = compiled.search, compiled.match, compiled.fullmatch
+        self.finditer, self.findall = compiled.finditer, compiled.findall
+        return getattr(compiled, name)
+
+
 FIX = Fix("Read the secret from an environment variable or a secrets manager, and rotate it", "unsafe")
 FROM_ENVIRONMENT = ("read it from an environment variable (`os.environ`), `getpass` or a secrets manager, "
                     "and rotate it: it is in the notebook's history")
 
 # Tokens recognised by their shape alone, whatever name they are given.
 KNOWN_TOKENS = (
-    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
-    ("Discord webhook URL", re.compile(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
-    ("Stripe key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    ("AWS access key id", _LazyPattern(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")),
+    ("GitHub token", _LazyPattern(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", _LazyPattern(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("Slack token", _LazyPattern(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("Slack webhook URL", _LazyPattern(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]{20,}")),
+    ("Discord webhook URL", _LazyPattern(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w-]{20,}")),
+    ("Stripe key", _LazyPattern(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}")),
     # OpenAI, Anthropic and look-alikes: a long random run after the prefix, not "sk-learn-model-v2"
-    ("API key", re.compile(r"(?<![\w-])sk-(?:[A-Za-z0-9]+-){0,3}[A-Za-z0-9_]{20,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
-    ("SendGrid API key", re.compile(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
-    ("JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("Private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("API key", _LazyPattern(r"(?<![\w-])sk-(?:[A-Za-z0-9]+-){0,3}[A-Za-z0-9_]{20,}")),
+    ("Google API key", _LazyPattern(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("Hugging Face token", _LazyPattern(r"\bhf_[A-Za-z0-9]{30,}")),
+    ("SendGrid API key", _LazyPattern(r"\bSG\.[\w-]{20,}\.[\w-]{20,}")),
+    ("JSON Web Token", _LazyPattern(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("Private key", _LazyPattern(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
 )
-_KNOWN_PREFILTER = re.compile(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|sk-|"
-                              r"AIza|hf_|SG\.|eyJ|PRIVATE KEY")
+_KNOWN_PREFILTER = _LazyPattern(r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|discord|[rs]k_|"
+                                r"sk-|AIza|hf_|SG\.|eyJ|PRIVATE KEY")
 # scheme://user:password@host
-CREDENTIALS_URL = re.compile(
+CREDENTIALS_URL = _LazyPattern(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"]*):(?P<password>[^\s@/'\"]+)@(?P<host>[^\s/'\":?#]*)"
 )
 # Worth a closer look: a known token's prefix, or an Authorization header.
 _INTERESTING = re.compile(_KNOWN_PREFILTER.pattern + r"|uthorization|UTHORIZATION")
+# No known token (`xoxb-` and ten characters, a Slack token) nor Authorization header is shorter: a shorter
+# literal is not worth that closer look (the test of this module pins the figure against the patterns).
+_SHORTEST_TOKEN = 15
 _SECRET_HINT = re.compile(r"pass|pwd|secret|token|key|auth|cred", re.IGNORECASE)
-_AWS_SECRET = re.compile(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
+_AWS_SECRET = _LazyPattern(r"(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*\d)[A-Za-z0-9/+]{40}")
 # ODBC/ADO.NET and Azure connection strings: "Server=...;User ID=ana;Password=...;"
-_CONNECTION_STRING = re.compile(
+_CONNECTION_STRING = _LazyPattern(
     r"(?i)(?:^|;)\s*(?P<name>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*(?P<value>[^;]+)"
 )
-_QUERY_SECRET = re.compile(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
+_QUERY_SECRET = _LazyPattern(r"[?&](?P<name>[A-Za-z_][\w-]*)=(?P<value>[^&#\s'\"]+)")
 _QUERY_SECRET_NAMES = {"key", "apikey", "api_key", "appid", "token", "access_token", "sig", "signature",
                        "client_secret", "secret", "password", "auth", "code"}
-_AUTHORIZATION = re.compile(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
+_AUTHORIZATION = _LazyPattern(r"(?i)\b(?:proxy-)?authorization:\s*(?:bearer|token|basic)\s+(?P<secret>[^\s'\"]+)")
 
 _PASSWORD_WORDS = {"password", "passwd", "passphrase", "pwd", "pass", "pword", "passw", "passcode"}
 _SECRET_WORDS = {"secret", "secrets", "token", "apikey", "credential", "credentials", "creds", "privatekey",
@@ -91,7 +111,7 @@ _KNOWN_HASHES = {
     "da39a3ee5e6b4b0d3255bfef95601890afd80709",  # sha1("")
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # sha256("")
 }
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = _LazyPattern(
     r"your|here\b|xxx|example|changeme|change[_-]me|placeholder|dummy|fake|sample|redacted|replace|insert|todo|"
     r"tbd|<|>|\{|\}|^\$\w|\$\{|\.\.\.|…|\*\*\*|%\(|%s|secret_?here",
     re.IGNORECASE,
@@ -100,12 +120,13 @@ _NOT_A_VALUE = {"none", "null", "nil", "test", "secret", "password", "passwd", "
                 "api_key", "api-key", "default", "empty", "unset", "notset", "not_set", "n/a", "na", "mypassword",
                 "mytoken", "mysecret", "mykey", "true", "false", "auto", "required", "optional", "hidden", "off",
                 "on", "yes", "no", "string", "str", "bearer", "basic", "env", "environ", "keyring", "prompt"}
-_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
-_WORDS_VALUE = re.compile(r"[a-z]+(?:[ ._/:-][a-z]+)*")
-_SNAKE_VALUE = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
-_FILE_VALUE = re.compile(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
-                         r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
+_ENV_NAME = _LazyPattern(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{2,}")
+_WORDS_VALUE = _LazyPattern(r"[a-z]+(?:[ ._/:-][a-z]+)*")
+_SNAKE_VALUE = _LazyPattern(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+")
+_FILE_VALUE = _LazyPattern(r"\.(?:json|txt|pem|key|env|ya?ml|ini|cfg|conf|toml|p12|pfx|crt|cer|csv|pkl|pickle|gpg|"
+                           r"asc|jks|keystore|ppk|pub)$", re.IGNORECASE)
 _SCHEME = re.compile(r"(?i)(?:bearer|token|basic|apikey|key)\s+(?P<rest>\S+)$")
+_SPACE = re.compile(r"\s")  # what str.isspace calls space, found in C
 
 
 def mask(value: str) -> str:
@@ -143,7 +164,7 @@ def _secret_part(value: str) -> str | None:
     scheme = _SCHEME.match(value)
     if scheme:
         value = scheme["rest"]
-    return value if value and not any(ch.isspace() for ch in value) else None
+    return value if value and not _SPACE.search(value) else None
 
 
 def looks_real(value: str, kind: str) -> bool:
@@ -286,25 +307,33 @@ class SecretSighting:
     secret: str = ""  # the value itself: the same secret written again in a cell is one finding
 
 
-def secret_sightings(model: NotebookModel) -> list[SecretSighting]:
-    """Every secret of the notebook, one per literal (or per magic-line token), with the code it falls under."""
-    cached = model.__dict__.get("_secret_sightings")
-    if cached is None:
-        cached = model.__dict__["_secret_sightings"] = list(_find_sightings(model))
-    return cached
+def cell_secrets(model: NotebookModel, cell: CellModel) -> tuple[tuple[str, Span, str], ...]:
+    """(code, span, message) of every secret in a code cell, one per literal (or per magic-line token)
+    and per value; computed once for the three rules, and kept with the cell's facts."""
+    facts = cell.facts
+    if not facts.strings and not facts.python.magics and not (facts.python.code is None and facts.python.cell_magic):
+        return ()  # nothing a secret could be written in
+    # Kept as `model.per_cell` keeps its results, with one difference: a cell whose reading resolved no
+    # name (most cells) holds for any imports, so identical cells of notebooks that import differently
+    # share it (context None), and the notebook's import table is not even built for them.
+    entry = facts.memo.get("secrets")
+    if entry is not None and (entry[0] is None or entry[0] == model.imports_key):
+        return entry[1]
+    resolved: list[ast.AST] = []
+
+    def resolve(node: ast.AST) -> str | None:
+        resolved.append(node)
+        return model.resolve(node)
+
+    found = _once_per_secret(_cell_sightings(cell, resolve))
+    facts.memo["secrets"] = (model.imports_key if resolved else None, found)
+    return found
 
 
-def _find_sightings(model: NotebookModel):
-    for cell in model.code_cells:
-        # A cell's secrets depend on its source and on what the notebook's imports make of names.
-        found = model.per_cell(cell, "secrets", lambda cell: _once_per_secret(list(_cell_sightings(model, cell))),
-                               model.imports_key)
-        for code, span, message in found:
-            yield SecretSighting(code, cell, span, message)
-
-
-def _once_per_secret(sightings: list[SecretSighting]) -> list[tuple[str, Span, str]]:
+def _once_per_secret(sightings: list[SecretSighting]) -> tuple[tuple[str, Span, str], ...]:
     """One finding per secret and cell: where the same value is written again, the first names the others."""
+    if not sightings:
+        return ()
     first: dict[tuple[str, str], int] = {}
     again: dict[int, list[int]] = {}
     kept: list[SecretSighting] = []
@@ -323,51 +352,71 @@ def _once_per_secret(sightings: list[SecretSighting]) -> list[tuple[str, Span, s
             listed = ", ".join(map(str, lines[:-1])) + (" and " if len(lines) > 1 else "") + str(lines[-1])
             message += f" (the same value is also on line{'s' if len(lines) > 1 else ''} {listed} of this cell)"
         found.append((sighting.code, sighting.span, message))
-    return found
+    return tuple(found)
 
 
-def _cell_sightings(model: NotebookModel, cell: CellModel):
+def _cell_sightings(cell: CellModel, resolve) -> list[SecretSighting]:
     facts = cell.facts
-    for magic in facts.magics:
-        yield from _magic_sightings(cell, magic)
+    found: list[SecretSighting] = []
+    for magic in facts.python.magics:
+        found.extend(_magic_sightings(cell, magic))
     if facts.python.code is None and facts.python.cell_magic and written_module(facts.source) is None:
-        yield from _body_sightings(cell)  # %%bash, %%sql, %%writefile .env: a secret in any language
-    if facts.tree is not None:
+        found.extend(_body_sightings(cell))  # %%bash, %%sql, %%writefile .env: a secret in any language
+    if facts.strings:
         aws_key_id = False
+        parents, magic_lines = facts.parents, facts.python.magic_lines
+        naming, interesting, Expr = _NAMING_PARENTS, _INTERESTING.search, ast.Expr
         for node in facts.strings:
             value = node.value
-            if len(value) < 6 or isinstance(facts.parent(node), ast.Expr) or on_magic_line(facts, node):
-                continue  # short, a docstring or note, or a transformed magic line (read through facts.magics)
-            found = _literal_secret(model, facts, node, value)
-            if found is not None:
-                aws_key_id = aws_key_id or found[1].startswith("AWS access key id")
-                yield SecretSighting(found[0], cell, facts.span(literal_node(facts, node)), found[1], value)
+            if len(value) < 6:
+                continue
+            parent = parents.get(node)
+            kind = type(parent)
+            if kind is Expr:
+                continue  # a docstring or a note
+            if kind not in naming and "://" not in value and ";" not in value and (
+                    len(value) < _SHORTEST_TOKEN or not interesting(value)):
+                continue  # given to no name, and no token nor URL: the common case, decided here
+            if magic_lines and on_magic_line(facts, node):
+                continue  # a transformed magic line (read through facts.magics)
+            secret = _literal_secret(resolve, facts, node, value, parent)
+            if secret is not None:
+                aws_key_id = aws_key_id or secret[1].startswith("AWS access key id")
+                found.append(SecretSighting(secret[0], cell, facts.span(literal_node(facts, node)), secret[1], value))
         if aws_key_id:
             # The other half of the pair: 40 characters of base64 beside a key id, whatever its name.
             for node in facts.strings:
                 if _AWS_SECRET.fullmatch(node.value) and not on_magic_line(facts, node) and \
-                        _literal_secret(model, facts, node, node.value) is None:
+                        _literal_secret(resolve, facts, node, node.value, parents.get(node)) is None:
                     message = _token_message("AWS secret access key", node.value)
-                    yield SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message, node.value)
+                    found.append(SecretSighting("RP603", cell, facts.span(literal_node(facts, node)), message,
+                                                node.value))
+    return found
 
 
-def _literal_secret(model: NotebookModel, facts, node: ast.Constant, value: str) -> tuple[str, str] | None:
+# Where a literal can be given a name that holds a secret (`holder_name`, `_login_argument`, `_auth_pair`).
+_NAMING_PARENTS = frozenset({ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.keyword, ast.Dict, ast.arguments,
+                             ast.Tuple, ast.Call, ast.BoolOp, ast.IfExp})
+
+
+def _literal_secret(resolve, facts, node: ast.Constant, value: str, parent) -> tuple[str, str] | None:
     """(code, message) for the secret a string literal holds, if any: one finding per literal."""
     if "://" in value or ";" in value:
         url = credentials_in_url(value)
         if url:
             return "RP602", _url_message(url)
-    interesting = _INTERESTING.search(value)
-    if not interesting and _secret_part(value) is None:
-        return None  # neither a token nor a secret's shape, whatever it is given to: spare the name lookups
-    name = holder_name(facts, node, model.resolve)
+    interesting = _INTERESTING.search(value) if len(value) >= _SHORTEST_TOKEN else None
+    if not interesting and (type(parent) not in _NAMING_PARENTS or _secret_part(value) is None):
+        return None  # neither a token, nor a secret's shape given to a name: spare the name lookups
+    name = holder_name(facts, node, resolve)
     kind = secret_kind(name)
     if kind is None:
-        login = _login_argument(facts, node, model.resolve)
+        parent_type = type(parent)
+        login = _login_argument(facts, node, resolve) if parent_type is ast.Call or parent_type is ast.keyword else None
         if login is not None:
             name, kind = login
-        elif name is None:
-            name = _auth_pair(facts, node, model.resolve)
+        elif name is None and parent_type is ast.Tuple:
+            name = _auth_pair(facts, node, resolve)
             kind = "password" if name else None
     token = known_token(value) if interesting else None
     if kind and (token or looks_real(value, kind)):
@@ -422,9 +471,9 @@ def _magic_sightings(cell: CellModel, magic: MagicLine):
 
 
 # `NAME=value`, `name: value`, `export NAME="value"`, `"name": "value"` in a body of another language.
-_BODY_ASSIGNMENT = re.compile(
+_BODY_ASSIGNMENT = _LazyPattern(
     r"(?P<name>[A-Za-z_][\w.-]*)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<value>[^\s\"',;#<>]+)")
-_BODY_WORD = re.compile(r"[^\s'\"`<>]+")
+_BODY_WORD = _LazyPattern(r"[^\s'\"`<>]+")
 
 
 def _body_sightings(cell: CellModel):
@@ -460,7 +509,24 @@ def _body_sightings(cell: CellModel):
                 yield SecretSighting("RP603", cell, span, _token_message(*found), found[1])
 
 
-class HardcodedSecret(Rule):
+class _SecretRule(Rule):
+    """What the three secret rules share: each code cell is read once for all three (`cell_secrets`), and
+    each rule keeps the secrets of its code."""
+
+    category = "hardcoded-secret"
+    severity = Severity.ERROR
+    visits_cells = True
+    reads = ("import aliases",)  # `os.getenv(...)`, `smtp.login(...)` whatever they are imported as
+
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        found = cell_secrets(model, cell)
+        if not found:
+            return ()
+        code = self.code
+        return [self.finding(cell, span, message, FIX) for kind, span, message in found if kind == code]
+
+
+class HardcodedSecret(_SecretRule):
     """## What it does
     Reports a literal that is given to a name that holds a secret: `api_key`, `API_TOKEN`,
     `password`, `client_secret`, `auth_token`, an `Authorization` header, in an assignment, a keyword
@@ -506,13 +572,9 @@ class HardcodedSecret(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
-class CredentialsInUrl(Rule):
+class CredentialsInUrl(_SecretRule):
     """## What it does
     Reports a URL with a password in it, such as a database connection string
     `postgresql://analyst:S3cretPass@db.internal:5432/sales`, a `mongodb+srv://` URI or a git remote
@@ -547,13 +609,9 @@ class CredentialsInUrl(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
-class KnownTokenFormat(Rule):
+class KnownTokenFormat(_SecretRule):
     """## What it does
     Reports a token recognised by its shape wherever it appears, even under a name that does not
     say so: AWS access key ids (`AKIA...`), GitHub (`ghp_...`, `github_pat_...`), GitLab, Slack
@@ -588,10 +646,6 @@ class KnownTokenFormat(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
 
-    def check(self, model: NotebookModel):
-        for sighting in secret_sightings(model):
-            if sighting.code == self.code:
-                yield self.finding(sighting.cell, sighting.span, sighting.message, FIX)
 
 
 RULES = (HardcodedSecret, CredentialsInUrl, KnownTokenFormat)

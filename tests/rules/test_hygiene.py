@@ -272,3 +272,15 @@ def test_a_rule_off_by_default_runs_only_when_named():
     assert [c for c in codes_for(cells, select="RP7") if c[0] == "RP704"] == []
     assert codes_for(cells, select="RP704") == [("RP704", 1, 1)]
     assert codes_for(cells, select="no-closing-markdown") == [("RP704", 1, 1)]
+
+
+@pytest.mark.parametrize("source", [
+    "", "x = 1", "a\nb\nc", "a\nb\nc\n", "a\r\nb\r\nc", "a\rb\rc", "a\x0bb\x0cc\x1cd\x1de\x1ef", "a\n\n\n\n",
+    "é\nb\u2028c\x85d\ne", "\n" * 5, "x\n" * 4 + "y",
+])
+def test_at_most_lines_agrees_with_splitlines(source):
+    from readiness_magics.rules.hygiene import _at_most_lines
+
+    for limit in range(8):
+        if _at_most_lines(source, limit):
+            assert len(source.splitlines()) <= limit

@@ -298,3 +298,36 @@ def test_secrets_in_cells_of_other_languages_and_in_written_files_are_found(sour
 ])
 def test_placeholders_and_lookups_in_other_languages_are_not_secrets(source):
     assert rp6([source]) == []
+
+
+def test_a_pattern_compiled_on_first_use_matches_as_the_compiled_one():
+    import re
+
+    from readiness_magics.rules.secrets import _LazyPattern
+
+    lazy = _LazyPattern(r"(?P<word>k\w+)", re.IGNORECASE)
+    assert "search" not in vars(lazy)  # nothing compiled yet
+    assert lazy.search("a Key here")["word"] == "Key"
+    assert [match.group() for match in lazy.finditer("key kit")] == ["key", "kit"]
+    assert lazy.fullmatch("kx") and not lazy.match("xk") and lazy.pattern == r"(?P<word>k\w+)"
+
+
+def test_a_cell_shared_by_notebooks_is_read_with_each_notebooks_imports():
+    # The same cell source shares its facts (and what rules keep with them) across notebooks; a cell whose
+    # reading resolved a name must be read again where the imports differ.
+    cell = 'login("ana", "S3cretPassw0rd")'
+    logs_in = ["from service import login", cell]
+    does_not = ["from service import authenticate as login", cell]
+    assert codes(logs_in) == ["RP601"]
+    assert codes(does_not) == []
+    assert codes(logs_in) == ["RP601"]
+
+
+def test_no_known_token_nor_authorization_header_is_shorter_than_the_figure_the_rule_skips_by():
+    import re._parser
+
+    from readiness_magics.rules import secrets
+
+    patterns = [pattern for _, pattern in secrets.KNOWN_TOKENS] + [secrets._AUTHORIZATION]
+    shortest = min(re._parser.parse(pattern.pattern, pattern.flags).getwidth()[0] for pattern in patterns)
+    assert shortest == secrets._SHORTEST_TOKEN

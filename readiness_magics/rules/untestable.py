@@ -7,7 +7,15 @@ import re
 import weakref
 from collections.abc import Iterator
 
-from ..analysis import CellModel, NotebookModel, Span, root_name
+from ..analysis import (
+    CellModel,
+    NotebookModel,
+    Span,
+    _walk_statements,
+    names_in,
+    root_name,
+    walk,
+)
 from ..findings import Fix, Severity
 from .base import Rule
 from .hidden_state import _comprehension_bound, _first_opaque_cell
@@ -68,6 +76,38 @@ def _is_true(node: ast.AST | None) -> bool:
 def _at_top_level(cell: CellModel, node: ast.AST) -> bool:
     """Runs when the cell runs: not inside a def, lambda or class body."""
     return not any(isinstance(ancestor, _SCOPES) for ancestor in cell.facts.ancestors(node))
+
+
+def _start(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
+
+
+def _within(cell: CellModel, kind: type, root: ast.AST) -> list:
+    """The cell's nodes of one type inside `root` (a statement of the cell, a def with its decorators),
+    any depth, in source order: a slice of the cell's index, found by position, instead of a walk."""
+    nodes = cell.facts.of(kind)
+    if not nodes:
+        return nodes
+    decorators = getattr(root, "decorator_list", None)
+    start = _start(decorators[0] if decorators else root)
+    low = bisect.bisect_left(nodes, start, key=_start)
+    high = bisect.bisect_left(nodes, (root.end_lineno, root.end_col_offset), key=_start)
+    return nodes[low:high]
+
+
+def _same_scope(cell: CellModel, node: ast.AST, root: ast.AST) -> bool:
+    """No def, lambda or class body between `node` and `root`, which holds it: they run when `root` runs."""
+    for ancestor in cell.facts.ancestors(node):
+        if ancestor is root:
+            return True
+        if isinstance(ancestor, _SCOPES):
+            return False
+    return True
+
+
+def _breadth_first(node: ast.AST):
+    """`ast.walk` of a part of a cell (a loop, a function, a test) where the first match counts, in its order."""
+    return _walk_statements((node,))
 
 
 def _outer_function(cell: CellModel, node: ast.AST):
@@ -154,27 +194,30 @@ class FunctionReadsNotebookState(Rule):
     severity = Severity.WARNING
     # DESIGN.md: "state from other cells". A global bound only beside the def is left alone.
     same_cell_counts = False
+    visits_cells = True
+    reads = ("definitions across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            for function in cell.facts.functions:
-                found = self._hidden_inputs(model, cell, function)
-                if not found:
-                    continue
-                names = list(dict.fromkeys(name for name, _ in found))
-                first = min((node for _, node in found), key=lambda n: (n.lineno, n.col_offset))
-                mutated = [name for name in names if name in function.declared_global]
-                read = [name for name in names if name not in function.declared_global]
-                parts = []
-                if read:
-                    parts.append(f"reads notebook state {_quoted(read)}")
-                if mutated:
-                    parts.append(f"changes {_quoted(mutated)} through `global`")
-                message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
-                           f"pass {'it' if len(names) == 1 else 'them'} in as "
-                           f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
-                yield self.at_node(cell, first, message,
-                                   Fix("Turn the globals into parameters of the function", "unsafe"))
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None:
+            return
+        for function in cell.facts.functions:
+            found = self._hidden_inputs(model, cell, function)
+            if not found:
+                continue
+            names = list(dict.fromkeys(name for name, _ in found))
+            first = min((node for _, node in found), key=lambda n: (n.lineno, n.col_offset))
+            mutated = [name for name in names if name in function.declared_global]
+            read = [name for name in names if name not in function.declared_global]
+            parts = []
+            if read:
+                parts.append(f"reads notebook state {_quoted(read)}")
+            if mutated:
+                parts.append(f"changes {_quoted(mutated)} through `global`")
+            message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
+                       f"pass {'it' if len(names) == 1 else 'them'} in as "
+                       f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
+            yield self.at_node(cell, first, message,
+                               Fix("Turn the globals into parameters of the function", "unsafe"))
 
     @staticmethod
     def _hidden_inputs(model: NotebookModel, cell: CellModel, function) -> list[tuple[str, ast.AST]]:
@@ -195,7 +238,7 @@ class FunctionReadsNotebookState(Rule):
 
 
 def _global_statement(function: ast.AST, name: str) -> ast.AST | None:
-    for statement in ast.walk(function):
+    for statement in _breadth_first(function):
         if isinstance(statement, ast.Global) and name in statement.names:
             return statement
     return None
@@ -296,15 +339,15 @@ _WRITE_LAST_NAMES = (_WRITE_METHODS | _WRITE_METHODS_NEED_TARGET | {_last(n) for
                      | {_last(n) for n in _OPENERS | _MODE_OPENERS} | {"csv", "parquet", "json", "orc", "text"})
 
 
-def _writes_to_memory(model: NotebookModel, call: ast.Call, function: ast.AST) -> bool:
+def _writes_to_memory(model: NotebookModel, cell: CellModel, call: ast.Call, function: ast.AST) -> bool:
     """`df.to_parquet(buffer)` with `buffer = io.BytesIO()`: nothing reaches a file."""
     target = call.args[0] if call.args else None
     if isinstance(target, ast.Call):
         return _last(_callee(model, target)) in ("BytesIO", "StringIO")
     if not isinstance(target, ast.Name):
         return False
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+    for node in _within(cell, ast.Assign, function):
+        if isinstance(node.value, ast.Call) \
                 and _last(_callee(model, node.value)) in ("BytesIO", "StringIO") \
                 and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets):
             return True
@@ -396,7 +439,7 @@ def _is_path_like(node: ast.AST) -> bool:
 
 def _computes(model: NotebookModel, cell: CellModel, function: ast.AST) -> ast.AST | None:
     """The first node of the function that computes (rather than builds a path, prints or writes)."""
-    for node in ast.walk(function):
+    for node in _breadth_first(function):
         if node is function:
             continue
         if isinstance(node, ast.Call):
@@ -468,20 +511,20 @@ def _write_target(model: NotebookModel, write: ast.Call) -> str | None:
     return ast.unparse(keyword.value) if keyword is not None else None
 
 
-def _removed_after(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+def _removed_after(model: NotebookModel, cell: CellModel, function: ast.AST, write: ast.Call) -> bool:
     """`torch.save(m, "tmp.pt")` then `os.remove("tmp.pt")`: a temporary file, gone when the function returns."""
     written = _write_target(model, write)
     return written is not None and any(
-        isinstance(node, ast.Call) and _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
-        and node.args and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+        _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
+        and node.args and ast.unparse(node.args[0]) == written for node in _within(cell, ast.Call, function))
 
 
-def _read_back(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+def _read_back(model: NotebookModel, cell: CellModel, function: ast.AST, write: ast.Call) -> bool:
     """`fig.savefig("hello.png")` then `imread("hello.png")`: the file is an intermediate, not an output."""
     written = _write_target(model, write)
     return written is not None and any(
-        isinstance(node, ast.Call) and node is not write and _is_loader(model, node) and node.args
-        and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+        node is not write and _is_loader(model, node) and node.args
+        and ast.unparse(node.args[0]) == written for node in _within(cell, ast.Call, function))
 
 
 class FunctionComputesAndWrites(Rule):
@@ -524,41 +567,43 @@ class FunctionComputesAndWrites(Rule):
     name = "function-computes-and-writes"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if not model.may_call(cell, _WRITE_LAST_NAMES):
-                continue  # no call named like a write: _is_write is False for each
-            writes: dict[ast.AST, list[ast.Call]] = {}
-            for call in cell.facts.calls:
-                function = _outer_function(cell, call)
-                if function is not None and _is_write(model, call) and not _writes_to_memory(model, call, function):
-                    writes.setdefault(function, []).append(call)
-            for function, calls in writes.items():
-                calls = [call for call in calls if not _removed_after(model, function, call)]
-                if not calls or _WRITER_NAME.match(function.name) and not _trains_inside(model, function):
-                    continue  # a save()/export()/download() helper: writing is what it is for
-                computation = _computes(model, cell, function)
-                if computation is None:
-                    continue
-                first = min(calls, key=lambda c: (c.lineno, c.col_offset))
-                what = _last(_callee(model, first)) or _method(first)
-                line = cell.facts.span(computation).line
-                if _read_back(model, function, first):
-                    yield self.at_node(
-                        cell, first,
-                        f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
-                        f"and reads back, left behind in the working folder; use an in-memory buffer "
-                        "(io.BytesIO) instead of the file",
-                        Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
-                    )
-                    continue
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or not model.may_call(cell, _WRITE_LAST_NAMES):
+            return  # no call named like a write: _is_write is False for each
+        writes: dict[ast.AST, list[ast.Call]] = {}
+        for call in cell.facts.calls:
+            if not _is_write(model, call):
+                continue
+            function = _outer_function(cell, call)
+            if function is not None and not _writes_to_memory(model, cell, call, function):
+                writes.setdefault(function, []).append(call)
+        for function, calls in writes.items():
+            calls = [call for call in calls if not _removed_after(model, cell, function, call)]
+            if not calls or _WRITER_NAME.match(function.name) and not _trains_inside(model, cell, function):
+                continue  # a save()/export()/download() helper: writing is what it is for
+            computation = _computes(model, cell, function)
+            if computation is None:
+                continue
+            first = min(calls, key=lambda c: (c.lineno, c.col_offset))
+            what = _last(_callee(model, first)) or _method(first)
+            line = cell.facts.span(computation).line
+            if _read_back(model, cell, function, first):
                 yield self.at_node(
                     cell, first,
-                    f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
-                    "return the result and write it in a separate step",
-                    Fix("Split the function: one part returns the result, another writes it", "unsafe"),
+                    f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
+                    f"and reads back, left behind in the working folder; use an in-memory buffer "
+                    "(io.BytesIO) instead of the file",
+                    Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
                 )
+                continue
+            yield self.at_node(
+                cell, first,
+                f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
+                "return the result and write it in a separate step",
+                Fix("Split the function: one part returns the result, another writes it", "unsafe"),
+            )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -595,7 +640,7 @@ def _learns_when_fitted(model: NotebookModel, receiver: ast.AST, depth: int = 0)
         return True
     if last not in _PIPELINES:
         return False
-    steps = [node for node in ast.walk(receiver) if isinstance(node, ast.Call) and node is not receiver]
+    steps = [node for node in walk(receiver) if type(node) is ast.Call and node is not receiver]
     kinds = {_last(_callee(model, step)) or _method(step) for step in steps}
     kinds = {kind for kind in kinds if kind[:1].isupper() and kind not in _PIPELINES}
     return bool(kinds) and not kinds <= _STATELESS  # a pipeline of stateless steps learns nothing
@@ -697,24 +742,24 @@ class TopLevelTraining(Rule):
     name = "top-level-training"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
-                continue
-            for call in cell.facts.calls:
-                trained = _training_call(model, call)
-                if trained and _at_top_level(cell, call):
-                    target = ast.unparse(call.func)
-                    if len(target) > 40 or not _is_name_chain(call.func):
-                        target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
-                            if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
-                    yield self.at_node(
-                        cell, call,
-                        f"{target}() trains a model in top-level code; move the training into a function "
-                        "that takes the data and settings as parameters and returns the model",
-                        Fix("Wrap the training in a function and call it here", "unsafe"),
-                    )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
+            return
+        for call in cell.facts.calls:
+            trained = _training_call(model, call)
+            if trained and _at_top_level(cell, call):
+                target = ast.unparse(call.func)
+                if len(target) > 40 or not _is_name_chain(call.func):
+                    target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
+                        if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
+                yield self.at_node(
+                    cell, call,
+                    f"{target}() trains a model in top-level code; move the training into a function "
+                    "that takes the data and settings as parameters and returns the model",
+                    Fix("Wrap the training in a function and call it here", "unsafe"),
+                )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -791,29 +836,21 @@ def _is_counter(statement: ast.stmt) -> bool:
             and isinstance(statement.value.value, int))
 
 
-def _loop_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
+def _loop_work(model: NotebookModel, cell: CellModel, loop: ast.AST) -> ast.AST | None:
     """The first statement or call in a loop that computes or mutates, or None for print/call-only loops,
     loops that only show something, loops that only wait for a remote job, and loops that train (RP403
     reports their training calls: one problem, one finding)."""
-    if _trains_inside(model, loop) or _shows_only(model, loop.body, loop, cell):
+    if _trains_inside(model, cell, loop) or _shows_only(model, cell, loop.body, loop):
         return None
-    work = _first_work(model, loop, cell)
-    if work is not None and _is_plain_assignment(work) and _only_waits(model, loop):
+    work = _first_work(model, cell, loop)
+    if work is not None and _is_plain_assignment(work) and _only_waits(model, cell, loop):
         return None
     return work
 
 
-def _trains_inside(model: NotebookModel, loop: ast.AST) -> bool:
-    return any(isinstance(node, ast.Call) and _training_call(model, node) for node in _walk_same_scope(loop))
-
-
-def _walk_same_scope(root: ast.AST):
-    """ast.walk, without entering nested defs, lambdas and classes."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+def _trains_inside(model: NotebookModel, cell: CellModel, root: ast.AST) -> bool:
+    """A training call in a loop or a function (not in a def or lambda nested there)."""
+    return any(_training_call(model, call) and _same_scope(cell, call, root) for call in _within(cell, ast.Call, root))
 
 
 def _is_plain_assignment(node: ast.AST) -> bool:
@@ -821,16 +858,15 @@ def _is_plain_assignment(node: ast.AST) -> bool:
     return bool(targets) and all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets)
 
 
-def _only_waits(model: NotebookModel, loop: ast.AST) -> bool:
+def _only_waits(model: NotebookModel, cell: CellModel, loop: ast.AST) -> bool:
     """`while True: status = job.retrieve(); if done: break; time.sleep(30)`: polling, not computing. It
     sleeps and keeps nothing: no `+=`, item assignment or appending."""
-    sleeps = False
-    for node in _walk_same_scope(loop):
-        if isinstance(node, ast.Call) and _short_name(model, node) == "sleep":
-            sleeps = True
-        elif _keeps_something(node):
-            return False
-    return sleeps
+    calls = _within(cell, ast.Call, loop)
+    if not any(_short_name(model, call) == "sleep" and _same_scope(cell, call, loop) for call in calls):
+        return False
+    kept = (*_within(cell, ast.AugAssign, loop), *_within(cell, ast.Assign, loop), *_within(cell, ast.AnnAssign, loop),
+            *(call for call in calls if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS))
+    return not any(_keeps_something(node) and _same_scope(cell, node, loop) for node in kept)
 
 
 def _keeps_something(node: ast.AST) -> bool:
@@ -842,15 +878,15 @@ def _keeps_something(node: ast.AST) -> bool:
     return isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node)
 
 
-def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
+def _first_work(model: NotebookModel, cell: CellModel, loop: ast.AST) -> ast.AST | None:
     counters = {id(statement) for statement in loop.body if _is_counter(statement)}
-    for node in ast.walk(loop):
+    for node in _breadth_first(loop):
         if node is loop:
             continue
         if isinstance(node, _SCOPES):
             continue
         if isinstance(node, ast.AugAssign):
-            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, node.target.id, loop, cell)):
+            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, cell, node.target.id, loop)):
                 continue  # `idx += 1` that only stops the loop (`if idx == 5: break`)
             return node
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -858,8 +894,8 @@ def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = No
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                 return node
             if node.value is not None and not _is_trivial_value(model, node.value) \
-                    and not _never_read(model, targets, _at(cell, node)) \
-                    and not _only_checked(model, targets, loop, cell):
+                    and not _never_read(model, targets, (cell, node)) \
+                    and not _only_checked(model, cell, targets, loop):
                 return node
         elif isinstance(node, ast.NamedExpr) or (
                 isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
@@ -873,40 +909,44 @@ def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = No
     return None
 
 
-def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST, cell: CellModel | None = None) -> bool:
-    inside, _ = _loop_names(model, loop)
-    return name not in _function_reads(model) and \
-        all(id(read.node) in inside for _, read in _reads_of(model, name, _at(cell, loop)))
+def _read_only_inside(model: NotebookModel, cell: CellModel, name: str, loop: ast.AST) -> bool:
+    return name not in _function_reads(model) and all(
+        _in_loop(read_cell, read.node, loop) for read_cell, read in _reads_of(model, name, (cell, loop)))
 
 
-def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST, cell: CellModel | None = None) -> bool:
+def _only_checked(model: NotebookModel, cell: CellModel, targets: list[ast.AST], loop: ast.AST) -> bool:
     """`r = api.set(item)` then only `if not r: print(r.error)` in the same loop: a call per item whose
     answer is checked, not a result the loop computes."""
     names = [name for target in targets for name in _target_roots(target)]
     if not names or None in names:
         return False
-    inside, checked = _loop_names(model, loop)
     for name in names:
-        reads = _reads_of(model, name, _at(cell, loop))
-        if not reads or name in _function_reads(model) or any(
-                id(read.node) not in inside or id(read.node) not in checked for _, read in reads):
+        reads = _reads_of(model, name, (cell, loop))
+        if not reads or name in _function_reads(model) or not all(
+                _checked_in_loop(model, read_cell, read.node, loop) for read_cell, read in reads):
             return False
     return True
 
 
-def _loop_names(model: NotebookModel, loop: ast.AST) -> tuple[frozenset, frozenset]:
-    """Ids of the loop's Name nodes, and of the nodes in its tests and show calls; once per loop."""
-    cache = model.__dict__.setdefault("_untestable_loop_names", {})
-    found = cache.get(id(loop))
-    if found is None or found[0] is not loop:
-        nodes = list(ast.walk(loop))
-        inside = frozenset(id(node) for node in nodes if isinstance(node, ast.Name))
-        checked = frozenset(id(inner) for node in nodes
-                            if isinstance(node, (ast.If, ast.While)) or (isinstance(node, ast.Call)
-                                                                        and _is_show_call(model, node))
-                            for inner in ast.walk(node.test if isinstance(node, (ast.If, ast.While)) else node))
-        found = cache[id(loop)] = (loop, inside, checked)
-    return found[1], found[2]
+def _in_loop(cell: CellModel, node: ast.AST, loop: ast.AST) -> bool:
+    """Whether a node of `cell` sits in `loop` (a cell with the same source shares the tree)."""
+    return any(ancestor is loop for ancestor in cell.facts.ancestors(node))
+
+
+def _checked_in_loop(model: NotebookModel, cell: CellModel, node: ast.AST, loop: ast.AST) -> bool:
+    """Whether a node of `cell` sits in `loop`, in the test of an `if` or `while` there or in a show call."""
+    checked = False
+    child = node
+    for ancestor in cell.facts.ancestors(node):
+        if not checked:
+            if isinstance(ancestor, (ast.If, ast.While)):
+                checked = child is ancestor.test
+            elif isinstance(ancestor, ast.Call):
+                checked = _is_show_call(model, ancestor)
+        if ancestor is loop:
+            return checked
+        child = ancestor
+    return False
 
 
 def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> bool:
@@ -914,7 +954,6 @@ def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> boo
     names = [name for target in targets for name in _target_roots(target)]
     return bool(names) and None not in names and all(
         not _reads_of(model, name, where) and name not in _function_reads(model) for name in names)
-
 
 class TopLevelLoop(Rule):
     """## What it does
@@ -956,29 +995,36 @@ class TopLevelLoop(Rule):
     name = "top-level-loop"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("uses of names across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            # Which loops compute depends on how other cells use their values (display is not logic), so
-            # only the cell's own list of loops is remembered with its facts.
-            if not model.per_cell(cell, "RP404.loops", lambda cell: bool(list(_top_level_loops(cell.facts.statements)))):
-                continue
-            for span, kind, line in _working_loops(model, cell):
-                yield self.finding(
-                    cell, span,
-                    f"Top-level {kind} loop computes or mutates data (line {line}); "
-                    "move it into a function that takes its inputs as parameters and returns the result",
-                    Fix("Move the loop into a function", "unsafe"),
-                )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None:
+            return
+        for span, kind, line in _working_loops(model, cell):
+            yield self.finding(
+                cell, span,
+                f"Top-level {kind} loop computes or mutates data (line {line}); "
+                "move it into a function that takes its inputs as parameters and returns the result",
+                Fix("Move the loop into a function", "unsafe"),
+            )
+
+
+def _cell_loops(cell: CellModel) -> tuple[ast.AST, ...]:
+    """The cell's top-level loops. Which of them compute depends on how other cells use their values
+    (display is not logic), so only the loops are remembered with the cell's facts."""
+    if not (cell.facts.of(ast.For) or cell.facts.of(ast.While) or cell.facts.of(ast.AsyncFor)):
+        return ()
+    return tuple(_top_level_loops(cell.facts.statements))
 
 
 def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, str, int]]:
     """(span of the keyword, for or while, line of the work) of each top-level loop that computes."""
     found = []
-    for loop in _top_level_loops(cell.facts.statements):
+    for loop in model.per_cell(cell, "RP404.loops", _cell_loops):
         if _builds_interface(model, cell, loop):
             continue
-        work = _loop_work(model, loop, cell)
+        work = _loop_work(model, cell, loop)
         if work is None:
             continue
         kind = "while" if isinstance(loop, ast.While) else "for"
@@ -1038,7 +1084,7 @@ def _reads_data(model: NotebookModel, node: ast.AST, names: list[str] | None = N
     """Reads a notebook variable that carries data (not a setting, object, module, function or constant).
     `names`, when known, are the names the node reads (from the cell's facts), which spares a walk."""
     if names is None:
-        names = [child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)]
+        names = [child.id for child in names_in(node) if type(child.ctx) is ast.Load]
     return any(_is_data(model, name) for name in names)
 
 
@@ -1241,26 +1287,27 @@ class TopLevelDataPipeline(Rule):
     # calls, symbolic graph building and inference set-up, which four statements cannot tell apart.
     severity = Severity.INFO
     threshold = 4
+    visits_cells = True
+    reads = ("definitions and uses of names across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.is_parameters:
-                continue
-            statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
-            if len(statements) < self.threshold:
-                continue  # most cells: too few assignments to be a pipeline, whatever they hold
-            reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
-            work = [s for s in statements if _is_data_work(model, s, reads, cell)]
-            if len(work) < self.threshold:
-                continue
-            lines = [cell.facts.span(statement).line for statement in work]
-            first = cell.facts.span(work[0])
-            yield self.finding(
-                cell, Span(first.line, first.column, first.line, first.column),
-                f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
-                "move the steps into a function that takes the data and returns the result",
-                Fix("Extract the steps into a function", "unsafe"),
-            )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or cell.is_parameters:
+            return
+        statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
+        if len(statements) < self.threshold:
+            return  # most cells: too few assignments to be a pipeline, whatever they hold
+        reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
+        work = [s for s in statements if _is_data_work(model, s, reads, cell)]
+        if len(work) < self.threshold:
+            return
+        lines = [cell.facts.span(statement).line for statement in work]
+        first = cell.facts.span(work[0])
+        yield self.finding(
+            cell, Span(first.line, first.column, first.line, first.column),
+            f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
+            "move the steps into a function that takes the data and returns the result",
+            Fix("Extract the steps into a function", "unsafe"),
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1539,8 +1586,7 @@ def _last_statement(cell: CellModel) -> ast.stmt | None:
     return statements[-1] if statements else None
 
 
-def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST | None = None,
-                cell: CellModel | None = None) -> bool:
+def _shows_only(model: NotebookModel, cell: CellModel, statements: list[ast.stmt], loop: ast.AST) -> bool:
     """A block that only shows: prints and plots, and assignments whose values are only shown. Inside
     `loop`, a `rank += 1` counter read nowhere else only numbers what is shown."""
     for statement in statements:
@@ -1552,12 +1598,11 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
                 continue
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
                     and value.func.attr in _MUTATING_METHODS and root_name(value.func) is not None \
-                    and _only_shown(model, root_name(value.func), where=_at(cell, statement)):
+                    and _only_shown(model, root_name(value.func), where=(cell, statement)):
                 continue  # `images.append(img)` into a list only shown
             return False
         if isinstance(statement, ast.AugAssign):
-            if loop is not None and _is_counter(statement) \
-                    and _read_only_inside(model, statement.target.id, loop, cell):
+            if _is_counter(statement) and _read_only_inside(model, cell, statement.target.id, loop):
                 continue
             if isinstance(statement.value, ast.Call) and _is_show_call(model, statement.value):
                 continue  # `lines += ax.plot(...)`: the artists drawn, kept for a legend
@@ -1568,16 +1613,16 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             names = [n for t in targets for n in _target_roots(t)]
             if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or None in names \
-                    or not all(_only_shown(model, n, where=_at(cell, statement)) for n in names):
+                    or not all(_only_shown(model, n, where=(cell, statement)) for n in names):
                 return False
             continue
         if isinstance(statement, ast.If):
-            if _shows_only(model, statement.body, loop, cell) and _shows_only(model, statement.orelse, loop, cell):
+            if _shows_only(model, cell, statement.body, loop) and _shows_only(model, cell, statement.orelse, loop):
                 continue
             return False
         if isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            if _shows_only(model, statement.body, loop, cell) \
-                    and _shows_only(model, getattr(statement, "orelse", []), loop, cell):
+            if _shows_only(model, cell, statement.body, loop) \
+                    and _shows_only(model, cell, getattr(statement, "orelse", []), loop):
                 continue
             return False
         return False
@@ -1617,22 +1662,22 @@ class InteractiveInput(Rule):
     name = "interactive-input"
     category = "untestable-code"
     severity = Severity.ERROR
+    visits_cells = True
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.facts.call_words.isdisjoint(_PROMPTS):
-                continue
-            for call in cell.facts.calls:
-                func = call.func
-                if isinstance(func, ast.Name) and func.id in _PROMPTS \
-                        and func.id not in model.definitions:
-                    variable = _environment_guard(model, cell, call)
-                    message = (f"{func.id}() asks for {variable} when the environment does not set it; a batch "
-                               "run without it blocks here. Raise a clear error instead (or use getpass for a "
-                               "secret)") if variable else \
-                        (f"{func.id}() waits for someone to type; a batch run blocks here. "
-                         "Make the value a parameter instead")
-                    yield self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe"))
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_PROMPTS):
+            return
+        for call in cell.facts.calls:
+            func = call.func
+            if isinstance(func, ast.Name) and func.id in _PROMPTS \
+                    and func.id not in model.definitions:
+                variable = _environment_guard(model, cell, call)
+                message = (f"{func.id}() asks for {variable} when the environment does not set it; a batch "
+                           "run without it blocks here. Raise a clear error instead (or use getpass for a "
+                           "secret)") if variable else \
+                    (f"{func.id}() waits for someone to type; a batch run blocks here. "
+                     "Make the value a parameter instead")
+                yield self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe"))
 
 
 def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) -> str | None:
@@ -1640,11 +1685,11 @@ def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) ->
     environment variable; returns the variable's name as written, or None."""
     for ancestor in cell.facts.ancestors(call):
         if isinstance(ancestor, ast.If):
-            for node in ast.walk(ancestor.test):
+            for node in _breadth_first(ancestor.test):
                 if isinstance(node, (ast.Attribute, ast.Name, ast.Call)) and \
                         (model.resolve(node.func if isinstance(node, ast.Call) else node) or "") \
                         .endswith(("os.environ", "os.getenv", "os.environ.get")):
-                    names = [n.value for n in ast.walk(ancestor.test)
+                    names = [n.value for n in _breadth_first(ancestor.test)
                              if isinstance(n, ast.Constant) and isinstance(n.value, str)]
                     return f"'{names[0]}'" if names else "a setting"
     return None
@@ -1766,41 +1811,45 @@ class UnseededRandomness(Rule):
     name = "unseeded-randomness"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("seeds set across cells", "uses of names across cells")
 
-    def check(self, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or not model.may_call(cell, _RANDOM_LAST_NAMES):
+            return
         seeds = self._seed_positions(model)
-        for cell in model.parsed_cells:
-            if not model.may_call(cell, _RANDOM_LAST_NAMES):
+        found_here = []
+        for call in cell.facts.calls:
+            if _short_name(model, call) not in _RANDOM_LAST_NAMES:
                 continue
-            found_here = []
-            for call in cell.facts.calls:
-                if _short_name(model, call) not in _RANDOM_LAST_NAMES:
-                    continue
-                found = self._unseeded(model, cell, call)
-                if found is None:
-                    continue
-                family, message, advice = found
-                if family and self._seeded(seeds, family, cell, call):
-                    continue
-                found_here.append((call, message, advice))
-            if not found_here:
+            found = self._unseeded(model, cell, call)
+            if found is None:
                 continue
-            # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
-            # splitter or search (a warning) or else at the first raw draw (information: see the docs).
-            found_here.sort(key=lambda item: (_is_raw_draw(model, item[0]), item[0].lineno, item[0].col_offset))
-            call, message, advice = found_here[0]
-            others = sorted({cell.facts.span(other).line for other, _, _ in found_here[1:]}
-                            - {cell.facts.span(call).line})
-            if others:
-                message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
-            severity = Severity.INFO if _is_raw_draw(model, call) else self.severity
-            span = cell.facts.span(call)
-            yield self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity)
+            family, message, advice = found
+            if family and self._seeded(seeds, family, cell, call):
+                continue
+            found_here.append((call, message, advice))
+        if not found_here:
+            return
+        # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
+        # splitter or search (a warning) or else at the first raw draw (information: see the docs).
+        found_here.sort(key=lambda item: (_is_raw_draw(model, item[0]), item[0].lineno, item[0].col_offset))
+        call, message, advice = found_here[0]
+        others = sorted({cell.facts.span(other).line for other, _, _ in found_here[1:]}
+                        - {cell.facts.span(call).line})
+        if others:
+            message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
+        severity = Severity.INFO if _is_raw_draw(model, call) else self.severity
+        span = cell.facts.span(call)
+        yield self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity)
 
     @staticmethod
     def _seed_positions(model: NotebookModel) -> dict[str, tuple]:
-        """Family -> the first place (cell index, line, column) a seed is set."""
-        first: dict[str, tuple] = {}
+        """Family -> the first place (cell index, line, column) a seed is set; found once per notebook."""
+        first = model.__dict__.get("_untestable_seeds")
+        if first is not None:
+            return first
+        first = model.__dict__["_untestable_seeds"] = {}
         for cell in model.parsed_cells:
             if not model.may_call(cell, _SEED_LAST_NAMES):
                 continue
@@ -1969,13 +2018,13 @@ def _picked_to_show(model: NotebookModel, cell: CellModel, call: ast.Call) -> bo
     draw inside a function that only shows (`show_random_elements`, `show_mask(random_color=True)`)."""
     function = _outer_function(cell, call)
     if function is not None:
-        return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(function)
+        return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(cell, function)
     return _shown_use(model, cell, call, set())
 
 
-def _returns_value(function: ast.AST) -> bool:
-    return any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and getattr(node, "value", None) is not None
-               for node in _walk_same_scope(function) if node is not function)
+def _returns_value(cell: CellModel, function: ast.AST) -> bool:
+    return any(node.value is not None and _same_scope(cell, node, function)
+               for kind in (ast.Return, ast.Yield, ast.YieldFrom) for node in _within(cell, kind, function))
 
 
 # Hyper-parameter search draws its trials at random: optuna's samplers, hyperopt's fmin, scikit-learn's
@@ -2072,35 +2121,37 @@ class FunctionCalledBeforeDefinition(Rule):
     name = "function-called-before-definition"
     category = "untestable-code"
     severity = Severity.ERROR
+    visits_cells = True
+    reads = ("definitions across cells", "names brought in by `import *` and `%run`")
 
-    def check(self, model: NotebookModel) -> Iterator:
-        opaque_from = _first_opaque_cell(model)
-        functions = frozenset(model.functions)
-        for cell in model.parsed_cells:
-            if opaque_from is not None and opaque_from <= cell.index:
-                return
-            if cell.facts.read_names.isdisjoint(functions):
-                continue  # reads no function of the notebook
-            reported: set[str] = set()
-            for read in cell.facts.reads:
-                name = read.name
-                if name in reported or name not in model.functions:
-                    continue
-                first = model.first_definition_cell(name)
-                if first is None or first <= cell.index:
-                    continue
-                if _comprehension_bound(cell, read.node):
-                    continue
-                reported.add(name)
-                called = isinstance(cell.facts.parent(read.node), ast.Call) and \
-                    cell.facts.parent(read.node).func is read.node
-                defining = model.functions[name][0]
-                yield self.at_node(
-                    cell, read.node,
-                    f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
-                    f"{first} below; move its definition above this cell",
-                    Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
-                )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+        if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.functions):
+            return  # reads no function of the notebook
+        opaque_from = model.__dict__.get("_untestable_opaque_from", -1)
+        if opaque_from == -1:
+            opaque_from = model.__dict__["_untestable_opaque_from"] = _first_opaque_cell(model)
+        if opaque_from is not None and opaque_from <= cell.index:
+            return
+        reported: set[str] = set()
+        for read in cell.facts.reads:
+            name = read.name
+            if name in reported or name not in model.functions:
+                continue
+            first = model.first_definition_cell(name)
+            if first is None or first <= cell.index:
+                continue
+            if _comprehension_bound(cell, read.node):
+                continue
+            reported.add(name)
+            called = isinstance(cell.facts.parent(read.node), ast.Call) and \
+                cell.facts.parent(read.node).func is read.node
+            defining = model.functions[name][0]
+            yield self.at_node(
+                cell, read.node,
+                f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
+                f"{first} below; move its definition above this cell",
+                Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
+            )
 
 
 RULES = (

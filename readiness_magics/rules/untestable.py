@@ -1399,8 +1399,12 @@ def _binding_positions(model: NotebookModel, name: str) -> tuple[list, list]:
 
 
 def _reads_of(model: NotebookModel, name: str, where=None) -> list:
+    return _reads_in(model, name, _scope(model, name, where))
+
+
+def _reads_in(model: NotebookModel, name: str, scope: tuple | None) -> list:
+    """The (cell, read) of `name` within a `_scope`."""
     reads = _reads_by_name(model).get(name, [])
-    scope = _scope(model, name, where)
     if scope is None:
         return reads
     start, end = scope
@@ -1433,35 +1437,71 @@ def _function_reads(model: NotebookModel) -> frozenset[str]:
     return names
 
 
-def _only_shown(model: NotebookModel, name: str, seen: set | None = None, where=None) -> bool:
+class _ShownFlows:
+    """What `_only_shown` keeps for one notebook: the answers so far, and the bookkeeping of the question
+    being answered (how many steps, how many shows, how far up the flow a cycle reached)."""
+
+    __slots__ = ("answers", "steps", "looks", "cycle_depth", "cut_short")
+
+    def __init__(self):
+        self.answers: dict = {}
+        self.steps = 0
+        self.looks = 0
+        self.cycle_depth = _NO_CYCLE  # the shallowest question in progress that a flow came back to
+        self.cut_short = False  # the step bound was reached
+
+
+_NO_CYCLE = 1 << 30
+
+
+def _shown_flows(model: NotebookModel) -> _ShownFlows:
+    flows = model.__dict__.get("_untestable_shown")
+    if flows is None:
+        flows = model.__dict__["_untestable_shown"] = _ShownFlows()
+    return flows
+
+
+def _only_shown(model: NotebookModel, name: str, seen: dict | None = None, where=None) -> bool:
     """Whether every use of a top-level name only reaches something shown: a print, a plot, the cell's
     output. A name never read, read by a function or used in any other way is not. `where` (cell, node)
-    is the binding whose value is followed: only the reads that can see it count."""
-    cache = model.__dict__.setdefault("_untestable_shown", {})
-    key = (name, _scope(model, name, where))
-    if key in cache:
-        return cache[key] and _looked_at(model)  # a value known to be shown reaches a show
-    if not seen:  # a new question (a draw's own walk starts with an empty set)
-        seen = set() if seen is None else seen
-        model.__dict__["_untestable_steps"] = 0
-    if key in seen:
+    is the binding whose value is followed: only the reads that can see it count. `seen`: the questions
+    in progress (key -> depth)."""
+    flows = _shown_flows(model)
+    scope = _scope(model, name, where)
+    key = (name, scope)
+    answers = flows.answers
+    if key in answers:
+        return answers[key] and _looked_at(model)  # a value known to be shown reaches a show
+    if not seen:  # a new question (a draw's own walk starts with an empty one)
+        seen = {} if seen is None else seen
+        flows.steps = 0
+    depth = seen.get(key)
+    if depth is not None:
+        flows.cycle_depth = min(flows.cycle_depth, depth)
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
     # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
     # which keeps the finding.
-    model.__dict__["_untestable_steps"] += 1
-    if model.__dict__["_untestable_steps"] > 500:
+    flows.steps += 1
+    if flows.steps > 500:
+        flows.cut_short = True
         return False
-    seen.add(key)
+    depth = seen[key] = len(seen)
+    outer_cycle, outer_cut = flows.cycle_depth, flows.cut_short
+    flows.cycle_depth, flows.cut_short = _NO_CYCLE, False
     # `images.append(x)` builds the value rather than using it: the other reads decide.
-    reads = [(cell, read) for cell, read in _reads_of(model, name, where)
+    reads = [(cell, read) for cell, read in _reads_in(model, name, scope)
              if not _mutation_receiver(cell, read.node)]
-    shows_before = model.__dict__.get("_untestable_looks", 0)
+    shows_before = flows.looks
     result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
         and all(_shown_use(model, cell, read.node, seen) for cell, read in reads) \
-        and model.__dict__.get("_untestable_looks", 0) > shows_before  # a value that only feeds itself is not shown
-    if len(seen) == 1:
-        cache[key] = result
-    seen.discard(key)
+        and flows.looks > shows_before  # a value that only feeds itself is not shown
+    # A question asked first, or one whose answer leant on no question further up the flow (nor on the
+    # step bound), gets the same answer whenever it is asked: remembered, the flows that join again at
+    # it are walked once.
+    if depth == 0 or (flows.cycle_depth >= depth and not flows.cut_short):
+        answers[key] = result
+    flows.cycle_depth, flows.cut_short = min(outer_cycle, flows.cycle_depth), outer_cut or flows.cut_short
+    del seen[key]
     return result
 
 
@@ -1489,7 +1529,7 @@ def _passes_through(model: NotebookModel, call: ast.Call) -> bool:
 
 def _looked_at(model: NotebookModel) -> bool:
     """Count a use that shows the value (for _only_shown's "something is shown at all"); always True."""
-    model.__dict__["_untestable_looks"] = model.__dict__.get("_untestable_looks", 0) + 1
+    _shown_flows(model).looks += 1
     return True
 
 
@@ -1509,7 +1549,7 @@ _FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast
           ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
 
 
-def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) -> bool:
+def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: dict) -> bool:
     """Whether the value at `node` only reaches something shown."""
     child = node
     passed_on = False  # given to some call whose result is then used: the result must be only shown too
@@ -1538,7 +1578,7 @@ def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) 
 
 
 def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt, child: ast.AST,
-                     passed_on: bool, seen: set) -> bool:
+                     passed_on: bool, seen: dict) -> bool:
     if isinstance(statement, ast.Expr):
         # The cell's last expression is its shown output; a call made for its effect is not a look.
         return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value) \
@@ -2019,7 +2059,7 @@ def _picked_to_show(model: NotebookModel, cell: CellModel, call: ast.Call) -> bo
     function = _outer_function(cell, call)
     if function is not None:
         return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(cell, function)
-    return _shown_use(model, cell, call, set())
+    return _shown_use(model, cell, call, {})
 
 
 def _returns_value(cell: CellModel, function: ast.AST) -> bool:

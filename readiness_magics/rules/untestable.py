@@ -1150,8 +1150,7 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
-def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None,
-                  cell: CellModel | None = None) -> bool:
+def _is_data_work(model: NotebookModel, cell: CellModel, statement: ast.stmt, reads: dict[int, list[str]]) -> bool:
     if not _derives_data(model, statement, reads):
         return False
     # Checked last, it walks the notebook: built only to be shown (plot geometry, a table to look at).
@@ -1160,7 +1159,7 @@ def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         roots = [name for target in targets for name in _target_roots(target)]
     else:
         roots = [root_name(statement.value.func)]
-    return not (roots and None not in roots and all(_only_shown(model, name, where=_at(cell, statement))
+    return not (roots and None not in roots and all(_only_shown(model, name, where=(cell, statement))
                                                     for name in roots))
 
 
@@ -1173,6 +1172,12 @@ def _derives_data(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
             return any(_is_data(model, root_name(t)) for t in targets)
+        # With plain names as targets, every name the statement reads is read by its value: a statement
+        # that reads no data is no data work, whatever it calls (the cheap test first).
+        plain = all(isinstance(t, ast.Name) for t in targets)
+        names = reads.get(id(statement)) if plain and reads is not None else None
+        if names is not None and not _reads_data(model, value, names):
+            return False
         value = _placed(value)
         if isinstance(value, ast.Call):
             last = _last(_callee(model, value)) or _method(value)
@@ -1182,9 +1187,7 @@ def _derives_data(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
                 return False
             if last[:1].isupper() and last not in _DATA_CONSTRUCTORS:
                 return False  # building a model or another object is not data work
-        # With plain names as targets, every name the statement reads is read by its value.
-        plain = all(isinstance(t, ast.Name) for t in targets)
-        return _reads_data(model, value, reads.get(id(statement)) if plain and reads is not None else None)
+        return names is not None or _reads_data(model, value)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         call = statement.value
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
@@ -1219,6 +1222,16 @@ _PLOT_METHODS = _DRAWING | _DECORATIONS
 
 
 _CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
+
+
+def _may_hold(cell: CellModel, kinds: tuple[type, ...], count: int) -> bool:
+    """Whether the cell has at least `count` nodes of these types, at any depth (a cheap bound)."""
+    of = cell.facts.of
+    for kind in kinds:
+        count -= len(of(kind))
+        if count <= 0:
+            return True
+    return False
 
 
 def _candidate_statements(cell: CellModel) -> list[ast.stmt]:
@@ -1291,13 +1304,13 @@ class TopLevelDataPipeline(Rule):
     reads = ("definitions and uses of names across cells",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
-        if cell.facts.tree is None or cell.is_parameters:
+        if cell.facts.tree is None or cell.is_parameters or not _may_hold(cell, _CANDIDATES, self.threshold):
             return
         statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
         if len(statements) < self.threshold:
             return  # most cells: too few assignments to be a pipeline, whatever they hold
         reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
-        work = [s for s in statements if _is_data_work(model, s, reads, cell)]
+        work = [s for s in statements if _is_data_work(model, cell, s, reads)]
         if len(work) < self.threshold:
             return
         lines = [cell.facts.span(statement).line for statement in work]
@@ -1353,20 +1366,18 @@ def _is_show_call(model: NotebookModel, call: ast.Call) -> bool:
     return False
 
 
-def _reads_by_name(model: NotebookModel) -> dict[str, list]:
-    """name -> [(cell, NameRead)] over the notebook's top-level code, built once per model."""
-    index = model.__dict__.get("_untestable_reads")
-    if index is None:
-        index = {}
-        for cell in model.parsed_cells:
-            for read in cell.facts.reads:
-                index.setdefault(read.name, []).append((cell, read))
-        model.__dict__["_untestable_reads"] = index
-    return index
-
-
-def _at(cell: CellModel | None, node: ast.AST):
-    return (cell, node) if cell is not None else None
+def _reads_named(model: NotebookModel, name: str) -> tuple[list, list]:
+    """The (cell, NameRead) of `name` in the notebook's top-level code, in document order, and the
+    (cell index, statement line) of each; gathered for the names asked about, which are few."""
+    cache = model.__dict__.get("_untestable_reads")
+    if cache is None:
+        cache = model.__dict__["_untestable_reads"] = {}
+    found = cache.get(name)
+    if found is None:
+        reads = [(cell, read) for cell in model.parsed_cells if name in cell.facts.read_names
+                 for read in cell.facts.reads if read.name == name]
+        found = cache[name] = (reads, [(cell.index, read.statement.lineno) for cell, read in reads])
+    return found
 
 
 def _scope(model: NotebookModel, name: str, where) -> tuple | None:
@@ -1404,12 +1415,11 @@ def _reads_of(model: NotebookModel, name: str, where=None) -> list:
 
 def _reads_in(model: NotebookModel, name: str, scope: tuple | None) -> list:
     """The (cell, read) of `name` within a `_scope`."""
-    reads = _reads_by_name(model).get(name, [])
+    reads, positions = _reads_named(model, name)
     if scope is None:
         return reads
     start, end = scope
     # Reads are in document order: find the first at or after `start`, stop past `end`.
-    positions = _read_positions(model, name)
     found = []
     for cell, read in reads[bisect.bisect_left(positions, start):]:
         if end is not None and (cell.index, read.node.lineno) > end:
@@ -1418,14 +1428,6 @@ def _reads_in(model: NotebookModel, name: str, scope: tuple | None) -> list:
             continue
         found.append((cell, read))
     return found
-
-
-def _read_positions(model: NotebookModel, name: str) -> list:
-    cache = model.__dict__.setdefault("_untestable_read_positions", {})
-    positions = cache.get(name)
-    if positions is None:
-        positions = cache[name] = [(cell.index, read.statement.lineno) for cell, read in _reads_by_name(model).get(name, [])]
-    return positions
 
 
 def _function_reads(model: NotebookModel) -> frozenset[str]:
@@ -1441,7 +1443,7 @@ class _ShownFlows:
     """What `_only_shown` keeps for one notebook: the answers so far, and the bookkeeping of the question
     being answered (how many steps, how many shows, how far up the flow a cycle reached)."""
 
-    __slots__ = ("answers", "steps", "looks", "cycle_depth", "cut_short")
+    __slots__ = ("answers", "cut_short", "cycle_depth", "looks", "steps")
 
     def __init__(self):
         self.answers: dict = {}

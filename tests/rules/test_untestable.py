@@ -343,6 +343,16 @@ def test_statements_inside_if_and_with_blocks_count():
     assert codes([LOAD, cell], "RP405") == [("RP405", 1, 2)]
 
 
+@pytest.mark.parametrize("cells_after", [1, 12])
+def test_a_frame_only_displayed_is_not_a_pipeline_however_many_cells_follow(cells_after):
+    # Each column feeds the frame, which feeds every later statement: the flow joins again at every
+    # step. The answer must not depend on how long the notebook goes on.
+    columns = ["year", "month", "day", "hour"]
+    cell = "".join(f"df['{c}'] = df['ts'].apply(lambda d: d.{c})\n" for c in columns) + "df[['ts', 'year']]"
+    later = [f"df['c{i}'] = df['ts'].apply(lambda d: d.minute + {i})\ndf[['ts', 'c{i}']]" for i in range(cells_after)]
+    assert codes([LOAD + "df = pd.DataFrame({'ts': pd.to_datetime(['2020-01-01'])})", cell, *later], "RP405") == []
+
+
 # --- RP406 interactive-input -------------------------------------------------------------------------
 
 

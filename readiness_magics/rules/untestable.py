@@ -5,7 +5,6 @@ import ast
 import bisect
 import re
 import weakref
-from collections.abc import Iterator
 
 from ..analysis import (
     CellModel,
@@ -16,7 +15,7 @@ from ..analysis import (
     root_name,
     walk,
 )
-from ..findings import Fix, Severity
+from ..findings import Finding, Fix, Severity
 from .base import Rule
 from .hidden_state import _comprehension_bound, _first_opaque_cell
 
@@ -197,9 +196,10 @@ class FunctionReadsNotebookState(Rule):
     visits_cells = True
     reads = ("definitions across cells",)
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None:
-            return
+            return findings
         for function in cell.facts.functions:
             found = self._hidden_inputs(model, cell, function)
             if not found:
@@ -216,8 +216,9 @@ class FunctionReadsNotebookState(Rule):
             message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
                        f"pass {'it' if len(names) == 1 else 'them'} in as "
                        f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
-            yield self.at_node(cell, first, message,
-                               Fix("Turn the globals into parameters of the function", "unsafe"))
+            findings.append(self.at_node(cell, first, message,
+                                         Fix("Turn the globals into parameters of the function", "unsafe")))
+        return findings
 
     @staticmethod
     def _hidden_inputs(model: NotebookModel, cell: CellModel, function) -> list[tuple[str, ast.AST]]:
@@ -569,9 +570,10 @@ class FunctionComputesAndWrites(Rule):
     severity = Severity.WARNING
     visits_cells = True
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or not model.may_call(cell, _WRITE_LAST_NAMES):
-            return  # no call named like a write: _is_write is False for each
+            return findings  # no call named like a write: _is_write is False for each
         writes: dict[ast.AST, list[ast.Call]] = {}
         for call in cell.facts.calls:
             if not _is_write(model, call):
@@ -590,20 +592,21 @@ class FunctionComputesAndWrites(Rule):
             what = _last(_callee(model, first)) or _method(first)
             line = cell.facts.span(computation).line
             if _read_back(model, cell, function, first):
-                yield self.at_node(
+                findings.append(self.at_node(
                     cell, first,
                     f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
                     f"and reads back, left behind in the working folder; use an in-memory buffer "
                     "(io.BytesIO) instead of the file",
                     Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
-                )
+                ))
                 continue
-            yield self.at_node(
+            findings.append(self.at_node(
                 cell, first,
                 f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
                 "return the result and write it in a separate step",
                 Fix("Split the function: one part returns the result, another writes it", "unsafe"),
-            )
+            ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -744,9 +747,10 @@ class TopLevelTraining(Rule):
     severity = Severity.WARNING
     visits_cells = True
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
-            return
+            return findings
         for call in cell.facts.calls:
             trained = _training_call(model, call)
             if trained and _at_top_level(cell, call):
@@ -754,12 +758,13 @@ class TopLevelTraining(Rule):
                 if len(target) > 40 or not _is_name_chain(call.func):
                     target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
                         if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
-                yield self.at_node(
+                findings.append(self.at_node(
                     cell, call,
                     f"{target}() trains a model in top-level code; move the training into a function "
                     "that takes the data and settings as parameters and returns the model",
                     Fix("Wrap the training in a function and call it here", "unsafe"),
-                )
+                ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -998,16 +1003,18 @@ class TopLevelLoop(Rule):
     visits_cells = True
     reads = ("uses of names across cells",)
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None:
-            return
+            return findings
         for span, kind, line in _working_loops(model, cell):
-            yield self.finding(
+            findings.append(self.finding(
                 cell, span,
                 f"Top-level {kind} loop computes or mutates data (line {line}); "
                 "move it into a function that takes its inputs as parameters and returns the result",
                 Fix("Move the loop into a function", "unsafe"),
-            )
+            ))
+        return findings
 
 
 def _cell_loops(cell: CellModel) -> tuple[ast.AST, ...]:
@@ -1303,24 +1310,26 @@ class TopLevelDataPipeline(Rule):
     visits_cells = True
     reads = ("definitions and uses of names across cells",)
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or cell.is_parameters or not _may_hold(cell, _CANDIDATES, self.threshold):
-            return
+            return findings
         statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
         if len(statements) < self.threshold:
-            return  # most cells: too few assignments to be a pipeline, whatever they hold
+            return findings  # most cells: too few assignments to be a pipeline, whatever they hold
         reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
         work = [s for s in statements if _is_data_work(model, cell, s, reads)]
         if len(work) < self.threshold:
-            return
+            return findings
         lines = [cell.facts.span(statement).line for statement in work]
         first = cell.facts.span(work[0])
-        yield self.finding(
+        findings.append(self.finding(
             cell, Span(first.line, first.column, first.line, first.column),
             f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
             "move the steps into a function that takes the data and returns the result",
             Fix("Extract the steps into a function", "unsafe"),
-        )
+        ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1706,9 +1715,10 @@ class InteractiveInput(Rule):
     severity = Severity.ERROR
     visits_cells = True
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_PROMPTS):
-            return
+            return findings
         for call in cell.facts.calls:
             func = call.func
             if isinstance(func, ast.Name) and func.id in _PROMPTS \
@@ -1719,7 +1729,8 @@ class InteractiveInput(Rule):
                            "secret)") if variable else \
                     (f"{func.id}() waits for someone to type; a batch run blocks here. "
                      "Make the value a parameter instead")
-                yield self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe"))
+                findings.append(self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe")))
+        return findings
 
 
 def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) -> str | None:
@@ -1856,9 +1867,10 @@ class UnseededRandomness(Rule):
     visits_cells = True
     reads = ("seeds set across cells", "uses of names across cells")
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or not model.may_call(cell, _RANDOM_LAST_NAMES):
-            return
+            return findings
         seeds = self._seed_positions(model)
         found_here = []
         for call in cell.facts.calls:
@@ -1872,7 +1884,7 @@ class UnseededRandomness(Rule):
                 continue
             found_here.append((call, message, advice))
         if not found_here:
-            return
+            return findings
         # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
         # splitter or search (a warning) or else at the first raw draw (information: see the docs).
         found_here.sort(key=lambda item: (_is_raw_draw(model, item[0]), item[0].lineno, item[0].col_offset))
@@ -1883,7 +1895,8 @@ class UnseededRandomness(Rule):
             message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
         severity = Severity.INFO if _is_raw_draw(model, call) else self.severity
         span = cell.facts.span(call)
-        yield self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity)
+        findings.append(self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity))
+        return findings
 
     @staticmethod
     def _seed_positions(model: NotebookModel) -> dict[str, tuple]:
@@ -2166,14 +2179,15 @@ class FunctionCalledBeforeDefinition(Rule):
     visits_cells = True
     reads = ("definitions across cells", "names brought in by `import *` and `%run`")
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
         if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.functions):
-            return  # reads no function of the notebook
+            return findings  # reads no function of the notebook
         opaque_from = model.__dict__.get("_untestable_opaque_from", -1)
         if opaque_from == -1:
             opaque_from = model.__dict__["_untestable_opaque_from"] = _first_opaque_cell(model)
         if opaque_from is not None and opaque_from <= cell.index:
-            return
+            return findings
         reported: set[str] = set()
         for read in cell.facts.reads:
             name = read.name
@@ -2188,12 +2202,13 @@ class FunctionCalledBeforeDefinition(Rule):
             called = isinstance(cell.facts.parent(read.node), ast.Call) and \
                 cell.facts.parent(read.node).func is read.node
             defining = model.functions[name][0]
-            yield self.at_node(
+            findings.append(self.at_node(
                 cell, read.node,
                 f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
                 f"{first} below; move its definition above this cell",
                 Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
-            )
+            ))
+        return findings
 
 
 RULES = (

@@ -1157,10 +1157,9 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
-def _is_data_work(model: NotebookModel, cell: CellModel, statement: ast.stmt, reads: dict[int, list[str]]) -> bool:
-    if not _derives_data(model, statement, reads):
-        return False
-    # Checked last, it walks the notebook: built only to be shown (plot geometry, a table to look at).
+def _not_only_shown(model: NotebookModel, cell: CellModel, statement: ast.stmt) -> bool:
+    """Whether what a statement deriving data builds is used otherwise than shown (plot geometry, a table
+    to look at are not data work). Asked last: it follows the value through the notebook."""
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         roots = [name for target in targets for name in _target_roots(target)]
@@ -1318,7 +1317,10 @@ class TopLevelDataPipeline(Rule):
         if len(statements) < self.threshold:
             return findings  # most cells: too few assignments to be a pipeline, whatever they hold
         reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
-        work = [s for s in statements if _is_data_work(model, cell, s, reads)]
+        work = [s for s in statements if _derives_data(model, s, reads)]
+        if len(work) < self.threshold:
+            return findings
+        work = [s for s in work if _not_only_shown(model, cell, s)]
         if len(work) < self.threshold:
             return findings
         lines = [cell.facts.span(statement).line for statement in work]

@@ -569,6 +569,7 @@ class FunctionComputesAndWrites(Rule):
     category = "untestable-code"
     severity = Severity.WARNING
     visits_cells = True
+    reads = ("imports across cells", "definitions across cells", "the data_loaders setting")
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
@@ -746,6 +747,7 @@ class TopLevelTraining(Rule):
     category = "untestable-code"
     severity = Severity.WARNING
     visits_cells = True
+    reads = ("imports across cells", "definitions across cells")
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
@@ -1001,7 +1003,7 @@ class TopLevelLoop(Rule):
     category = "untestable-code"
     severity = Severity.WARNING
     visits_cells = True
-    reads = ("uses of names across cells",)
+    reads = ("definitions and uses of names across cells",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
@@ -1716,6 +1718,7 @@ class InteractiveInput(Rule):
     category = "untestable-code"
     severity = Severity.ERROR
     visits_cells = True
+    reads = ("definitions across cells",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
@@ -1867,7 +1870,7 @@ class UnseededRandomness(Rule):
     category = "untestable-code"
     severity = Severity.WARNING
     visits_cells = True
-    reads = ("seeds set across cells", "uses of names across cells")
+    reads = ("seeds set across cells", "definitions and uses of names across cells")
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []

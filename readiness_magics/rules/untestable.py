@@ -2,136 +2,55 @@
 from __future__ import annotations
 
 import ast
-import bisect
 import re
-import weakref
 
-from ..analysis import (
-    CellModel,
-    NotebookModel,
-    Span,
-    _walk_statements,
-    names_in,
-    root_name,
-    walk,
-)
+from ..analysis import CellModel, NotebookModel, Span, root_name
 from ..findings import Finding, Fix, Severity
 from .base import Rule
 from .hidden_state import _comprehension_bound, _first_opaque_cell
+from .untestable_calls import (
+    _MUTATING_METHODS,
+    _SCOPES,
+    _TRAIN_LAST_NAMES,
+    _WRITE_FUNCTIONS,
+    _WRITE_LAST_NAMES,
+    _at_top_level,
+    _breadth_first,
+    _callee,
+    _has_star_kwargs,
+    _is_loader,
+    _is_none,
+    _is_path_like,
+    _is_plumbing,
+    _is_state,
+    _is_true,
+    _is_write,
+    _keyword,
+    _last,
+    _method,
+    _outer_function,
+    _same_scope,
+    _short_name,
+    _training_call,
+    _within,
+)
+from .untestable_flow import (
+    _DATA_CONSTRUCTORS,
+    _DISPLAY_CALLS,
+    _KINDS,
+    _SHOW_FUNCTION,
+    _function_reads,
+    _is_data,
+    _is_plumbing_for_pipeline,
+    _is_show_call,
+    _only_shown,
+    _reads_data,
+    _reads_of,
+    _shown_use,
+    _target_roots,
+)
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def _last(name: str | None) -> str:
-    return name.rsplit(".", 1)[-1] if name else ""
-
-
-def _callee(model: NotebookModel, call: ast.Call) -> str:
-    """The callee's qualified name, or "" when it is not a plain name or attribute chain."""
-    return model.resolve(call.func) or ""
-
-
-def _method(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _short_name(model: NotebookModel, call: ast.Call) -> str:
-    """The last part of what is called, through import aliases (`ri` for `from numpy.random import randint
-    as ri` gives "randint"): a cheap first test before resolving the whole name."""
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return _last(model.aliases.get(func.id, func.id))
-    return ""
-
-
-def _keyword(call: ast.Call, *names: str) -> ast.keyword | None:
-    for keyword in call.keywords:
-        if keyword.arg in names:
-            return keyword
-    return None
-
-
-def _has_star_kwargs(call: ast.Call) -> bool:
-    return any(keyword.arg is None for keyword in call.keywords)
-
-
-def _is_none(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _is_true(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is True
-
-
-def _at_top_level(cell: CellModel, node: ast.AST) -> bool:
-    """Runs when the cell runs: not inside a def, lambda or class body."""
-    return not any(isinstance(ancestor, _SCOPES) for ancestor in cell.facts.ancestors(node))
-
-
-def _start(node: ast.AST) -> tuple[int, int]:
-    return node.lineno, node.col_offset
-
-
-def _within(cell: CellModel, kind: type, root: ast.AST) -> list:
-    """The cell's nodes of one type inside `root` (a statement of the cell, a def with its decorators),
-    any depth, in source order: a slice of the cell's index, found by position, instead of a walk."""
-    nodes = cell.facts.of(kind)
-    if not nodes:
-        return nodes
-    decorators = getattr(root, "decorator_list", None)
-    start = _start(decorators[0] if decorators else root)
-    low = bisect.bisect_left(nodes, start, key=_start)
-    high = bisect.bisect_left(nodes, (root.end_lineno, root.end_col_offset), key=_start)
-    return nodes[low:high]
-
-
-def _same_scope(cell: CellModel, node: ast.AST, root: ast.AST) -> bool:
-    """No def, lambda or class body between `node` and `root`, which holds it: they run when `root` runs."""
-    for ancestor in cell.facts.ancestors(node):
-        if ancestor is root:
-            return True
-        if isinstance(ancestor, _SCOPES):
-            return False
-    return True
-
-
-def _breadth_first(node: ast.AST):
-    """`ast.walk` of a part of a cell (a loop, a function, a test) where the first match counts, in its order."""
-    return _walk_statements((node,))
-
-
-def _outer_function(cell: CellModel, node: ast.AST):
-    """The top-level def a node sits in (the outermost one), or None."""
-    found = None
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, _FUNCTIONS):
-            found = ancestor
-    return found
-
-
-_MATH_NAME = re.compile(r"[A-Z][0-9]*(?:_?[0-9]+)?")
-
-
-def _is_state(model: NotebookModel, name: str) -> bool:
-    """`model.is_state`, except that a one-letter capital computed from data (`X = df.drop(...)`) is data
-    by the convention of maths and scikit-learn, not an UPPER_CASE constant; `N = 100` stays a constant."""
-    if model.is_state(name):
-        return True
-    if not _MATH_NAME.fullmatch(name) or name in model.functions or name in model.class_names \
-            or name in model.imported_names:
-        return False
-    definitions = model.definitions.get(name, ())
-    return any(not _is_literal(getattr(d.binding.statement, "value", None) or ast.Constant(None))
-               or not isinstance(d.binding.statement, (ast.Assign, ast.AnnAssign)) for d in definitions)
 
 
 def _lines(numbers: list[int]) -> str:
@@ -260,85 +179,6 @@ def _only_lambdas(model: NotebookModel, name: str) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # RP402
 
-# Methods that write their receiver to the path given as first argument; some return a string instead
-# when called without one.
-_WRITE_METHODS_NEED_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "to_xml", "to_string"}
-_WRITE_METHODS = {
-    "to_parquet", "to_excel", "to_pickle", "to_feather", "to_hdf", "to_stata", "to_orc", "to_sql", "to_netcdf",
-    "to_file", "to_zarr", "savefig", "write_text", "write_bytes", "write_csv", "write_parquet", "write_json",
-    "write_ndjson", "write_excel", "write_ipc", "write_image", "write_html", "save_pretrained", "save_model",
-    "save_weights", "saveAsTable", "saveAsTextFile", "imwrite", "imsave", "save",
-}
-_WRITE_FUNCTIONS = {
-    "json.dump", "pickle.dump", "joblib.dump", "sklearn.externals.joblib.dump", "dill.dump", "cloudpickle.dump",
-    "yaml.dump", "yaml.safe_dump", "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt",
-    "torch.save", "cv2.imwrite", "imageio.imwrite", "imageio.imsave", "matplotlib.pyplot.imsave",
-    "matplotlib.pyplot.savefig", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.copytree",
-    "shutil.move", "pandas.ExcelWriter", "scipy.io.savemat", "skimage.io.imsave", "tifffile.imwrite",
-    "soundfile.write", "scipy.io.wavfile.write",
-}
-_OPENERS = {"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "codecs.open"}
-_MODE_OPENERS = {"zipfile.ZipFile", "h5py.File", "netCDF4.Dataset"}
-
-# Calls that move data or build paths without computing anything.
-_PLUMBING_FUNCTIONS = {
-    "print", "display", "str", "repr", "len", "format", "open", "dict", "list", "tuple", "set", "isinstance",
-    "range", "enumerate", "zip", "int", "float", "bool", "hasattr", "getattr", "type", "iter", "next",
-    "pandas.DataFrame", "pandas.Series", "pandas.ExcelWriter", "csv.writer", "csv.DictWriter",
-    "json.dumps", "yaml.safe_dump", "pathlib.Path", "pathlib.PurePath", "Path", "os.makedirs", "os.mkdir",
-    "os.remove", "os.rename", "os.replace", "os.getcwd", "os.getenv", "os.environ.get", "datetime.datetime.now",
-    "datetime.date.today", "datetime.datetime.today", "time.strftime", "time.time", "tempfile.mkdtemp",
-    "IPython.display.display", "warnings.warn", "time.sleep", "io.BytesIO", "io.StringIO", "BytesIO", "StringIO",
-    "wget.download", "gdown.download",
-}
-# Downloading is I/O too: a helper that fetches a URL and saves it computes nothing.
-_PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.",
-                      "requests.", "urllib.", "httpx.", "boto3.")
-_FILE_METHODS = {
-    "write", "writelines", "writerow", "writerows", "writeheader", "close", "flush", "mkdir", "exists",
-    "is_file", "is_dir", "joinpath", "with_suffix", "with_name", "resolve", "absolute", "expanduser", "open",
-    "format", "strftime", "now", "today", "isoformat", "touch", "unlink", "raise_for_status", "iter_content",
-    "urlretrieve", "urlopen", "download_file", "upload_file", "put_object", "items", "keys", "values", "seek",
-    "getvalue",
-}
-_LOG_METHODS = {"info", "debug", "warning", "error", "exception", "critical", "print", "display"}
-# Presentation around a chart; drawing the data itself is in _DRAWING below.
-_DECORATIONS = {
-    "axhline", "axvline", "axhspan", "axvspan", "text", "annotate", "legend", "grid", "title", "suptitle",
-    "xlabel", "ylabel", "xticks", "yticks", "xlim", "ylim", "set_title", "set_xlabel", "set_ylabel",
-    "set_zlabel", "set_xticks", "set_yticks", "set_xticklabels", "set_yticklabels", "set_xlim", "set_ylim",
-    "set_xscale", "set_yscale", "set_aspect", "set_size_inches", "tight_layout", "subplots", "subplot",
-    "add_subplot", "figure", "colorbar", "axis", "set_axis_off", "update_layout", "update_traces", "show",
-    "clf", "cla", "gcf", "gca", "twinx", "twiny", "tick_params", "subplots_adjust", "set",
-}
-
-
-def _is_write(model: NotebookModel, call: ast.Call) -> bool:
-    if _short_name(model, call) not in _WRITE_LAST_NAMES:
-        return False
-    method = _method(call)
-    name = _callee(model, call)
-    if name in _WRITE_FUNCTIONS:
-        return True
-    if name in _OPENERS or (isinstance(call.func, ast.Attribute) and method == "open"):
-        mode_position = 0 if (isinstance(call.func, ast.Attribute) and name not in _OPENERS) else 1
-        return _write_mode(call, mode_position)
-    if name in _MODE_OPENERS:
-        return _write_mode(call, 1)
-    if isinstance(call.func, ast.Attribute):
-        if method in _WRITE_METHODS_NEED_TARGET:
-            return bool(call.args) or _keyword(call, "path_or_buf", "buf", "path") is not None
-        if method in _WRITE_METHODS:
-            return bool(call.args) or any(k.arg in ("path", "fname", "filepath", "file", "save_directory")
-                                          for k in call.keywords)
-        if ".write." in f".{name}." and method in {"csv", "parquet", "json", "orc", "text", "save"}:
-            return True  # Spark's df.write.parquet(path)
-    return False
-
-
-_WRITE_LAST_NAMES = (_WRITE_METHODS | _WRITE_METHODS_NEED_TARGET | {_last(n) for n in _WRITE_FUNCTIONS}
-                     | {_last(n) for n in _OPENERS | _MODE_OPENERS} | {"csv", "parquet", "json", "orc", "text"})
-
 
 def _writes_to_memory(model: NotebookModel, cell: CellModel, call: ast.Call, function: ast.AST) -> bool:
     """`df.to_parquet(buffer)` with `buffer = io.BytesIO()`: nothing reaches a file."""
@@ -353,89 +193,6 @@ def _writes_to_memory(model: NotebookModel, cell: CellModel, call: ast.Call, fun
                 and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets):
             return True
     return False
-
-
-_MODE = re.compile(r"[rwxabt+U]{1,4}")
-
-
-def _write_mode(call: ast.Call, position: int) -> bool:
-    mode = call.args[position] if len(call.args) > position else None
-    keyword = _keyword(call, "mode")
-    if keyword is not None:
-        mode = keyword.value
-    # A mode string, not a path: `Image.open("./example.jpg")` opens nothing for writing.
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(_MODE.fullmatch(mode.value)) \
-        and any(c in mode.value for c in "wax")
-
-
-# Drawing data is producing a result (a chart), not I/O: a function that draws and saves the plot computes
-# and writes. Titles, labels, layout and closing the figure are only presentation.
-_DRAWING = {
-    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "imshow", "matshow",
-    "contour", "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot",
-    "countplot", "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot",
-    "displot", "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh",
-    "plot_surface", "plot3D", "scatter3D", "line", "area", "density", "kde", "step", "semilogy", "semilogx",
-    "loglog", "quiver", "streamplot", "add_trace", "Figure",
-}
-
-
-_PLUMBING_METHODS = _FILE_METHODS | _LOG_METHODS | _DECORATIONS | _DRAWING
-
-
-def _is_plumbing(model: NotebookModel, call: ast.Call) -> bool:
-    if _is_write(model, call) or _is_loader(model, call):
-        return True
-    if _short_name(model, call) in _DRAWING:
-        return False
-    name = _callee(model, call)
-    if name in _PLUMBING_FUNCTIONS or name.startswith(_PLUMBING_PREFIXES):
-        return True
-    if not isinstance(call.func, ast.Attribute):
-        return False
-    if call.func.attr in _STRING_METHODS:  # only when building a path or a URL: not DataFrame.replace
-        return _is_path_like(call.func.value)
-    if call.func.attr == "join":  # "_".join(parts) or a path join, not DataFrame.join
-        receiver = call.func.value
-        return _is_path_like(receiver) or (isinstance(receiver, ast.Name) and receiver.id in {"sep", "separator",
-                                                                                           "delimiter", "delim"})
-    return call.func.attr in _PLUMBING_METHODS
-
-
-_LOADER_NAMES = {"load", "loads", "read", "readlines", "readline", "imread", "loadtxt", "genfromtxt", "fromfile",
-                 "load_workbook", "load_dataset", "load_model", "load_state_dict", "from_pretrained"}
-
-
-def _is_loader(model: NotebookModel, call: ast.Call) -> bool:
-    name = _callee(model, call)
-    last = _last(name) or _method(call)
-    if last.startswith("read_") or last in _LOADER_NAMES:
-        return True
-    loaders = tuple(getattr(model.settings, "data_loaders", ()) or ())
-    return bool(name) and name in loaders
-
-
-_PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out", "url")
-_STRING_METHODS = {"replace", "lower", "upper", "strip", "rstrip", "lstrip", "split", "rsplit", "startswith",
-                   "endswith", "removeprefix", "removesuffix"}
-
-
-def _is_path_like(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str)
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp):
-        return _is_path_like(node.left) or _is_path_like(node.right)
-    if isinstance(node, ast.Call):
-        name = _method(node)
-        if name in _STRING_METHODS and isinstance(node.func, ast.Attribute):
-            return _is_path_like(node.func.value)
-        return name in {"Path", "PurePath", "join", "joinpath", "with_suffix", "with_name", "str", "format",
-                        "dirname", "abspath", "expanduser"}
-    identifier = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    lowered = identifier.lower()
-    return any(word in lowered for word in _PATH_WORDS) or lowered in {"parent", "name", "stem", "suffix"}
 
 
 def _computes(model: NotebookModel, cell: CellModel, function: ast.AST) -> ast.AST | None:
@@ -613,85 +370,6 @@ class FunctionComputesAndWrites(Rule):
 # ---------------------------------------------------------------------------------------------------
 # RP403
 
-_TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one_cycle", "fit_flat_cos",
-                  "fine_tune", "train_on_batch", "train_supervised", "train_unsupervised", "hyperparameter_search"}
-_TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
-                    "fasttext.train_supervised", "fasttext.train_unsupervised"}
-_NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
-_TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train", "fit_transform"} | {_last(name) for name in _TRAIN_FUNCTIONS}
-# fit_transform trains when what is fitted is a model: a preprocessing pipeline (its steps may end in a
-# model, and it is the unit that gets deployed) or a learned projection. A scaler or an encoder preparing
-# features, and stateless transforms, are not training.
-_PIPELINES = {"Pipeline", "make_pipeline", "ColumnTransformer", "make_column_transformer", "FeatureUnion",
-              "make_union"}
-_LEARNED_PROJECTIONS = {"PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "NMF", "FastICA",
-                        "FactorAnalysis", "LatentDirichletAllocation", "TSNE", "UMAP", "Isomap",
-                        "LocallyLinearEmbedding", "MDS", "SpectralEmbedding", "DictionaryLearning"}
-_STATELESS = {"FunctionTransformer", "Normalizer", "Binarizer", "PolynomialFeatures", "SplineTransformer",
-              "FeatureHasher", "HashingVectorizer"}
-
-
-def _learns_when_fitted(model: NotebookModel, receiver: ast.AST, depth: int = 0) -> bool:
-    """Whether `receiver.fit_transform(...)` fits a pipeline (with a step that learns) or a learned projection."""
-    if isinstance(receiver, ast.Name) and depth < 3:
-        made = [d.binding.statement.value for d in model.definitions.get(receiver.id, ())
-                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)]
-        return bool(made) and all(_learns_when_fitted(model, value, depth + 1) for value in made)
-    if not isinstance(receiver, ast.Call):
-        return False
-    last = _last(_callee(model, receiver)) or _method(receiver)
-    if last in _LEARNED_PROJECTIONS:
-        return True
-    if last not in _PIPELINES:
-        return False
-    steps = [node for node in walk(receiver) if type(node) is ast.Call and node is not receiver]
-    kinds = {_last(_callee(model, step)) or _method(step) for step in steps}
-    kinds = {kind for kind in kinds if kind[:1].isupper() and kind not in _PIPELINES}
-    return bool(kinds) and not kinds <= _STATELESS  # a pipeline of stateless steps learns nothing
-
-
-def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
-    """`model.fit` or `xgb.train` when the call trains something; None otherwise."""
-    if _short_name(model, call) not in _TRAIN_LAST_NAMES:
-        return None  # the cheap test first: most calls are not named like training
-    name = _callee(model, call)
-    if name in _TRAIN_FUNCTIONS:
-        return name
-    if not isinstance(call.func, ast.Attribute) or name.startswith(_NOT_TRAINING):
-        return None
-    method = call.func.attr
-    if method in _TRAIN_METHODS:
-        if _made_by(model, call.func.value).startswith(_NOT_TRAINED_HERE):
-            return None
-        return name or method
-    if method == "fit_transform" and _learns_when_fitted(model, call.func.value):
-        return name or method
-    if method == "train":
-        # PyTorch's model.train() / model.train(False) only switches a mode; a trainer's train() trains.
-        receiver = (root_name(call.func.value) or "").lower()
-        mode_only = (not call.args and not call.keywords) or (
-            len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, bool)
-        ) or _keyword(call, "mode") is not None
-        if not mode_only or "trainer" in receiver or "learner" in receiver:
-            return name or method
-    return None
-
-
-# `fit` on these runs no training in the notebook: SageMaker's and Azure ML's estimators launch a job that
-# runs a training script elsewhere; scalers, encoders, imputers, vectorizers and feature selectors prepare
-# features (as with fit_transform).
-_NOT_TRAINED_HERE = ("sagemaker.", "azureml.", "sklearn.preprocessing.", "sklearn.impute.",
-                     "sklearn.feature_selection.", "sklearn.feature_extraction.", "pyspark.ml.feature.")
-
-
-def _made_by(model: NotebookModel, receiver: ast.AST) -> str:
-    """The qualified name of what built `receiver`: `StandardScaler()` or `scaler` bound to one."""
-    if isinstance(receiver, ast.Name):
-        made = {_callee(model, d.binding.statement.value) for d in model.definitions.get(receiver.id, ())
-                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)}
-        return made.pop() if len(made) == 1 else ""
-    return _callee(model, receiver) if isinstance(receiver, ast.Call) else ""
-
 
 def _is_name_chain(node: ast.AST) -> bool:
     while isinstance(node, ast.Attribute):
@@ -771,9 +449,6 @@ class TopLevelTraining(Rule):
 
 # ---------------------------------------------------------------------------------------------------
 # RP404
-
-_MUTATING_METHODS = {"append", "extend", "insert", "update", "add", "pop", "remove", "discard", "setdefault",
-                     "clear", "appendleft", "popitem", "sort", "reverse"}
 
 
 def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
@@ -1071,9 +746,6 @@ def _top_level_loops(statements: list[ast.stmt]):
 # ---------------------------------------------------------------------------------------------------
 # RP405
 
-_DATA_CONSTRUCTORS = {"DataFrame", "Series", "Index", "Categorical", "MultiIndex"}
-_DISPLAY_CALLS = {"print", "display"}
-
 
 def _flat_statements(statements: list[ast.stmt]):
     for statement in statements:
@@ -1087,76 +759,6 @@ def _flat_statements(statements: list[ast.stmt]):
                 yield from _flat_statements(handler.body)
         else:
             yield statement
-
-
-def _reads_data(model: NotebookModel, node: ast.AST, names: list[str] | None = None) -> bool:
-    """Reads a notebook variable that carries data (not a setting, object, module, function or constant).
-    `names`, when known, are the names the node reads (from the cell's facts), which spares a walk."""
-    if names is None:
-        names = [child.id for child in names_in(node) if type(child.ctx) is ast.Load]
-    return any(_is_data(model, name) for name in names)
-
-
-def _is_data(model: NotebookModel, name: str | None) -> bool:
-    if name is None:
-        return False
-    kinds = _KINDS.get(model)
-    if kinds is None:
-        kinds = _KINDS[model] = {}
-    kind = kinds.get(name)
-    if kind is None:
-        kind = kinds[name] = _name_kind(model, name)
-    return kind == "data"
-
-
-# Per notebook model: name -> "data", "setting", "object" or "none" (not state at all).
-_KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _name_kind(model: NotebookModel, name: str) -> str:
-    """Globals that hold no data: a "setting" (only ever literals: `n_samples = 100`) or an "object" (a model,
-    a figure, a client: `model = Sequential()`, `fig, ax = plt.subplots()`). Every other state is data."""
-    if not _is_state(model, name) or name in model.parameter_names:
-        return "none"
-    found = set()
-    for definition in model.definitions.get(name, ()):
-        statement = definition.binding.statement
-        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
-        found.add(_value_kind(model, value) if value is not None else "data")
-        if "data" in found:
-            return "data"
-    return "object" if "object" in found else "setting"
-
-
-def _value_kind(model: NotebookModel, value: ast.AST) -> str:
-    if _is_literal(value):
-        return "setting"
-    if isinstance(value, (ast.List, ast.Tuple)) and value.elts:
-        kinds = {_value_kind(model, item) for item in value.elts}
-        return "object" if kinds <= {"object", "setting"} and "object" in kinds else "data"
-    if isinstance(value, ast.Call):
-        last = _last(_callee(model, value)) or _method(value)
-        if _is_plumbing_for_pipeline(model, value) and not _training_call(model, value):
-            return "object"
-        if last[:1].isupper() and last not in _DATA_CONSTRUCTORS and not _is_loader(model, value):
-            return "object"
-    return "data"
-
-
-def _is_literal(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "str"):
-        return all(_is_literal(arg) for arg in node.args) and not node.keywords
-    if isinstance(node, ast.UnaryOp):
-        return _is_literal(node.operand)
-    # An empty container is an accumulator about to be filled, not a setting.
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return bool(node.elts) and all(_is_literal(item) for item in node.elts)
-    if isinstance(node, ast.Dict):
-        return bool(node.keys) and all(key is None or _is_literal(key) for key in node.keys) \
-            and all(_is_literal(v) for v in node.values)
-    return False
 
 
 def _not_only_shown(model: NotebookModel, cell: CellModel, statement: ast.stmt) -> bool:
@@ -1214,19 +816,6 @@ def _placed(value: ast.AST) -> ast.AST:
             and isinstance(value.func.value, ast.Call):
         value = value.func.value
     return value
-
-
-def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
-    """Plots, prints, path building and training: not data derivations even when they read data."""
-    name = _callee(model, call)
-    if name in _DISPLAY_CALLS or name.startswith(("matplotlib.", "seaborn.", "plotly.", "os.path.", "logging.")):
-        return True
-    if _training_call(model, call):
-        return True  # RP403's business
-    return isinstance(call.func, ast.Attribute) and call.func.attr in _PLOT_METHODS
-
-
-_PLOT_METHODS = _DRAWING | _DECORATIONS
 
 
 _CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
@@ -1338,307 +927,6 @@ class TopLevelDataPipeline(Rule):
 
 # ---------------------------------------------------------------------------------------------------
 # Display is not logic (DESIGN.md): values that only reach a print, a plot or the cell's shown output.
-
-_SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
-_SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
-                  "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw", "gradio.", "streamlit.")
-# Methods that draw or decorate a chart; `step`, `set`, `line`... also name other things (optimizer.step()).
-_SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
-    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "matshow", "contour",
-    "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot", "countplot",
-    "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot", "displot",
-    "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh", "plot_surface",
-    "plot3D", "scatter3D", "semilogy", "semilogx", "loglog", "quiver", "streamplot", "add_trace", "iplot",
-    "plot_wireframe", "contour3D", "plot_trisurf", "add_patch", "add_artist", "fill", "vlines", "hlines",
-    # bokeh's glyphs: `p.circle(x=samples["a"], y=samples["b"])`
-    "circle", "square", "rect", "quad", "patch", "patches", "multi_line", "vbar", "hbar", "wedge", "segment",
-    "triangle", "diamond", "varea", "harea", "image_rgba", "image_url",
-}) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "title", "text"})
-    | {"set_title", "text", "annotate"})
-# Names of functions that only show something (`show_random_elements`, `plot_batch`, `display_images`).
-_SHOW_FUNCTION = re.compile(r"^_*(?:show|display|plot|draw|visuali[sz]e|view|preview|render|print|imshow)"
-                            r"(?:_|$|[A-Z])")
-
-
-def _is_show_call(model: NotebookModel, call: ast.Call) -> bool:
-    name = _callee(model, call)
-    if name in _SHOW_CALLS or name.startswith(_SHOW_PREFIXES):
-        return True
-    func = call.func
-    if isinstance(func, ast.Name) and func.id in model.functions and _SHOW_FUNCTION.match(func.id):
-        return True
-    if not isinstance(func, ast.Attribute):
-        return False
-    if func.attr in _SHOW_METHODS:
-        return True
-    inner = func.value  # df.plot.bar(...), df.style.format(...)
-    while isinstance(inner, (ast.Attribute, ast.Call, ast.Subscript)):
-        if isinstance(inner, ast.Attribute) and inner.attr in ("plot", "style", "hvplot"):
-            return True
-        inner = inner.func if isinstance(inner, ast.Call) else inner.value
-    return False
-
-
-def _reads_named(model: NotebookModel, name: str) -> tuple[list, list]:
-    """The (cell, NameRead) of `name` in the notebook's top-level code, in document order, and the
-    (cell index, statement line) of each; gathered for the names asked about, which are few."""
-    cache = model.__dict__.get("_untestable_reads")
-    if cache is None:
-        cache = model.__dict__["_untestable_reads"] = {}
-    found = cache.get(name)
-    if found is None:
-        reads = [(cell, read) for cell in model.parsed_cells if name in cell.facts.read_names
-                 for read in cell.facts.reads if read.name == name]
-        found = cache[name] = (reads, [(cell.index, read.statement.lineno) for cell, read in reads])
-    return found
-
-
-def _scope(model: NotebookModel, name: str, where) -> tuple | None:
-    """The reads that can see the value a binding gives `name`: from the top-level statement holding it
-    to the line of the next binding in a later top-level statement (that line included: `x = x + 1`
-    reads it). Positions are (cell index, line). None: every read of the notebook."""
-    if where is None:
-        return None
-    cell, node = where
-    top = cell.facts.top_statement(node) or node
-    start = (cell.index, getattr(top, "lineno", 0))
-    starts, first_lines = _binding_positions(model, name)
-    index = bisect.bisect_right(starts, start)  # the first binding in a later top-level statement
-    return start, (first_lines[index] if index < len(first_lines) else None)
-
-
-def _binding_positions(model: NotebookModel, name: str) -> tuple[list, list]:
-    """The bindings of `name`, sorted by their top-level statement: (statement starts, binding lines)."""
-    cache = model.__dict__.setdefault("_untestable_bindings", {})
-    found = cache.get(name)
-    if found is None:
-        pairs = sorted(((d.cell.index, d.binding.statement.lineno),
-                        (d.cell.index, getattr(d.binding.node, "lineno", d.binding.statement.lineno)))
-                       for d in model.definitions.get(name, ()))
-        first_lines = [line for _, line in pairs]
-        for i in range(len(first_lines) - 2, -1, -1):  # the earliest binding line from each index on
-            first_lines[i] = min(first_lines[i], first_lines[i + 1])
-        found = cache[name] = ([start for start, _ in pairs], first_lines)
-    return found
-
-
-def _reads_of(model: NotebookModel, name: str, where=None) -> list:
-    return _reads_in(model, name, _scope(model, name, where))
-
-
-def _reads_in(model: NotebookModel, name: str, scope: tuple | None) -> list:
-    """The (cell, read) of `name` within a `_scope`."""
-    reads, positions = _reads_named(model, name)
-    if scope is None:
-        return reads
-    start, end = scope
-    # Reads are in document order: find the first at or after `start`, stop past `end`.
-    found = []
-    for cell, read in reads[bisect.bisect_left(positions, start):]:
-        if end is not None and (cell.index, read.node.lineno) > end:
-            if cell.index > end[0]:
-                break  # cells come in order; lines inside a statement may not
-            continue
-        found.append((cell, read))
-    return found
-
-
-def _function_reads(model: NotebookModel) -> frozenset[str]:
-    names = model.__dict__.get("_untestable_function_reads")
-    if names is None:
-        names = frozenset(read.id for cell in model.parsed_cells for function in cell.facts.functions
-                          for read in function.free_reads)
-        model.__dict__["_untestable_function_reads"] = names
-    return names
-
-
-class _ShownFlows:
-    """What `_only_shown` keeps for one notebook: the answers so far, and the bookkeeping of the question
-    being answered (how many steps, how many shows, how far up the flow a cycle reached)."""
-
-    __slots__ = ("answers", "cut_short", "cycle_depth", "looks", "steps")
-
-    def __init__(self):
-        self.answers: dict = {}
-        self.steps = 0
-        self.looks = 0
-        self.cycle_depth = _NO_CYCLE  # the shallowest question in progress that a flow came back to
-        self.cut_short = False  # the step bound was reached
-
-
-_NO_CYCLE = 1 << 30
-
-
-def _shown_flows(model: NotebookModel) -> _ShownFlows:
-    flows = model.__dict__.get("_untestable_shown")
-    if flows is None:
-        flows = model.__dict__["_untestable_shown"] = _ShownFlows()
-    return flows
-
-
-def _only_shown(model: NotebookModel, name: str, seen: dict | None = None, where=None) -> bool:
-    """Whether every use of a top-level name only reaches something shown: a print, a plot, the cell's
-    output. A name never read, read by a function or used in any other way is not. `where` (cell, node)
-    is the binding whose value is followed: only the reads that can see it count. `seen`: the questions
-    in progress (key -> depth)."""
-    flows = _shown_flows(model)
-    scope = _scope(model, name, where)
-    key = (name, scope)
-    answers = flows.answers
-    if key in answers:
-        return answers[key] and _looked_at(model)  # a value known to be shown reaches a show
-    if not seen:  # a new question (a draw's own walk starts with an empty one)
-        seen = {} if seen is None else seen
-        flows.steps = 0
-    depth = seen.get(key)
-    if depth is not None:
-        flows.cycle_depth = min(flows.cycle_depth, depth)
-        return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
-    # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
-    # which keeps the finding.
-    flows.steps += 1
-    if flows.steps > 500:
-        flows.cut_short = True
-        return False
-    depth = seen[key] = len(seen)
-    outer_cycle, outer_cut = flows.cycle_depth, flows.cut_short
-    flows.cycle_depth, flows.cut_short = _NO_CYCLE, False
-    # `images.append(x)` builds the value rather than using it: the other reads decide.
-    reads = [(cell, read) for cell, read in _reads_in(model, name, scope)
-             if not _mutation_receiver(cell, read.node)]
-    shows_before = flows.looks
-    result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
-        and all(_shown_use(model, cell, read.node, seen) for cell, read in reads) \
-        and flows.looks > shows_before  # a value that only feeds itself is not shown
-    # A question asked first, or one whose answer leant on no question further up the flow (nor on the
-    # step bound), gets the same answer whenever it is asked: remembered, the flows that join again at
-    # it are walked once.
-    if depth == 0 or (flows.cycle_depth >= depth and not flows.cut_short):
-        answers[key] = result
-    flows.cycle_depth, flows.cut_short = min(outer_cycle, flows.cycle_depth), outer_cut or flows.cut_short
-    del seen[key]
-    return result
-
-
-# Calls that only wrap or reshape a value for looking at it: `pd.DataFrame(np.random.rand(3, 2))` shown.
-_WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
-             "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
-def _within_show(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, ast.stmt):
-            return False
-        if isinstance(ancestor, ast.Call) and _is_show_call(model, ancestor):
-            return True
-    return False
-
-
-def _passes_through(model: NotebookModel, call: ast.Call) -> bool:
-    """A library function that reshapes what is shown (`np.sin(z)`, `unescape(text)`, `pd.DataFrame(rows)`),
-    as opposed to a model, a client or one of the notebook's functions (`model(x)`, `predictor.predict(x)`,
-    `accuracy(model, x, y)`), whose results are computed, not merely shown."""
-    if _callee(model, call) in _WRAPPERS:
-        return True
-    root = root_name(call.func)
-    return root is not None and root in model.imported_names and root not in model.functions
-
-
-def _looked_at(model: NotebookModel) -> bool:
-    """Count a use that shows the value (for _only_shown's "something is shown at all"); always True."""
-    _shown_flows(model).looks += 1
-    return True
-
-
-def _mutation_receiver(cell: CellModel, node: ast.AST) -> bool:
-    """`images.append(x)` or `true_data["temp"] = ...`: the name is being built, not used."""
-    parent = cell.facts.parent(node)
-    grand = cell.facts.parent(parent) if parent is not None else None
-    if isinstance(parent, (ast.Subscript, ast.Attribute)) and parent.value is node \
-            and isinstance(parent.ctx, ast.Store):
-        return True
-    return isinstance(parent, ast.Attribute) and parent.attr in _MUTATING_METHODS \
-        and isinstance(grand, ast.Call) and grand.func is parent
-
-
-_FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr,
-          ast.FormattedValue, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice,
-          ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
-
-
-def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: dict) -> bool:
-    """Whether the value at `node` only reaches something shown."""
-    child = node
-    passed_on = False  # given to some call whose result is then used: the result must be only shown too
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, ast.Call):
-            if _is_show_call(model, ancestor):
-                return _looked_at(model)  # drawn or printed, or the axes drawn on
-            if _training_call(model, ancestor) or _is_write(model, ancestor):
-                return False
-            if child is not ancestor.func and not _passes_through(model, ancestor):
-                # given to a model, a client or the notebook's own function: computed with, unless the
-                # whole expression is printed (`print(format_row(ds[randrange(n)]))`)
-                return _within_show(model, cell, ancestor) and _looked_at(model)
-            if isinstance(ancestor.func, ast.Attribute) and ancestor.func.attr in _MUTATING_METHODS:
-                if child is ancestor.func:
-                    return True  # `images.append(x)`: building the value, not using it
-                target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
-                return target is not None and _only_shown(model, target, seen, (cell, ancestor))
-            passed_on = passed_on or (child is not ancestor.func and _callee(model, ancestor) not in _WRAPPERS)
-        elif isinstance(ancestor, ast.stmt):
-            return _statement_shows(model, cell, ancestor, child, passed_on, seen)
-        elif not isinstance(ancestor, _FLOWS):
-            return False
-        child = ancestor
-    return False
-
-
-def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt, child: ast.AST,
-                     passed_on: bool, seen: dict) -> bool:
-    if isinstance(statement, ast.Expr):
-        # The cell's last expression is its shown output; a call made for its effect is not a look.
-        return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value) \
-            and _looked_at(model)
-    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child is statement.value:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        names = [n for t in targets for n in _target_roots(t)]
-        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
-                                                         for n in names)
-    if isinstance(statement, (ast.For, ast.AsyncFor)) and child is statement.iter:
-        names = _target_roots(statement.target)
-        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
-                                                         for n in names)
-    return False
-
-
-# Methods whose result is only looked at when it ends a cell: `df_sample.sort_values("a")`, `x.head()`.
-_LOOKING_METHODS = {"head", "tail", "describe", "sort_values", "sort_index", "value_counts", "info", "round",
-                    "unique", "nunique", "sum", "mean", "median", "max", "min", "count", "std", "corr", "items",
-                    "keys", "values", "to_frame", "reset_index", "transpose", "tolist", "to_list", "to_dict", "astype"}
-
-
-def _is_look(model: NotebookModel, value: ast.AST) -> bool:
-    """An expression shown as the cell's output, not a call made for what it does (`ds.save_to_disk(p)`)."""
-    while isinstance(value, (ast.Attribute, ast.Subscript)):
-        value = value.value
-    if isinstance(value, ast.Call):
-        if _callee(model, value) in _WRAPPERS:
-            return True  # `pd.DataFrame(np.random.rand(3, 2))` shown
-        return isinstance(value.func, ast.Attribute) and value.func.attr in _LOOKING_METHODS \
-            and _is_look(model, value.func.value)
-    return isinstance(value, (ast.Name, ast.Constant, ast.BinOp, ast.Compare, ast.Tuple, ast.List))
-
-
-def _target_roots(target: ast.AST) -> list:
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for item in target.elts for n in _target_roots(item)]
-    if isinstance(target, ast.Starred):
-        return _target_roots(target.value)
-    return [root_name(target)]
-
-
-def _last_statement(cell: CellModel) -> ast.stmt | None:
-    statements = cell.facts.statements
-    return statements[-1] if statements else None
 
 
 def _shows_only(model: NotebookModel, cell: CellModel, statements: list[ast.stmt], loop: ast.AST) -> bool:

@@ -255,8 +255,8 @@ def _only_shown(model: NotebookModel, name: str, seen: dict | None = None, where
     if depth is not None:
         flows.cycle_depth = min(flows.cycle_depth, depth)
         return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
-    # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
-    # which keeps the finding.
+    # A flow whose answers lean on questions further up (it comes back to them) is walked again each
+    # time it is reached: past a bound, say "not only shown", which keeps the finding.
     flows.steps += 1
     if flows.steps > 500:
         flows.cut_short = True

@@ -1169,13 +1169,9 @@ class UnseededRandomness(Rule):
         for call in cell.facts.calls:
             if _short_name(model, call) not in _RANDOM_LAST_NAMES:
                 continue
-            found = self._unseeded(model, cell, call)
-            if found is None:
-                continue
-            family, message, advice = found
-            if family and self._seeded(seeds, family, cell, call):
-                continue
-            found_here.append((call, message, advice))
+            found = self._unseeded(model, cell, call, seeds)
+            if found is not None:
+                found_here.append((call, found[1], found[2]))
         if not found_here:
             return findings
         # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
@@ -1233,11 +1229,14 @@ class UnseededRandomness(Rule):
         return position < (cell.index, call.lineno, call.col_offset)
 
     @staticmethod
-    def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
-        """(seed family or "", message, advice) when this call draws random numbers without a seed."""
+    def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call, seeds: dict) -> tuple[str, str, str] | None:
+        """(seed family or "", message, advice) when this call draws random numbers without a seed (set
+        neither in the call nor by a seed call before it)."""
         found = UnseededRandomness._draw(model, cell, call)
         if found is None:
             found = _unseeded_search(model, call)
+        if found is not None and found[0] and UnseededRandomness._seeded(seeds, found[0], cell, call):
+            return None
         if not found or _method(call) == "shuffle":
             return found  # shuffling works in place: its effect is the point
         if _only_displayed(model, cell, call):

@@ -10,7 +10,6 @@ from ..analysis import CellModel, NotebookModel, _walk_statements, root_name, wa
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
-
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -128,14 +127,12 @@ def _is_state(model: NotebookModel, name: str) -> bool:
 # when called without one.
 _WRITE_METHODS_NEED_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "to_xml", "to_string"}
 
-
 _WRITE_METHODS = {
     "to_parquet", "to_excel", "to_pickle", "to_feather", "to_hdf", "to_stata", "to_orc", "to_sql", "to_netcdf",
     "to_file", "to_zarr", "savefig", "write_text", "write_bytes", "write_csv", "write_parquet", "write_json",
     "write_ndjson", "write_excel", "write_ipc", "write_image", "write_html", "save_pretrained", "save_model",
     "save_weights", "saveAsTable", "saveAsTextFile", "imwrite", "imsave", "save",
 }
-
 
 _WRITE_FUNCTIONS = {
     "json.dump", "pickle.dump", "joblib.dump", "sklearn.externals.joblib.dump", "dill.dump", "cloudpickle.dump",
@@ -146,12 +143,9 @@ _WRITE_FUNCTIONS = {
     "soundfile.write", "scipy.io.wavfile.write",
 }
 
-
 _OPENERS = {"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "codecs.open"}
 
-
 _MODE_OPENERS = {"zipfile.ZipFile", "h5py.File", "netCDF4.Dataset"}
-
 
 # Calls that move data or build paths without computing anything.
 _PLUMBING_FUNCTIONS = {
@@ -164,7 +158,6 @@ _PLUMBING_FUNCTIONS = {
     "IPython.display.display", "warnings.warn", "time.sleep", "io.BytesIO", "io.StringIO", "BytesIO", "StringIO",
     "wget.download", "gdown.download",
 }
-
 
 # Downloading is I/O too: a helper that fetches a URL and saves it computes nothing.
 _PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.",
@@ -179,9 +172,7 @@ _FILE_METHODS = {
     "getvalue",
 }
 
-
 _LOG_METHODS = {"info", "debug", "warning", "error", "exception", "critical", "print", "display"}
-
 
 # Presentation around a chart; drawing the data itself is in _DRAWING below.
 _DECORATIONS = {
@@ -245,7 +236,6 @@ _DRAWING = {
     "loglog", "quiver", "streamplot", "add_trace", "Figure",
 }
 
-
 _PLUMBING_METHODS = _FILE_METHODS | _LOG_METHODS | _DECORATIONS | _DRAWING
 
 
@@ -283,7 +273,6 @@ def _is_loader(model: NotebookModel, call: ast.Call) -> bool:
 
 _PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out", "url")
 
-
 _STRING_METHODS = {"replace", "lower", "upper", "strip", "rstrip", "lstrip", "split", "rsplit", "startswith",
                    "endswith", "removeprefix", "removesuffix"}
 
@@ -316,9 +305,7 @@ _TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.c
 
 _NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
 
-
 _TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train", "fit_transform"} | {_last(name) for name in _TRAIN_FUNCTIONS}
-
 
 # fit_transform trains when what is fitted is a model: a preprocessing pipeline (its steps may end in a
 # model, and it is the unit that gets deployed) or a learned projection. A scaler or an encoder preparing

@@ -23,7 +23,6 @@ from .untestable_calls import (
 
 _DATA_CONSTRUCTORS = {"DataFrame", "Series", "Index", "Categorical", "MultiIndex"}
 
-
 _DISPLAY_CALLS = {"print", "display"}
 
 
@@ -93,9 +92,7 @@ def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
 
 _PLOT_METHODS = _DRAWING | _DECORATIONS
 
-
 _SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
-
 
 _SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
                   "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw", "gradio.", "streamlit.")

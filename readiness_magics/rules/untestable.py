@@ -2,97 +2,55 @@
 from __future__ import annotations
 
 import ast
-import bisect
 import re
-import weakref
-from collections.abc import Iterator
 
 from ..analysis import CellModel, NotebookModel, Span, root_name
-from ..findings import Fix, Severity
+from ..findings import Finding, Fix, Severity
 from .base import Rule
 from .hidden_state import _comprehension_bound, _first_opaque_cell
+from .untestable_calls import (
+    _MUTATING_METHODS,
+    _SCOPES,
+    _TRAIN_LAST_NAMES,
+    _WRITE_FUNCTIONS,
+    _WRITE_LAST_NAMES,
+    _at_top_level,
+    _breadth_first,
+    _callee,
+    _has_star_kwargs,
+    _is_loader,
+    _is_none,
+    _is_path_like,
+    _is_plumbing,
+    _is_state,
+    _is_true,
+    _is_write,
+    _keyword,
+    _last,
+    _method,
+    _outer_function,
+    _same_scope,
+    _short_name,
+    _training_call,
+    _within,
+)
+from .untestable_flow import (
+    _DATA_CONSTRUCTORS,
+    _DISPLAY_CALLS,
+    _KINDS,
+    _SHOW_FUNCTION,
+    _function_reads,
+    _is_data,
+    _is_plumbing_for_pipeline,
+    _is_show_call,
+    _only_shown,
+    _reads_data,
+    _reads_of,
+    _shown_use,
+    _target_roots,
+)
 
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def _last(name: str | None) -> str:
-    return name.rsplit(".", 1)[-1] if name else ""
-
-
-def _callee(model: NotebookModel, call: ast.Call) -> str:
-    """The callee's qualified name, or "" when it is not a plain name or attribute chain."""
-    return model.resolve(call.func) or ""
-
-
-def _method(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
-def _short_name(model: NotebookModel, call: ast.Call) -> str:
-    """The last part of what is called, through import aliases (`ri` for `from numpy.random import randint
-    as ri` gives "randint"): a cheap first test before resolving the whole name."""
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return _last(model.aliases.get(func.id, func.id))
-    return ""
-
-
-def _keyword(call: ast.Call, *names: str) -> ast.keyword | None:
-    for keyword in call.keywords:
-        if keyword.arg in names:
-            return keyword
-    return None
-
-
-def _has_star_kwargs(call: ast.Call) -> bool:
-    return any(keyword.arg is None for keyword in call.keywords)
-
-
-def _is_none(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
-def _is_true(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is True
-
-
-def _at_top_level(cell: CellModel, node: ast.AST) -> bool:
-    """Runs when the cell runs: not inside a def, lambda or class body."""
-    return not any(isinstance(ancestor, _SCOPES) for ancestor in cell.facts.ancestors(node))
-
-
-def _outer_function(cell: CellModel, node: ast.AST):
-    """The top-level def a node sits in (the outermost one), or None."""
-    found = None
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, _FUNCTIONS):
-            found = ancestor
-    return found
-
-
-_MATH_NAME = re.compile(r"[A-Z][0-9]*(?:_?[0-9]+)?")
-
-
-def _is_state(model: NotebookModel, name: str) -> bool:
-    """`model.is_state`, except that a one-letter capital computed from data (`X = df.drop(...)`) is data
-    by the convention of maths and scikit-learn, not an UPPER_CASE constant; `N = 100` stays a constant."""
-    if model.is_state(name):
-        return True
-    if not _MATH_NAME.fullmatch(name) or name in model.functions or name in model.class_names \
-            or name in model.imported_names:
-        return False
-    definitions = model.definitions.get(name, ())
-    return any(not _is_literal(getattr(d.binding.statement, "value", None) or ast.Constant(None))
-               or not isinstance(d.binding.statement, (ast.Assign, ast.AnnAssign)) for d in definitions)
 
 
 def _lines(numbers: list[int]) -> str:
@@ -154,27 +112,32 @@ class FunctionReadsNotebookState(Rule):
     severity = Severity.WARNING
     # DESIGN.md: "state from other cells". A global bound only beside the def is left alone.
     same_cell_counts = False
+    visits_cells = True
+    reads = ("definitions across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            for function in cell.facts.functions:
-                found = self._hidden_inputs(model, cell, function)
-                if not found:
-                    continue
-                names = list(dict.fromkeys(name for name, _ in found))
-                first = min((node for _, node in found), key=lambda n: (n.lineno, n.col_offset))
-                mutated = [name for name in names if name in function.declared_global]
-                read = [name for name in names if name not in function.declared_global]
-                parts = []
-                if read:
-                    parts.append(f"reads notebook state {_quoted(read)}")
-                if mutated:
-                    parts.append(f"changes {_quoted(mutated)} through `global`")
-                message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
-                           f"pass {'it' if len(names) == 1 else 'them'} in as "
-                           f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
-                yield self.at_node(cell, first, message,
-                                   Fix("Turn the globals into parameters of the function", "unsafe"))
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None:
+            return findings
+        for function in cell.facts.functions:
+            found = self._hidden_inputs(model, cell, function)
+            if not found:
+                continue
+            names = list(dict.fromkeys(name for name, _ in found))
+            first = min((node for _, node in found), key=lambda n: (n.lineno, n.col_offset))
+            mutated = [name for name in names if name in function.declared_global]
+            read = [name for name in names if name not in function.declared_global]
+            parts = []
+            if read:
+                parts.append(f"reads notebook state {_quoted(read)}")
+            if mutated:
+                parts.append(f"changes {_quoted(mutated)} through `global`")
+            message = (f"Function '{function.name}' {' and '.join(parts)} from other cells; "
+                       f"pass {'it' if len(names) == 1 else 'them'} in as "
+                       f"{'a parameter' if len(names) == 1 else 'parameters'} and return results instead")
+            findings.append(self.at_node(cell, first, message,
+                                         Fix("Turn the globals into parameters of the function", "unsafe")))
+        return findings
 
     @staticmethod
     def _hidden_inputs(model: NotebookModel, cell: CellModel, function) -> list[tuple[str, ast.AST]]:
@@ -195,7 +158,7 @@ class FunctionReadsNotebookState(Rule):
 
 
 def _global_statement(function: ast.AST, name: str) -> ast.AST | None:
-    for statement in ast.walk(function):
+    for statement in _breadth_first(function):
         if isinstance(statement, ast.Global) and name in statement.names:
             return statement
     return None
@@ -216,187 +179,25 @@ def _only_lambdas(model: NotebookModel, name: str) -> bool:
 # ---------------------------------------------------------------------------------------------------
 # RP402
 
-# Methods that write their receiver to the path given as first argument; some return a string instead
-# when called without one.
-_WRITE_METHODS_NEED_TARGET = {"to_csv", "to_json", "to_html", "to_latex", "to_markdown", "to_xml", "to_string"}
-_WRITE_METHODS = {
-    "to_parquet", "to_excel", "to_pickle", "to_feather", "to_hdf", "to_stata", "to_orc", "to_sql", "to_netcdf",
-    "to_file", "to_zarr", "savefig", "write_text", "write_bytes", "write_csv", "write_parquet", "write_json",
-    "write_ndjson", "write_excel", "write_ipc", "write_image", "write_html", "save_pretrained", "save_model",
-    "save_weights", "saveAsTable", "saveAsTextFile", "imwrite", "imsave", "save",
-}
-_WRITE_FUNCTIONS = {
-    "json.dump", "pickle.dump", "joblib.dump", "sklearn.externals.joblib.dump", "dill.dump", "cloudpickle.dump",
-    "yaml.dump", "yaml.safe_dump", "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt",
-    "torch.save", "cv2.imwrite", "imageio.imwrite", "imageio.imsave", "matplotlib.pyplot.imsave",
-    "matplotlib.pyplot.savefig", "shutil.copy", "shutil.copyfile", "shutil.copy2", "shutil.copytree",
-    "shutil.move", "pandas.ExcelWriter", "scipy.io.savemat", "skimage.io.imsave", "tifffile.imwrite",
-    "soundfile.write", "scipy.io.wavfile.write",
-}
-_OPENERS = {"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open", "codecs.open"}
-_MODE_OPENERS = {"zipfile.ZipFile", "h5py.File", "netCDF4.Dataset"}
 
-# Calls that move data or build paths without computing anything.
-_PLUMBING_FUNCTIONS = {
-    "print", "display", "str", "repr", "len", "format", "open", "dict", "list", "tuple", "set", "isinstance",
-    "range", "enumerate", "zip", "int", "float", "bool", "hasattr", "getattr", "type", "iter", "next",
-    "pandas.DataFrame", "pandas.Series", "pandas.ExcelWriter", "csv.writer", "csv.DictWriter",
-    "json.dumps", "yaml.safe_dump", "pathlib.Path", "pathlib.PurePath", "Path", "os.makedirs", "os.mkdir",
-    "os.remove", "os.rename", "os.replace", "os.getcwd", "os.getenv", "os.environ.get", "datetime.datetime.now",
-    "datetime.date.today", "datetime.datetime.today", "time.strftime", "time.time", "tempfile.mkdtemp",
-    "IPython.display.display", "warnings.warn", "time.sleep", "io.BytesIO", "io.StringIO", "BytesIO", "StringIO",
-    "wget.download", "gdown.download",
-}
-# Downloading is I/O too: a helper that fetches a URL and saves it computes nothing.
-_PLUMBING_PREFIXES = ("os.path.", "logging.", "shutil.", "matplotlib.", "seaborn.", "plotly.", "tqdm.",
-                      "requests.", "urllib.", "httpx.", "boto3.")
-_FILE_METHODS = {
-    "write", "writelines", "writerow", "writerows", "writeheader", "close", "flush", "mkdir", "exists",
-    "is_file", "is_dir", "joinpath", "with_suffix", "with_name", "resolve", "absolute", "expanduser", "open",
-    "format", "strftime", "now", "today", "isoformat", "touch", "unlink", "raise_for_status", "iter_content",
-    "urlretrieve", "urlopen", "download_file", "upload_file", "put_object", "items", "keys", "values", "seek",
-    "getvalue",
-}
-_LOG_METHODS = {"info", "debug", "warning", "error", "exception", "critical", "print", "display"}
-# Presentation around a chart; drawing the data itself is in _DRAWING below.
-_DECORATIONS = {
-    "axhline", "axvline", "axhspan", "axvspan", "text", "annotate", "legend", "grid", "title", "suptitle",
-    "xlabel", "ylabel", "xticks", "yticks", "xlim", "ylim", "set_title", "set_xlabel", "set_ylabel",
-    "set_zlabel", "set_xticks", "set_yticks", "set_xticklabels", "set_yticklabels", "set_xlim", "set_ylim",
-    "set_xscale", "set_yscale", "set_aspect", "set_size_inches", "tight_layout", "subplots", "subplot",
-    "add_subplot", "figure", "colorbar", "axis", "set_axis_off", "update_layout", "update_traces", "show",
-    "clf", "cla", "gcf", "gca", "twinx", "twiny", "tick_params", "subplots_adjust", "set",
-}
-
-
-def _is_write(model: NotebookModel, call: ast.Call) -> bool:
-    if _short_name(model, call) not in _WRITE_LAST_NAMES:
-        return False
-    method = _method(call)
-    name = _callee(model, call)
-    if name in _WRITE_FUNCTIONS:
-        return True
-    if name in _OPENERS or (isinstance(call.func, ast.Attribute) and method == "open"):
-        mode_position = 0 if (isinstance(call.func, ast.Attribute) and name not in _OPENERS) else 1
-        return _write_mode(call, mode_position)
-    if name in _MODE_OPENERS:
-        return _write_mode(call, 1)
-    if isinstance(call.func, ast.Attribute):
-        if method in _WRITE_METHODS_NEED_TARGET:
-            return bool(call.args) or _keyword(call, "path_or_buf", "buf", "path") is not None
-        if method in _WRITE_METHODS:
-            return bool(call.args) or any(k.arg in ("path", "fname", "filepath", "file", "save_directory")
-                                          for k in call.keywords)
-        if ".write." in f".{name}." and method in {"csv", "parquet", "json", "orc", "text", "save"}:
-            return True  # Spark's df.write.parquet(path)
-    return False
-
-
-_WRITE_LAST_NAMES = (_WRITE_METHODS | _WRITE_METHODS_NEED_TARGET | {_last(n) for n in _WRITE_FUNCTIONS}
-                     | {_last(n) for n in _OPENERS | _MODE_OPENERS} | {"csv", "parquet", "json", "orc", "text"})
-
-
-def _writes_to_memory(model: NotebookModel, call: ast.Call, function: ast.AST) -> bool:
+def _writes_to_memory(model: NotebookModel, cell: CellModel, call: ast.Call, function: ast.AST) -> bool:
     """`df.to_parquet(buffer)` with `buffer = io.BytesIO()`: nothing reaches a file."""
     target = call.args[0] if call.args else None
     if isinstance(target, ast.Call):
         return _last(_callee(model, target)) in ("BytesIO", "StringIO")
     if not isinstance(target, ast.Name):
         return False
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+    for node in _within(cell, ast.Assign, function):
+        if isinstance(node.value, ast.Call) \
                 and _last(_callee(model, node.value)) in ("BytesIO", "StringIO") \
                 and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets):
             return True
     return False
 
 
-_MODE = re.compile(r"[rwxabt+U]{1,4}")
-
-
-def _write_mode(call: ast.Call, position: int) -> bool:
-    mode = call.args[position] if len(call.args) > position else None
-    keyword = _keyword(call, "mode")
-    if keyword is not None:
-        mode = keyword.value
-    # A mode string, not a path: `Image.open("./example.jpg")` opens nothing for writing.
-    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and bool(_MODE.fullmatch(mode.value)) \
-        and any(c in mode.value for c in "wax")
-
-
-# Drawing data is producing a result (a chart), not I/O: a function that draws and saves the plot computes
-# and writes. Titles, labels, layout and closing the figure are only presentation.
-_DRAWING = {
-    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "imshow", "matshow",
-    "contour", "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot",
-    "countplot", "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot",
-    "displot", "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh",
-    "plot_surface", "plot3D", "scatter3D", "line", "area", "density", "kde", "step", "semilogy", "semilogx",
-    "loglog", "quiver", "streamplot", "add_trace", "Figure",
-}
-
-
-_PLUMBING_METHODS = _FILE_METHODS | _LOG_METHODS | _DECORATIONS | _DRAWING
-
-
-def _is_plumbing(model: NotebookModel, call: ast.Call) -> bool:
-    if _is_write(model, call) or _is_loader(model, call):
-        return True
-    if _short_name(model, call) in _DRAWING:
-        return False
-    name = _callee(model, call)
-    if name in _PLUMBING_FUNCTIONS or name.startswith(_PLUMBING_PREFIXES):
-        return True
-    if not isinstance(call.func, ast.Attribute):
-        return False
-    if call.func.attr in _STRING_METHODS:  # only when building a path or a URL: not DataFrame.replace
-        return _is_path_like(call.func.value)
-    if call.func.attr == "join":  # "_".join(parts) or a path join, not DataFrame.join
-        receiver = call.func.value
-        return _is_path_like(receiver) or (isinstance(receiver, ast.Name) and receiver.id in {"sep", "separator",
-                                                                                           "delimiter", "delim"})
-    return call.func.attr in _PLUMBING_METHODS
-
-
-_LOADER_NAMES = {"load", "loads", "read", "readlines", "readline", "imread", "loadtxt", "genfromtxt", "fromfile",
-                 "load_workbook", "load_dataset", "load_model", "load_state_dict", "from_pretrained"}
-
-
-def _is_loader(model: NotebookModel, call: ast.Call) -> bool:
-    name = _callee(model, call)
-    last = _last(name) or _method(call)
-    if last.startswith("read_") or last in _LOADER_NAMES:
-        return True
-    loaders = tuple(getattr(model.settings, "data_loaders", ()) or ())
-    return bool(name) and name in loaders
-
-
-_PATH_WORDS = ("path", "dir", "folder", "root", "file", "fname", "dest", "out", "url")
-_STRING_METHODS = {"replace", "lower", "upper", "strip", "rstrip", "lstrip", "split", "rsplit", "startswith",
-                   "endswith", "removeprefix", "removesuffix"}
-
-
-def _is_path_like(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str)
-    if isinstance(node, ast.JoinedStr):
-        return True
-    if isinstance(node, ast.BinOp):
-        return _is_path_like(node.left) or _is_path_like(node.right)
-    if isinstance(node, ast.Call):
-        name = _method(node)
-        if name in _STRING_METHODS and isinstance(node.func, ast.Attribute):
-            return _is_path_like(node.func.value)
-        return name in {"Path", "PurePath", "join", "joinpath", "with_suffix", "with_name", "str", "format",
-                        "dirname", "abspath", "expanduser"}
-    identifier = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    lowered = identifier.lower()
-    return any(word in lowered for word in _PATH_WORDS) or lowered in {"parent", "name", "stem", "suffix"}
-
-
 def _computes(model: NotebookModel, cell: CellModel, function: ast.AST) -> ast.AST | None:
     """The first node of the function that computes (rather than builds a path, prints or writes)."""
-    for node in ast.walk(function):
+    for node in _breadth_first(function):
         if node is function:
             continue
         if isinstance(node, ast.Call):
@@ -468,20 +269,20 @@ def _write_target(model: NotebookModel, write: ast.Call) -> str | None:
     return ast.unparse(keyword.value) if keyword is not None else None
 
 
-def _removed_after(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+def _removed_after(model: NotebookModel, cell: CellModel, function: ast.AST, write: ast.Call) -> bool:
     """`torch.save(m, "tmp.pt")` then `os.remove("tmp.pt")`: a temporary file, gone when the function returns."""
     written = _write_target(model, write)
     return written is not None and any(
-        isinstance(node, ast.Call) and _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
-        and node.args and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+        _last(_callee(model, node)) in ("remove", "unlink", "rmtree")
+        and node.args and ast.unparse(node.args[0]) == written for node in _within(cell, ast.Call, function))
 
 
-def _read_back(model: NotebookModel, function: ast.AST, write: ast.Call) -> bool:
+def _read_back(model: NotebookModel, cell: CellModel, function: ast.AST, write: ast.Call) -> bool:
     """`fig.savefig("hello.png")` then `imread("hello.png")`: the file is an intermediate, not an output."""
     written = _write_target(model, write)
     return written is not None and any(
-        isinstance(node, ast.Call) and node is not write and _is_loader(model, node) and node.args
-        and ast.unparse(node.args[0]) == written for node in ast.walk(function))
+        node is not write and _is_loader(model, node) and node.args
+        and ast.unparse(node.args[0]) == written for node in _within(cell, ast.Call, function))
 
 
 class FunctionComputesAndWrites(Rule):
@@ -524,124 +325,50 @@ class FunctionComputesAndWrites(Rule):
     name = "function-computes-and-writes"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("imports across cells", "definitions across cells", "the data_loaders setting")
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if not model.may_call(cell, _WRITE_LAST_NAMES):
-                continue  # no call named like a write: _is_write is False for each
-            writes: dict[ast.AST, list[ast.Call]] = {}
-            for call in cell.facts.calls:
-                function = _outer_function(cell, call)
-                if function is not None and _is_write(model, call) and not _writes_to_memory(model, call, function):
-                    writes.setdefault(function, []).append(call)
-            for function, calls in writes.items():
-                calls = [call for call in calls if not _removed_after(model, function, call)]
-                if not calls or _WRITER_NAME.match(function.name) and not _trains_inside(model, function):
-                    continue  # a save()/export()/download() helper: writing is what it is for
-                computation = _computes(model, cell, function)
-                if computation is None:
-                    continue
-                first = min(calls, key=lambda c: (c.lineno, c.col_offset))
-                what = _last(_callee(model, first)) or _method(first)
-                line = cell.facts.span(computation).line
-                if _read_back(model, function, first):
-                    yield self.at_node(
-                        cell, first,
-                        f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
-                        f"and reads back, left behind in the working folder; use an in-memory buffer "
-                        "(io.BytesIO) instead of the file",
-                        Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
-                    )
-                    continue
-                yield self.at_node(
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or not model.may_call(cell, _WRITE_LAST_NAMES):
+            return findings  # no call named like a write: _is_write is False for each
+        writes: dict[ast.AST, list[ast.Call]] = {}
+        for call in cell.facts.calls:
+            if not _is_write(model, call):
+                continue
+            function = _outer_function(cell, call)
+            if function is not None and not _writes_to_memory(model, cell, call, function):
+                writes.setdefault(function, []).append(call)
+        for function, calls in writes.items():
+            calls = [call for call in calls if not _removed_after(model, cell, function, call)]
+            if not calls or _WRITER_NAME.match(function.name) and not _trains_inside(model, cell, function):
+                continue  # a save()/export()/download() helper: writing is what it is for
+            computation = _computes(model, cell, function)
+            if computation is None:
+                continue
+            first = min(calls, key=lambda c: (c.lineno, c.col_offset))
+            what = _last(_callee(model, first)) or _method(first)
+            line = cell.facts.span(computation).line
+            if _read_back(model, cell, function, first):
+                findings.append(self.at_node(
                     cell, first,
-                    f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
-                    "return the result and write it in a separate step",
-                    Fix("Split the function: one part returns the result, another writes it", "unsafe"),
-                )
+                    f"Function '{function.name}' computes (line {line}) through a file it writes with {what}() "
+                    f"and reads back, left behind in the working folder; use an in-memory buffer "
+                    "(io.BytesIO) instead of the file",
+                    Fix("Write to an io.BytesIO buffer and read from it", "unsafe"),
+                ))
+                continue
+            findings.append(self.at_node(
+                cell, first,
+                f"Function '{function.name}' computes (line {line}) and also writes a file with {what}(); "
+                "return the result and write it in a separate step",
+                Fix("Split the function: one part returns the result, another writes it", "unsafe"),
+            ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
 # RP403
-
-_TRAIN_METHODS = {"fit", "partial_fit", "fit_predict", "fit_generator", "fit_one_cycle", "fit_flat_cos",
-                  "fine_tune", "train_on_batch", "train_supervised", "train_unsupervised", "hyperparameter_search"}
-_TRAIN_FUNCTIONS = {"xgboost.train", "lightgbm.train", "xgboost.cv", "lightgbm.cv", "catboost.train",
-                    "fasttext.train_supervised", "fasttext.train_unsupervised"}
-_NOT_TRAINING = ("PIL.", "scipy.", "numpy.")
-_TRAIN_LAST_NAMES = _TRAIN_METHODS | {"train", "fit_transform"} | {_last(name) for name in _TRAIN_FUNCTIONS}
-# fit_transform trains when what is fitted is a model: a preprocessing pipeline (its steps may end in a
-# model, and it is the unit that gets deployed) or a learned projection. A scaler or an encoder preparing
-# features, and stateless transforms, are not training.
-_PIPELINES = {"Pipeline", "make_pipeline", "ColumnTransformer", "make_column_transformer", "FeatureUnion",
-              "make_union"}
-_LEARNED_PROJECTIONS = {"PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "TruncatedSVD", "NMF", "FastICA",
-                        "FactorAnalysis", "LatentDirichletAllocation", "TSNE", "UMAP", "Isomap",
-                        "LocallyLinearEmbedding", "MDS", "SpectralEmbedding", "DictionaryLearning"}
-_STATELESS = {"FunctionTransformer", "Normalizer", "Binarizer", "PolynomialFeatures", "SplineTransformer",
-              "FeatureHasher", "HashingVectorizer"}
-
-
-def _learns_when_fitted(model: NotebookModel, receiver: ast.AST, depth: int = 0) -> bool:
-    """Whether `receiver.fit_transform(...)` fits a pipeline (with a step that learns) or a learned projection."""
-    if isinstance(receiver, ast.Name) and depth < 3:
-        made = [d.binding.statement.value for d in model.definitions.get(receiver.id, ())
-                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)]
-        return bool(made) and all(_learns_when_fitted(model, value, depth + 1) for value in made)
-    if not isinstance(receiver, ast.Call):
-        return False
-    last = _last(_callee(model, receiver)) or _method(receiver)
-    if last in _LEARNED_PROJECTIONS:
-        return True
-    if last not in _PIPELINES:
-        return False
-    steps = [node for node in ast.walk(receiver) if isinstance(node, ast.Call) and node is not receiver]
-    kinds = {_last(_callee(model, step)) or _method(step) for step in steps}
-    kinds = {kind for kind in kinds if kind[:1].isupper() and kind not in _PIPELINES}
-    return bool(kinds) and not kinds <= _STATELESS  # a pipeline of stateless steps learns nothing
-
-
-def _training_call(model: NotebookModel, call: ast.Call) -> str | None:
-    """`model.fit` or `xgb.train` when the call trains something; None otherwise."""
-    if _short_name(model, call) not in _TRAIN_LAST_NAMES:
-        return None  # the cheap test first: most calls are not named like training
-    name = _callee(model, call)
-    if name in _TRAIN_FUNCTIONS:
-        return name
-    if not isinstance(call.func, ast.Attribute) or name.startswith(_NOT_TRAINING):
-        return None
-    method = call.func.attr
-    if method in _TRAIN_METHODS:
-        if _made_by(model, call.func.value).startswith(_NOT_TRAINED_HERE):
-            return None
-        return name or method
-    if method == "fit_transform" and _learns_when_fitted(model, call.func.value):
-        return name or method
-    if method == "train":
-        # PyTorch's model.train() / model.train(False) only switches a mode; a trainer's train() trains.
-        receiver = (root_name(call.func.value) or "").lower()
-        mode_only = (not call.args and not call.keywords) or (
-            len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, bool)
-        ) or _keyword(call, "mode") is not None
-        if not mode_only or "trainer" in receiver or "learner" in receiver:
-            return name or method
-    return None
-
-
-# `fit` on these runs no training in the notebook: SageMaker's and Azure ML's estimators launch a job that
-# runs a training script elsewhere; scalers, encoders, imputers, vectorizers and feature selectors prepare
-# features (as with fit_transform).
-_NOT_TRAINED_HERE = ("sagemaker.", "azureml.", "sklearn.preprocessing.", "sklearn.impute.",
-                     "sklearn.feature_selection.", "sklearn.feature_extraction.", "pyspark.ml.feature.")
-
-
-def _made_by(model: NotebookModel, receiver: ast.AST) -> str:
-    """The qualified name of what built `receiver`: `StandardScaler()` or `scaler` bound to one."""
-    if isinstance(receiver, ast.Name):
-        made = {_callee(model, d.binding.statement.value) for d in model.definitions.get(receiver.id, ())
-                if isinstance(d.binding.statement, ast.Assign) and isinstance(d.binding.statement.value, ast.Call)}
-        return made.pop() if len(made) == 1 else ""
-    return _callee(model, receiver) if isinstance(receiver, ast.Call) else ""
 
 
 def _is_name_chain(node: ast.AST) -> bool:
@@ -697,31 +424,31 @@ class TopLevelTraining(Rule):
     name = "top-level-training"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("imports across cells", "definitions across cells")
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
-                continue
-            for call in cell.facts.calls:
-                trained = _training_call(model, call)
-                if trained and _at_top_level(cell, call):
-                    target = ast.unparse(call.func)
-                    if len(target) > 40 or not _is_name_chain(call.func):
-                        target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
-                            if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
-                    yield self.at_node(
-                        cell, call,
-                        f"{target}() trains a model in top-level code; move the training into a function "
-                        "that takes the data and settings as parameters and returns the model",
-                        Fix("Wrap the training in a function and call it here", "unsafe"),
-                    )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
+            return findings
+        for call in cell.facts.calls:
+            trained = _training_call(model, call)
+            if trained and _at_top_level(cell, call):
+                target = ast.unparse(call.func)
+                if len(target) > 40 or not _is_name_chain(call.func):
+                    target = f"{ast.unparse(call.func.value)[:20]}...{call.func.attr}" \
+                        if isinstance(call.func, ast.Attribute) and len(target) > 40 else target
+                findings.append(self.at_node(
+                    cell, call,
+                    f"{target}() trains a model in top-level code; move the training into a function "
+                    "that takes the data and settings as parameters and returns the model",
+                    Fix("Wrap the training in a function and call it here", "unsafe"),
+                ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
 # RP404
-
-_MUTATING_METHODS = {"append", "extend", "insert", "update", "add", "pop", "remove", "discard", "setdefault",
-                     "clear", "appendleft", "popitem", "sort", "reverse"}
 
 
 def _is_trivial_value(model: NotebookModel, value: ast.AST) -> bool:
@@ -791,29 +518,21 @@ def _is_counter(statement: ast.stmt) -> bool:
             and isinstance(statement.value.value, int))
 
 
-def _loop_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
+def _loop_work(model: NotebookModel, cell: CellModel, loop: ast.AST) -> ast.AST | None:
     """The first statement or call in a loop that computes or mutates, or None for print/call-only loops,
     loops that only show something, loops that only wait for a remote job, and loops that train (RP403
     reports their training calls: one problem, one finding)."""
-    if _trains_inside(model, loop) or _shows_only(model, loop.body, loop, cell):
+    if _trains_inside(model, cell, loop) or _shows_only(model, cell, loop.body, loop):
         return None
-    work = _first_work(model, loop, cell)
-    if work is not None and _is_plain_assignment(work) and _only_waits(model, loop):
+    work = _first_work(model, cell, loop)
+    if work is not None and _is_plain_assignment(work) and _only_waits(model, cell, loop):
         return None
     return work
 
 
-def _trains_inside(model: NotebookModel, loop: ast.AST) -> bool:
-    return any(isinstance(node, ast.Call) and _training_call(model, node) for node in _walk_same_scope(loop))
-
-
-def _walk_same_scope(root: ast.AST):
-    """ast.walk, without entering nested defs, lambdas and classes."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _SCOPES))
+def _trains_inside(model: NotebookModel, cell: CellModel, root: ast.AST) -> bool:
+    """A training call in a loop or a function (not in a def or lambda nested there)."""
+    return any(_training_call(model, call) and _same_scope(cell, call, root) for call in _within(cell, ast.Call, root))
 
 
 def _is_plain_assignment(node: ast.AST) -> bool:
@@ -821,16 +540,15 @@ def _is_plain_assignment(node: ast.AST) -> bool:
     return bool(targets) and all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets)
 
 
-def _only_waits(model: NotebookModel, loop: ast.AST) -> bool:
+def _only_waits(model: NotebookModel, cell: CellModel, loop: ast.AST) -> bool:
     """`while True: status = job.retrieve(); if done: break; time.sleep(30)`: polling, not computing. It
     sleeps and keeps nothing: no `+=`, item assignment or appending."""
-    sleeps = False
-    for node in _walk_same_scope(loop):
-        if isinstance(node, ast.Call) and _short_name(model, node) == "sleep":
-            sleeps = True
-        elif _keeps_something(node):
-            return False
-    return sleeps
+    calls = _within(cell, ast.Call, loop)
+    if not any(_short_name(model, call) == "sleep" and _same_scope(cell, call, loop) for call in calls):
+        return False
+    kept = (*_within(cell, ast.AugAssign, loop), *_within(cell, ast.Assign, loop), *_within(cell, ast.AnnAssign, loop),
+            *(call for call in calls if isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATING_METHODS))
+    return not any(_keeps_something(node) and _same_scope(cell, node, loop) for node in kept)
 
 
 def _keeps_something(node: ast.AST) -> bool:
@@ -842,15 +560,15 @@ def _keeps_something(node: ast.AST) -> bool:
     return isinstance(node, (ast.Assign, ast.AnnAssign)) and not _is_plain_assignment(node)
 
 
-def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = None) -> ast.AST | None:
+def _first_work(model: NotebookModel, cell: CellModel, loop: ast.AST) -> ast.AST | None:
     counters = {id(statement) for statement in loop.body if _is_counter(statement)}
-    for node in ast.walk(loop):
+    for node in _breadth_first(loop):
         if node is loop:
             continue
         if isinstance(node, _SCOPES):
             continue
         if isinstance(node, ast.AugAssign):
-            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, node.target.id, loop, cell)):
+            if id(node) in counters or (_is_counter(node) and _read_only_inside(model, cell, node.target.id, loop)):
                 continue  # `idx += 1` that only stops the loop (`if idx == 5: break`)
             return node
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
@@ -858,8 +576,8 @@ def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = No
             if any(isinstance(t, (ast.Subscript, ast.Attribute)) for t in targets):
                 return node
             if node.value is not None and not _is_trivial_value(model, node.value) \
-                    and not _never_read(model, targets, _at(cell, node)) \
-                    and not _only_checked(model, targets, loop, cell):
+                    and not _never_read(model, targets, (cell, node)) \
+                    and not _only_checked(model, cell, targets, loop):
                 return node
         elif isinstance(node, ast.NamedExpr) or (
                 isinstance(node, ast.Delete) and any(isinstance(t, ast.Subscript) for t in node.targets)):
@@ -873,40 +591,44 @@ def _first_work(model: NotebookModel, loop: ast.AST, cell: CellModel | None = No
     return None
 
 
-def _read_only_inside(model: NotebookModel, name: str, loop: ast.AST, cell: CellModel | None = None) -> bool:
-    inside, _ = _loop_names(model, loop)
-    return name not in _function_reads(model) and \
-        all(id(read.node) in inside for _, read in _reads_of(model, name, _at(cell, loop)))
+def _read_only_inside(model: NotebookModel, cell: CellModel, name: str, loop: ast.AST) -> bool:
+    return name not in _function_reads(model) and all(
+        _in_loop(read_cell, read.node, loop) for read_cell, read in _reads_of(model, name, (cell, loop)))
 
 
-def _only_checked(model: NotebookModel, targets: list[ast.AST], loop: ast.AST, cell: CellModel | None = None) -> bool:
+def _only_checked(model: NotebookModel, cell: CellModel, targets: list[ast.AST], loop: ast.AST) -> bool:
     """`r = api.set(item)` then only `if not r: print(r.error)` in the same loop: a call per item whose
     answer is checked, not a result the loop computes."""
     names = [name for target in targets for name in _target_roots(target)]
     if not names or None in names:
         return False
-    inside, checked = _loop_names(model, loop)
     for name in names:
-        reads = _reads_of(model, name, _at(cell, loop))
-        if not reads or name in _function_reads(model) or any(
-                id(read.node) not in inside or id(read.node) not in checked for _, read in reads):
+        reads = _reads_of(model, name, (cell, loop))
+        if not reads or name in _function_reads(model) or not all(
+                _checked_in_loop(model, read_cell, read.node, loop) for read_cell, read in reads):
             return False
     return True
 
 
-def _loop_names(model: NotebookModel, loop: ast.AST) -> tuple[frozenset, frozenset]:
-    """Ids of the loop's Name nodes, and of the nodes in its tests and show calls; once per loop."""
-    cache = model.__dict__.setdefault("_untestable_loop_names", {})
-    found = cache.get(id(loop))
-    if found is None or found[0] is not loop:
-        nodes = list(ast.walk(loop))
-        inside = frozenset(id(node) for node in nodes if isinstance(node, ast.Name))
-        checked = frozenset(id(inner) for node in nodes
-                            if isinstance(node, (ast.If, ast.While)) or (isinstance(node, ast.Call)
-                                                                        and _is_show_call(model, node))
-                            for inner in ast.walk(node.test if isinstance(node, (ast.If, ast.While)) else node))
-        found = cache[id(loop)] = (loop, inside, checked)
-    return found[1], found[2]
+def _in_loop(cell: CellModel, node: ast.AST, loop: ast.AST) -> bool:
+    """Whether a node of `cell` sits in `loop` (a cell with the same source shares the tree)."""
+    return any(ancestor is loop for ancestor in cell.facts.ancestors(node))
+
+
+def _checked_in_loop(model: NotebookModel, cell: CellModel, node: ast.AST, loop: ast.AST) -> bool:
+    """Whether a node of `cell` sits in `loop`, in the test of an `if` or `while` there or in a show call."""
+    checked = False
+    child = node
+    for ancestor in cell.facts.ancestors(node):
+        if not checked:
+            if isinstance(ancestor, (ast.If, ast.While)):
+                checked = child is ancestor.test
+            elif isinstance(ancestor, ast.Call):
+                checked = _is_show_call(model, ancestor)
+        if ancestor is loop:
+            return checked
+        child = ancestor
+    return False
 
 
 def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> bool:
@@ -914,7 +636,6 @@ def _never_read(model: NotebookModel, targets: list[ast.AST], where=None) -> boo
     names = [name for target in targets for name in _target_roots(target)]
     return bool(names) and None not in names and all(
         not _reads_of(model, name, where) and name not in _function_reads(model) for name in names)
-
 
 class TopLevelLoop(Rule):
     """## What it does
@@ -956,29 +677,38 @@ class TopLevelLoop(Rule):
     name = "top-level-loop"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("definitions and uses of names across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            # Which loops compute depends on how other cells use their values (display is not logic), so
-            # only the cell's own list of loops is remembered with its facts.
-            if not model.per_cell(cell, "RP404.loops", lambda cell: bool(list(_top_level_loops(cell.facts.statements)))):
-                continue
-            for span, kind, line in _working_loops(model, cell):
-                yield self.finding(
-                    cell, span,
-                    f"Top-level {kind} loop computes or mutates data (line {line}); "
-                    "move it into a function that takes its inputs as parameters and returns the result",
-                    Fix("Move the loop into a function", "unsafe"),
-                )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None:
+            return findings
+        for span, kind, line in _working_loops(model, cell):
+            findings.append(self.finding(
+                cell, span,
+                f"Top-level {kind} loop computes or mutates data (line {line}); "
+                "move it into a function that takes its inputs as parameters and returns the result",
+                Fix("Move the loop into a function", "unsafe"),
+            ))
+        return findings
+
+
+def _cell_loops(cell: CellModel) -> tuple[ast.AST, ...]:
+    """The cell's top-level loops. Which of them compute depends on how other cells use their values
+    (display is not logic), so only the loops are remembered with the cell's facts."""
+    if not (cell.facts.of(ast.For) or cell.facts.of(ast.While) or cell.facts.of(ast.AsyncFor)):
+        return ()
+    return tuple(_top_level_loops(cell.facts.statements))
 
 
 def _working_loops(model: NotebookModel, cell: CellModel) -> list[tuple[Span, str, int]]:
     """(span of the keyword, for or while, line of the work) of each top-level loop that computes."""
     found = []
-    for loop in _top_level_loops(cell.facts.statements):
+    for loop in model.per_cell(cell, "RP404.loops", _cell_loops):
         if _builds_interface(model, cell, loop):
             continue
-        work = _loop_work(model, loop, cell)
+        work = _loop_work(model, cell, loop)
         if work is None:
             continue
         kind = "while" if isinstance(loop, ast.While) else "for"
@@ -1016,9 +746,6 @@ def _top_level_loops(statements: list[ast.stmt]):
 # ---------------------------------------------------------------------------------------------------
 # RP405
 
-_DATA_CONSTRUCTORS = {"DataFrame", "Series", "Index", "Categorical", "MultiIndex"}
-_DISPLAY_CALLS = {"print", "display"}
-
 
 def _flat_statements(statements: list[ast.stmt]):
     for statement in statements:
@@ -1034,87 +761,15 @@ def _flat_statements(statements: list[ast.stmt]):
             yield statement
 
 
-def _reads_data(model: NotebookModel, node: ast.AST, names: list[str] | None = None) -> bool:
-    """Reads a notebook variable that carries data (not a setting, object, module, function or constant).
-    `names`, when known, are the names the node reads (from the cell's facts), which spares a walk."""
-    if names is None:
-        names = [child.id for child in ast.walk(node) if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)]
-    return any(_is_data(model, name) for name in names)
-
-
-def _is_data(model: NotebookModel, name: str | None) -> bool:
-    if name is None:
-        return False
-    kinds = _KINDS.get(model)
-    if kinds is None:
-        kinds = _KINDS[model] = {}
-    kind = kinds.get(name)
-    if kind is None:
-        kind = kinds[name] = _name_kind(model, name)
-    return kind == "data"
-
-
-# Per notebook model: name -> "data", "setting", "object" or "none" (not state at all).
-_KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _name_kind(model: NotebookModel, name: str) -> str:
-    """Globals that hold no data: a "setting" (only ever literals: `n_samples = 100`) or an "object" (a model,
-    a figure, a client: `model = Sequential()`, `fig, ax = plt.subplots()`). Every other state is data."""
-    if not _is_state(model, name) or name in model.parameter_names:
-        return "none"
-    found = set()
-    for definition in model.definitions.get(name, ()):
-        statement = definition.binding.statement
-        value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
-        found.add(_value_kind(model, value) if value is not None else "data")
-        if "data" in found:
-            return "data"
-    return "object" if "object" in found else "setting"
-
-
-def _value_kind(model: NotebookModel, value: ast.AST) -> str:
-    if _is_literal(value):
-        return "setting"
-    if isinstance(value, (ast.List, ast.Tuple)) and value.elts:
-        kinds = {_value_kind(model, item) for item in value.elts}
-        return "object" if kinds <= {"object", "setting"} and "object" in kinds else "data"
-    if isinstance(value, ast.Call):
-        last = _last(_callee(model, value)) or _method(value)
-        if _is_plumbing_for_pipeline(model, value) and not _training_call(model, value):
-            return "object"
-        if last[:1].isupper() and last not in _DATA_CONSTRUCTORS and not _is_loader(model, value):
-            return "object"
-    return "data"
-
-
-def _is_literal(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("int", "float", "str"):
-        return all(_is_literal(arg) for arg in node.args) and not node.keywords
-    if isinstance(node, ast.UnaryOp):
-        return _is_literal(node.operand)
-    # An empty container is an accumulator about to be filled, not a setting.
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return bool(node.elts) and all(_is_literal(item) for item in node.elts)
-    if isinstance(node, ast.Dict):
-        return bool(node.keys) and all(key is None or _is_literal(key) for key in node.keys) \
-            and all(_is_literal(v) for v in node.values)
-    return False
-
-
-def _is_data_work(model: NotebookModel, statement: ast.stmt, reads: dict[int, list[str]] | None = None,
-                  cell: CellModel | None = None) -> bool:
-    if not _derives_data(model, statement, reads):
-        return False
-    # Checked last, it walks the notebook: built only to be shown (plot geometry, a table to look at).
+def _not_only_shown(model: NotebookModel, cell: CellModel, statement: ast.stmt) -> bool:
+    """Whether what a statement deriving data builds is used otherwise than shown (plot geometry, a table
+    to look at are not data work). Asked last: it follows the value through the notebook."""
     if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         roots = [name for target in targets for name in _target_roots(target)]
     else:
         roots = [root_name(statement.value.func)]
-    return not (roots and None not in roots and all(_only_shown(model, name, where=_at(cell, statement))
+    return not (roots and None not in roots and all(_only_shown(model, name, where=(cell, statement))
                                                     for name in roots))
 
 
@@ -1127,6 +782,12 @@ def _derives_data(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
         if isinstance(statement, ast.AugAssign) or any(isinstance(t, (ast.Subscript, ast.Attribute))
                                                        for t in targets):
             return any(_is_data(model, root_name(t)) for t in targets)
+        # With plain names as targets, every name the statement reads is read by its value: a statement
+        # that reads no data is no data work, whatever it calls (the cheap test first).
+        plain = all(isinstance(t, ast.Name) for t in targets)
+        names = reads.get(id(statement)) if plain and reads is not None else None
+        if names is not None and not _reads_data(model, value, names):
+            return False
         value = _placed(value)
         if isinstance(value, ast.Call):
             last = _last(_callee(model, value)) or _method(value)
@@ -1136,9 +797,7 @@ def _derives_data(model: NotebookModel, statement: ast.stmt, reads: dict[int, li
                 return False
             if last[:1].isupper() and last not in _DATA_CONSTRUCTORS:
                 return False  # building a model or another object is not data work
-        # With plain names as targets, every name the statement reads is read by its value.
-        plain = all(isinstance(t, ast.Name) for t in targets)
-        return _reads_data(model, value, reads.get(id(statement)) if plain and reads is not None else None)
+        return names is not None or _reads_data(model, value)
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         call = statement.value
         if any(k.arg == "inplace" and _is_true(k.value) for k in call.keywords):
@@ -1159,20 +818,17 @@ def _placed(value: ast.AST) -> ast.AST:
     return value
 
 
-def _is_plumbing_for_pipeline(model: NotebookModel, call: ast.Call) -> bool:
-    """Plots, prints, path building and training: not data derivations even when they read data."""
-    name = _callee(model, call)
-    if name in _DISPLAY_CALLS or name.startswith(("matplotlib.", "seaborn.", "plotly.", "os.path.", "logging.")):
-        return True
-    if _training_call(model, call):
-        return True  # RP403's business
-    return isinstance(call.func, ast.Attribute) and call.func.attr in _PLOT_METHODS
-
-
-_PLOT_METHODS = _DRAWING | _DECORATIONS
-
-
 _CANDIDATES = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)
+
+
+def _may_hold(cell: CellModel, kinds: tuple[type, ...], count: int) -> bool:
+    """Whether the cell has at least `count` nodes of these types, at any depth (a cheap bound)."""
+    of = cell.facts.of
+    for kind in kinds:
+        count -= len(of(kind))
+        if count <= 0:
+            return True
+    return False
 
 
 def _candidate_statements(cell: CellModel) -> list[ast.stmt]:
@@ -1241,306 +897,39 @@ class TopLevelDataPipeline(Rule):
     # calls, symbolic graph building and inference set-up, which four statements cannot tell apart.
     severity = Severity.INFO
     threshold = 4
+    visits_cells = True
+    reads = ("definitions and uses of names across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.is_parameters:
-                continue
-            statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
-            if len(statements) < self.threshold:
-                continue  # most cells: too few assignments to be a pipeline, whatever they hold
-            reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
-            work = [s for s in statements if _is_data_work(model, s, reads, cell)]
-            if len(work) < self.threshold:
-                continue
-            lines = [cell.facts.span(statement).line for statement in work]
-            first = cell.facts.span(work[0])
-            yield self.finding(
-                cell, Span(first.line, first.column, first.line, first.column),
-                f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
-                "move the steps into a function that takes the data and returns the result",
-                Fix("Extract the steps into a function", "unsafe"),
-            )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or cell.is_parameters or not _may_hold(cell, _CANDIDATES, self.threshold):
+            return findings
+        statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
+        if len(statements) < self.threshold:
+            return findings  # most cells: too few assignments to be a pipeline, whatever they hold
+        reads = model.per_cell(cell, "RP405.reads", _reads_by_statement)
+        work = [s for s in statements if _derives_data(model, s, reads)]
+        if len(work) < self.threshold:
+            return findings
+        work = [s for s in work if _not_only_shown(model, cell, s)]
+        if len(work) < self.threshold:
+            return findings
+        lines = [cell.facts.span(statement).line for statement in work]
+        first = cell.facts.span(work[0])
+        findings.append(self.finding(
+            cell, Span(first.line, first.column, first.line, first.column),
+            f"{len(work)} top-level statements derive or mutate data ({_lines(lines)}); "
+            "move the steps into a function that takes the data and returns the result",
+            Fix("Extract the steps into a function", "unsafe"),
+        ))
+        return findings
 
 
 # ---------------------------------------------------------------------------------------------------
 # Display is not logic (DESIGN.md): values that only reach a print, a plot or the cell's shown output.
 
-_SHOW_CALLS = {"print", "display", "pprint", "rprint", "pprint.pprint", "rich.print"}
-_SHOW_PREFIXES = ("IPython.display.", "IPython.core.display.", "matplotlib.", "seaborn.", "plotly.", "bokeh.",
-                  "altair.", "holoviews.", "rich.", "ipywidgets.", "networkx.draw", "gradio.", "streamlit.")
-# Methods that draw or decorate a chart; `step`, `set`, `line`... also name other things (optimizer.step()).
-_SHOW_METHODS = frozenset(({"show", "imshow", "display"} | {
-    "plot", "hist", "hist2d", "bar", "barh", "scatter", "pie", "boxplot", "violinplot", "matshow", "contour",
-    "contourf", "fill_between", "errorbar", "stem", "heatmap", "lineplot", "barplot", "histplot", "countplot",
-    "scatterplot", "pairplot", "kdeplot", "distplot", "regplot", "lmplot", "catplot", "relplot", "displot",
-    "jointplot", "stripplot", "swarmplot", "pointplot", "clustermap", "hexbin", "pcolormesh", "plot_surface",
-    "plot3D", "scatter3D", "semilogy", "semilogx", "loglog", "quiver", "streamplot", "add_trace", "iplot",
-    "plot_wireframe", "contour3D", "plot_trisurf", "add_patch", "add_artist", "fill", "vlines", "hlines",
-    # bokeh's glyphs: `p.circle(x=samples["a"], y=samples["b"])`
-    "circle", "square", "rect", "quad", "patch", "patches", "multi_line", "vbar", "hbar", "wedge", "segment",
-    "triangle", "diamond", "varea", "harea", "image_rgba", "image_url",
-}) | (_DECORATIONS - {"set", "figure", "subplots", "subplot", "add_subplot", "title", "text"})
-    | {"set_title", "text", "annotate"})
-# Names of functions that only show something (`show_random_elements`, `plot_batch`, `display_images`).
-_SHOW_FUNCTION = re.compile(r"^_*(?:show|display|plot|draw|visuali[sz]e|view|preview|render|print|imshow)"
-                            r"(?:_|$|[A-Z])")
 
-
-def _is_show_call(model: NotebookModel, call: ast.Call) -> bool:
-    name = _callee(model, call)
-    if name in _SHOW_CALLS or name.startswith(_SHOW_PREFIXES):
-        return True
-    func = call.func
-    if isinstance(func, ast.Name) and func.id in model.functions and _SHOW_FUNCTION.match(func.id):
-        return True
-    if not isinstance(func, ast.Attribute):
-        return False
-    if func.attr in _SHOW_METHODS:
-        return True
-    inner = func.value  # df.plot.bar(...), df.style.format(...)
-    while isinstance(inner, (ast.Attribute, ast.Call, ast.Subscript)):
-        if isinstance(inner, ast.Attribute) and inner.attr in ("plot", "style", "hvplot"):
-            return True
-        inner = inner.func if isinstance(inner, ast.Call) else inner.value
-    return False
-
-
-def _reads_by_name(model: NotebookModel) -> dict[str, list]:
-    """name -> [(cell, NameRead)] over the notebook's top-level code, built once per model."""
-    index = model.__dict__.get("_untestable_reads")
-    if index is None:
-        index = {}
-        for cell in model.parsed_cells:
-            for read in cell.facts.reads:
-                index.setdefault(read.name, []).append((cell, read))
-        model.__dict__["_untestable_reads"] = index
-    return index
-
-
-def _at(cell: CellModel | None, node: ast.AST):
-    return (cell, node) if cell is not None else None
-
-
-def _scope(model: NotebookModel, name: str, where) -> tuple | None:
-    """The reads that can see the value a binding gives `name`: from the top-level statement holding it
-    to the line of the next binding in a later top-level statement (that line included: `x = x + 1`
-    reads it). Positions are (cell index, line). None: every read of the notebook."""
-    if where is None:
-        return None
-    cell, node = where
-    top = cell.facts.top_statement(node) or node
-    start = (cell.index, getattr(top, "lineno", 0))
-    starts, first_lines = _binding_positions(model, name)
-    index = bisect.bisect_right(starts, start)  # the first binding in a later top-level statement
-    return start, (first_lines[index] if index < len(first_lines) else None)
-
-
-def _binding_positions(model: NotebookModel, name: str) -> tuple[list, list]:
-    """The bindings of `name`, sorted by their top-level statement: (statement starts, binding lines)."""
-    cache = model.__dict__.setdefault("_untestable_bindings", {})
-    found = cache.get(name)
-    if found is None:
-        pairs = sorted(((d.cell.index, d.binding.statement.lineno),
-                        (d.cell.index, getattr(d.binding.node, "lineno", d.binding.statement.lineno)))
-                       for d in model.definitions.get(name, ()))
-        first_lines = [line for _, line in pairs]
-        for i in range(len(first_lines) - 2, -1, -1):  # the earliest binding line from each index on
-            first_lines[i] = min(first_lines[i], first_lines[i + 1])
-        found = cache[name] = ([start for start, _ in pairs], first_lines)
-    return found
-
-
-def _reads_of(model: NotebookModel, name: str, where=None) -> list:
-    reads = _reads_by_name(model).get(name, [])
-    scope = _scope(model, name, where)
-    if scope is None:
-        return reads
-    start, end = scope
-    # Reads are in document order: find the first at or after `start`, stop past `end`.
-    positions = _read_positions(model, name)
-    found = []
-    for cell, read in reads[bisect.bisect_left(positions, start):]:
-        if end is not None and (cell.index, read.node.lineno) > end:
-            if cell.index > end[0]:
-                break  # cells come in order; lines inside a statement may not
-            continue
-        found.append((cell, read))
-    return found
-
-
-def _read_positions(model: NotebookModel, name: str) -> list:
-    cache = model.__dict__.setdefault("_untestable_read_positions", {})
-    positions = cache.get(name)
-    if positions is None:
-        positions = cache[name] = [(cell.index, read.statement.lineno) for cell, read in _reads_by_name(model).get(name, [])]
-    return positions
-
-
-def _function_reads(model: NotebookModel) -> frozenset[str]:
-    names = model.__dict__.get("_untestable_function_reads")
-    if names is None:
-        names = frozenset(read.id for cell in model.parsed_cells for function in cell.facts.functions
-                          for read in function.free_reads)
-        model.__dict__["_untestable_function_reads"] = names
-    return names
-
-
-def _only_shown(model: NotebookModel, name: str, seen: set | None = None, where=None) -> bool:
-    """Whether every use of a top-level name only reaches something shown: a print, a plot, the cell's
-    output. A name never read, read by a function or used in any other way is not. `where` (cell, node)
-    is the binding whose value is followed: only the reads that can see it count."""
-    cache = model.__dict__.setdefault("_untestable_shown", {})
-    key = (name, _scope(model, name, where))
-    if key in cache:
-        return cache[key] and _looked_at(model)  # a value known to be shown reaches a show
-    if not seen:  # a new question (a draw's own walk starts with an empty set)
-        seen = set() if seen is None else seen
-        model.__dict__["_untestable_steps"] = 0
-    if key in seen:
-        return True  # `df[c] = df[c].round(2)`: feeding itself decides nothing
-    # Flows that branch and join again are walked once per path: past a bound, say "not only shown",
-    # which keeps the finding.
-    model.__dict__["_untestable_steps"] += 1
-    if model.__dict__["_untestable_steps"] > 500:
-        return False
-    seen.add(key)
-    # `images.append(x)` builds the value rather than using it: the other reads decide.
-    reads = [(cell, read) for cell, read in _reads_of(model, name, where)
-             if not _mutation_receiver(cell, read.node)]
-    shows_before = model.__dict__.get("_untestable_looks", 0)
-    result = bool(reads) and name not in _function_reads(model) and name not in model.functions \
-        and all(_shown_use(model, cell, read.node, seen) for cell, read in reads) \
-        and model.__dict__.get("_untestable_looks", 0) > shows_before  # a value that only feeds itself is not shown
-    if len(seen) == 1:
-        cache[key] = result
-    seen.discard(key)
-    return result
-
-
-# Calls that only wrap or reshape a value for looking at it: `pd.DataFrame(np.random.rand(3, 2))` shown.
-_WRAPPERS = {"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray", "numpy.round", "round", "list",
-             "tuple", "str", "len", "sorted", "repr", "IPython.display.HTML"}
-def _within_show(model: NotebookModel, cell: CellModel, node: ast.AST) -> bool:
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, ast.stmt):
-            return False
-        if isinstance(ancestor, ast.Call) and _is_show_call(model, ancestor):
-            return True
-    return False
-
-
-def _passes_through(model: NotebookModel, call: ast.Call) -> bool:
-    """A library function that reshapes what is shown (`np.sin(z)`, `unescape(text)`, `pd.DataFrame(rows)`),
-    as opposed to a model, a client or one of the notebook's functions (`model(x)`, `predictor.predict(x)`,
-    `accuracy(model, x, y)`), whose results are computed, not merely shown."""
-    if _callee(model, call) in _WRAPPERS:
-        return True
-    root = root_name(call.func)
-    return root is not None and root in model.imported_names and root not in model.functions
-
-
-def _looked_at(model: NotebookModel) -> bool:
-    """Count a use that shows the value (for _only_shown's "something is shown at all"); always True."""
-    model.__dict__["_untestable_looks"] = model.__dict__.get("_untestable_looks", 0) + 1
-    return True
-
-
-def _mutation_receiver(cell: CellModel, node: ast.AST) -> bool:
-    """`images.append(x)` or `true_data["temp"] = ...`: the name is being built, not used."""
-    parent = cell.facts.parent(node)
-    grand = cell.facts.parent(parent) if parent is not None else None
-    if isinstance(parent, (ast.Subscript, ast.Attribute)) and parent.value is node \
-            and isinstance(parent.ctx, ast.Store):
-        return True
-    return isinstance(parent, ast.Attribute) and parent.attr in _MUTATING_METHODS \
-        and isinstance(grand, ast.Call) and grand.func is parent
-
-
-_FLOWS = (ast.Attribute, ast.Subscript, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.JoinedStr,
-          ast.FormattedValue, ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred, ast.keyword, ast.Slice,
-          ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp, ast.comprehension)
-
-
-def _shown_use(model: NotebookModel, cell: CellModel, node: ast.AST, seen: set) -> bool:
-    """Whether the value at `node` only reaches something shown."""
-    child = node
-    passed_on = False  # given to some call whose result is then used: the result must be only shown too
-    for ancestor in cell.facts.ancestors(node):
-        if isinstance(ancestor, ast.Call):
-            if _is_show_call(model, ancestor):
-                return _looked_at(model)  # drawn or printed, or the axes drawn on
-            if _training_call(model, ancestor) or _is_write(model, ancestor):
-                return False
-            if child is not ancestor.func and not _passes_through(model, ancestor):
-                # given to a model, a client or the notebook's own function: computed with, unless the
-                # whole expression is printed (`print(format_row(ds[randrange(n)]))`)
-                return _within_show(model, cell, ancestor) and _looked_at(model)
-            if isinstance(ancestor.func, ast.Attribute) and ancestor.func.attr in _MUTATING_METHODS:
-                if child is ancestor.func:
-                    return True  # `images.append(x)`: building the value, not using it
-                target = root_name(ancestor.func.value)  # `picks.append(pick)`: flows into picks
-                return target is not None and _only_shown(model, target, seen, (cell, ancestor))
-            passed_on = passed_on or (child is not ancestor.func and _callee(model, ancestor) not in _WRAPPERS)
-        elif isinstance(ancestor, ast.stmt):
-            return _statement_shows(model, cell, ancestor, child, passed_on, seen)
-        elif not isinstance(ancestor, _FLOWS):
-            return False
-        child = ancestor
-    return False
-
-
-def _statement_shows(model: NotebookModel, cell: CellModel, statement: ast.stmt, child: ast.AST,
-                     passed_on: bool, seen: set) -> bool:
-    if isinstance(statement, ast.Expr):
-        # The cell's last expression is its shown output; a call made for its effect is not a look.
-        return not passed_on and statement is _last_statement(cell) and _is_look(model, statement.value) \
-            and _looked_at(model)
-    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and child is statement.value:
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        names = [n for t in targets for n in _target_roots(t)]
-        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
-                                                         for n in names)
-    if isinstance(statement, (ast.For, ast.AsyncFor)) and child is statement.iter:
-        names = _target_roots(statement.target)
-        return bool(names) and None not in names and all(_only_shown(model, n, seen, (cell, statement))
-                                                         for n in names)
-    return False
-
-
-# Methods whose result is only looked at when it ends a cell: `df_sample.sort_values("a")`, `x.head()`.
-_LOOKING_METHODS = {"head", "tail", "describe", "sort_values", "sort_index", "value_counts", "info", "round",
-                    "unique", "nunique", "sum", "mean", "median", "max", "min", "count", "std", "corr", "items",
-                    "keys", "values", "to_frame", "reset_index", "transpose", "tolist", "to_list", "to_dict", "astype"}
-
-
-def _is_look(model: NotebookModel, value: ast.AST) -> bool:
-    """An expression shown as the cell's output, not a call made for what it does (`ds.save_to_disk(p)`)."""
-    while isinstance(value, (ast.Attribute, ast.Subscript)):
-        value = value.value
-    if isinstance(value, ast.Call):
-        if _callee(model, value) in _WRAPPERS:
-            return True  # `pd.DataFrame(np.random.rand(3, 2))` shown
-        return isinstance(value.func, ast.Attribute) and value.func.attr in _LOOKING_METHODS \
-            and _is_look(model, value.func.value)
-    return isinstance(value, (ast.Name, ast.Constant, ast.BinOp, ast.Compare, ast.Tuple, ast.List))
-
-
-def _target_roots(target: ast.AST) -> list:
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for item in target.elts for n in _target_roots(item)]
-    if isinstance(target, ast.Starred):
-        return _target_roots(target.value)
-    return [root_name(target)]
-
-
-def _last_statement(cell: CellModel) -> ast.stmt | None:
-    statements = cell.facts.statements
-    return statements[-1] if statements else None
-
-
-def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST | None = None,
-                cell: CellModel | None = None) -> bool:
+def _shows_only(model: NotebookModel, cell: CellModel, statements: list[ast.stmt], loop: ast.AST) -> bool:
     """A block that only shows: prints and plots, and assignments whose values are only shown. Inside
     `loop`, a `rank += 1` counter read nowhere else only numbers what is shown."""
     for statement in statements:
@@ -1552,12 +941,11 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
                 continue
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
                     and value.func.attr in _MUTATING_METHODS and root_name(value.func) is not None \
-                    and _only_shown(model, root_name(value.func), where=_at(cell, statement)):
+                    and _only_shown(model, root_name(value.func), where=(cell, statement)):
                 continue  # `images.append(img)` into a list only shown
             return False
         if isinstance(statement, ast.AugAssign):
-            if loop is not None and _is_counter(statement) \
-                    and _read_only_inside(model, statement.target.id, loop, cell):
+            if _is_counter(statement) and _read_only_inside(model, cell, statement.target.id, loop):
                 continue
             if isinstance(statement.value, ast.Call) and _is_show_call(model, statement.value):
                 continue  # `lines += ax.plot(...)`: the artists drawn, kept for a legend
@@ -1568,16 +956,16 @@ def _shows_only(model: NotebookModel, statements: list[ast.stmt], loop: ast.AST 
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             names = [n for t in targets for n in _target_roots(t)]
             if any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or None in names \
-                    or not all(_only_shown(model, n, where=_at(cell, statement)) for n in names):
+                    or not all(_only_shown(model, n, where=(cell, statement)) for n in names):
                 return False
             continue
         if isinstance(statement, ast.If):
-            if _shows_only(model, statement.body, loop, cell) and _shows_only(model, statement.orelse, loop, cell):
+            if _shows_only(model, cell, statement.body, loop) and _shows_only(model, cell, statement.orelse, loop):
                 continue
             return False
         if isinstance(statement, (ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith)):
-            if _shows_only(model, statement.body, loop, cell) \
-                    and _shows_only(model, getattr(statement, "orelse", []), loop, cell):
+            if _shows_only(model, cell, statement.body, loop) \
+                    and _shows_only(model, cell, getattr(statement, "orelse", []), loop):
                 continue
             return False
         return False
@@ -1617,22 +1005,25 @@ class InteractiveInput(Rule):
     name = "interactive-input"
     category = "untestable-code"
     severity = Severity.ERROR
+    visits_cells = True
+    reads = ("definitions across cells",)
 
-    def check(self, model: NotebookModel) -> Iterator:
-        for cell in model.parsed_cells:
-            if cell.facts.call_words.isdisjoint(_PROMPTS):
-                continue
-            for call in cell.facts.calls:
-                func = call.func
-                if isinstance(func, ast.Name) and func.id in _PROMPTS \
-                        and func.id not in model.definitions:
-                    variable = _environment_guard(model, cell, call)
-                    message = (f"{func.id}() asks for {variable} when the environment does not set it; a batch "
-                               "run without it blocks here. Raise a clear error instead (or use getpass for a "
-                               "secret)") if variable else \
-                        (f"{func.id}() waits for someone to type; a batch run blocks here. "
-                         "Make the value a parameter instead")
-                    yield self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe"))
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_PROMPTS):
+            return findings
+        for call in cell.facts.calls:
+            func = call.func
+            if isinstance(func, ast.Name) and func.id in _PROMPTS \
+                    and func.id not in model.definitions:
+                variable = _environment_guard(model, cell, call)
+                message = (f"{func.id}() asks for {variable} when the environment does not set it; a batch "
+                           "run without it blocks here. Raise a clear error instead (or use getpass for a "
+                           "secret)") if variable else \
+                    (f"{func.id}() waits for someone to type; a batch run blocks here. "
+                     "Make the value a parameter instead")
+                findings.append(self.at_node(cell, call, message, Fix("Replace the prompt with a parameter", "unsafe")))
+        return findings
 
 
 def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) -> str | None:
@@ -1640,11 +1031,11 @@ def _environment_guard(model: NotebookModel, cell: CellModel, call: ast.Call) ->
     environment variable; returns the variable's name as written, or None."""
     for ancestor in cell.facts.ancestors(call):
         if isinstance(ancestor, ast.If):
-            for node in ast.walk(ancestor.test):
+            for node in _breadth_first(ancestor.test):
                 if isinstance(node, (ast.Attribute, ast.Name, ast.Call)) and \
                         (model.resolve(node.func if isinstance(node, ast.Call) else node) or "") \
                         .endswith(("os.environ", "os.getenv", "os.environ.get")):
-                    names = [n.value for n in ast.walk(ancestor.test)
+                    names = [n.value for n in _breadth_first(ancestor.test)
                              if isinstance(n, ast.Constant) and isinstance(n.value, str)]
                     return f"'{names[0]}'" if names else "a setting"
     return None
@@ -1766,41 +1157,43 @@ class UnseededRandomness(Rule):
     name = "unseeded-randomness"
     category = "untestable-code"
     severity = Severity.WARNING
+    visits_cells = True
+    reads = ("seeds set across cells", "definitions and uses of names across cells")
 
-    def check(self, model: NotebookModel) -> Iterator:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or not model.may_call(cell, _RANDOM_LAST_NAMES):
+            return findings
         seeds = self._seed_positions(model)
-        for cell in model.parsed_cells:
-            if not model.may_call(cell, _RANDOM_LAST_NAMES):
+        found_here = []
+        for call in cell.facts.calls:
+            if _short_name(model, call) not in _RANDOM_LAST_NAMES:
                 continue
-            found_here = []
-            for call in cell.facts.calls:
-                if _short_name(model, call) not in _RANDOM_LAST_NAMES:
-                    continue
-                found = self._unseeded(model, cell, call)
-                if found is None:
-                    continue
-                family, message, advice = found
-                if family and self._seeded(seeds, family, cell, call):
-                    continue
-                found_here.append((call, message, advice))
-            if not found_here:
-                continue
-            # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
-            # splitter or search (a warning) or else at the first raw draw (information: see the docs).
-            found_here.sort(key=lambda item: (_is_raw_draw(model, item[0]), item[0].lineno, item[0].col_offset))
-            call, message, advice = found_here[0]
-            others = sorted({cell.facts.span(other).line for other, _, _ in found_here[1:]}
-                            - {cell.facts.span(call).line})
-            if others:
-                message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
-            severity = Severity.INFO if _is_raw_draw(model, call) else self.severity
-            span = cell.facts.span(call)
-            yield self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity)
+            found = self._unseeded(model, cell, call, seeds)
+            if found is not None:
+                found_here.append((call, found[1], found[2]))
+        if not found_here:
+            return findings
+        # One problem, one finding: the cell's unseeded draws are reported once, at the first model,
+        # splitter or search (a warning) or else at the first raw draw (information: see the docs).
+        found_here.sort(key=lambda item: (_is_raw_draw(model, item[0]), item[0].lineno, item[0].col_offset))
+        call, message, advice = found_here[0]
+        others = sorted({cell.facts.span(other).line for other, _, _ in found_here[1:]}
+                        - {cell.facts.span(call).line})
+        if others:
+            message += f"; this cell draws unseeded random numbers again on {_lines(others)}"
+        severity = Severity.INFO if _is_raw_draw(model, call) else self.severity
+        span = cell.facts.span(call)
+        findings.append(self.finding(cell, span, message, Fix(advice, "unsafe"), severity=severity))
+        return findings
 
     @staticmethod
     def _seed_positions(model: NotebookModel) -> dict[str, tuple]:
-        """Family -> the first place (cell index, line, column) a seed is set."""
-        first: dict[str, tuple] = {}
+        """Family -> the first place (cell index, line, column) a seed is set; found once per notebook."""
+        first = model.__dict__.get("_untestable_seeds")
+        if first is not None:
+            return first
+        first = model.__dict__["_untestable_seeds"] = {}
         for cell in model.parsed_cells:
             if not model.may_call(cell, _SEED_LAST_NAMES):
                 continue
@@ -1836,11 +1229,14 @@ class UnseededRandomness(Rule):
         return position < (cell.index, call.lineno, call.col_offset)
 
     @staticmethod
-    def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call) -> tuple[str, str, str] | None:
-        """(seed family or "", message, advice) when this call draws random numbers without a seed."""
+    def _unseeded(model: NotebookModel, cell: CellModel, call: ast.Call, seeds: dict) -> tuple[str, str, str] | None:
+        """(seed family or "", message, advice) when this call draws random numbers without a seed (set
+        neither in the call nor by a seed call before it)."""
         found = UnseededRandomness._draw(model, cell, call)
         if found is None:
             found = _unseeded_search(model, call)
+        if found is not None and found[0] and UnseededRandomness._seeded(seeds, found[0], cell, call):
+            return None
         if not found or _method(call) == "shuffle":
             return found  # shuffling works in place: its effect is the point
         if _only_displayed(model, cell, call):
@@ -1969,13 +1365,13 @@ def _picked_to_show(model: NotebookModel, cell: CellModel, call: ast.Call) -> bo
     draw inside a function that only shows (`show_random_elements`, `show_mask(random_color=True)`)."""
     function = _outer_function(cell, call)
     if function is not None:
-        return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(function)
-    return _shown_use(model, cell, call, set())
+        return bool(_SHOW_FUNCTION.match(function.name)) and not _returns_value(cell, function)
+    return _shown_use(model, cell, call, {})
 
 
-def _returns_value(function: ast.AST) -> bool:
-    return any(isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom)) and getattr(node, "value", None) is not None
-               for node in _walk_same_scope(function) if node is not function)
+def _returns_value(cell: CellModel, function: ast.AST) -> bool:
+    return any(node.value is not None and _same_scope(cell, node, function)
+               for kind in (ast.Return, ast.Yield, ast.YieldFrom) for node in _within(cell, kind, function))
 
 
 # Hyper-parameter search draws its trials at random: optuna's samplers, hyperopt's fmin, scikit-learn's
@@ -2072,35 +1468,39 @@ class FunctionCalledBeforeDefinition(Rule):
     name = "function-called-before-definition"
     category = "untestable-code"
     severity = Severity.ERROR
+    visits_cells = True
+    reads = ("definitions across cells", "names brought in by `import *` and `%run`")
 
-    def check(self, model: NotebookModel) -> Iterator:
-        opaque_from = _first_opaque_cell(model)
-        functions = frozenset(model.functions)
-        for cell in model.parsed_cells:
-            if opaque_from is not None and opaque_from <= cell.index:
-                return
-            if cell.facts.read_names.isdisjoint(functions):
-                continue  # reads no function of the notebook
-            reported: set[str] = set()
-            for read in cell.facts.reads:
-                name = read.name
-                if name in reported or name not in model.functions:
-                    continue
-                first = model.first_definition_cell(name)
-                if first is None or first <= cell.index:
-                    continue
-                if _comprehension_bound(cell, read.node):
-                    continue
-                reported.add(name)
-                called = isinstance(cell.facts.parent(read.node), ast.Call) and \
-                    cell.facts.parent(read.node).func is read.node
-                defining = model.functions[name][0]
-                yield self.at_node(
-                    cell, read.node,
-                    f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
-                    f"{first} below; move its definition above this cell",
-                    Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
-                )
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
+        findings: list[Finding] = []
+        if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.functions):
+            return findings  # reads no function of the notebook
+        opaque_from = model.__dict__.get("_untestable_opaque_from", -1)
+        if opaque_from == -1:
+            opaque_from = model.__dict__["_untestable_opaque_from"] = _first_opaque_cell(model)
+        if opaque_from is not None and opaque_from <= cell.index:
+            return findings
+        reported: set[str] = set()
+        for read in cell.facts.reads:
+            name = read.name
+            if name in reported or name not in model.functions:
+                continue
+            first = model.first_definition_cell(name)
+            if first is None or first <= cell.index:
+                continue
+            if _comprehension_bound(cell, read.node):
+                continue
+            reported.add(name)
+            called = isinstance(cell.facts.parent(read.node), ast.Call) and \
+                cell.facts.parent(read.node).func is read.node
+            defining = model.functions[name][0]
+            findings.append(self.at_node(
+                cell, read.node,
+                f"Function '{name}' is {'called' if called else 'used'} here but defined only in cell "
+                f"{first} below; move its definition above this cell",
+                Fix(f"Move the definition of '{name}' (cell {defining.index}) above this cell", "unsafe"),
+            ))
+        return findings
 
 
 RULES = (

@@ -277,6 +277,23 @@ def test_nested_loops_are_one_finding():
     assert codes(["for i in a:\n    for j in b:\n        grid[i, j] = i * j"], "RP404") == [("RP404", 0, 1)]
 
 
+def test_what_a_def_inside_a_loop_does_is_not_the_loop_s_own():
+    # Training or sleeping inside a def the loop only defines runs when the def is called, not in the loop.
+    trains_later = "for k in ks:\n    def fit_one(X, y):\n        return model.fit(X, y)\n    fitters.append(fit_one)"
+    sleeps_later = "while busy:\n    def pause():\n        time.sleep(1)\n    status = job.poll()"
+    assert codes([SKLEARN, trains_later], ("RP403", "RP404")) == [("RP404", 1, 1)]
+    assert codes(["import time", sleeps_later, "print(status)\nbest = status + 1"], "RP404") == [("RP404", 1, 1)]
+
+
+def test_the_same_loop_in_two_cells_is_judged_in_each():
+    # Identical cells share one parse. The first copy's counter only stops its loop; the second's is
+    # printed after it: a result.
+    loop = "idx = 0\nfor row in rows:\n    if row:\n        idx += 1\n    if idx == 5:\n        break"
+    found = findings_for([loop, loop, "print(idx)"], select="RP404")
+    assert [(f.cell_index, f.line) for f in found] == [(1, 2)]
+    assert "(line 4)" in found[0].message
+
+
 # --- RP405 top-level-data-pipeline -------------------------------------------------------------------
 
 LOAD = IMPORTS + "df = pd.read_csv('sales.csv')\nSEED = 1\n"
@@ -341,6 +358,16 @@ def test_statements_reading_only_parameters_are_not_data_work():
 def test_statements_inside_if_and_with_blocks_count():
     cell = "if True:\n    a = df['a']\n    b = df['b']\nwith ctx:\n    c = a + b\n    d = c * 2"
     assert codes([LOAD, cell], "RP405") == [("RP405", 1, 2)]
+
+
+@pytest.mark.parametrize("cells_after", [1, 12])
+def test_a_frame_only_displayed_is_not_a_pipeline_however_many_cells_follow(cells_after):
+    # Each column feeds the frame, which feeds every later statement: the flow joins again at every
+    # step. The answer must not depend on how long the notebook goes on.
+    columns = ["year", "month", "day", "hour"]
+    cell = "".join(f"df['{c}'] = df['ts'].apply(lambda d: d.{c})\n" for c in columns) + "df[['ts', 'year']]"
+    later = [f"df['c{i}'] = df['ts'].apply(lambda d: d.minute + {i})\ndf[['ts', 'c{i}']]" for i in range(cells_after)]
+    assert codes([LOAD + "df = pd.DataFrame({'ts': pd.to_datetime(['2020-01-01'])})", cell, *later], "RP405") == []
 
 
 # --- RP406 interactive-input -------------------------------------------------------------------------

@@ -145,10 +145,22 @@ def _reads_named(model: NotebookModel, name: str) -> tuple[list, list]:
         cache = model.__dict__["_untestable_reads"] = {}
     found = cache.get(name)
     if found is None:
-        reads = [(cell, read) for cell in model.parsed_cells if name in cell.facts.read_names
-                 for read in cell.facts.reads if read.name == name]
+        if len(cache) < _NAMES_BEFORE_INDEX:
+            reads = [(cell, read) for cell in model.parsed_cells if name in cell.facts.read_names
+                     for read in cell.facts.reads if read.name == name]
+        else:  # many names asked about (a long notebook): every read indexed once, not one pass per name
+            by_name = model.__dict__.get("_untestable_reads_by_name")
+            if by_name is None:
+                by_name = model.__dict__["_untestable_reads_by_name"] = {}
+                for cell in model.parsed_cells:
+                    for read in cell.facts.reads:
+                        by_name.setdefault(read.name, []).append((cell, read))
+            reads = by_name.get(name, [])
         found = cache[name] = (reads, [(cell.index, read.statement.lineno) for cell, read in reads])
     return found
+
+
+_NAMES_BEFORE_INDEX = 16
 
 
 def _scope(model: NotebookModel, name: str, where) -> tuple | None:

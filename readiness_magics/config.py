@@ -12,8 +12,8 @@ from .findings import Severity
 
 
 
-def _toml():
-    """tomllib, imported when a pyproject.toml is read (not at every start of the CLI)."""
+def toml_module():
+    """tomllib, imported when a TOML file is read (not at every start of the CLI)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -94,7 +94,7 @@ def settings_for(notebook_path: str | os.PathLike | None) -> Settings:
 @lru_cache(maxsize=64)
 def _load(pyproject: Path) -> Settings:
     try:
-        tomllib = _toml()
+        tomllib = toml_module()
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None

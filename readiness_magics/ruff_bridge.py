@@ -10,12 +10,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .config import toml_module
 from .findings import Edit, Finding, Fix, Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 # readiness's own choice of ruff rules, whatever ruff's default is: what breaks or misleads when the
 # notebook runs, not style (ruff's default grew to import sorting and pyupgrade, a quarter of all
@@ -143,6 +139,7 @@ def _ruff_config_in(folder: Path) -> dict | None:
             path = candidate / name
             if not path.is_file():
                 continue
+            tomllib = toml_module()
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

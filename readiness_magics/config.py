@@ -21,6 +21,19 @@ def toml_module():
     return tomllib
 
 
+def read_toml(path: str | os.PathLike) -> dict:
+    """A TOML file's tables, parsed once for each version of the file: the settings, ruff's options and
+    the project's dependencies all read pyproject.toml. Shared: read it, never change it. Raises OSError,
+    UnicodeDecodeError or tomllib's TOMLDecodeError as reading and parsing the file would."""
+    state = os.stat(path)
+    return _parsed_toml(os.fspath(path), (state.st_ino, state.st_mtime_ns, state.st_size))
+
+
+@lru_cache(maxsize=64)
+def _parsed_toml(path: str, _version: tuple) -> dict:
+    return toml_module().loads(Path(path).read_text(encoding="utf-8"))
+
+
 class ConfigError(ValueError):
     """A setting that cannot be used; the CLI reports it as a usage error (exit 2)."""
 
@@ -95,7 +108,7 @@ def settings_for(notebook_path: str | os.PathLike | None) -> Settings:
 def _load(pyproject: Path) -> Settings:
     try:
         tomllib = toml_module()
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = read_toml(pyproject)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
     table = data.get("tool", {}).get("readiness", {})

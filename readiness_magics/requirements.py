@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import toml_module
+from .config import read_toml, toml_module
 
 # `packaging` is imported where a requirement is more than `name==1.2.3` (see `_parsed`): its utils
 # module alone imports packaging.tags with logging, platform and sysconfig, a tenth of a check's start.
@@ -626,7 +626,7 @@ def read_pyproject(path: Path) -> DependencyFile:
     path = Path(path)
     tomllib = toml_module()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read_toml(path)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return DependencyFile(path, (), (str(path),))
     source = path.name

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import textwrap
 
 from .. import __version__
 from ..config import ConfigError, parse_severity
@@ -17,14 +16,37 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, set up when help or an error is printed: argparse makes one for every argument it
+    registers (to check the metavar, which needs no set-up), and each asked shutil for the terminal's
+    width: the import and the 40 questions cost a fortieth of a one-notebook check."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        self._setup = (prog, indent_increment, max_help_position, width)
+
+    def __getattr__(self, name):
+        if name == "_setup":
+            raise AttributeError(name)
+        super().__init__(*self._setup)  # sets every attribute: later lookups do not come here
+        return getattr(self, name)
+
+
+def _command_parser(**options) -> argparse.ArgumentParser:
+    options.setdefault("formatter_class", _HelpFormatter)
+    return argparse.ArgumentParser(**options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readiness",
         description="Find what keeps Jupyter notebooks from production.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"readiness-magics {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", default=False, help=_VERBOSE_HELP)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog given: argparse would lay out the usage line to find it ("readiness": no positionals before)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="readiness",
+                                     parser_class=_command_parser)
     commands.required = True
 
     check = commands.add_parser("check", help="check notebooks (files or folders, recursively)")
@@ -125,7 +147,6 @@ def report_internal_failure(exc: BaseException, where: str) -> int:
 
 def run_check(args) -> int:
     from ..engine import check_paths
-    from .formats import FORMATTERS
 
     missing = [path for path in args.paths if not os.path.exists(path)]
     if missing:
@@ -162,9 +183,22 @@ def run_check(args) -> int:
         print("readiness: no notebooks found", file=sys.stderr)
         return EXIT_USAGE
     fail_on = parse_severity(args.fail_on) if args.fail_on else _fail_on_from_config(args.paths)
+    write_report(reports, args, fail_on,
+                 color=args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    _show_internal_errors(reports)
+    if any(report.error for report in reports):
+        return EXIT_USAGE
+    blocking = any(report.blocking(fail_on) for report in reports)
+    return EXIT_FINDINGS if blocking else EXIT_CLEAN
+
+
+def write_report(reports, args, fail_on: Severity, *, color: bool) -> None:
+    """The reports in `--format`, to `--output` (replaced whole, never half written) or standard output."""
+    from .formats import FORMATTERS
+
     formatter = FORMATTERS[args.format]
     if args.format == "text":
-        body = formatter(reports, color=args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+        body = formatter(reports, color=color)
     elif args.format == "junit":
         body = formatter(reports, fail_on=fail_on.value)
     else:
@@ -173,11 +207,6 @@ def run_check(args) -> int:
         _write_atomically(args.output, body)
     else:
         sys.stdout.write(body)
-    _show_internal_errors(reports)
-    if any(report.error for report in reports):
-        return EXIT_USAGE
-    blocking = any(report.blocking(fail_on) for report in reports)
-    return EXIT_FINDINGS if blocking else EXIT_CLEAN
 
 
 def _show_internal_errors(reports) -> None:
@@ -277,6 +306,8 @@ def run_explain(args) -> int:
 
 
 def explain_text(rule) -> str:
+    import textwrap
+
     docs = rule.docs()
     parts = [f"{rule.code} {rule.name} ({rule.category}, {rule.severity.value})", "", docs.summary]
     for title, body in (("Why is this bad?", docs.why), ("Example", docs.example), ("Use instead", docs.use_instead)):

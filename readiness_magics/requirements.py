@@ -26,27 +26,33 @@ def canonicalize_name(name: str) -> str:
     return value
 
 
-# `pandas==2.2.3`, `numpy>=1.26,<3`, `jupyter_server[lab]`: a name, extras, and comparisons with plain
-# releases, as most requirement lines are written. packaging reads these the same way (tests/
-# test_requirements.py compares the two); anything else (markers, URLs, pre-releases, wildcards) goes to it.
+# `pandas==2.2.3`, `numpy>=1.26,<3`, `jupyter_server[lab]`, `tomli>=2; python_version < "3.11"`: a name,
+# extras, comparisons with plain releases and simple environment markers, as most requirement lines are
+# written. packaging reads these the same way (tests/test_requirements.py compares the two); anything else
+# (URLs, pre-releases, wildcards, `in`, parentheses, `extra == ...`) goes to packaging.
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _COMPARISON = r"(?:==|!=|<=|>=|<|>|~=)[ \t]*\d+(?:\.\d+)*"
+_MARKER_TEST = (r"(?:python_version|python_full_version|os_name|sys_platform|platform_release|platform_system"
+                r"|platform_version|platform_machine|platform_python_implementation|implementation_name"
+                r"|implementation_version)[ \t]*(?:==|!=|<=|>=|<|>)[ \t]*(?:'[A-Za-z0-9._+-]*'|\"[A-Za-z0-9._+-]*\")")
 _SIMPLE_REQUIREMENT = re.compile(
     rf"(?P<name>{_NAME})(?:[ \t]*\[[ \t]*{_NAME}(?:[ \t]*,[ \t]*{_NAME})*[ \t]*\])?"
     rf"[ \t]*(?P<specifiers>{_COMPARISON}(?:[ \t]*,[ \t]*{_COMPARISON})*)?"
+    rf"(?P<marker>[ \t]*;[ \t]*{_MARKER_TEST}(?:[ \t]+(?:and|or)[ \t]+{_MARKER_TEST})*)?"
 )
 _ONE_COMPARISON = re.compile(r"(==|!=|<=|>=|<|>|~=)[ \t]*(\d+(?:\.\d+)*)")
 
 
-def _simple(text: str) -> tuple[str, list[tuple[str, str]]] | None:
-    """The name and the (operator, release) pairs of a simple requirement line; None for anything else."""
+def _simple(text: str) -> tuple[str, list[tuple[str, str]], bool] | None:
+    """The name, the (operator, release) pairs and whether a marker follows, of a simple requirement line;
+    None for anything else."""
     match = _SIMPLE_REQUIREMENT.fullmatch(text)
     if match is None:
         return None
     comparisons = _ONE_COMPARISON.findall(match.group("specifiers") or "")
     if any(operator == "~=" and "." not in version for operator, version in comparisons):
         return None  # `~=1` is no valid specifier: packaging says so
-    return match.group("name"), comparisons
+    return match.group("name"), comparisons, match.group("marker") is not None
 
 
 def _parsed(text: str):
@@ -161,7 +167,7 @@ def parse_pip_requirement(text: str, source: str = "") -> Requirement | None:
         return _with_source(_archive_requirement(text, text), source)
     simple = _simple(text)
     if simple is not None:
-        name, comparisons = simple
+        name, comparisons, _marker = simple  # the marker says where it applies, not whether it is pinned
         if not comparisons:
             if looks_like_local_path(text):
                 return _with_source(_local_requirement(text), source)
@@ -240,7 +246,7 @@ def pinned_version(requirement: Requirement) -> str | None:
     text = requirement.text.strip()
     simple = _simple(text)
     exact = [version for operator, version in simple[1] if operator == "=="] if simple is not None else []
-    if len(exact) == 1:  # with two, packaging's set decides which comes first
+    if len(exact) == 1 and not simple[2]:  # a marker is evaluated by packaging; with two pins, its set decides
         return exact[0]
     parsed = _parsed(text)
     if parsed is not None:

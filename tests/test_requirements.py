@@ -314,11 +314,24 @@ _EXTRAS = st.lists(st.sampled_from(["lab", "server", "a.b", "x_y"]), max_size=2)
     lambda names: f"[{','.join(names)}]") | st.just("")
 
 
+_MARKER_TESTS = st.tuples(
+    st.sampled_from(["python_version", "sys_platform", "platform_python_implementation"] * 3
+                    + ["os.name", "extra", "'3.8'", "python_implementation"]),
+    _SPACE, st.sampled_from(["<", "==", "!=", ">="] * 3 + ["in", "not in", "~=", "=", "==="]), _SPACE,
+    st.sampled_from(["'3.11'", '"win32"', "'CPython'"] * 3
+                    + ["'a\\b'", "''", "python_version", "'x y'", "3.11"]),
+).map("".join)
+_MARKERS = st.tuples(
+    st.sampled_from([";", "; ", " ; ", ";\t"]), st.lists(_MARKER_TESTS, min_size=1, max_size=3),
+    st.sampled_from([" and ", " or "] * 3 + ["and", " AND ", "  or\t"]),
+).map(lambda parts: parts[0] + parts[2].join(parts[1]))
+
+
 @st.composite
 def requirement_lines(draw) -> str:
     comparisons = draw(st.lists(st.tuples(_OPERATORS, _SPACE, _VERSIONS), max_size=3))
     joined = (draw(_SPACE) + "," + draw(_SPACE)).join(f"{op}{space}{version}" for op, space, version in comparisons)
-    tail = draw(st.sampled_from(["", "", "", "", "", "; python_version < '3.11'", " (>=1)", " @ https://x/y.whl"]))
+    tail = draw(st.sampled_from(["", "", "", "", "", " (>=1)", " @ https://x/y.whl"]) | _MARKERS)
     return f"{draw(_NAMES)}{draw(_SPACE)}{draw(_EXTRAS)}{draw(_SPACE)}{joined}{tail}"
 
 
@@ -328,7 +341,7 @@ def _through_packaging(function, text):
         return function(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(requirement_lines())
 @example("pandas==2.2.3")
 @example("numpy>=1.26,<3")
@@ -336,6 +349,8 @@ def _through_packaging(function, text):
 @example("scipy~=1")
 @example("a==1,==2")
 @example("foo.zip")
+@example("tomli>=2.0; python_version<'3.11'")
+@example("pywin32==306 ; sys_platform == \"win32\" and platform_machine != 'arm64'")
 def test_simple_lines_read_as_packaging_reads_them(text):
     parse = parse_pip_requirement.__wrapped__
     expected = _through_packaging(parse, text)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
 from .. import __version__
-from ..config import ConfigError, parse_severity
-from ..findings import Severity
+
+# The rest is imported where it is used, after main() has set the collector for a one-off run.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -98,23 +99,25 @@ _VERBOSE_HELP = "show the traceback of an internal failure (as READINESS_DEBUG=1
 
 def main(argv: list[str] | None = None) -> int:
     """The `readiness` command; `argv` None: this process's own command line (the console script)."""
+    if argv is None:
+        # Most objects a run makes live until it ends (modules, rules, the cells' trees): the collector,
+        # started every 700 allocations, would walk them again and again (mypy's main does the same).
+        gc.set_threshold(_ONE_RUN_THRESHOLD)
     try:
         return _run(argv)
     finally:
         if argv is None:
-            _leave_objects_to_exit()
+            # They go back to the system with the process: frozen, they spare the interpreter the full
+            # collection it runs over all of them at exit (a tenth of a one-notebook check).
+            gc.freeze()
 
 
-def _leave_objects_to_exit() -> None:
-    """The process ends when the command returns: its objects (the modules, the cells' trees) go back to the
-    system with it. Frozen, they spare the interpreter the full collection it runs over all of them at exit
-    (a tenth of a one-notebook check)."""
-    import gc
-
-    gc.freeze()
+_ONE_RUN_THRESHOLD = 50_000  # a one-notebook check ends with about 20,000 objects the collector tracks
 
 
 def _run(argv: list[str] | None) -> int:
+    from ..config import ConfigError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:
@@ -146,6 +149,7 @@ def report_internal_failure(exc: BaseException, where: str) -> int:
 
 
 def run_check(args) -> int:
+    from ..config import parse_severity
     from ..engine import check_paths
 
     missing = [path for path in args.paths if not os.path.exists(path)]
@@ -192,7 +196,7 @@ def run_check(args) -> int:
     return EXIT_FINDINGS if blocking else EXIT_CLEAN
 
 
-def write_report(reports, args, fail_on: Severity, *, color: bool) -> None:
+def write_report(reports, args, fail_on, *, color: bool) -> None:
     """The reports in `--format`, to `--output` (replaced whole, never half written) or standard output."""
     from .formats import FORMATTERS
 
@@ -222,7 +226,7 @@ def _show_internal_errors(reports) -> None:
             print(f"readiness: traceback of the internal error on {report.path}:\n{detail}", file=sys.stderr)
 
 
-def _fail_on_from_config(paths) -> Severity:
+def _fail_on_from_config(paths):
     from ..config import settings_for
 
     return settings_for(paths[0]).fail_on

@@ -37,9 +37,10 @@ _MARKER_TEST = (r"(?:python_version|python_full_version|os_name|sys_platform|pla
                 r"|implementation_version)[ \t]*(?:==|!=|<=|>=|<|>)[ \t]*(?:'[A-Za-z0-9._+-]*'|\"[A-Za-z0-9._+-]*\")")
 _SIMPLE_REQUIREMENT = re.compile(
     rf"(?P<name>{_NAME})(?:[ \t]*\[[ \t]*{_NAME}(?:[ \t]*,[ \t]*{_NAME})*[ \t]*\])?"
-    rf"[ \t]*(?P<specifiers>{_COMPARISON}(?:[ \t]*,[ \t]*{_COMPARISON})*)?"
-    rf"(?P<marker>[ \t]*;[ \t]*{_MARKER_TEST}(?:[ \t]+(?:and|or)[ \t]+{_MARKER_TEST})*)?"
+    rf"[ \t]*(?P<specifiers>{_COMPARISON}(?:[ \t]*,[ \t]*{_COMPARISON})*)?(?:[ \t]*;(?P<marker>.*))?"
 )
+# Compiled at the first line with a marker (re keeps it): most projects have none.
+_SIMPLE_MARKER = rf"[ \t]*{_MARKER_TEST}(?:[ \t]+(?:and|or)[ \t]+{_MARKER_TEST})*"
 _ONE_COMPARISON = re.compile(r"(==|!=|<=|>=|<|>|~=)[ \t]*(\d+(?:\.\d+)*)")
 
 
@@ -49,15 +50,19 @@ def _simple(text: str) -> tuple[str, list[tuple[str, str]], bool] | None:
     match = _SIMPLE_REQUIREMENT.fullmatch(text)
     if match is None:
         return None
+    marker = match.group("marker")
+    if marker is not None and not re.fullmatch(_SIMPLE_MARKER, marker):
+        return None
     comparisons = _ONE_COMPARISON.findall(match.group("specifiers") or "")
     if any(operator == "~=" and "." not in version for operator, version in comparisons):
         return None  # `~=1` is no valid specifier: packaging says so
-    return match.group("name"), comparisons, match.group("marker") is not None
+    return match.group("name"), comparisons, marker is not None
 
 
 def _parsed(text: str):
     """packaging's reading of a PEP 508 requirement, or None when it is not one."""
-    from packaging.requirements import InvalidRequirement, Requirement as PackagingRequirement
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PackagingRequirement
 
     try:
         return PackagingRequirement(text)

@@ -1,7 +1,11 @@
 """Install commands, requirement lines, dependency files and import names, as the dependency rules read them."""
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from readiness_magics import requirements
 from readiness_magics.requirements import (
+    canonicalize_name,
     distributions_for_import,
     environment_dependencies,
     import_key,
@@ -11,6 +15,7 @@ from readiness_magics.requirements import (
     parse_conda_spec,
     parse_install_commands,
     parse_pip_requirement,
+    pinned_version,
     project_dependencies,
     read_environment_yml,
     read_lock_file,
@@ -298,11 +303,6 @@ def test_modules_of_installed_distributions():
 
 # --- Simple lines are read without packaging, exactly as packaging reads them -----------------------
 
-from hypothesis import example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from readiness_magics import requirements  # noqa: E402
-from readiness_magics.requirements import canonicalize_name, pinned_version  # noqa: E402
 
 _SPACE = st.sampled_from(["", "", " ", "\t", "  "])
 _NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,6}", fullmatch=True) | st.sampled_from(

@@ -12,13 +12,26 @@ from .findings import Severity
 
 
 
-def _toml():
-    """tomllib, imported when a pyproject.toml is read (not at every start of the CLI)."""
+def toml_module():
+    """tomllib, imported when a TOML file is read (not at every start of the CLI)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     return tomllib
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """A TOML file's tables, parsed once for each version of the file: the settings, ruff's options and
+    the project's dependencies all read pyproject.toml. Shared: read it, never change it. Raises OSError,
+    UnicodeDecodeError or tomllib's TOMLDecodeError as reading and parsing the file would."""
+    state = os.stat(path)
+    return _parsed_toml(os.fspath(path), (state.st_ino, state.st_mtime_ns, state.st_size))
+
+
+@lru_cache(maxsize=64)
+def _parsed_toml(path: str, _version: tuple) -> dict:
+    return toml_module().loads(Path(path).read_text(encoding="utf-8"))
 
 
 class ConfigError(ValueError):
@@ -94,8 +107,8 @@ def settings_for(notebook_path: str | os.PathLike | None) -> Settings:
 @lru_cache(maxsize=64)
 def _load(pyproject: Path) -> Settings:
     try:
-        tomllib = _toml()
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        tomllib = toml_module()
+        data = read_toml(pyproject)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
     table = data.get("tool", {}).get("readiness", {})

@@ -11,14 +11,63 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from packaging.requirements import InvalidRequirement
-from packaging.requirements import Requirement as PackagingRequirement
-from packaging.utils import canonicalize_name
+from .config import read_toml, toml_module
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+# `packaging` is imported where a requirement is more than `name==1.2.3` (see `_parsed`): its utils
+# module alone imports packaging.tags with logging, platform and sysconfig, a tenth of a check's start.
+
+
+def canonicalize_name(name: str) -> str:
+    """A distribution name as PEP 503 compares them (`Scikit_Learn` -> `scikit-learn`): runs of `-`, `_`
+    and `.` become one `-`, lower case. packaging.utils.canonicalize_name, step for step."""
+    value = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in value:
+        value = value.replace("--", "-")
+    return value
+
+
+# `pandas==2.2.3`, `numpy>=1.26,<3`, `jupyter_server[lab]`, `tomli>=2; python_version < "3.11"`: a name,
+# extras, comparisons with plain releases and simple environment markers, as most requirement lines are
+# written. packaging reads these the same way (tests/test_requirements.py compares the two); anything else
+# (URLs, pre-releases, wildcards, `in`, parentheses, `extra == ...`) goes to packaging.
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_COMPARISON = r"(?:==|!=|<=|>=|<|>|~=)[ \t]*\d+(?:\.\d+)*"
+_MARKER_TEST = (r"(?:python_version|python_full_version|os_name|sys_platform|platform_release|platform_system"
+                r"|platform_version|platform_machine|platform_python_implementation|implementation_name"
+                r"|implementation_version)[ \t]*(?:==|!=|<=|>=|<|>)[ \t]*(?:'[A-Za-z0-9._+-]*'|\"[A-Za-z0-9._+-]*\")")
+_SIMPLE_REQUIREMENT = re.compile(
+    rf"(?P<name>{_NAME})(?:[ \t]*\[[ \t]*{_NAME}(?:[ \t]*,[ \t]*{_NAME})*[ \t]*\])?"
+    rf"[ \t]*(?P<specifiers>{_COMPARISON}(?:[ \t]*,[ \t]*{_COMPARISON})*)?(?:[ \t]*;(?P<marker>.*))?"
+)
+# Compiled at the first line with a marker (re keeps it): most projects have none.
+_SIMPLE_MARKER = rf"[ \t]*{_MARKER_TEST}(?:[ \t]+(?:and|or)[ \t]+{_MARKER_TEST})*"
+_ONE_COMPARISON = re.compile(r"(==|!=|<=|>=|<|>|~=)[ \t]*(\d+(?:\.\d+)*)")
+
+
+def _simple(text: str) -> tuple[str, list[tuple[str, str]], bool] | None:
+    """The name, the (operator, release) pairs and whether a marker follows, of a simple requirement line;
+    None for anything else."""
+    match = _SIMPLE_REQUIREMENT.fullmatch(text)
+    if match is None:
+        return None
+    marker = match.group("marker")
+    if marker is not None and not re.fullmatch(_SIMPLE_MARKER, marker):
+        return None
+    comparisons = _ONE_COMPARISON.findall(match.group("specifiers") or "")
+    if any(operator == "~=" and "." not in version for operator, version in comparisons):
+        return None  # `~=1` is no valid specifier: packaging says so
+    return match.group("name"), comparisons, marker is not None
+
+
+def _parsed(text: str):
+    """packaging's reading of a PEP 508 requirement, or None when it is not one."""
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PackagingRequirement
+
+    try:
+        return PackagingRequirement(text)
+    except InvalidRequirement:
+        return None
 
 # ---------------------------------------------------------------------------------------------------
 # One package as an install command or a requirements file names it
@@ -121,9 +170,18 @@ def parse_pip_requirement(text: str, source: str = "") -> Requirement | None:
         return _with_source(_vcs_requirement(text, text), source)
     if re.match(r"^(?:https?|ftp)://", text):
         return _with_source(_archive_requirement(text, text), source)
-    try:
-        parsed = PackagingRequirement(text)
-    except InvalidRequirement:
+    simple = _simple(text)
+    if simple is not None:
+        name, comparisons, _marker = simple  # the marker says where it applies, not whether it is pinned
+        if not comparisons:
+            if looks_like_local_path(text):
+                return _with_source(_local_requirement(text), source)
+            return Requirement(canonicalize_name(name), text, False, "no version", source)
+        if any(operator == "==" for operator, _ in comparisons):
+            return Requirement(canonicalize_name(name), text, True, source=source)
+        return Requirement(canonicalize_name(name), text, False, "a range, not an exact version", source)
+    parsed = _parsed(text)
+    if parsed is None:
         if looks_like_local_path(text):
             return _with_source(_local_requirement(text), source)
         return None
@@ -191,10 +249,11 @@ def pinned_version(requirement: Requirement) -> str | None:
     if not requirement.pinned:
         return None
     text = requirement.text.strip()
-    try:
-        parsed = PackagingRequirement(text)
-    except InvalidRequirement:
-        parsed = None
+    simple = _simple(text)
+    exact = [version for operator, version in simple[1] if operator == "=="] if simple is not None else []
+    if len(exact) == 1 and not simple[2]:  # a marker is evaluated by packaging; with two pins, its set decides
+        return exact[0]
+    parsed = _parsed(text)
     if parsed is not None:
         if parsed.marker is not None:
             try:
@@ -576,8 +635,9 @@ def _logical_lines(text: str) -> list[str]:
 def read_pyproject(path: Path) -> DependencyFile:
     """[project] dependencies and extras, [dependency-groups], and Poetry's dependency tables."""
     path = Path(path)
+    tomllib = toml_module()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read_toml(path)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return DependencyFile(path, (), (str(path),))
     source = path.name
@@ -702,6 +762,7 @@ def read_setup_cfg(path: Path) -> DependencyFile:
 def read_pipfile(path: Path) -> DependencyFile:
     """A Pipfile's `[packages]` and `[dev-packages]` (`pandas = "==2.2.0"` is pinned, `"*"` is not)."""
     path = Path(path)
+    tomllib = toml_module()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -793,7 +854,7 @@ def read_lock_file(path: Path) -> DependencyFile:
             data = json.loads(text)
             names = [name for section in ("default", "develop") for name in (data.get(section) or {})]
         else:
-            data = tomllib.loads(text)
+            data = toml_module().loads(text)
             names = [package.get("name", "") for package in data.get("package", []) or []
                      if isinstance(package, dict) and package.get("version")]
     except (OSError, UnicodeDecodeError, ValueError, AttributeError):

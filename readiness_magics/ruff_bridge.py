@@ -10,12 +10,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .config import read_toml, toml_module
 from .findings import Edit, Finding, Fix, Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 # readiness's own choice of ruff rules, whatever ruff's default is: what breaks or misleads when the
 # notebook runs, not style (ruff's default grew to import sorting and pyupgrade, a quarter of all
@@ -105,6 +101,11 @@ class RuffUnavailable(RuntimeError):
 
 
 def ruff_binary() -> str:
+    # Beside this interpreter first: where pip and pre-commit install ruff with us, and the first place
+    # ruff's own find_ruff_bin looks, found without importing sysconfig (a fiftieth of a check's start).
+    beside = os.path.join(os.path.dirname(sys.executable), "ruff.exe" if os.name == "nt" else "ruff")
+    if os.path.isfile(beside):
+        return beside
     try:
         from ruff.__main__ import find_ruff_bin
 
@@ -143,8 +144,9 @@ def _ruff_config_in(folder: Path) -> dict | None:
             path = candidate / name
             if not path.is_file():
                 continue
+            tomllib = toml_module()
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                data = read_toml(path)
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 continue  # ruff will say what is wrong with it
             table = data.get("tool", {}).get("ruff") if name == "pyproject.toml" else data

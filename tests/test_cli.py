@@ -236,3 +236,23 @@ def test_text_output_leads_with_production_problems(tmp_path):
     lines = result.stdout.splitlines()[:-1]
     codes = [line.split(": ")[1].split()[0] for line in lines]
     assert codes[:2] == ["RP203", "RP101"] and {"RP703", "RP721"} <= set(codes[2:]), codes
+
+
+# What a check run by pre-commit (one notebook, a project of plain pins, no pyproject.toml) leaves out of its
+# start: packaging's requirement parser (its tokenizer and the big specifier pattern), tomllib, and shutil
+# (argparse's help asks it for the terminal's width; the help is not printed).
+LEFT_OUT_OF_A_CHECK = ("packaging.requirements", "packaging.markers", "tomllib", "shutil")
+
+
+def test_a_check_of_one_notebook_starts_light(tmp_path):
+    notebook(tmp_path / "model.ipynb", "%pip install pandas scikit-learn", "import pandas as pd\nimport numpy as np",
+             "df = pd.read_csv('data/sales.csv')\nprint(np.mean(df['x']))")
+    (tmp_path / "requirements.txt").write_text("pandas==2.2.3\nnumpy==2.1.0\nscikit-learn>=1.5,<2\n")
+    script = ("import json, sys\nfrom readiness_magics.cli.main import main\nmain(sys.argv[1:])\n"
+              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", script, "check", "--no-cache", "model.ipynb"], cwd=tmp_path,
+                            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, check=False)
+    assert "RP201" in result.stdout  # the install line was read, and its packages looked up in requirements.txt
+    imported = set(json.loads(result.stderr.splitlines()[-1]))
+    assert "readiness_magics.rules.dependencies" in imported
+    assert not imported & set(LEFT_OUT_OF_A_CHECK), sorted(imported & set(LEFT_OUT_OF_A_CHECK))

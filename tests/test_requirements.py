@@ -1,7 +1,11 @@
 """Install commands, requirement lines, dependency files and import names, as the dependency rules read them."""
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from readiness_magics import requirements
 from readiness_magics.requirements import (
+    canonicalize_name,
     distributions_for_import,
     environment_dependencies,
     import_key,
@@ -11,6 +15,7 @@ from readiness_magics.requirements import (
     parse_conda_spec,
     parse_install_commands,
     parse_pip_requirement,
+    pinned_version,
     project_dependencies,
     read_environment_yml,
     read_lock_file,
@@ -294,3 +299,68 @@ def test_modules_of_installed_distributions():
     assert providing("yaml.loader", ["pandas", "pyyaml"]) == ("pyyaml",)
     assert providing("numpy", ["pandas"]) == ()
     assert providing("google.cloud.storage", ["protobuf"]) == ()
+
+
+# --- Simple lines are read without packaging, exactly as packaging reads them -----------------------
+
+
+_SPACE = st.sampled_from(["", "", " ", "\t", "  "])
+_NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,6}", fullmatch=True) | st.sampled_from(
+    ["pandas", "scikit_learn", "Jupyter.Server", "a", "x-", "_x", "a..b", "foo.zip", "torch-2.1.whl"])
+# Mostly what the fast reading takes, some of what it must leave to packaging.
+_OPERATORS = st.sampled_from(["==", "!=", "<=", ">=", "<", ">", "~="] * 4 + ["===", "=", "=>"])
+_VERSIONS = st.sampled_from(["1", "2.2.0", "1.26", "0", "01.2"] * 4 + ["1.*", "2.0rc1", "1.0.post1", "1.", "v1", ""])
+_EXTRAS = st.lists(st.sampled_from(["lab", "server", "a.b", "x_y"]), max_size=2).map(
+    lambda names: f"[{','.join(names)}]") | st.just("")
+
+
+_MARKER_TESTS = st.tuples(
+    st.sampled_from(["python_version", "sys_platform", "platform_python_implementation"] * 3
+                    + ["os.name", "extra", "'3.8'", "python_implementation"]),
+    _SPACE, st.sampled_from(["<", "==", "!=", ">="] * 3 + ["in", "not in", "~=", "=", "==="]), _SPACE,
+    st.sampled_from(["'3.11'", '"win32"', "'CPython'"] * 3
+                    + ["'a\\b'", "''", "python_version", "'x y'", "3.11"]),
+).map("".join)
+_MARKERS = st.tuples(
+    st.sampled_from([";", "; ", " ; ", ";\t"]), st.lists(_MARKER_TESTS, min_size=1, max_size=3),
+    st.sampled_from([" and ", " or "] * 3 + ["and", " AND ", "  or\t"]),
+).map(lambda parts: parts[0] + parts[2].join(parts[1]))
+
+
+@st.composite
+def requirement_lines(draw) -> str:
+    comparisons = draw(st.lists(st.tuples(_OPERATORS, _SPACE, _VERSIONS), max_size=3))
+    joined = (draw(_SPACE) + "," + draw(_SPACE)).join(f"{op}{space}{version}" for op, space, version in comparisons)
+    tail = draw(st.sampled_from(["", "", "", "", "", " (>=1)", " @ https://x/y.whl"]) | _MARKERS)
+    return f"{draw(_NAMES)}{draw(_SPACE)}{draw(_EXTRAS)}{draw(_SPACE)}{joined}{tail}"
+
+
+def _through_packaging(function, text):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requirements, "_simple", lambda _text: None)
+        return function(text)
+
+
+@settings(max_examples=800, deadline=None)
+@given(requirement_lines())
+@example("pandas==2.2.3")
+@example("numpy>=1.26,<3")
+@example("jupyter_server [lab] >=2.0")
+@example("scipy~=1")
+@example("a==1,==2")
+@example("foo.zip")
+@example("tomli>=2.0; python_version<'3.11'")
+@example("pywin32==306 ; sys_platform == \"win32\" and platform_machine != 'arm64'")
+def test_simple_lines_read_as_packaging_reads_them(text):
+    parse = parse_pip_requirement.__wrapped__
+    expected = _through_packaging(parse, text)
+    assert parse(text) == expected
+    if expected is not None and expected.pinned:
+        assert pinned_version(expected) == _through_packaging(pinned_version, expected)
+
+
+@pytest.mark.parametrize("name", ["Scikit_Learn", "a..b", "A-_-B", "ruamel.yaml", "x", "Foo__Bar.baz"])
+def test_canonical_names_match_packaging(name):
+    from packaging.utils import canonicalize_name as packaging_canonical
+
+    assert canonicalize_name(name) == packaging_canonical(name)

@@ -25,7 +25,6 @@ def run_fix(args, overrides: dict) -> int:
     from ..engine import collect_notebooks
     from ..fixes.run import cell_diff, fix_file
     from ..report import display_path
-    from .formats import FORMATTERS
 
     notebooks = collect_notebooks(args.paths)
     if not notebooks:
@@ -62,17 +61,7 @@ def run_fix(args, overrides: dict) -> int:
     if args.fix_only:
         return EXIT_CLEAN
     fail_on = parse_severity(args.fail_on) if args.fail_on else settings_for(args.paths[0]).fail_on
-    formatter = FORMATTERS[args.format]
-    if args.format == "text":
-        body = formatter(reports, color=False)
-    elif args.format == "junit":
-        body = formatter(reports, fail_on=fail_on.value)
-    else:
-        body = formatter(reports)
-    if args.output:
-        from .main import _write_atomically
+    from .main import write_report
 
-        _write_atomically(args.output, body)
-    else:
-        sys.stdout.write(body)
+    write_report(reports, args, fail_on, color=False)
     return EXIT_FINDINGS if any(report.blocking(fail_on) for report in reports) else EXIT_CLEAN

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-import traceback
 
 from ..analysis import NotebookModel
 from ..findings import Finding
@@ -30,6 +29,8 @@ def attach_fixes(model: NotebookModel, findings: list[Finding]) -> list[Finding]
             except Exception:  # a fix that cannot be made must never hide the finding
                 if os.environ.get("READINESS_RAISE_RULE_ERRORS"):
                     raise
+                import traceback
+
                 print(f"readiness: internal error making a fix for {finding.code}:\n{traceback.format_exc()}",
                       file=sys.stderr)
                 fix = None

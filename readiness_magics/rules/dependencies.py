@@ -748,14 +748,16 @@ def _named_in_cell(cell: CellModel) -> frozenset[str]:
     names: set[str] = set()
     for magic in cell.facts.magics:
         text = " ".join((magic.args, *magic.continuation))
-        names.update(_PY_FILE.findall(text))
+        if ".py" in text:
+            names.update(_PY_FILE.findall(text))
         if magic.kind == "cell" and magic.name == "writefile":
             # `%%writefile src/mypkg/model.py`: `mypkg` (and `src`) are the notebook's own too
             for word in magic.args.split():
                 if not word.startswith("-"):
                     names.update(part for part in re.split(r"[\\/]", word.strip("'\""))[:-1] if part.isidentifier())
-        for url, folder in _GIT_CLONE.findall(text):
-            names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
+        if "clone" in text:
+            for url, folder in _GIT_CLONE.findall(text):
+                names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
     if ".py" in cell.facts.source or "\\" in cell.facts.source:  # else no string names a `.py` file
         for string in cell.facts.strings:
             if ".py" in string.value:

@@ -10,6 +10,7 @@ from ..analysis import CellFacts, CellModel, NotebookModel, Span, names_in
 from ..findings import Fix, Severity
 from ..transform import MagicLine
 from .base import Rule
+from .dependencies import per_notebook
 from .literals import _default_of, magic_tokens, name_words, on_magic_line, target_name
 
 FIX = Fix("Move the path to the parameters cell", "unsafe")
@@ -328,46 +329,36 @@ class PathSighting:
 
 def path_sightings(model: NotebookModel) -> list[PathSighting]:
     """Every location literal of the notebook, cell by cell (the exporter lifts the reported ones into Params)."""
-    cached = model.__dict__.get("_path_sightings")
-    if cached is None:
-        cached = model.__dict__["_path_sightings"] = [
-            sighting for cell in model.code_cells for sighting in cell_path_sightings(model, cell)]
-    return cached
+    return per_notebook(model, "_path_sightings", lambda model: [
+        sighting for cell in model.code_cells for sighting in cell_path_sightings(model, cell)])
 
 
 def cell_path_sightings(model: NotebookModel, cell: CellModel) -> list[PathSighting]:
     """The location literals of one cell. What a cell holds depends on its source, the notebook's imports and
     the settings (kept with the cell); only whether a name reaches I/O in another cell is read across the
     notebook, and only for a literal bound to a name."""
-    allowed, context = _cell_context(model)
+    facts = cell.facts
+    if not facts.magics and (facts.tree is None or not _may_hold_a_location(facts.python.code)
+                             and "home" not in facts.python.code):
+        return []  # most cells: decided before looking up what the notebook imports
+    allowed, context = per_notebook(model, "_paths_context", _cell_context)
     held = model.per_cell(cell, "paths", lambda cell: _cell_sightings(model, cell, allowed), context)
     if not held:
         return []
     found: list[PathSighting] = []
     for span, literal, io, names, written, magic in held:
         if names:  # not known to reach I/O, but bound to these names: do they?
-            io_names = _names_reaching_io(model)
+            io_names = per_notebook(model, "_names_reaching_io", names_reaching_io)
             io = any(name in io_names for name in names)
         found.append(PathSighting(cell, span, literal, io, magic, written))
     return found
 
 
 def _cell_context(model: NotebookModel) -> tuple[tuple[str, ...], tuple]:
-    """(allowed path prefixes, the context of the per-cell sightings), once per notebook."""
-    cached = model.__dict__.get("_paths_context")
-    if cached is None:
-        settings = model.settings
-        allowed = tuple(settings.allowed_path_prefixes) if settings is not None else ()
-        context = (model.imports_key, allowed, tuple(settings.data_loaders) if settings is not None else ())
-        cached = model.__dict__["_paths_context"] = (allowed, context)
-    return cached
-
-
-def _names_reaching_io(model: NotebookModel) -> frozenset[str]:
-    cached = model.__dict__.get("_names_reaching_io")
-    if cached is None:
-        cached = model.__dict__["_names_reaching_io"] = names_reaching_io(model)
-    return cached
+    """(allowed path prefixes, the context of the per-cell sightings: imports and settings they depend on)."""
+    settings = model.settings
+    allowed = tuple(settings.allowed_path_prefixes) if settings is not None else ()
+    return allowed, (model.imports_key, allowed, tuple(settings.data_loaders) if settings is not None else ())
 
 
 def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, ...]) -> list[tuple]:
@@ -542,7 +533,11 @@ class HardcodedLocalPath(Rule):
     reads = ("names that reach file I/O in other cells",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
-        reported = [s for s in cell_path_sightings(model, cell) if s.literal.kind != "cloud" and is_reported(s)]
+        sightings = cell_path_sightings(model, cell)
+        return self._findings(sightings) if sightings else ()
+
+    def _findings(self, sightings: list[PathSighting]):
+        reported = [s for s in sightings if s.literal.kind != "cloud" and is_reported(s)]
         for sighting, others in _grouped(reported):
             literal = sighting.literal
             shown = sighting.shown
@@ -640,7 +635,11 @@ class HardcodedCloudUri(Rule):
     visits_cells = True  # the strings and magic lines of each cell
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
-        reported = [s for s in cell_path_sightings(model, cell) if s.literal.kind == "cloud" and is_reported(s)]
+        sightings = cell_path_sightings(model, cell)
+        return self._findings(sightings) if sightings else ()
+
+    def _findings(self, sightings: list[PathSighting]):
+        reported = [s for s in sightings if s.literal.kind == "cloud" and is_reported(s)]
         for sighting, others in _grouped(reported):
             message = f"Cloud URI '{sighting.shown}'{_where(sighting.magic)} is hardcoded; {AS_PARAMETER}"
             yield self.finding(sighting.cell, sighting.span, message + _also(others), FIX)

@@ -4,14 +4,14 @@ from __future__ import annotations
 import ast
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from ..analysis import CellModel, NotebookModel, Span
+from ..analysis import CellModel, NotebookModel, Span, walk
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
     IMPORT_TO_DISTRIBUTIONS,
@@ -533,11 +533,14 @@ class UnpinnedInstall(Rule):
                                            f"`git checkout` a commit after the clone (or install a pinned release)",
                                Fix("Check out a fixed commit of the clone", "unsafe"))
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
+        if "source_dir" not in cell.facts.source or cell.facts.tree is None:
+            return ()
+        return self._job_requirements(cell, model)
+
+    def _job_requirements(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
         """A training or inference job the notebook starts with `source_dir="scripts"` installs
         scripts/requirements.txt where it runs (SageMaker, Azure ML): its pins are the job's."""
-        if "source_dir" not in cell.facts.source or cell.facts.tree is None:
-            return
         folder = _notebook_folder(model)
         if folder is None:
             return
@@ -600,7 +603,12 @@ class ShellPipInstall(Rule):
 
     visits_cells = True  # the install lines of each cell, as written (what they install does not matter)
 
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
+        if not cell.facts.magics and cell.facts.syntax_error is None:
+            return ()  # no IPython syntax: no install line (the common case, decided without a call)
+        return self._cell_finding(cell, model)
+
+    def _cell_finding(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
         # One finding per cell: a cell of five `!pip install` lines is one habit to change, not five.
         found: list[tuple[InstallLine, InstallCommand]] = []
         for magic, commands in cell_install_commands(model, cell):
@@ -717,7 +725,7 @@ def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
             if callee not in ("sys.path.append", "sys.path.insert", "sys.path.extend"):
                 continue
             arguments = call.args[1:] if callee == "sys.path.insert" else call.args
-            literals = [node.value for argument in arguments for node in ast.walk(argument)
+            literals = [node.value for argument in arguments for node in walk(argument)
                         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value]
             found.extend(literals)
             computed = computed or not literals
@@ -797,11 +805,12 @@ def _guarded(cell: CellModel, node: ast.AST, model: NotebookModel) -> bool:
 def _imported_module(fact) -> str:
     """The dotted module an import statement depends on (`google.cloud.storage` for
     `from google.cloud import storage`)."""
-    if isinstance(fact.node, ast.ImportFrom):
-        if fact.bound != "*" and is_namespace_prefix(fact.module):
-            return fact.name
-        return fact.module
+    if fact.bound != "*" and type(fact.node) is ast.ImportFrom and _is_namespace_prefix(fact.module):
+        return fact.name
     return fact.module
+
+
+_is_namespace_prefix = lru_cache(maxsize=1024)(is_namespace_prefix)  # asked for every `from x import y`
 
 
 def _import_span(cell: CellModel, fact) -> Span:

@@ -85,7 +85,8 @@ class NotebookInstalls:
     pinned: set[str]  # distributions some install line of the notebook pins
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
-    written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
+    # files the notebook writes (`%%writefile` path -> text), read when an install line reads a file (`-r`, `-c`)
+    written: dict[str, str] = field(default_factory=dict)
     clones: Clones | None = None
     url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
     opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
@@ -174,6 +175,10 @@ def _writes_a_file(source: str) -> bool:
     return "%%writefile" in source and source.lstrip().startswith("%%writefile")
 
 
+def notebook_written_files(model: NotebookModel) -> dict[str, str]:
+    return per_notebook(model, "_written_files", written_files)
+
+
 def written_files(model: NotebookModel) -> dict[str, str]:
     """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
     written: dict[str, str] = {}
@@ -192,12 +197,14 @@ def written_files(model: NotebookModel) -> dict[str, str]:
 
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
-    written = written_files(model)
     clones = notebook_clones(model)
-    lines: list[InstallLine] = []
-    for cell in model.code_cells:
-        for magic, commands in cell_install_commands(model, cell):
-            lines.append(_install_line(cell, magic, commands, folder, written, clones))
+    found = [(cell, magic, commands) for cell in model.code_cells
+             for magic, commands in cell_install_commands(model, cell)]
+    # the files the notebook writes matter to an install line that reads a file (`-r`, `-c`)
+    reads_files = any(command.requirement_files or command.constraint_files
+                      for _, _, commands in found for command in commands)
+    written = notebook_written_files(model) if reads_files else {}
+    lines = [_install_line(cell, magic, commands, folder, written, clones) for cell, magic, commands in found]
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
     url_names = set().union(*(line.url_names for line in lines)) if lines else set()
@@ -544,7 +551,7 @@ class UnpinnedInstall(Rule):
         folder = _notebook_folder(model)
         if folder is None:
             return
-        written = notebook_installs(model).written
+        written = notebook_written_files(model)
         for call in cell.facts.calls:
             for keyword in call.keywords:
                 value = keyword.value
@@ -699,6 +706,15 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
         except OSError:
             continue
     return frozenset(names)
+
+
+@lru_cache(maxsize=256)
+def _folders_from(folder: str) -> tuple[str, ...]:
+    """The folder and each one above it, up to the file system's root (the notebooks of a folder share them)."""
+    above = [folder]
+    while (parent := os.path.dirname(above[-1])) != above[-1]:
+        above.append(parent)
+    return tuple(above)
 
 
 def _local_modules(folder: str) -> frozenset[str]:
@@ -937,7 +953,10 @@ def _from_url_install(module: str, url_names: set[str]) -> bool:
 def _covered(module: str, candidates: tuple[str, ...], names: set[str] | frozenset[str]) -> bool:
     """Whether one of these distributions provides the import: by the table of import names, or because the
     distribution's name says so (`pinecone-client` for `pinecone`), never by what is installed here."""
-    return any(name in names for name in candidates) or any(distribution_provides(name, module) for name in names)
+    return any(name in names for name in candidates) or any(_provides(name, module) for name in names)
+
+
+_provides = lru_cache(maxsize=8192)(distribution_provides)  # by names alone: every pinned name, for each import
 
 
 @dataclass(frozen=True)
@@ -1014,9 +1033,7 @@ def _project_modules(model: NotebookModel, added: list[str]) -> frozenset[str]:
     root = notebook_project(model).root
     if root is not None:
         root = os.fspath(root)
-        above = [folder]
-        while (parent := os.path.dirname(above[-1])) != above[-1]:
-            above.append(parent)
+        above = _folders_from(folder)
         for place in above[: above.index(root) + 1] if root in above else [root]:
             places += [place, os.path.join(place, "src")]
     local: set[str] = set()

@@ -100,6 +100,12 @@ def per_notebook(model: NotebookModel, key: str, compute):
     return cached
 
 
+def notebook_source(model: NotebookModel) -> str:
+    """The code cells' sources as one text: a word missing from it is missing from every cell, which spares
+    a look at each cell for what most notebooks never do (write files, extend `sys.path`)."""
+    return per_notebook(model, "_notebook_source", lambda model: "\n".join(cell.facts.source for cell in model.code_cells))
+
+
 def notebook_installs(model: NotebookModel) -> NotebookInstalls:
     """Every install line of the notebook, parsed once for the three rules."""
     return per_notebook(model, "_notebook_installs", _collect_installs)
@@ -182,6 +188,8 @@ def notebook_written_files(model: NotebookModel) -> dict[str, str]:
 def written_files(model: NotebookModel) -> dict[str, str]:
     """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
     written: dict[str, str] = {}
+    if "%%writefile" not in notebook_source(model):
+        return written
     for cell in model.code_cells:
         source = cell.facts.source
         if not _writes_a_file(source):
@@ -496,11 +504,12 @@ class UnpinnedInstall(Rule):
     name = "unpinned-install"
     category = "unpinned-dependency"
     severity = Severity.ERROR
-    visits_cells = True  # the `source_dir=` of a job
-    reads = ("install lines", "git clones", "files the notebook writes", "requirements files", "saved outputs")
+    reads = ("install lines", "git clones", "files the notebook writes", "requirements files", "saved outputs",
+             "jobs' source_dir")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
-        """Install lines read with the whole notebook: the files it writes, the repositories it clones."""
+        """Install lines (and a job's requirements) read with the whole notebook: the files it writes, the
+        repositories it clones."""
         for line in notebook_installs(model).lines:
             if not line.unpinned:
                 continue
@@ -520,6 +529,10 @@ class UnpinnedInstall(Rule):
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
         yield from self._imported_clones(model)
+        if "source_dir" in notebook_source(model):  # the text first: the few notebooks that start a job
+            for cell in model.parsed_cells:
+                if "source_dir" in cell.facts.source:
+                    yield from self._job_requirements(cell, model)
 
     def _imported_clones(self, model: NotebookModel) -> Iterator[Finding]:
         """`!git clone .../inversecooking.git` then `from inversecooking.src.model import get_model`: code
@@ -539,11 +552,6 @@ class UnpinnedInstall(Rule):
             yield self.finding(cell, span, f"The notebook imports {name} from {url}, cloned at no fixed commit: "
                                            f"`git checkout` a commit after the clone (or install a pinned release)",
                                Fix("Check out a fixed commit of the clone", "unsafe"))
-
-    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
-        if "source_dir" not in cell.facts.source or cell.facts.tree is None:
-            return ()
-        return self._job_requirements(cell, model)
 
     def _job_requirements(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
         """A training or inference job the notebook starts with `source_dir="scripts"` installs
@@ -725,13 +733,18 @@ def _local_modules(folder: str) -> frozenset[str]:
     return _modules_in(folder, mtime)
 
 
+def _may_extend_sys_path(source: str) -> bool:
+    return "path" in source and ("append" in source or "insert" in source or "extend" in source)
+
+
 def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
     """Folders the notebook puts on `sys.path` as literal strings (`sys.path.append("../src")`), and whether
     it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
     found, computed = [], False
+    if not _may_extend_sys_path(notebook_source(model)):
+        return found, computed
     for cell in model.parsed_cells:
-        source = cell.facts.source
-        if "path" not in source or not ("append" in source or "insert" in source or "extend" in source):
+        if not _may_extend_sys_path(cell.facts.source):
             continue  # spares looking at every call of the many cells that never touch sys.path
         for call in cell.facts.calls:
             func = call.func
@@ -761,11 +774,18 @@ def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
     """Modules the notebook itself brings along: files it names as `x.py` (written with `%%writefile`,
     downloaded, checked for) and repositories it `git clone`s."""
     names: set[str] = set()
+    if not _may_name_modules(notebook_source(model)):
+        return frozenset(names)
     for cell in model.code_cells:
-        source = cell.facts.source
-        if cell.facts.magics or ".py" in source or "\\" in source:  # else it names no `.py` file, clones nothing
+        if _may_name_modules(cell.facts.source):
             names.update(model.per_cell(cell, "named-modules", _named_in_cell))
     return frozenset(names)
+
+
+def _may_name_modules(source: str) -> bool:
+    """Whether the text may name a module file, write one or clone a repository (an escape in a string has a
+    backslash)."""
+    return ".py" in source or "clone" in source or "writefile" in source or "\\" in source
 
 
 def _named_in_cell(cell: CellModel) -> frozenset[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import ast
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -100,10 +102,40 @@ def per_notebook(model: NotebookModel, key: str, compute):
     return cached
 
 
-def notebook_source(model: NotebookModel) -> str:
-    """The code cells' sources as one text: a word missing from it is missing from every cell, which spares
-    a look at each cell for what most notebooks never do (write files, extend `sys.path`)."""
-    return per_notebook(model, "_notebook_source", lambda model: "\n".join(cell.facts.source for cell in model.code_cells))
+@dataclass(frozen=True)
+class NotebookText:
+    """The code cells' sources as one text, and where each starts in it."""
+
+    text: str
+    starts: tuple[int, ...]
+
+
+def notebook_text(model: NotebookModel) -> NotebookText:
+    return per_notebook(model, "_notebook_text", _joined_sources)
+
+
+def _joined_sources(model: NotebookModel) -> NotebookText:
+    sources = [cell.facts.source for cell in model.code_cells]
+    starts = tuple(accumulate((len(source) + 1 for source in sources[:-1]), initial=0)) if sources else ()
+    return NotebookText("\n".join(sources), starts)
+
+
+def cells_with(model: NotebookModel, *words: str) -> list[CellModel]:
+    """The code cells whose source holds one of `words` (none with a line break), in order: looked for in the
+    notebook's one text, so the many cells without them cost nothing, not a search each."""
+    joined = notebook_text(model)
+    text, starts = joined.text, joined.starts
+    found: set[int] = set()
+    for word in words:
+        position = text.find(word)
+        while position >= 0:
+            index = bisect_right(starts, position) - 1
+            found.add(index)
+            if index + 1 == len(starts):
+                break
+            position = text.find(word, starts[index + 1])  # the next cell's: one hit is enough
+    cells = model.code_cells
+    return [cells[index] for index in sorted(found)]
 
 
 def notebook_installs(model: NotebookModel) -> NotebookInstalls:
@@ -188,9 +220,7 @@ def notebook_written_files(model: NotebookModel) -> dict[str, str]:
 def written_files(model: NotebookModel) -> dict[str, str]:
     """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
     written: dict[str, str] = {}
-    if "%%writefile" not in notebook_source(model):
-        return written
-    for cell in model.code_cells:
+    for cell in cells_with(model, "%%writefile"):
         source = cell.facts.source
         if not _writes_a_file(source):
             continue
@@ -206,8 +236,8 @@ def written_files(model: NotebookModel) -> dict[str, str]:
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
     clones = notebook_clones(model)
-    found = [(cell, magic, commands) for cell in model.code_cells
-             for magic, commands in cell_install_commands(model, cell)]
+    found = [(cell, magic, commands) for cell in _ipython_cells(model)
+             for magic, commands in model.per_cell(cell, "installs", _cell_install_commands)]
     # the files the notebook writes matter to an install line that reads a file (`-r`, `-c`)
     reads_files = any(command.requirement_files or command.constraint_files
                       for _, _, commands in found for command in commands)
@@ -224,6 +254,13 @@ def _is_local_folder(requirement: Requirement) -> bool:
     text = requirement.text
     return requirement.pinned and not requirement.name and "://" not in text and not text.lower().endswith(
         (".whl", ".zip", ".tar.gz", ".tgz"))
+
+
+def _ipython_cells(model: NotebookModel) -> list[CellModel]:
+    """The code cells with IPython syntax (magics, `!` lines), or that do not parse (`pip install x` without
+    `%`): the only ones that can install or clone anything."""
+    return per_notebook(model, "_ipython_cells", lambda model: [
+        cell for cell in model.code_cells if cell.facts.magics or cell.facts.syntax_error is not None])
 
 
 def cell_install_commands(model: NotebookModel, cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -289,9 +326,7 @@ def notebook_clones(model: NotebookModel) -> Clones:
     sites: dict[str, tuple[CellModel, MagicLine]] = {}
     entered = None
     fixed = False
-    for cell in model.code_cells:
-        if not cell.facts.magics and cell.facts.syntax_error is None:
-            continue  # no IPython syntax: no shell line
+    for cell in _ipython_cells(model):
         for magic in model.per_cell(cell, "magic-lines", _magic_lines):
             text = " ".join((magic.name, magic.args, *magic.continuation)) if magic.kind == "line" else magic.args
             if magic.kind == "line" and magic.name == "cd":
@@ -529,10 +564,9 @@ class UnpinnedInstall(Rule):
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
         yield from self._imported_clones(model)
-        if "source_dir" in notebook_source(model):  # the text first: the few notebooks that start a job
-            for cell in model.parsed_cells:
-                if "source_dir" in cell.facts.source:
-                    yield from self._job_requirements(cell, model)
+        for cell in cells_with(model, "source_dir"):  # the few notebooks that start a job
+            if cell.facts.tree is not None:
+                yield from self._job_requirements(cell, model)
 
     def _imported_clones(self, model: NotebookModel) -> Iterator[Finding]:
         """`!git clone .../inversecooking.git` then `from inversecooking.src.model import get_model`: code
@@ -733,18 +767,13 @@ def _local_modules(folder: str) -> frozenset[str]:
     return _modules_in(folder, mtime)
 
 
-def _may_extend_sys_path(source: str) -> bool:
-    return "path" in source and ("append" in source or "insert" in source or "extend" in source)
-
-
 def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
     """Folders the notebook puts on `sys.path` as literal strings (`sys.path.append("../src")`), and whether
     it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
     found, computed = [], False
-    if not _may_extend_sys_path(notebook_source(model)):
-        return found, computed
-    for cell in model.parsed_cells:
-        if not _may_extend_sys_path(cell.facts.source):
+    for cell in cells_with(model, "path"):
+        source = cell.facts.source
+        if cell.facts.tree is None or not ("append" in source or "insert" in source or "extend" in source):
             continue  # spares looking at every call of the many cells that never touch sys.path
         for call in cell.facts.calls:
             func = call.func
@@ -774,18 +803,10 @@ def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
     """Modules the notebook itself brings along: files it names as `x.py` (written with `%%writefile`,
     downloaded, checked for) and repositories it `git clone`s."""
     names: set[str] = set()
-    if not _may_name_modules(notebook_source(model)):
-        return frozenset(names)
-    for cell in model.code_cells:
-        if _may_name_modules(cell.facts.source):
-            names.update(model.per_cell(cell, "named-modules", _named_in_cell))
+    # what may name a module file, write one or clone a repository (an escape in a string has a backslash)
+    for cell in cells_with(model, ".py", "clone", "writefile", "\\"):
+        names.update(model.per_cell(cell, "named-modules", _named_in_cell))
     return frozenset(names)
-
-
-def _may_name_modules(source: str) -> bool:
-    """Whether the text may name a module file, write one or clone a repository (an escape in a string has a
-    backslash)."""
-    return ".py" in source or "clone" in source or "writefile" in source or "\\" in source
 
 
 def _named_in_cell(cell: CellModel) -> frozenset[str]:

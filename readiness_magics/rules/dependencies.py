@@ -95,7 +95,8 @@ class NotebookInstalls:
 
 
 def per_notebook(model: NotebookModel, key: str, compute):
-    """`compute(model)`, once per notebook model: what several rules (and the exporter) read of one notebook."""
+    """`compute(model)`, once per notebook model (kept in the model, so it goes with it): what several rules
+    (and the exporter) read of one notebook. A result of None is computed again each time."""
     cached = model.__dict__.get(key)
     if cached is None:
         cached = model.__dict__[key] = compute(model)
@@ -649,7 +650,6 @@ class ShellPipInstall(Rule):
     name = "shell-pip-install"
     category = "unpinned-dependency"
     severity = Severity.WARNING
-
     visits_cells = True  # the install lines of each cell, as written (what they install does not matter)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
@@ -926,7 +926,6 @@ class UnpinnedImport(Rule):
     name = "unpinned-import"
     category = "unpinned-dependency"
     severity = Severity.ERROR
-
     reads = ("imports", "install lines", "dependency files", "the project's own modules", "saved outputs")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:

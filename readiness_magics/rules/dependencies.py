@@ -4,15 +4,16 @@ from __future__ import annotations
 import ast
 import os
 import re
-import weakref
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from ..analysis import CellModel, NotebookModel, Span
+from ..analysis import CellModel, NotebookModel, Span, walk
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
     IMPORT_TO_DISTRIBUTIONS,
@@ -86,25 +87,73 @@ class NotebookInstalls:
     pinned: set[str]  # distributions some install line of the notebook pins
     reported: set[str]  # distributions an install line leaves unpinned (RP201 reports them)
     folder: Path | None  # the notebook's folder, where `-r file` and local modules are looked for
-    written: dict[str, str] = field(default_factory=dict)  # files the notebook writes: `%%writefile` path -> text
+    # files the notebook writes (`%%writefile` path -> text), read when an install line reads a file (`-r`, `-c`)
+    written: dict[str, str] = field(default_factory=dict)
     clones: Clones | None = None
     url_names: set[str] = field(default_factory=set)  # names guessed from VCS/archive URLs (`tsfm` of IBM/tsfm.git)
     opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
 
 
-_CACHE: weakref.WeakKeyDictionary[NotebookModel, NotebookInstalls] = weakref.WeakKeyDictionary()
+def per_notebook(model: NotebookModel, key: str, compute):
+    """`compute(model)`, once per notebook model (kept in the model, so it goes with it): what several rules
+    (and the exporter) read of one notebook. A result of None is computed again each time."""
+    cached = model.__dict__.get(key)
+    if cached is None:
+        cached = model.__dict__[key] = compute(model)
+    return cached
+
+
+@dataclass(frozen=True)
+class NotebookText:
+    """The code cells' sources as one text, and where each starts in it."""
+
+    text: str
+    starts: tuple[int, ...]
+
+
+def notebook_text(model: NotebookModel) -> NotebookText:
+    return per_notebook(model, "_notebook_text", _joined_sources)
+
+
+def _joined_sources(model: NotebookModel) -> NotebookText:
+    sources = [cell.facts.source for cell in model.code_cells]
+    starts = tuple(accumulate((len(source) + 1 for source in sources[:-1]), initial=0)) if sources else ()
+    return NotebookText("\n".join(sources), starts)
+
+
+def cells_with(model: NotebookModel, *words: str) -> list[CellModel]:
+    """The code cells whose source holds one of `words` (none with a line break), in order: looked for in the
+    notebook's one text, so the many cells without them cost nothing, not a search each."""
+    joined = notebook_text(model)
+    text, starts = joined.text, joined.starts
+    found: set[int] = set()
+    for word in words:
+        position = text.find(word)
+        while position >= 0:
+            index = bisect_right(starts, position) - 1
+            found.add(index)
+            if index + 1 == len(starts):
+                break
+            position = text.find(word, starts[index + 1])  # the next cell's: one hit is enough
+    cells = model.code_cells
+    return [cells[index] for index in sorted(found)]
 
 
 def notebook_installs(model: NotebookModel) -> NotebookInstalls:
     """Every install line of the notebook, parsed once for the three rules."""
-    cached = _CACHE.get(model)
-    if cached is None:
-        cached = _CACHE[model] = _collect_installs(model)
-    return cached
+    return per_notebook(model, "_notebook_installs", _collect_installs)
+
+
+def notebook_project(model: NotebookModel) -> ProjectDependencies:
+    """The dependency files of the notebook's project, looked up once per notebook (each look-up lists and
+    stats the folders up to the project root)."""
+    return per_notebook(model, "_project_dependencies", lambda model: project_dependencies(model.path))
 
 
 def _notebook_folder(model: NotebookModel) -> Path | None:
-    return Path(os.path.abspath(model.path)).parent if model.path is not None else None
+    if model.path is None:
+        return None
+    return per_notebook(model, "_notebook_folder", lambda model: Path(os.path.abspath(model.path)).parent)
 
 
 _SHELL_CELLS = {"bash", "sh", "zsh", "system"}
@@ -160,12 +209,21 @@ def _magic_lines(cell: CellModel) -> list[MagicLine]:
     return found + _automagic_lines(cell)
 
 
+def _writes_a_file(source: str) -> bool:
+    """A `%%writefile` cell (the cheap test first: `lstrip` copies the cell)."""
+    return "%%writefile" in source and source.lstrip().startswith("%%writefile")
+
+
+def notebook_written_files(model: NotebookModel) -> dict[str, str]:
+    return per_notebook(model, "_written_files", written_files)
+
+
 def written_files(model: NotebookModel) -> dict[str, str]:
     """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
     written: dict[str, str] = {}
-    for cell in model.code_cells:
+    for cell in cells_with(model, "%%writefile"):
         source = cell.facts.source
-        if not source.lstrip().startswith("%%writefile"):
+        if not _writes_a_file(source):
             continue
         first, _, body = source.lstrip().partition("\n")
         words = first.split()[1:]
@@ -178,14 +236,14 @@ def written_files(model: NotebookModel) -> dict[str, str]:
 
 def _collect_installs(model: NotebookModel) -> NotebookInstalls:
     folder = _notebook_folder(model)
-    written = written_files(model)
     clones = notebook_clones(model)
-    lines: list[InstallLine] = []
-    for cell in model.code_cells:
-        if not cell.facts.magics and cell.facts.syntax_error is None:
-            continue
-        for magic, commands in model.per_cell(cell, "installs", _cell_install_commands):
-            lines.append(_install_line(cell, magic, commands, folder, written, clones))
+    found = [(cell, magic, commands) for cell in _ipython_cells(model)
+             for magic, commands in model.per_cell(cell, "installs", _cell_install_commands)]
+    # the files the notebook writes matter to an install line that reads a file (`-r`, `-c`)
+    reads_files = any(command.requirement_files or command.constraint_files
+                      for _, _, commands in found for command in commands)
+    written = notebook_written_files(model) if reads_files else {}
+    lines = [_install_line(cell, magic, commands, folder, written, clones) for cell, magic, commands in found]
     pinned = set().union(*(line.pinned_names for line in lines)) if lines else set()
     reported = set().union(*(line.unpinned_names for line in lines if line.unpinned)) if lines else set()
     url_names = set().union(*(line.url_names for line in lines)) if lines else set()
@@ -197,6 +255,21 @@ def _is_local_folder(requirement: Requirement) -> bool:
     text = requirement.text
     return requirement.pinned and not requirement.name and "://" not in text and not text.lower().endswith(
         (".whl", ".zip", ".tar.gz", ".tgz"))
+
+
+def _ipython_cells(model: NotebookModel) -> list[CellModel]:
+    """The code cells with IPython syntax (magics, `!` lines), or that do not parse (`pip install x` without
+    `%`): the only ones that can install or clone anything."""
+    return per_notebook(model, "_ipython_cells", lambda model: [
+        cell for cell in model.code_cells if cell.facts.magics or cell.facts.syntax_error is not None])
+
+
+def cell_install_commands(model: NotebookModel, cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
+    """Each install line of one cell with its parsed commands, as written (what they install is read with the
+    whole notebook: `notebook_installs`)."""
+    if not cell.facts.magics and cell.facts.syntax_error is None:
+        return []  # no IPython syntax, and no `pip install x` without `%` either (that does not parse)
+    return model.per_cell(cell, "installs", _cell_install_commands)
 
 
 def _cell_install_commands(cell: CellModel) -> list[tuple[MagicLine, list[InstallCommand]]]:
@@ -254,12 +327,14 @@ def notebook_clones(model: NotebookModel) -> Clones:
     sites: dict[str, tuple[CellModel, MagicLine]] = {}
     entered = None
     fixed = False
-    for cell in model.code_cells:
-        for magic in _magic_lines(cell):
+    for cell in _ipython_cells(model):
+        for magic in model.per_cell(cell, "magic-lines", _magic_lines):
             text = " ".join((magic.name, magic.args, *magic.continuation)) if magic.kind == "line" else magic.args
             if magic.kind == "line" and magic.name == "cd":
                 target = re.split(r"[\\/]", magic.args.strip().strip("'\"").rstrip("/"))[-1]
                 entered = target if target in urls else entered
+            if "git" not in text:
+                continue  # a clone and a checkout are both `git` commands
             for command in re.split(r"&&|;", text):
                 match = _CLONE.search(command)
                 if match and "{" not in match.group(1) and "$" not in match.group(1):
@@ -345,16 +420,12 @@ class Evidence:
         return found
 
 
-_EVIDENCE: weakref.WeakKeyDictionary[NotebookModel, Evidence] = weakref.WeakKeyDictionary()
 _KERNEL, _OUTPUTS = "installed in this kernel", "shown in the notebook's outputs"
 
 
 def version_evidence(model: NotebookModel) -> Evidence:
-    cached = _EVIDENCE.get(model)
-    if cached is None:
-        live = getattr(model.notebook, "kernel", None) is not None
-        cached = _EVIDENCE[model] = Evidence(_versions_in_outputs(model), _KERNEL if live else _OUTPUTS)
-    return cached
+    return per_notebook(model, "_version_evidence", lambda model: Evidence(
+        _versions_in_outputs(model), _KERNEL if getattr(model.notebook, "kernel", None) is not None else _OUTPUTS))
 
 
 def _versions_in_outputs(model: NotebookModel) -> dict[str, str]:
@@ -378,11 +449,10 @@ def _printed_version_attributes(model: NotebookModel, cell: CellModel, text: str
     order when they are as many."""
     found: dict[str, str] = {}
     references: list[tuple[str, str]] = []  # (module, label printed just before it)
-    for node in ast.walk(cell.facts.tree):
-        pieces = node.values if isinstance(node, ast.JoinedStr) else (
-            node.args if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" else None)
-        if pieces is None:
-            continue
+    facts = cell.facts
+    printed = [call for call in facts.calls if getattr(call.func, "id", "") == "print"]
+    for node in sorted([*facts.of(ast.JoinedStr), *printed], key=_position):
+        pieces = node.values if type(node) is ast.JoinedStr else node.args
         label = ""
         for piece in pieces:
             value = piece.value if isinstance(piece, ast.FormattedValue) else piece
@@ -397,14 +467,17 @@ def _printed_version_attributes(model: NotebookModel, cell: CellModel, text: str
         if match and not is_standard_library(module):
             found[likely_distributions(module)[0]] = match.group(1)
     if not found:
-        modules = [model.resolve(node.value) for node in ast.walk(cell.facts.tree)
-                   if isinstance(node, ast.Attribute) and node.attr == "__version__"]
+        modules = [model.resolve(node.value) for node in facts.of(ast.Attribute) if node.attr == "__version__"]
         shown = printed_versions(text)
         if modules and len(modules) == len(shown) and all(modules):
             for module, version in zip(modules, shown):
                 if not is_standard_library(module):
                     found[likely_distributions(module)[0]] = version
     return found
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset
 
 
 _VERSION_TEXT = r"\d+\.\d+(?:\.\d+)*(?:[.+-]?(?:[a-z]+\d*|\d+))*"
@@ -467,12 +540,16 @@ class UnpinnedInstall(Rule):
     name = "unpinned-install"
     category = "unpinned-dependency"
     severity = Severity.ERROR
+    reads = ("install lines", "git clones", "files the notebook writes", "requirements files", "saved outputs",
+             "jobs' source_dir")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
-        evidence = version_evidence(model)
+        """Install lines (and a job's requirements) read with the whole notebook: the files it writes, the
+        repositories it clones."""
         for line in notebook_installs(model).lines:
             if not line.unpinned:
                 continue
+            evidence = version_evidence(model)  # only for a notebook with something to pin
             first = line.unpinned[0]
             by_problem: dict[str, list[str]] = {}
             for item in line.unpinned:
@@ -487,8 +564,10 @@ class UnpinnedInstall(Rule):
             if suggestions:
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
-        yield from self._job_requirements(model)
         yield from self._imported_clones(model)
+        for cell in cells_with(model, "source_dir"):  # the few notebooks that start a job
+            if cell.facts.tree is not None:
+                yield from self._job_requirements(cell, model)
 
     def _imported_clones(self, model: NotebookModel) -> Iterator[Finding]:
         """`!git clone .../inversecooking.git` then `from inversecooking.src.model import get_model`: code
@@ -509,31 +588,28 @@ class UnpinnedInstall(Rule):
                                            f"`git checkout` a commit after the clone (or install a pinned release)",
                                Fix("Check out a fixed commit of the clone", "unsafe"))
 
-    def _job_requirements(self, model: NotebookModel) -> Iterator[Finding]:
+    def _job_requirements(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
         """A training or inference job the notebook starts with `source_dir="scripts"` installs
         scripts/requirements.txt where it runs (SageMaker, Azure ML): its pins are the job's."""
         folder = _notebook_folder(model)
         if folder is None:
             return
-        written = notebook_installs(model).written
-        for cell in model.parsed_cells:
-            if "source_dir" not in cell.facts.source:
-                continue
-            for call in cell.facts.calls:
-                for keyword in call.keywords:
-                    value = keyword.value
-                    if keyword.arg != "source_dir" or not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
-                        continue
-                    name = value.value.rstrip("/") + "/requirements.txt"
-                    text = written.get(name, written.get(name.removeprefix("./")))
-                    file = read_requirements_txt(folder / name, text=text)
-                    unpinned = [r.text for r in file.requirements if not r.pinned]
-                    if file.unreadable or not unpinned:
-                        continue
-                    message = (f"The job installs {name}, which leaves {', '.join(unpinned)} unpinned; pin every "
-                               f"package there to an exact version")
-                    yield self.finding(cell, cell.facts.span(value), message,
-                                       Fix(f"Pin each package of {name} with ==", "unsafe"))
+        written = notebook_written_files(model)
+        for call in cell.facts.calls:
+            for keyword in call.keywords:
+                value = keyword.value
+                if keyword.arg != "source_dir" or not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                    continue
+                name = value.value.rstrip("/") + "/requirements.txt"
+                text = written.get(name, written.get(name.removeprefix("./")))
+                file = read_requirements_txt(folder / name, text=text)
+                unpinned = [r.text for r in file.requirements if not r.pinned]
+                if file.unreadable or not unpinned:
+                    continue
+                message = (f"The job installs {name}, which leaves {', '.join(unpinned)} unpinned; pin every "
+                           f"package there to an exact version")
+                yield self.finding(cell, cell.facts.span(value), message,
+                                   Fix(f"Pin each package of {name} with ==", "unsafe"))
 
     def _fix(self, line: InstallLine, evidence: Evidence) -> Fix:
         edits = []
@@ -574,39 +650,46 @@ class ShellPipInstall(Rule):
     name = "shell-pip-install"
     category = "unpinned-dependency"
     severity = Severity.WARNING
+    visits_cells = True  # the install lines of each cell, as written (what they install does not matter)
 
-    def check(self, model: NotebookModel) -> Iterator[Finding]:
+    def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
+        if not cell.facts.magics and cell.facts.syntax_error is None:
+            return ()  # no IPython syntax: no install line (the common case, decided without a call)
+        return self._cell_finding(cell, model)
+
+    def _cell_finding(self, cell: CellModel, model: NotebookModel) -> Iterator[Finding]:
         # One finding per cell: a cell of five `!pip install` lines is one habit to change, not five.
-        by_cell: dict[int, list[tuple[InstallLine, InstallCommand]]] = {}
-        for line in notebook_installs(model).lines:
-            if line.magic.kind != "shell":
+        found: list[tuple[InstallLine, InstallCommand]] = []
+        for magic, commands in cell_install_commands(model, cell):
+            if magic.kind != "shell":
                 continue
             # `!{sys.executable} -m pip install` uses the kernel's own interpreter; uv picks its environment
             # itself and there is no `%uv` to suggest.
-            command = next((c for c in line.commands
+            command = next((c for c in commands
                             if not c.program[0].text.startswith(("{", "$")) and c.program[0].text != "uv"), None)
             if command is not None:
-                by_cell.setdefault(line.cell.index, []).append((line, command))
-        for found in by_cell.values():
-            line, command = found[0]
-            program = command.program
-            magic = self._magic_for(command)
-            shown = " ".join(token.text for token in program)
-            where = f"`!{shown} install`" if self._is_bang_line(line) else f"`{shown} install` in a shell cell"
-            if len(found) > 1:
-                where += f" (lines {', '.join(str(item.magic.line) for item, _ in found)})"
-            message = (f"{where} installs into whatever environment the shell finds, not necessarily "
-                       f"the kernel's; use `{magic} install`")
-            span = line.span(program[0])
-            span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
-            fixes = [self._fix(item, item_command, self._magic_for(item_command)) for item, item_command in found]
-            fix = None
-            if all(fixes):
-                edits = tuple(edit for one in fixes for edit in one.edits)
-                fix = fixes[0] if len(fixes) == 1 else Fix(f"Replace each `!{shown}` with `{magic}`" if len(
-                    {self._magic_for(c) for _, c in found}) == 1 else "Replace each shell install with its magic",
-                    "safe", edits)
-            yield self.finding(line.cell, span, message, fix)
+                found.append((InstallLine(cell, magic, commands), command))
+        if not found:
+            return
+        line, command = found[0]
+        program = command.program
+        magic = self._magic_for(command)
+        shown = " ".join(token.text for token in program)
+        where = f"`!{shown} install`" if self._is_bang_line(line) else f"`{shown} install` in a shell cell"
+        if len(found) > 1:
+            where += f" (lines {', '.join(str(item.magic.line) for item, _ in found)})"
+        message = (f"{where} installs into whatever environment the shell finds, not necessarily "
+                   f"the kernel's; use `{magic} install`")
+        span = line.span(program[0])
+        span = Span(span.line, span.column, span.line, line.span(program[-1]).end_column)
+        fixes = [self._fix(item, item_command, self._magic_for(item_command)) for item, item_command in found]
+        fix = None
+        if all(fixes):
+            edits = tuple(edit for one in fixes for edit in one.edits)
+            fix = fixes[0] if len(fixes) == 1 else Fix(f"Replace each `!{shown}` with `{magic}`" if len(
+                {self._magic_for(c) for _, c in found}) == 1 else "Replace each shell install with its magic",
+                "safe", edits)
+        yield self.finding(line.cell, span, message, fix)
 
     @staticmethod
     def _magic_for(command: InstallCommand) -> str:
@@ -667,21 +750,31 @@ def _modules_in(folder: str, _mtime: int) -> frozenset[str]:
     return frozenset(names)
 
 
-def _local_modules(folder: Path) -> frozenset[str]:
+@lru_cache(maxsize=256)
+def _folders_from(folder: str) -> tuple[str, ...]:
+    """The folder and each one above it, up to the file system's root (the notebooks of a folder share them)."""
+    above = [folder]
+    while (parent := os.path.dirname(above[-1])) != above[-1]:
+        above.append(parent)
+    return tuple(above)
+
+
+def _local_modules(folder: str) -> frozenset[str]:
     try:
         mtime = os.stat(folder).st_mtime_ns
     except OSError:
         return frozenset()
-    return _modules_in(str(folder), mtime)
+    return _modules_in(folder, mtime)
 
 
 def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
     """Folders the notebook puts on `sys.path` as literal strings (`sys.path.append("../src")`), and whether
     it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
     found, computed = [], False
-    for cell in model.parsed_cells:
-        if "path" not in cell.facts.source:
-            continue  # spares walking every call of the many cells that never touch sys.path
+    for cell in cells_with(model, "path"):
+        source = cell.facts.source
+        if cell.facts.tree is None or not ("append" in source or "insert" in source or "extend" in source):
+            continue  # spares looking at every call of the many cells that never touch sys.path
         for call in cell.facts.calls:
             func = call.func
             if not (isinstance(func, ast.Attribute) and func.attr in ("append", "insert", "extend")):
@@ -690,7 +783,7 @@ def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
             if callee not in ("sys.path.append", "sys.path.insert", "sys.path.extend"):
                 continue
             arguments = call.args[1:] if callee == "sys.path.insert" else call.args
-            literals = [node.value for argument in arguments for node in ast.walk(argument)
+            literals = [node.value for argument in arguments for node in walk(argument)
                         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value]
             found.extend(literals)
             computed = computed or not literals
@@ -710,7 +803,8 @@ def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
     """Modules the notebook itself brings along: files it names as `x.py` (written with `%%writefile`,
     downloaded, checked for) and repositories it `git clone`s."""
     names: set[str] = set()
-    for cell in model.code_cells:
+    # what may name a module file, write one or clone a repository (an escape in a string has a backslash)
+    for cell in cells_with(model, ".py", "clone", "writefile", "\\"):
         names.update(model.per_cell(cell, "named-modules", _named_in_cell))
     return frozenset(names)
 
@@ -719,17 +813,20 @@ def _named_in_cell(cell: CellModel) -> frozenset[str]:
     names: set[str] = set()
     for magic in cell.facts.magics:
         text = " ".join((magic.args, *magic.continuation))
-        names.update(_PY_FILE.findall(text))
+        if ".py" in text:
+            names.update(_PY_FILE.findall(text))
         if magic.kind == "cell" and magic.name == "writefile":
             # `%%writefile src/mypkg/model.py`: `mypkg` (and `src`) are the notebook's own too
             for word in magic.args.split():
                 if not word.startswith("-"):
                     names.update(part for part in re.split(r"[\\/]", word.strip("'\""))[:-1] if part.isidentifier())
-        for url, folder in _GIT_CLONE.findall(text):
-            names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
-    for string in cell.facts.strings:
-        if ".py" in string.value:
-            names.update(_PY_FILE.findall(string.value))
+        if "clone" in text:
+            for url, folder in _GIT_CLONE.findall(text):
+                names.add(folder or url.rstrip("/").rsplit("/", 1)[-1])
+    if ".py" in cell.facts.source or "\\" in cell.facts.source:  # else no string names a `.py` file
+        for string in cell.facts.strings:
+            if ".py" in string.value:
+                names.update(_PY_FILE.findall(string.value))
     return frozenset(name.replace("-", "_") for name in names)
 
 
@@ -765,11 +862,12 @@ def _guarded(cell: CellModel, node: ast.AST, model: NotebookModel) -> bool:
 def _imported_module(fact) -> str:
     """The dotted module an import statement depends on (`google.cloud.storage` for
     `from google.cloud import storage`)."""
-    if isinstance(fact.node, ast.ImportFrom):
-        if fact.bound != "*" and is_namespace_prefix(fact.module):
-            return fact.name
-        return fact.module
+    if fact.bound != "*" and type(fact.node) is ast.ImportFrom and _is_namespace_prefix(fact.module):
+        return fact.name
     return fact.module
+
+
+_is_namespace_prefix = lru_cache(maxsize=1024)(is_namespace_prefix)  # asked for every `from x import y`
 
 
 def _import_span(cell: CellModel, fact) -> Span:
@@ -828,20 +926,24 @@ class UnpinnedImport(Rule):
     name = "unpinned-import"
     category = "unpinned-dependency"
     severity = Severity.ERROR
+    reads = ("imports", "install lines", "dependency files", "the project's own modules", "saved outputs")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
+        """Across the notebook: a package is pinned, or its module brought along, in any cell."""
         installs = notebook_installs(model)
         if installs.opaque:
             return  # an install of what cannot be read here (RP201's finding) may provide any of the imports
-        project = project_dependencies(model.path)
-        pinned = installs.pinned | project.pinned
-        evidence = version_evidence(model)
-        for item in third_party_imports(model):
-            if _covered(item.module, item.candidates, pinned | installs.reported | project.project_names):
+        imports = third_party_imports(model)
+        if not imports:
+            return
+        project = notebook_project(model)
+        covering = installs.pinned | project.pinned | installs.reported | project.project_names
+        for item in imports:
+            if _covered(item.module, item.candidates, covering):
                 continue
             if _from_url_install(item.module, installs.url_names):
                 continue  # `pip install git+https://github.com/IBM/tsfm.git` provides `tsfm_public`: RP201's finding
-            yield self._report(item.cell, item.fact, item.module, item.candidates, project, evidence)
+            yield self._report(item.cell, item.fact, item.module, item.candidates, project, version_evidence(model))
 
     def _report(self, cell: CellModel, fact, module: str, candidates: tuple[str, ...],
                 project: ProjectDependencies, evidence: Evidence) -> Finding:
@@ -891,7 +993,10 @@ def _from_url_install(module: str, url_names: set[str]) -> bool:
 def _covered(module: str, candidates: tuple[str, ...], names: set[str] | frozenset[str]) -> bool:
     """Whether one of these distributions provides the import: by the table of import names, or because the
     distribution's name says so (`pinecone-client` for `pinecone`), never by what is installed here."""
-    return any(name in names for name in candidates) or any(distribution_provides(name, module) for name in names)
+    return any(name in names for name in candidates) or any(_provides(name, module) for name in names)
+
+
+_provides = lru_cache(maxsize=8192)(distribution_provides)  # by names alone: every pinned name, for each import
 
 
 @dataclass(frozen=True)
@@ -902,55 +1007,79 @@ class ThirdPartyImport:
     candidates: tuple[str, ...]  # distributions it may come from, best guess first
 
 
-_THIRD_PARTY: weakref.WeakKeyDictionary[NotebookModel, list[ThirdPartyImport]] = weakref.WeakKeyDictionary()
-
-
 def third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
     """The notebook's third-party imports, one per distribution, first import first: not the standard library,
     not what the kernel or the hosting service provides, not the project's own modules (beside the notebook,
     in the folders above it up to the project root and their `src/`, on a `sys.path` it extends, written with
     `%%writefile`), not optional imports."""
-    cached = _THIRD_PARTY.get(model)
-    if cached is not None:
-        return cached
-    folder = _notebook_folder(model)
-    project = project_dependencies(model.path)
-    local: set[str] = set(_named_in_notebook(model))
+    return per_notebook(model, "_third_party_imports", _find_third_party_imports)
+
+
+def _find_third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
+    imported = [(cell, fact, module, guess) for cell, fact, module, guess in _imports_to_install(model)
+                if not _writes_a_file(cell.facts.source)]
+    # a script the notebook writes runs where its job's environment (a container, its own requirements file)
+    # is defined, not in this kernel
+    if not imported:
+        return []  # the notebook's own modules are looked for only when something could be one
     added, computed_path = _path_additions(model)
-    if folder is not None:
-        places = [folder, *(folder / os.path.expanduser(text) for text in added)]
-        if project.root is not None:
-            # the project's own package: `recommenders/` at the root of microsoft/recommenders
-            above = [folder, *folder.parents]
-            for place in above[: above.index(project.root) + 1] if project.root in above else [project.root]:
-                places += [place, place / "src"]
-        for place in places:
-            local |= _local_modules(place)
+    local = _named_in_notebook(model) | _project_modules(model, added)
     found: list[ThirdPartyImport] = []
     seen: set[str] = set()
+    for cell, fact, module, (top, key, candidates) in imported:
+        if top in local or _LOCAL_LOOKING.match(top):
+            continue
+        if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and top not in WELL_KNOWN_IMPORTS:
+            continue  # likely found through the folder the notebook puts on sys.path
+        if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
+            continue
+        seen.update((key, candidates[0]))
+        found.append(ThirdPartyImport(cell, fact, module, candidates))
+    return found
+
+
+def _imports_to_install(model: NotebookModel) -> list[tuple[CellModel, object, str, tuple[str, str, tuple[str, ...]]]]:
+    """(cell, import fact, module, (top, key, distributions)) of each absolute import of a module that neither
+    the standard library nor the kernel provides, in the order of the cells (shared with the live rules)."""
+    found = []
     for cell in model.parsed_cells:
-        if cell.facts.source.lstrip().startswith("%%writefile"):
-            continue  # a script the notebook writes runs where its job's environment (a container, its own
-            # requirements file) is defined, not in this kernel
         for fact in cell.facts.imports:
             if fact.level > 0:
                 continue
             module = _imported_module(fact)
-            if not module or is_standard_library(module) or is_kernel_provided(module):
-                continue
-            top = module.split(".", 1)[0]
-            if top in local or _LOCAL_LOOKING.match(top):
-                continue
-            if computed_path and top not in IMPORT_TO_DISTRIBUTIONS and top not in WELL_KNOWN_IMPORTS:
-                continue  # likely found through the folder the notebook puts on sys.path
-            key = import_key(module)
-            candidates = likely_distributions(module)
-            if key in seen or candidates[0] in seen or _guarded(cell, fact.node, model):
-                continue
-            seen.update((key, candidates[0]))
-            found.append(ThirdPartyImport(cell, fact, module, candidates))
-    _THIRD_PARTY[model] = found
+            guess = _distribution_guess(module)
+            if guess is not None:
+                found.append((cell, fact, module, guess))
     return found
+
+
+@lru_cache(maxsize=4096)
+def _distribution_guess(module: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """(top-level name, import key, likely distributions) of a module to install; None for the standard
+    library and what the kernel provides. By name alone: the same modules recur in every notebook."""
+    if not module or is_standard_library(module) or is_kernel_provided(module):
+        return None
+    return module.split(".", 1)[0], import_key(module), likely_distributions(module)
+
+
+def _project_modules(model: NotebookModel, added: list[str]) -> frozenset[str]:
+    """Modules beside the notebook, in the folders it puts on `sys.path`, and in each folder above it up to the
+    project root and their `src/` (the project's own package: `recommenders/` at the root of
+    microsoft/recommenders)."""
+    if model.path is None:
+        return frozenset()
+    folder = os.path.dirname(os.path.abspath(model.path))
+    places = [folder, *(os.path.join(folder, os.path.expanduser(text)) for text in added)]
+    root = notebook_project(model).root
+    if root is not None:
+        root = os.fspath(root)
+        above = _folders_from(folder)
+        for place in above[: above.index(root) + 1] if root in above else [root]:
+            places += [place, os.path.join(place, "src")]
+    local: set[str] = set()
+    for place in places:
+        local |= _local_modules(place)
+    return frozenset(local)
 
 
 def packages_without_dependency_file(model: NotebookModel) -> list[str]:
@@ -958,7 +1087,7 @@ def packages_without_dependency_file(model: NotebookModel) -> list[str]:
     file of its project (beside it or above it) declares anything. Empty when there is such a file, or when
     the notebook pins every import itself."""
     installs = notebook_installs(model)
-    if model.path is None or installs.opaque or project_dependencies(model.path).files:
+    if model.path is None or installs.opaque or notebook_project(model).files:
         return []  # opaque: it installs from a requirements file that exists elsewhere (RP201 says so)
     pinned = installs.pinned
     return sorted({import_key(item.module) for item in third_party_imports(model)

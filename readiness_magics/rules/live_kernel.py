@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,24 +28,23 @@ from ..live import (
 from ..requirements import (
     Requirement,
     display_name,
-    import_key,
-    is_kernel_provided,
-    is_standard_library,
     likely_distributions,
     pinned_version,
-    project_dependencies,
     providing,
 )
 from ..suppression import is_selected
 from .base import Rule
-from .dispatch import findings_of
 from .dependencies import (
     UnpinnedImport,
     _guarded,
     _import_span,
-    _imported_module,
+    _imports_to_install,
+    _notebook_folder,
     notebook_installs,
+    notebook_project,
+    per_notebook,
 )
+from .dispatch import findings_of
 
 
 def kernel_of(model: NotebookModel) -> KernelFacts | None:
@@ -66,41 +64,26 @@ class LiveImport:
     origin: Path | None  # where this kernel imports it from; None when it cannot
 
 
-_IMPORTS: weakref.WeakKeyDictionary[NotebookModel, list[LiveImport]] = weakref.WeakKeyDictionary()
-
-
 def live_imports(model: NotebookModel) -> list[LiveImport]:
     """Each third-party import once (its first unguarded import), resolved in this kernel; shared by the rules."""
-    cached = _IMPORTS.get(model)
-    if cached is not None:
-        return cached
+    return per_notebook(model, "_live_imports", _resolve_imports)
+
+
+def _resolve_imports(model: NotebookModel) -> list[LiveImport]:
     found: list[LiveImport] = []
     seen: set[str] = set()
-    for cell in model.parsed_cells:
-        for fact in cell.facts.imports:
-            if fact.level > 0:
-                continue
-            module = _imported_module(fact)
-            if not module or is_standard_library(module) or is_kernel_provided(module):
-                continue
-            key = import_key(module)
-            if key in seen or _guarded(cell, fact.node, model):
-                continue
-            seen.add(key)
-            top = module.split(".", 1)[0]
-            try:
-                origin = module_origin(top)
-                distribution = distribution_for(top, module) if origin is not None else None
-            except Exception:  # noqa: BLE001 - broken metadata of one package must not stop the check
-                origin = distribution = None
-            found.append(LiveImport(cell, fact, key, top, canonicalize_name(distribution) if distribution else None,
-                                    origin))
-    _IMPORTS[model] = found
+    for cell, fact, module, (top, key, _candidates) in _imports_to_install(model):
+        if key in seen or _guarded(cell, fact.node, model):
+            continue
+        seen.add(key)
+        try:
+            origin = module_origin(top)
+            distribution = distribution_for(top, module) if origin is not None else None
+        except Exception:  # noqa: BLE001 - broken metadata of one package must not stop the check
+            origin = distribution = None
+        found.append(LiveImport(cell, fact, key, top, canonicalize_name(distribution) if distribution else None,
+                                origin))
     return found
-
-
-def _notebook_folder(model: NotebookModel) -> Path | None:
-    return Path(os.path.abspath(model.path)).parent if model.path is not None else None
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
@@ -173,11 +156,12 @@ class ImportMissingFromRequirements(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False  # needs a live kernel and a requirements file
+    reads = ("the running kernel", "imports", "dependency files", "RP203's findings")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         if kernel_of(model) is None or model.path is None:
             return
-        project = project_dependencies(model.path)
+        project = notebook_project(model)
         if not project.files:
             return
         listed = {requirement.name for file in project.files for requirement in file.requirements
@@ -267,6 +251,7 @@ class InstalledVersionDiffers(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False  # needs a live kernel
+    reads = ("the running kernel", "install lines", "dependency files", "imports")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         kernel = kernel_of(model)
@@ -328,7 +313,7 @@ class InstalledVersionDiffers(Rule):
                     first_import.setdefault(name, item)
         pins = []
         seen: set[str] = set()
-        for file in project_dependencies(model.path).files:
+        for file in notebook_project(model).files:
             for requirement in file.requirements:
                 name = requirement.name
                 if not name or name in skip or name in seen or name not in first_import:
@@ -394,6 +379,7 @@ class StaleOutput(Rule):
     category = "notebook-hygiene"
     severity = Severity.WARNING
     docs_are_runnable = False  # needs a live kernel's history
+    reads = ("the running kernel's inputs", "execution counts")
 
     def check(self, model: NotebookModel) -> Iterator[Finding]:
         kernel = kernel_of(model)

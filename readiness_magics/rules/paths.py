@@ -4,11 +4,13 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ..analysis import CellFacts, CellModel, NotebookModel, Span
+from ..analysis import CellFacts, CellModel, NotebookModel, Span, names_in
 from ..findings import Fix, Severity
 from ..transform import MagicLine
 from .base import Rule
+from .dependencies import per_notebook
 from .literals import _default_of, magic_tokens, name_words, on_magic_line, target_name
 
 FIX = Fix("Move the path to the parameters cell", "unsafe")
@@ -183,15 +185,18 @@ def is_io_call(model: NotebookModel, call: ast.Call) -> bool:
     callee = model.resolve(call.func) or ""
     if not callee:
         return False
-    last = callee.rsplit(".", 1)[-1].rstrip("()")
+    settings = model.settings
+    return _is_io_callee(callee) or (settings is not None and callee in settings.data_loaders)
+
+
+@lru_cache(maxsize=4096)
+def _is_io_callee(callee: str) -> bool:
+    """Whether a resolved callee reads or writes files, by its name alone (every call of every cell asks)."""
     if callee == "open" or callee.startswith("sys.path."):
         return True
     if callee.split(".", 1)[0] in _IO_MODULES and "." in callee:
         return True
-    settings = model.settings
-    if settings is not None and callee in settings.data_loaders:
-        return True
-    return bool(_IO_VERB.match(last))
+    return bool(_IO_VERB.match(callee.rsplit(".", 1)[-1].rstrip("()")))
 
 
 def _is_url_call(model: NotebookModel, call: ast.Call, callee: str, last: str) -> bool:
@@ -289,7 +294,7 @@ def names_reaching_io(model: NotebookModel) -> frozenset[str]:
             for definition in model.definitions.get(name, ()):
                 statement = definition.binding.statement
                 if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None:
-                    found.update(n.id for n in ast.walk(statement.value) if isinstance(n, ast.Name))
+                    found.update(name.id for name in names_in(statement.value))
         frontier = found - names
         if not frontier:
             break
@@ -302,7 +307,7 @@ def _io_argument_names(model: NotebookModel, cell: CellModel) -> frozenset[str]:
     for call in cell.facts.calls:
         if (call.args or call.keywords) and is_io_call(model, call):
             for argument in (*call.args, *(keyword.value for keyword in call.keywords)):
-                names.update(n.id for n in ast.walk(argument) if isinstance(n, ast.Name))
+                names.update(name.id for name in names_in(argument))
     return frozenset(names)
 
 
@@ -323,30 +328,37 @@ class PathSighting:
 
 
 def path_sightings(model: NotebookModel) -> list[PathSighting]:
-    """Every location literal of the notebook; computed once per model and shared by RP101 and RP102."""
-    cached = model.__dict__.get("_path_sightings")
-    if cached is None:
-        cached = model.__dict__["_path_sightings"] = _find_sightings(model)
-    return cached
+    """Every location literal of the notebook, cell by cell (the exporter lifts the reported ones into Params)."""
+    return per_notebook(model, "_path_sightings", lambda model: [
+        sighting for cell in model.code_cells for sighting in cell_path_sightings(model, cell)])
 
 
-def _find_sightings(model: NotebookModel) -> list[PathSighting]:
+def cell_path_sightings(model: NotebookModel, cell: CellModel) -> list[PathSighting]:
+    """The location literals of one cell. What a cell holds depends on its source, the notebook's imports and
+    the settings (kept with the cell); only whether a name reaches I/O in another cell is read across the
+    notebook, and only for a literal bound to a name."""
+    facts = cell.facts
+    if not facts.magics and (facts.tree is None or not _may_hold_a_location(facts.python.code)
+                             and "home" not in facts.python.code):
+        return []  # most cells: decided before looking up what the notebook imports
+    allowed, context = per_notebook(model, "_paths_context", _cell_context)
+    held = model.per_cell(cell, "paths", lambda cell: _cell_sightings(model, cell, allowed), context)
+    if not held:
+        return []
+    found: list[PathSighting] = []
+    for span, literal, io, names, written, magic in held:
+        if names:  # not known to reach I/O, but bound to these names: do they?
+            io_names = per_notebook(model, "_names_reaching_io", names_reaching_io)
+            io = any(name in io_names for name in names)
+        found.append(PathSighting(cell, span, literal, io, magic, written))
+    return found
+
+
+def _cell_context(model: NotebookModel) -> tuple[tuple[str, ...], tuple]:
+    """(allowed path prefixes, the context of the per-cell sightings: imports and settings they depend on)."""
     settings = model.settings
     allowed = tuple(settings.allowed_path_prefixes) if settings is not None else ()
-    # What a cell holds depends on its source, the notebook's imports and these settings; only whether
-    # a name reaches I/O in another cell is decided here, across the notebook.
-    context = (model.imports_key, allowed, tuple(settings.data_loaders) if settings is not None else ())
-    io_names: frozenset[str] | None = None
-    found: list[PathSighting] = []
-    for cell in model.code_cells:
-        for span, literal, io, names, written, magic in model.per_cell(
-                cell, "paths", lambda cell: _cell_sightings(model, cell, allowed), context):
-            if names:  # not known to reach I/O, but bound to these names: do they?
-                if io_names is None:
-                    io_names = names_reaching_io(model)
-                io = any(name in io_names for name in names)
-            found.append(PathSighting(cell, span, literal, io, magic, written))
-    return found
+    return allowed, (model.imports_key, allowed, tuple(settings.data_loaders) if settings is not None else ())
 
 
 def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, ...]) -> list[tuple]:
@@ -358,6 +370,27 @@ def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, .
         found.extend((s.span, s.literal, s.io, (), s.written, s.magic) for s in _magic_sightings(cell, magic, allowed))
     if facts.tree is None:
         return found
+    code = facts.python.code
+    if _may_hold_a_location(code):
+        found.extend(_string_sightings(model, facts, allowed))
+    if "home" in code:
+        for call in facts.calls:
+            # Path.home() is os.path.expanduser("~") written another way.
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "home" and not call.args and \
+                    (model.resolve(func) or "").endswith("Path.home") and not on_magic_line(facts, call):
+                found.append((facts.span(call), _PATH_HOME, True, (), None, None))
+    return found
+
+
+def _may_hold_a_location(text: str) -> bool:
+    """False when `text` (a cell's code, a magic line) cannot hold a location literal: each kind `classify`
+    knows has a `/`, `\\` or `~`, and an escape that writes one has a backslash. Most cells have none,
+    and are decided by this instead of a look at each of their strings."""
+    return "/" in text or "\\" in text or "~" in text
+
+
+def _string_sightings(model: NotebookModel, facts: CellFacts, allowed: tuple[str, ...]):
     for node in facts.strings:
         value = node.value
         if not value or (value[0] not in "/~\\" and value[1:2] != ":" and "://" not in value[:12]
@@ -386,20 +419,15 @@ def _cell_sightings(model: NotebookModel, cell: CellModel, allowed: tuple[str, .
         io = use.io or any(pathish_name(name) for name in use.names) or (use.argument and _names_a_file(literal))
         names = use.names if not io and use.names and not literal.anywhere else ()
         written = ast.unparse(literal_node) if is_prefix else None
-        found.append((facts.span(literal_node), literal, io, names, written, None))
-    for call in facts.calls:
-        # Path.home() is os.path.expanduser("~") written another way.
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr == "home" and not call.args and \
-                (model.resolve(func) or "").endswith("Path.home") and not on_magic_line(facts, call):
-            found.append((facts.span(call), _PATH_HOME, True, (), None, None))
-    return found
+        yield facts.span(literal_node), literal, io, names, written, None
 
 
 def _magic_sightings(cell: CellModel, magic: MagicLine, allowed: tuple[str, ...]):
     if magic.kind == "cell" and magic.name not in ("writefile", "file"):
         return
     if magic.kind == "line" and magic.name in _SKIPPED_MAGICS:
+        return
+    if not (_may_hold_a_location(magic.args) or any(map(_may_hold_a_location, magic.continuation))):
         return
     code = magic.kind == "line" and magic.name in _CODE_MAGICS
     for word, line, start in magic_tokens(magic):
@@ -501,9 +529,15 @@ class HardcodedLocalPath(Rule):
     name = "hardcoded-local-path"
     category = "hardcoded-path"
     severity = Severity.ERROR
+    visits_cells = True  # the strings, calls and magic lines of each cell
+    reads = ("names that reach file I/O in other cells",)
 
-    def check(self, model: NotebookModel):
-        reported = [s for s in path_sightings(model) if s.literal.kind != "cloud" and is_reported(s)]
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        sightings = cell_path_sightings(model, cell)
+        return self._findings(sightings) if sightings else ()
+
+    def _findings(self, sightings: list[PathSighting]):
+        reported = [s for s in sightings if s.literal.kind != "cloud" and is_reported(s)]
         for sighting, others in _grouped(reported):
             literal = sighting.literal
             shown = sighting.shown
@@ -598,9 +632,14 @@ class HardcodedCloudUri(Rule):
     name = "hardcoded-cloud-uri"
     category = "hardcoded-path"
     severity = Severity.ERROR
+    visits_cells = True  # the strings and magic lines of each cell
 
-    def check(self, model: NotebookModel):
-        reported = [s for s in path_sightings(model) if s.literal.kind == "cloud" and is_reported(s)]
+    def visit_cell(self, cell: CellModel, model: NotebookModel):
+        sightings = cell_path_sightings(model, cell)
+        return self._findings(sightings) if sightings else ()
+
+    def _findings(self, sightings: list[PathSighting]):
+        reported = [s for s in sightings if s.literal.kind == "cloud" and is_reported(s)]
         for sighting, others in _grouped(reported):
             message = f"Cloud URI '{sighting.shown}'{_where(sighting.magic)} is hardcoded; {AS_PARAMETER}"
             yield self.finding(sighting.cell, sighting.span, message + _also(others), FIX)

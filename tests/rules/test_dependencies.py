@@ -624,6 +624,34 @@ def test_a_labelled_printed_version_is_found_among_other_printed_versions():
     assert "`numpy==1.24.3`" in messages[0] and "`pandas==1.5.3`" in messages[1]
 
 
+def test_unlabelled_printed_versions_pair_with_the_attributes_in_the_order_they_are_written():
+    """`str(np.__version__)` sits deeper in the tree than `pd.__version__`: the order is the text's, as printed."""
+    cell = {"source": 'import numpy as np\nimport pandas as pd\nprint(str(np.__version__), pd.__version__)',
+            "execution_count": 1, "outputs": [{"output_type": "stream", "name": "stdout", "text": "1.24.3 1.5.3\n"}]}
+    messages = [f.message for f in findings_for([cell], select="RP203")]
+    assert "`numpy==1.24.3`" in messages[0] and "`pandas==1.5.3`" in messages[1]
+
+
+def test_what_the_rules_share_is_read_once_per_notebook(monkeypatch, tmp_path):
+    """The install lines, the project's dependency files and the third-party imports are read once for
+    RP201-RP203 (and RP720) together, not once by each."""
+    from readiness_magics import requirements
+    from readiness_magics.rules import dependencies
+
+    calls = []
+    real = requirements.project_dependencies
+    monkeypatch.setattr(dependencies, "project_dependencies", lambda path: calls.append(path) or real(path))
+    cells = ["%pip install pandas", "import pandas as pd\nimport numpy as np", "!pip install requests"]
+    found = findings_for(cells, select=("RP201", "RP202", "RP203", "RP720"), path=tmp_path / "nb.ipynb")
+    assert {f.code for f in found} == {"RP201", "RP202", "RP203", "RP720"}
+    assert calls == [tmp_path / "nb.ipynb"]
+
+
+def test_shell_installs_are_one_finding_per_cell_whatever_the_other_cells_install():
+    cells = ["!pip install pandas==2.2.2\n!pip install numpy==1.26.4", "x = 1", "!pip3 install -r requirements.txt"]
+    assert codes_for(cells, select="RP202") == [("RP202", 0, 1), ("RP202", 2, 1)]
+
+
 # --- Repositories the notebook clones ----------------------------------------------------------------------
 
 
@@ -726,3 +754,16 @@ def test_the_distribution_the_outputs_show_is_the_one_suggested():
     assert "`opencv-python-headless==4.8.0.74`" in finding.message
     [plain] = findings_for(["import cv2"], select="RP203")
     assert "`opencv-python==<version>`" in plain.message
+
+
+def test_cells_with_finds_each_cell_holding_a_word_once_in_order():
+    from readiness_magics.analysis import NotebookModel
+    from readiness_magics.notebook import notebook_from_sources
+    from readiness_magics.rules.dependencies import cells_with
+
+    sources = ["path = 1", "x = 2", "# no", "sys.path.append('a.py')\nother.py", "", "ends with path"]
+    model = NotebookModel(notebook_from_sources(sources))
+    assert [cell.index for cell in cells_with(model, "path")] == [0, 3, 5]
+    assert [cell.index for cell in cells_with(model, ".py", "x =")] == [1, 3]
+    assert cells_with(model, "clone") == []
+    assert cells_with(NotebookModel(notebook_from_sources([])), "path") == []

@@ -334,3 +334,26 @@ def test_the_same_location_in_two_cells_is_found_in_each():
 def test_a_platform_path_names_its_platform(source, where):
     found = findings_for([source], select="RP101")
     assert [f.code for f in found] == ["RP101"] and where in found[0].message
+
+
+@pytest.mark.parametrize("source", [
+    'df = pd.read_csv("\\x2fhome\\x2fana\\x2fsales.csv")',  # written with escapes: no `/` in the code
+    'df = pd.read_csv("\\N{SOLIDUS}mnt\\N{SOLIDUS}shared\\N{SOLIDUS}x.csv")',
+    'home = os.path.expanduser("\\u007e")',
+])
+def test_a_location_written_with_escapes_is_found(source):
+    """Cells without `/`, `\\` or `~` in their code are passed over unread: an escape has a backslash."""
+    assert [code for code, _, _ in rp1(source)] == ["RP101"]
+
+
+def test_path_sightings_are_each_cells_sightings_in_order():
+    from readiness_magics.analysis import NotebookModel
+    from readiness_magics.notebook import notebook_from_sources
+    from readiness_magics.rules.paths import cell_path_sightings, path_sightings
+
+    cells = ['BASE = "/var/lib/app"', "x = 1 / 2", '!cp /data/a.csv .\nb = pd.read_csv("s3://bucket/b.csv")',
+             'df = pd.read_csv(os.path.join(BASE, "x.csv"))']
+    model = NotebookModel(notebook_from_sources(cells))
+    by_cell = [(s.cell.index, s.literal.text, s.io) for cell in model.code_cells for s in cell_path_sightings(model, cell)]
+    assert [(s.cell.index, s.literal.text, s.io) for s in path_sightings(model)] == by_cell
+    assert by_cell == [(0, "/var/lib/app", True), (2, "/data/a.csv", True), (2, "s3://bucket/b.csv", True)]

@@ -11,8 +11,6 @@ from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from ..analysis import CellModel, NotebookModel, Span, walk
 from ..findings import Edit, Finding, Fix, Severity
 from ..requirements import (
@@ -22,6 +20,7 @@ from ..requirements import (
     ProjectDependencies,
     Requirement,
     Token,
+    canonicalize_name,
     display_name,
     distribution_provides,
     file_beside,
@@ -1095,8 +1094,6 @@ def packages_without_dependency_file(model: NotebookModel) -> list[str]:
 
 
 def canonical_equal(import_name: str, distribution: str) -> bool:
-    from packaging.utils import canonicalize_name
-
     return canonicalize_name(import_name.replace(".", "-")) == distribution
 
 

@@ -12,10 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from ..analysis import CellModel, NotebookModel, Span
 from ..findings import Finding, Fix, Severity
 from ..live import (
@@ -27,6 +23,7 @@ from ..live import (
 )
 from ..requirements import (
     Requirement,
+    canonicalize_name,
     display_name,
     likely_distributions,
     pinned_version,
@@ -98,6 +95,10 @@ def _same_version(installed: str, pin: str, exact: bool = False) -> bool:
     """pip's view: `==2.1.0` accepts `2.1.0+cu118` and `2.1`; `===` compares text."""
     if exact:
         return installed.strip() == pin.strip()
+    # packaging only here: a check that does not compare a live kernel's versions never imports it.
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
     try:
         return SpecifierSet(f"=={pin}").contains(Version(installed), prereleases=True)
     except (InvalidSpecifier, InvalidVersion):
@@ -107,6 +108,8 @@ def _same_version(installed: str, pin: str, exact: bool = False) -> bool:
 def _release_compatible(a: str, b: str) -> bool:
     """`4.8.0` (a module's __version__) and `4.8.0.76` (its distribution's) name one release; a
     `__version__` that is not a version ("unknown", "dev") cannot tell, and counts as compatible."""
+    from packaging.version import InvalidVersion, Version
+
     try:
         first, second = Version(a).release, Version(b).release
     except InvalidVersion:

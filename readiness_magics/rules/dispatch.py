@@ -32,11 +32,17 @@ class Dispatcher:
     def run(self, model: NotebookModel) -> list[Finding]:
         found: list[Finding] = []
         broken: set[str] = set()  # a rule that failed once in this notebook is not asked again
-        by_type, cell_rules = self.by_type, self.cell_rules
+        by_type = self.by_type
+        cell_visits = [(rule, rule.visit_cell) for rule in self.cell_rules]
+        extend = found.extend
         for cell in model.code_cells:
-            for rule in cell_rules:
-                if rule.code not in broken:
-                    _collect(found, broken, rule, model, rule.visit_cell, cell, model)
+            for rule, visit_cell in cell_visits:
+                try:  # inline, not through _collect: this runs for every rule on every cell
+                    extend(visit_cell(cell, model))
+                except Exception as exc:
+                    _broke(broken, rule, model, exc)
+            if broken:
+                cell_visits = [(rule, visit) for rule, visit in cell_visits if rule.code not in broken]
             if not by_type or cell.facts.tree is None:
                 continue
             groups = cell.facts.by_type

@@ -94,6 +94,7 @@ class CellFacts:
     # Every node of the tree but the module (and import aliases), recorded by the one walk; the rule
     # dispatcher hands rules their node types from it (`of`), so no rule walks the cell again.
     nodes: list = field(default_factory=list, repr=False)
+    _in_order: set = field(default_factory=set, init=False, repr=False, compare=False)  # kinds `of` has sorted
     _lines: list[str] | None = None
     _source_lines: list[str] | None = None  # split once: span() asks for a magic line per statement
     # What rules derive from this cell alone (see NotebookModel.per_cell): kept with the facts, so
@@ -116,8 +117,8 @@ class CellFacts:
         return frozenset(read.name for read in self.reads)
 
     @cached_property
-    def by_type(self) -> dict[type, list[ast.AST]]:
-        """The cell's nodes grouped by type, each group in source order (grouped on first request)."""
+    def _groups(self) -> dict[type, list[ast.AST]]:
+        """The cell's nodes grouped by type, in the walk's order (grouped on first request)."""
         groups: dict[type, list[ast.AST]] = {}
         for node in self.nodes:
             kind = type(node)
@@ -126,16 +127,22 @@ class CellFacts:
                 groups[kind] = [node]
             else:
                 group.append(node)
-        # The walk goes by fields, which is not always the order of the text (a function's arguments
-        # before its decorators, a comprehension's element before its loop): by position where there is one.
-        for group in groups.values():
-            if len(group) > 1 and hasattr(group[0], "lineno"):
-                group.sort(key=_position)
         return groups
 
     def of(self, kind: type) -> list[ast.AST]:
         """Every node of this type in the cell, at any depth, in source order."""
-        return self.by_type.get(kind, _NONE)
+        group = self._groups.get(kind)
+        if group is None:
+            return _NONE
+        if kind in self._in_order:
+            return group
+        # The walk goes by fields, which is not always the order of the text (a function's arguments
+        # before its decorators, a comprehension's element before its loop): sorted by position, for
+        # the kinds asked for only. A new list, so a thread reading the old one never sees it half sorted.
+        if len(group) > 1 and hasattr(group[0], "lineno"):
+            group = self._groups[kind] = sorted(group, key=_position)
+        self._in_order.add(kind)
+        return group
 
     @property
     def magics(self) -> tuple[MagicLine, ...]:

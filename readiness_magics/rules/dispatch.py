@@ -45,9 +45,9 @@ class Dispatcher:
                 cell_visits = [(rule, visit) for rule, visit in cell_visits if rule.code not in broken]
             if not by_type or cell.facts.tree is None:
                 continue
-            groups = cell.facts.by_type
+            of = cell.facts.of
             for kind, subscribers in by_type.items():
-                nodes = groups.get(kind)
+                nodes = of(kind)
                 if not nodes:
                     continue
                 for rule in subscribers:

@@ -5,7 +5,9 @@ import ast
 import builtins
 import warnings
 from dataclasses import dataclass, field, replace
+from bisect import bisect_right
 from functools import cached_property, lru_cache
+from itertools import accumulate
 
 from .notebook import Cell, Notebook
 from .transform import MagicLine, PythonSource, as_the_kernel_reads, to_python, written_module
@@ -659,6 +661,37 @@ class NotebookModel:
         value = compute(cell)
         memo[name] = (context, value)
         return value
+
+    def per_notebook(self, key: str, compute):
+        """`compute(self)`, once per notebook model (kept in the model, so it goes with it): what several
+        rules (and the exporter) read of one notebook. A result of None is computed again each time."""
+        cached = self.__dict__.get(key)
+        if cached is None:
+            cached = self.__dict__[key] = compute(self)
+        return cached
+
+    def cells_with(self, *words: str) -> list[CellModel]:
+        """The code cells whose source holds one of `words` (none with a line break), in order: looked for
+        in the notebook's one text, so the many cells without them cost nothing, not a search each."""
+        text, starts = self._joined_sources
+        found: set[int] = set()
+        for word in words:
+            position = text.find(word)
+            while position >= 0:
+                index = bisect_right(starts, position) - 1
+                found.add(index)
+                if index + 1 == len(starts):
+                    break
+                position = text.find(word, starts[index + 1])  # the next cell's: one hit is enough
+        cells = self.code_cells
+        return [cells[index] for index in sorted(found)]
+
+    @cached_property
+    def _joined_sources(self) -> tuple[str, tuple[int, ...]]:
+        """The code cells' sources as one text, and where each starts in it."""
+        sources = [cell.facts.source for cell in self.code_cells]
+        starts = tuple(accumulate((len(source) + 1 for source in sources[:-1]), initial=0)) if sources else ()
+        return "\n".join(sources), starts
 
     @cached_property
     def definitions(self) -> dict[str, list[Definition]]:

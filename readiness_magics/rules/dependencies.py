@@ -4,11 +4,9 @@ from __future__ import annotations
 import ast
 import os
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
 from pathlib import Path
 
 from ..analysis import CellModel, NotebookModel, Span, walk
@@ -93,66 +91,21 @@ class NotebookInstalls:
     opaque: bool = False  # some install line installs what cannot be read here (RP201 reports it)
 
 
-def per_notebook(model: NotebookModel, key: str, compute):
-    """`compute(model)`, once per notebook model (kept in the model, so it goes with it): what several rules
-    (and the exporter) read of one notebook. A result of None is computed again each time."""
-    cached = model.__dict__.get(key)
-    if cached is None:
-        cached = model.__dict__[key] = compute(model)
-    return cached
-
-
-@dataclass(frozen=True)
-class NotebookText:
-    """The code cells' sources as one text, and where each starts in it."""
-
-    text: str
-    starts: tuple[int, ...]
-
-
-def notebook_text(model: NotebookModel) -> NotebookText:
-    return per_notebook(model, "_notebook_text", _joined_sources)
-
-
-def _joined_sources(model: NotebookModel) -> NotebookText:
-    sources = [cell.facts.source for cell in model.code_cells]
-    starts = tuple(accumulate((len(source) + 1 for source in sources[:-1]), initial=0)) if sources else ()
-    return NotebookText("\n".join(sources), starts)
-
-
-def cells_with(model: NotebookModel, *words: str) -> list[CellModel]:
-    """The code cells whose source holds one of `words` (none with a line break), in order: looked for in the
-    notebook's one text, so the many cells without them cost nothing, not a search each."""
-    joined = notebook_text(model)
-    text, starts = joined.text, joined.starts
-    found: set[int] = set()
-    for word in words:
-        position = text.find(word)
-        while position >= 0:
-            index = bisect_right(starts, position) - 1
-            found.add(index)
-            if index + 1 == len(starts):
-                break
-            position = text.find(word, starts[index + 1])  # the next cell's: one hit is enough
-    cells = model.code_cells
-    return [cells[index] for index in sorted(found)]
-
-
 def notebook_installs(model: NotebookModel) -> NotebookInstalls:
     """Every install line of the notebook, parsed once for the three rules."""
-    return per_notebook(model, "_notebook_installs", _collect_installs)
+    return model.per_notebook("_notebook_installs", _collect_installs)
 
 
 def notebook_project(model: NotebookModel) -> ProjectDependencies:
     """The dependency files of the notebook's project, looked up once per notebook (each look-up lists and
     stats the folders up to the project root)."""
-    return per_notebook(model, "_project_dependencies", lambda model: project_dependencies(model.path))
+    return model.per_notebook("_project_dependencies", lambda model: project_dependencies(model.path))
 
 
 def _notebook_folder(model: NotebookModel) -> Path | None:
     if model.path is None:
         return None
-    return per_notebook(model, "_notebook_folder", lambda model: Path(os.path.abspath(model.path)).parent)
+    return model.per_notebook("_notebook_folder", lambda model: Path(os.path.abspath(model.path)).parent)
 
 
 _SHELL_CELLS = {"bash", "sh", "zsh", "system"}
@@ -214,13 +167,13 @@ def _writes_a_file(source: str) -> bool:
 
 
 def notebook_written_files(model: NotebookModel) -> dict[str, str]:
-    return per_notebook(model, "_written_files", written_files)
+    return model.per_notebook("_written_files", written_files)
 
 
 def written_files(model: NotebookModel) -> dict[str, str]:
     """Files the notebook writes with `%%writefile PATH` (the last write wins; `-a` appends)."""
     written: dict[str, str] = {}
-    for cell in cells_with(model, "%%writefile"):
+    for cell in model.cells_with("%%writefile"):
         source = cell.facts.source
         if not _writes_a_file(source):
             continue
@@ -259,7 +212,7 @@ def _is_local_folder(requirement: Requirement) -> bool:
 def _ipython_cells(model: NotebookModel) -> list[CellModel]:
     """The code cells with IPython syntax (magics, `!` lines), or that do not parse (`pip install x` without
     `%`): the only ones that can install or clone anything."""
-    return per_notebook(model, "_ipython_cells", lambda model: [
+    return model.per_notebook("_ipython_cells", lambda model: [
         cell for cell in model.code_cells if cell.facts.magics or cell.facts.syntax_error is not None])
 
 
@@ -423,7 +376,7 @@ _KERNEL, _OUTPUTS = "installed in this kernel", "shown in the notebook's outputs
 
 
 def version_evidence(model: NotebookModel) -> Evidence:
-    return per_notebook(model, "_version_evidence", lambda model: Evidence(
+    return model.per_notebook("_version_evidence", lambda model: Evidence(
         _versions_in_outputs(model), _KERNEL if getattr(model.notebook, "kernel", None) is not None else _OUTPUTS))
 
 
@@ -564,7 +517,7 @@ class UnpinnedInstall(Rule):
                 message += f" (versions {evidence.source}: {' '.join(suggestions)})"
             yield self.finding(line.cell, line.span(first.token), message, self._fix(line, evidence))
         yield from self._imported_clones(model)
-        for cell in cells_with(model, "source_dir"):  # the few notebooks that start a job
+        for cell in model.cells_with("source_dir"):  # the few notebooks that start a job
             if cell.facts.tree is not None:
                 yield from self._job_requirements(cell, model)
 
@@ -770,7 +723,7 @@ def _path_additions(model: NotebookModel) -> tuple[list[str], bool]:
     """Folders the notebook puts on `sys.path` as literal strings (`sys.path.append("../src")`), and whether
     it also adds some it computes (`sys.path.insert(0, path_to_code)`)."""
     found, computed = [], False
-    for cell in cells_with(model, "path"):
+    for cell in model.cells_with("path"):
         source = cell.facts.source
         if cell.facts.tree is None or not ("append" in source or "insert" in source or "extend" in source):
             continue  # spares looking at every call of the many cells that never touch sys.path
@@ -803,7 +756,7 @@ def _named_in_notebook(model: NotebookModel) -> frozenset[str]:
     downloaded, checked for) and repositories it `git clone`s."""
     names: set[str] = set()
     # what may name a module file, write one or clone a repository (an escape in a string has a backslash)
-    for cell in cells_with(model, ".py", "clone", "writefile", "\\"):
+    for cell in model.cells_with(".py", "clone", "writefile", "\\"):
         names.update(model.per_cell(cell, "named-modules", _named_in_cell))
     return frozenset(names)
 
@@ -1011,7 +964,7 @@ def third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:
     not what the kernel or the hosting service provides, not the project's own modules (beside the notebook,
     in the folders above it up to the project root and their `src/`, on a `sys.path` it extends, written with
     `%%writefile`), not optional imports."""
-    return per_notebook(model, "_third_party_imports", _find_third_party_imports)
+    return model.per_notebook("_third_party_imports", _find_third_party_imports)
 
 
 def _find_third_party_imports(model: NotebookModel) -> list[ThirdPartyImport]:

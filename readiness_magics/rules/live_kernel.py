@@ -39,7 +39,6 @@ from .dependencies import (
     _notebook_folder,
     notebook_installs,
     notebook_project,
-    per_notebook,
 )
 from .dispatch import findings_of
 
@@ -63,7 +62,7 @@ class LiveImport:
 
 def live_imports(model: NotebookModel) -> list[LiveImport]:
     """Each third-party import once (its first unguarded import), resolved in this kernel; shared by the rules."""
-    return per_notebook(model, "_live_imports", _resolve_imports)
+    return model.per_notebook("_live_imports", _resolve_imports)
 
 
 def _resolve_imports(model: NotebookModel) -> list[LiveImport]:

@@ -10,7 +10,6 @@ from ..analysis import CellFacts, CellModel, NotebookModel, Span, names_in
 from ..findings import Fix, Severity
 from ..transform import MagicLine
 from .base import Rule
-from .dependencies import per_notebook
 from .literals import _default_of, magic_tokens, name_words, on_magic_line, target_name
 
 FIX = Fix("Move the path to the parameters cell", "unsafe")
@@ -329,7 +328,7 @@ class PathSighting:
 
 def path_sightings(model: NotebookModel) -> list[PathSighting]:
     """Every location literal of the notebook, cell by cell (the exporter lifts the reported ones into Params)."""
-    return per_notebook(model, "_path_sightings", lambda model: [
+    return model.per_notebook("_path_sightings", lambda model: [
         sighting for cell in model.code_cells for sighting in cell_path_sightings(model, cell)])
 
 
@@ -341,14 +340,14 @@ def cell_path_sightings(model: NotebookModel, cell: CellModel) -> list[PathSight
     if not facts.magics and (facts.tree is None or not _may_hold_a_location(facts.python.code)
                              and "home" not in facts.python.code):
         return []  # most cells: decided before looking up what the notebook imports
-    allowed, context = per_notebook(model, "_paths_context", _cell_context)
+    allowed, context = model.per_notebook("_paths_context", _cell_context)
     held = model.per_cell(cell, "paths", lambda cell: _cell_sightings(model, cell, allowed), context)
     if not held:
         return []
     found: list[PathSighting] = []
     for span, literal, io, names, written, magic in held:
         if names:  # not known to reach I/O, but bound to these names: do they?
-            io_names = per_notebook(model, "_names_reaching_io", names_reaching_io)
+            io_names = model.per_notebook("_names_reaching_io", names_reaching_io)
             io = any(name in io_names for name in names)
         found.append(PathSighting(cell, span, literal, io, magic, written))
     return found

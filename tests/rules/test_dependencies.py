@@ -759,11 +759,10 @@ def test_the_distribution_the_outputs_show_is_the_one_suggested():
 def test_cells_with_finds_each_cell_holding_a_word_once_in_order():
     from readiness_magics.analysis import NotebookModel
     from readiness_magics.notebook import notebook_from_sources
-    from readiness_magics.rules.dependencies import cells_with
 
     sources = ["path = 1", "x = 2", "# no", "sys.path.append('a.py')\nother.py", "", "ends with path"]
     model = NotebookModel(notebook_from_sources(sources))
-    assert [cell.index for cell in cells_with(model, "path")] == [0, 3, 5]
-    assert [cell.index for cell in cells_with(model, ".py", "x =")] == [1, 3]
-    assert cells_with(model, "clone") == []
-    assert cells_with(NotebookModel(notebook_from_sources([])), "path") == []
+    assert [cell.index for cell in model.cells_with("path")] == [0, 3, 5]
+    assert [cell.index for cell in model.cells_with(".py", "x =")] == [1, 3]
+    assert model.cells_with("clone") == []
+    assert NotebookModel(notebook_from_sources([])).cells_with("path") == []

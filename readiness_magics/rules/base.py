@@ -59,7 +59,7 @@ class Rule:
       of execution, names defined in one cell and used in another).
 
     Each returns (or yields) findings. Rules are shared by every notebook and thread: no state on `self`;
-    what a rule derives from a cell alone goes in `model.per_cell`, from the notebook in `model.__dict__`.
+    what a rule derives from a cell alone goes in `model.per_cell`, from the notebook in `model.per_notebook`.
     """
 
     code: str = ""

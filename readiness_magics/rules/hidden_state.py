@@ -17,10 +17,8 @@ _SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
 def _code_cells(model: NotebookModel) -> list[CellModel]:
     """Every code cell, also those that could not be parsed or are not valid (they ran, or did not, all
     the same): the dispatcher's code cells leave the invalid ones out. Kept with the model, for each rule here."""
-    cells = model.__dict__.get("hidden_state.code_cells")
-    if cells is None:
-        cells = model.__dict__["hidden_state.code_cells"] = [cell for cell in model.cells if cell.cell.kind == "code"]
-    return cells
+    return model.per_notebook("hidden_state.code_cells",
+                              lambda model: [cell for cell in model.cells if cell.cell.kind == "code"])
 
 
 def _ran(cell: CellModel) -> bool:

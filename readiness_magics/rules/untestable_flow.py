@@ -140,9 +140,7 @@ def _is_show_call(model: NotebookModel, call: ast.Call) -> bool:
 def _reads_named(model: NotebookModel, name: str) -> tuple[list, list]:
     """The (cell, NameRead) of `name` in the notebook's top-level code, in document order, and the
     (cell index, statement line) of each; gathered for the names asked about, which are few."""
-    cache = model.__dict__.get("_untestable_reads")
-    if cache is None:
-        cache = model.__dict__["_untestable_reads"] = {}
+    cache = model.per_notebook("_untestable_reads", lambda model: {})
     found = cache.get(name)
     if found is None:
         if len(cache) < _NAMES_BEFORE_INDEX:
@@ -179,7 +177,7 @@ def _scope(model: NotebookModel, name: str, where) -> tuple | None:
 
 def _binding_positions(model: NotebookModel, name: str) -> tuple[list, list]:
     """The bindings of `name`, sorted by their top-level statement: (statement starts, binding lines)."""
-    cache = model.__dict__.setdefault("_untestable_bindings", {})
+    cache = model.per_notebook("_untestable_bindings", lambda model: {})
     found = cache.get(name)
     if found is None:
         pairs = sorted(((d.cell.index, d.binding.statement.lineno),
@@ -214,12 +212,8 @@ def _reads_in(model: NotebookModel, name: str, scope: tuple | None) -> list:
 
 
 def _function_reads(model: NotebookModel) -> frozenset[str]:
-    names = model.__dict__.get("_untestable_function_reads")
-    if names is None:
-        names = frozenset(read.id for cell in model.parsed_cells for function in cell.facts.functions
-                          for read in function.free_reads)
-        model.__dict__["_untestable_function_reads"] = names
-    return names
+    return model.per_notebook("_untestable_function_reads", lambda model: frozenset(
+        read.id for cell in model.parsed_cells for function in cell.facts.functions for read in function.free_reads))
 
 
 class _ShownFlows:
@@ -240,10 +234,7 @@ _NO_CYCLE = 1 << 30
 
 
 def _shown_flows(model: NotebookModel) -> _ShownFlows:
-    flows = model.__dict__.get("_untestable_shown")
-    if flows is None:
-        flows = model.__dict__["_untestable_shown"] = _ShownFlows()
-    return flows
+    return model.per_notebook("_untestable_shown", lambda model: _ShownFlows())
 
 
 def _only_shown(model: NotebookModel, name: str, seen: dict | None = None, where=None) -> bool:

@@ -148,3 +148,17 @@ def test_invalid_json_is_described_with_line_and_column(tmp_path):
         read_notebook(path)
     assert caught.value.kind == "not-json"
     assert "line 2, column" in str(caught.value)
+
+
+def test_a_big_notebook_is_read_by_the_frugal_path_to_the_same_result(tmp_path, monkeypatch):
+    """Above FAST_JSON_LIMIT the bytes are let go before json parses the text (peak memory); what is
+    read must not depend on which path read it."""
+    from readiness_magics import notebook as notebook_module
+
+    path = write_v4(tmp_path / "big.ipynb", [nbformat.v4.new_code_cell("import pandas as pd\ndf = pd.read_csv('x.csv')"),
+                                             nbformat.v4.new_markdown_cell("# Title")])
+    fast = read_notebook(path)
+    monkeypatch.setattr(notebook_module, "FAST_JSON_LIMIT", 10)
+    frugal = read_notebook(path)
+    assert [(c.kind, c.source, c.id) for c in frugal.cells] == [(c.kind, c.source, c.id) for c in fast.cells]
+    assert frugal.metadata == fast.metadata

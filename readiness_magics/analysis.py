@@ -211,6 +211,24 @@ class CellFacts:
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
+# What rules keep between checks beside the analysis cache (the last flows of the sidebar's notebook, ...):
+# each module that keeps something registers how to forget it, and `engine.clear_caches` calls them all.
+_FORGETTERS: list = []
+
+
+def forget_with_the_analysis(forget) -> None:
+    """Register `forget()`, called whenever the analysis cache is cleared: what a rule kept that holds
+    cells' facts must go with them, or a cleared cache still holds every tree it was meant to free."""
+    _FORGETTERS.append(forget)
+
+
+def forget_everything() -> None:
+    analyse_source.cache_clear()
+    analyse_written_module.cache_clear()
+    for forget in _FORGETTERS:
+        forget()
+
+
 @lru_cache(maxsize=8192)
 def analyse_source(source: str) -> CellFacts:
     """Parse and walk one cell. Cached by source: the sidebar re-checks on every keystroke."""

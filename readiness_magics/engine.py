@@ -218,10 +218,9 @@ def _ruff_json(notebook: Notebook) -> dict:
 
 def clear_caches() -> None:
     """Forget every cell's analysis and what rules remembered with it (benchmarks start cold with this)."""
-    from .analysis import analyse_source, analyse_written_module
+    from .analysis import forget_everything
 
-    analyse_source.cache_clear()
-    analyse_written_module.cache_clear()
+    forget_everything()
 
 
 def collect_notebooks(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -17,6 +17,7 @@ from ...analysis import (
     CellFacts,
     CellModel,
     NotebookModel,
+    forget_with_the_analysis,
     names_in,
     walk,
 )
@@ -1287,6 +1288,7 @@ _SCORING_WORDS = frozenset({"score", "evaluate", "predict", "predict_proba", "pr
 
 
 _RECENT: dict = {}  # the flows of the last notebooks checked, by what they were computed from
+forget_with_the_analysis(_RECENT.clear)  # they hold the cells' facts
 
 
 def scored_flow(model: NotebookModel) -> Flow | None:

@@ -567,7 +567,7 @@ class _DataFlow:
         self._top_events: dict[str, list[_Event]] = {}
         self._top_reads: dict[str, list[tuple[CellModel, NameRead]]] = {}
         self._all_reads: dict[str, list[tuple[CellModel, NameRead]]] | None = None
-        self._free_names: dict[int, frozenset[str]] = {}
+        self._readers_of: dict[str, list[str]] | None = None
         self._function_events: dict[int, dict[str, list[_Event]]] = {}
         self._loader_state: dict[str, object] = {}
         self._param_checks: dict[tuple[int, str], _Use] = {}
@@ -1022,13 +1022,14 @@ class _DataFlow:
 
     def _references(self, name: str) -> list[tuple[CellModel, NameRead]]:
         """Reads of the notebook functions that read `name` as a global (where they are called or passed)."""
+        if self._readers_of is None:  # global name -> the notebook functions reading it, indexed once
+            self._readers_of = {}
+            for function_name, (_, function) in self.model.functions.items():
+                for read in {n.id for n in function.free_reads}:
+                    self._readers_of.setdefault(read, []).append(function_name)
         found = []
-        for function_name, (_, function) in self.model.functions.items():
-            free = self._free_names.get(id(function))
-            if free is None:
-                free = self._free_names[id(function)] = frozenset(n.id for n in function.free_reads)
-            if name in free:
-                found.extend(self._reads_of(function_name))
+        for function_name in self._readers_of.get(name, ()):
+            found.extend(self._reads_of(function_name))
         return found
 
     def _build_top_events(self, name: str) -> list[_Event]:

@@ -729,6 +729,11 @@ class NotebookModel:
         return found
 
     @cached_property
+    def function_names(self) -> frozenset[str]:
+        """The names of `functions`, as a set: `isdisjoint` with a dict would walk the whole dict."""
+        return frozenset(self.functions)
+
+    @cached_property
     def class_names(self) -> frozenset[str]:
         return frozenset(node.name for cell in self.parsed_cells for node in cell.facts.classes)
 

@@ -1473,7 +1473,7 @@ class FunctionCalledBeforeDefinition(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.functions):
+        if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.function_names):
             return findings  # reads no function of the notebook
         opaque_from = model.__dict__.get("_untestable_opaque_from", -1)
         if opaque_from == -1:

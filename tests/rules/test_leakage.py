@@ -454,3 +454,24 @@ def test_group_transforms_without_a_statistic_are_not_leakage():
     shift = ("df['previous'] = df.groupby('customer')['calls'].transform(lambda x: x.shift(1))\n"
              "X, y = df.drop(columns='churned'), df['churned']")
     assert codes_for(notebook(shift, SPLIT, TRAIN, SCORE), select="RP801") == []
+
+
+def test_clearing_the_analysis_cache_also_lets_go_of_the_last_flows():
+    """The last flows are kept for the sidebar's next re-check; they hold the cells' facts, so clearing
+    the analysis cache must drop them too, or every tree stays alive (and each collection walks it)."""
+    import gc
+
+    from readiness_magics import engine
+    from readiness_magics.analysis import CellFacts
+
+    marker = "leak_marker_7f3a = 1\n"
+    cells = notebook("scaler = StandardScaler().fit(X)\nX = scaler.transform(X)", SPLIT, TRAIN, SCORE, marker)
+    assert "RP801" in [code for code, _, _ in codes_for(cells)]  # the flow was built and kept
+
+    def alive():
+        return [o for o in gc.get_objects() if type(o) is CellFacts and o.source == marker]
+
+    assert alive()
+    engine.clear_caches()
+    gc.collect()
+    assert alive() == []

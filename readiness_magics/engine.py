@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .config import Settings, settings_for
@@ -68,22 +69,22 @@ def enabled_rules(settings: Settings, path=None) -> tuple:
     left out by the selection or the ignores as a whole (those cost nothing: they do not run)."""
     from .rules import all_rules
 
-    ignore = settings.ignore + settings.ignores_for(path)
-    return tuple(rule for rule in all_rules() if _turned_on(rule, settings) and
-                 is_selected(_probe(rule), settings.select, ignore))
+    return _enabled_for(all_rules(), tuple(settings.select), tuple(settings.ignore + settings.ignores_for(path)))
+
+
+@lru_cache(maxsize=64)
+def _enabled_for(rules: tuple, select: tuple[str, ...], ignore: tuple[str, ...]) -> tuple:
+    """Once per selection (the watch hook and the sidebar ask on every check)."""
+    named = {item.upper() for item in select}
+    return tuple(rule for rule in rules
+                 if (rule.enabled_by_default or rule.code.upper() in named or rule.name.upper() in named)
+                 and is_selected(_probe(rule), select, ignore))
 
 
 def _probe(rule) -> Finding:
     """A finding as the rule makes them: selection looks only at code, name and category."""
     return Finding(code=rule.code, name=rule.name, category=rule.category, severity=rule.severity, message="",
                    cell_index=None, cell_id=None, line=1, column=1, end_line=1, end_column=1)
-
-
-def _turned_on(rule, settings: Settings) -> bool:
-    if rule.enabled_by_default:
-        return True
-    named = {item.upper() for item in settings.select}
-    return rule.code.upper() in named or rule.name.upper() in named
 
 
 # What a module written by `%%writefile x.py` is checked for: it is code that will run (paths, secrets,

@@ -54,7 +54,8 @@ class Rule:
 
     - `visit(node, cell, model)` for each node of the types in `node_types`, in source order;
     - `visit_cell(cell, model)` once per parsed code cell, when `visits_cells` is set (a rule reading the
-      facts the analysis derived: calls, strings, imports, bindings, magics);
+      facts the analysis derived: calls, strings, imports, bindings, magics); with `unparsed_cells_too`,
+      also for the code cells that do not parse (a syntax error, another language: `facts.tree` is None);
     - `check(model)` once per notebook, after the cells, for what only the whole notebook shows (order
       of execution, names defined in one cell and used in another).
 
@@ -71,6 +72,7 @@ class Rule:
     enabled_by_default: bool = True
     node_types: tuple[type, ...] = ()
     visits_cells: bool = False
+    unparsed_cells_too: bool = False
     # What the rule reads that the walk does not hand it, for the table of who looks at what
     # (`readiness rules --looks-at`): e.g. ("imports", "execution order", "project files").
     reads: tuple[str, ...] = ()

@@ -603,6 +603,7 @@ class ShellPipInstall(Rule):
     category = "unpinned-dependency"
     severity = Severity.WARNING
     visits_cells = True  # the install lines of each cell, as written (what they install does not matter)
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> Iterable[Finding]:
         if not cell.facts.magics and cell.facts.syntax_error is None:

@@ -33,17 +33,20 @@ class Dispatcher:
         found: list[Finding] = []
         broken: set[str] = set()  # a rule that failed once in this notebook is not asked again
         by_type = self.by_type
-        cell_visits = [(rule, rule.visit_cell) for rule in self.cell_rules]
+        parsed_visits = [(rule, rule.visit_cell) for rule in self.cell_rules]
+        unparsed_visits = [(rule, visit) for rule, visit in parsed_visits if rule.unparsed_cells_too]
         extend = found.extend
         for cell in model.code_cells:
-            for rule, visit_cell in cell_visits:
+            parsed = cell.facts.tree is not None
+            for rule, visit_cell in parsed_visits if parsed else unparsed_visits:
                 try:  # inline, not through _collect: this runs for every rule on every cell
                     extend(visit_cell(cell, model))
                 except Exception as exc:
                     _broke(broken, rule, model, exc)
             if broken:
-                cell_visits = [(rule, visit) for rule, visit in cell_visits if rule.code not in broken]
-            if not by_type or cell.facts.tree is None:
+                parsed_visits = [(rule, visit) for rule, visit in parsed_visits if rule.code not in broken]
+                unparsed_visits = [(rule, visit) for rule, visit in unparsed_visits if rule.code not in broken]
+            if not by_type or not parsed:
                 continue
             of = cell.facts.of
             for kind, subscribers in by_type.items():
@@ -91,7 +94,7 @@ def looks_at(rule: Rule) -> list[str]:
     parts = [f"ast.{kind.__name__}" if kind.__module__ == ast.__name__ else kind.__name__
              for kind in rule.node_types]
     if rule.visits_cells:
-        parts.append("each code cell")
+        parts.append("each code cell" if rule.unparsed_cells_too else "each parsed code cell")
     if rule.checks_notebook():
         parts.append("the whole notebook")
     parts.extend(rule.reads)

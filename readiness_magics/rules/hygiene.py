@@ -380,6 +380,7 @@ class CellTooLong(Rule):
     severity = Severity.INFO
     docs_are_runnable = False  # the example would be 61 lines long
     visits_cells = True
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
     reads = ("settings",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
@@ -557,6 +558,7 @@ class LongCommentBlock(Rule):
     category = "notebook-hygiene"
     severity = Severity.INFO
     visits_cells = True
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
         source = cell.cell.source

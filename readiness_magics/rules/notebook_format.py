@@ -31,6 +31,7 @@ class CellSyntaxError(Rule):
     category = "notebook-format"
     severity = Severity.ERROR
     visits_cells = True  # a cell that does not parse has no tree: its facts say why
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
         problem = cell.facts.syntax_error

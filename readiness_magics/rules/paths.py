@@ -529,6 +529,7 @@ class HardcodedLocalPath(Rule):
     category = "hardcoded-path"
     severity = Severity.ERROR
     visits_cells = True  # the strings, calls and magic lines of each cell
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
     reads = ("names that reach file I/O in other cells",)
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
@@ -632,6 +633,7 @@ class HardcodedCloudUri(Rule):
     category = "hardcoded-path"
     severity = Severity.ERROR
     visits_cells = True  # the strings and magic lines of each cell
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):
         sightings = cell_path_sightings(model, cell)

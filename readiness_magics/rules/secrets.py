@@ -516,6 +516,7 @@ class _SecretRule(Rule):
     category = "hardcoded-secret"
     severity = Severity.ERROR
     visits_cells = True
+    unparsed_cells_too = True  # its findings can sit in a cell that does not parse
     reads = ("import aliases",)  # `os.getenv(...)`, `smtp.login(...)` whatever they are imported as
 
     def visit_cell(self, cell: CellModel, model: NotebookModel):

@@ -117,8 +117,6 @@ class FunctionReadsNotebookState(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None:
-            return findings
         for function in cell.facts.functions:
             found = self._hidden_inputs(model, cell, function)
             if not found:
@@ -330,7 +328,7 @@ class FunctionComputesAndWrites(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or not model.may_call(cell, _WRITE_LAST_NAMES):
+        if not model.may_call(cell, _WRITE_LAST_NAMES):
             return findings  # no call named like a write: _is_write is False for each
         writes: dict[ast.AST, list[ast.Call]] = {}
         for call in cell.facts.calls:
@@ -429,7 +427,7 @@ class TopLevelTraining(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
+        if cell.is_parameters or not model.may_call(cell, _TRAIN_LAST_NAMES):
             return findings
         for call in cell.facts.calls:
             trained = _training_call(model, call)
@@ -682,8 +680,6 @@ class TopLevelLoop(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None:
-            return findings
         for span, kind, line in _working_loops(model, cell):
             findings.append(self.finding(
                 cell, span,
@@ -902,7 +898,7 @@ class TopLevelDataPipeline(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or cell.is_parameters or not _may_hold(cell, _CANDIDATES, self.threshold):
+        if cell.is_parameters or not _may_hold(cell, _CANDIDATES, self.threshold):
             return findings
         statements = model.per_cell(cell, "RP405.statements", _candidate_statements)
         if len(statements) < self.threshold:
@@ -1010,7 +1006,7 @@ class InteractiveInput(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or cell.facts.call_words.isdisjoint(_PROMPTS):
+        if cell.facts.call_words.isdisjoint(_PROMPTS):
             return findings
         for call in cell.facts.calls:
             func = call.func
@@ -1162,7 +1158,7 @@ class UnseededRandomness(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or not model.may_call(cell, _RANDOM_LAST_NAMES):
+        if not model.may_call(cell, _RANDOM_LAST_NAMES):
             return findings
         seeds = self._seed_positions(model)
         found_here = []
@@ -1473,7 +1469,7 @@ class FunctionCalledBeforeDefinition(Rule):
 
     def visit_cell(self, cell: CellModel, model: NotebookModel) -> list[Finding]:
         findings: list[Finding] = []
-        if cell.facts.tree is None or cell.facts.read_names.isdisjoint(model.function_names):
+        if cell.facts.read_names.isdisjoint(model.function_names):
             return findings  # reads no function of the notebook
         opaque_from = model.__dict__.get("_untestable_opaque_from", -1)
         if opaque_from == -1:

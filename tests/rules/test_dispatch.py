@@ -68,8 +68,18 @@ def test_each_subscribed_node_at_any_depth_in_source_order_and_each_code_cell():
     # Calls inside a function body and a class body too; the cell that does not parse has no nodes.
     assert spotter.visited == [(0, "pd.read_csv"), (1, "open(p).read"), (1, "open"), (1, "len"),
                                (3, "sum"), (3, "f")]
-    assert spotter.cells == [0, 1, 2, 3]
+    assert spotter.cells == [0, 1, 3]  # parsed cells only, unless the rule asks for the others too
     assert len(found) == 6
+
+
+def test_a_rule_that_asks_for_unparsed_cells_is_handed_them_too():
+    class EveryCell(CallSpotter):
+        unparsed_cells_too = True
+
+    every = EveryCell()
+    Dispatcher((every,)).run(NotebookModel(notebook_from_sources(CELLS)))
+    assert every.cells == [0, 1, 2, 3]
+    assert looks_at(every) == ["ast.Call", "each code cell"]
 
 
 def test_the_cell_index_holds_every_node_the_tree_holds():
@@ -103,7 +113,7 @@ def test_a_rule_left_out_by_the_settings_is_never_called(monkeypatch):
     engine.rule_findings(notebook, Settings(ruff=False).with_overrides(select=("hardcoded-path",)))
     assert spotter.visited == [] and spotter.cells == []
     assert engine.rule_findings(notebook, Settings(ruff=False).with_overrides(select=("call-spotter",)))
-    assert spotter.cells == [0, 1, 2, 3]
+    assert spotter.cells == [0, 1, 3]
 
 
 def test_a_per_file_ignore_leaves_the_rule_out_for_that_notebook_only(tmp_path):
@@ -144,5 +154,5 @@ def test_rules_looks_at_lists_what_each_rule_is_handed(form, capsys):
 
 
 def test_looks_at_names_node_types_cells_and_the_notebook():
-    assert looks_at(CallSpotter()) == ["ast.Call", "each code cell"]
+    assert looks_at(CallSpotter()) == ["ast.Call", "each parsed code cell"]
     assert looks_at(Breaks()) == ["ast.Name"]

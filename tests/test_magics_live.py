@@ -372,3 +372,15 @@ def test_a_file_saved_before_this_session_began_holds_none_of_its_counts(ip, tmp
     magics_for(ip).finished.clear()
     ip.user_ns["__session__"] = "sales.ipynb"
     assert live(ip) == []
+
+
+def test_a_save_right_after_the_run_counts_as_after_it(ip, tmp_path):
+    """A file's mtime comes from a coarse clock that can lag time.time() by a few milliseconds: a notebook
+    saved right after its cells ran must not look older than those runs (which hid RP732 at random)."""
+    ran_three_cells(ip)
+    path = save(tmp_path / "sales.ipynb", ["%load_ext readiness_magics", "a = 1", "b = a + 1\nprint(b)",
+                                           "c = b * 2\nc"], counts=[1, 2, 3, 4])
+    last_run = max(magics_for(ip).finished.values())
+    os.utime(path, (last_run - 0.004, last_run - 0.004))  # saved, by the file's clock, 4 ms "before"
+    ip.user_ns["__session__"] = "sales.ipynb"
+    assert live(ip) == [("RP732", 3, 2)]

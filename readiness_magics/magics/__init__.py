@@ -45,6 +45,9 @@ SUBCOMMANDS = ("on", "off", "pin", "datacheck", "explain", "export", "rules", "s
 _HISTORY_NAME = "kernel-history.ipynb"  # where the kernel's history "lives", for settings and project files
 
 
+
+_FILE_CLOCK_SLACK = 0.01  # seconds: how far a file's mtime may lag time.time() (a tick of the coarse clock)
+
 class ReadinessFailure(Exception):
     """Raised by `--strict` when findings reach the fail level, so Run All, nbclient and papermill stop."""
 
@@ -392,7 +395,10 @@ class ReadinessMagics(Magics):
             except OSError:
                 mtime = None
             if mtime is not None:
-                ran_after_save = {count for count, finished in self.finished.items() if finished > mtime}
+                # A file's time comes from the kernel's coarse clock, a few milliseconds behind time.time():
+                # a save right after a run could otherwise look older than the run it saved.
+                ran_after_save = {count for count, finished in self.finished.items()
+                                  if finished > mtime + _FILE_CLOCK_SLACK}
                 started = _session_start(manager)
                 if started is not None and mtime < started:
                     # Saved before this session began (a kernel restarted since): none of its counts are ours.

@@ -23,7 +23,6 @@ from .test_exporter_support import (
     run,
     run_generated_tests,
 )
-from .test_magics import ip, shell  # noqa: F401 - a kernel as `%readiness export` sees it
 from .test_magics import run as run_cell
 
 MESSY = [
@@ -252,7 +251,7 @@ def test_a_caller_with_its_own_variable_of_that_name_leaves_the_global_to_a_stan
         _load(package, "attractors").run()
 
 
-def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_path):  # noqa: F811
+def test_readiness_export_in_a_kernel_writes_fixtures_from_its_values(ip, tmp_path):
     from .test_exporter_support import notebook_json as _json_of
 
     sources = ["import pandas as pd", "frame = pd.DataFrame({'x': range(300), 'y': [0.5] * 300})",

@@ -9,35 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.lib.pretty import pretty
-from traitlets.config import Config
 
 from readiness_magics.engine import check_file, check_notebook
 from readiness_magics.magics import ReadinessFailure, ReadinessReport, magics_for
 from readiness_magics.notebook import notebook_from_sources
 from readiness_magics.rules import all_rules, get_rule
-
-
-@pytest.fixture(scope="module")
-def shell():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"  # nothing written to ~/.ipython
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()  # later test modules get no shell they did not ask for
-
-
-@pytest.fixture
-def ip(shell, tmp_path, monkeypatch):
-    """A fresh session in an empty folder, with the extension loaded as a user loads it."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    shell.reset(new_session=True)
-    run(shell, "%load_ext readiness_magics")
-    yield shell
-    magics = magics_for(shell)
-    if magics is not None:
-        magics.stop_watching()
 
 
 def run(shell, source: str):

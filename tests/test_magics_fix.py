@@ -4,33 +4,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 from IPython.core.error import UsageError
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
-
-from readiness_magics.magics import magics_for
 
 from .test_magics import run, write_notebook
-
-
-@pytest.fixture(scope="module")
-def shell():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"  # nothing written to ~/.ipython
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()
-
-
-@pytest.fixture
-def ip(shell, tmp_path, monkeypatch):
-    """A fresh session in an empty folder, with the extension loaded as a user loads it."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    shell.reset(new_session=True)
-    run(shell, "%load_ext readiness_magics")
-    yield shell
-    magics = magics_for(shell)
-    if magics is not None:
-        magics.stop_watching()
 
 
 def saved_sources(path):

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from readiness_magics.config import Settings
 from readiness_magics.engine import check_file, run_rules
@@ -19,35 +17,11 @@ from readiness_magics.live import kernel_facts
 from readiness_magics.magics import magics_for
 from readiness_magics.notebook import notebook_from_sources
 
+from .test_magics import run
+
 LIVE = ("RP730", "RP731", "RP732")
 PACKAGING = importlib.metadata.version("packaging")  # installed here: the tests' package of choice
 YAML = importlib.metadata.version("PyYAML")
-
-
-@pytest.fixture(scope="module")
-def shell():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    yield InteractiveShell.instance(config=config)
-    InteractiveShell.clear_instance()
-
-
-@pytest.fixture
-def ip(shell, tmp_path, monkeypatch):
-    """A fresh session in an empty folder; In[1] is the %load_ext line."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    shell.reset(new_session=True)
-    run(shell, "%load_ext readiness_magics")
-    yield shell
-    shell.user_ns.pop("__session__", None)
-    magics = magics_for(shell)
-    if magics is not None:
-        magics.stop_watching()
-
-
-def run(shell, source: str):
-    return shell.run_cell(source, store_history=True)
 
 
 def save(path: Path, cells: list, counts: list | None = None, outputs: dict | None = None) -> Path:
